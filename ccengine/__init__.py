@@ -1,0 +1,1 @@
+"""ccengine: an open contact-center engine on Asterisk."""
