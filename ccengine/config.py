@@ -1,0 +1,280 @@
+"""The one engine config loader: embedded defaults < YAML file < environment < CLI overrides.
+
+The result is frozen at start. Anything missing or wrong fails at once with a
+:class:`ConfigError` naming the file, the line (when known), the key and what is wrong.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ENV_PREFIX = "CCENGINE__"
+
+
+class ConfigError(Exception):
+    """Bad engine configuration: names where (file:line), the key and the problem."""
+
+    code = "config_invalid"
+
+    def __init__(self, where: str, key: str, message: str) -> None:
+        self.where, self.key, self.message = where, key, message
+        super().__init__(f"{where}: {key}: {message}")
+
+
+@dataclass(frozen=True)
+class AsteriskConfig:
+    """How to run the project-private Asterisk (every port is configurable)."""
+
+    binary: str
+    modules_dir: str
+    sounds_dir: str
+    moh_dir: str
+    bind: str
+    sip_port: int
+    http_port: int
+    ami_port: int
+    rtp_start: int
+    rtp_end: int
+    app: str
+    manage: bool
+
+
+@dataclass(frozen=True)
+class ApiConfig:
+    host: str
+    port: int
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """The whole engine configuration, frozen."""
+
+    source: str
+    runtime_dir: Path
+    store_url: str
+    state_backend: str
+    redis_url: str
+    default_region: str
+    service_numbers: tuple[str, ...]
+    ivr_dir: Path
+    ivr_entry: str
+    offer_timeout: float
+    api: ApiConfig
+    asterisk: AsteriskConfig
+    agents: tuple[Mapping[str, Any], ...]
+    queues: tuple[Mapping[str, Any], ...]
+    supervisors: tuple[Mapping[str, Any], ...] = field(default_factory=tuple)
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+
+# ---------------------------------------------------------------------------- loading
+
+
+class _LineLoader(yaml.SafeLoader):
+    """A SafeLoader that remembers the line of every mapping key."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
+    mapping = loader.construct_mapping(node, deep=True)
+    lines = {str(k.value): k.start_mark.line + 1 for k, _ in node.value}
+    mapping["__lines__"] = lines
+    return mapping
+
+
+_LineLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping
+)
+
+
+def load_yaml_with_lines(text: str, source: str) -> Any:
+    """Parse YAML, keeping key line numbers under ``__lines__``; errors name the file."""
+    try:
+        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"{source}:{mark.line + 1}" if mark else source
+        raise ConfigError(where, "(document)", f"invalid YAML: {getattr(e, 'problem', e)}") from e
+
+
+def strip_lines(value: Any) -> Any:
+    """Remove the ``__lines__`` bookkeeping from a parsed document."""
+    if isinstance(value, dict):
+        return {k: strip_lines(v) for k, v in value.items() if k != "__lines__"}
+    if isinstance(value, list):
+        return [strip_lines(v) for v in value]
+    return value
+
+
+def _deep_merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in over.items():
+        if isinstance(v, Mapping) and isinstance(out.get(k), Mapping):
+            out[k] = _deep_merge(dict(out[k]), v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+def _set_path(doc: dict[str, Any], dotted: str, raw: str) -> None:
+    parts = [p for p in dotted.lower().split(".") if p]
+    node = doc
+    for p in parts[:-1]:
+        node = node.setdefault(p, {})
+        if not isinstance(node, dict):
+            raise ConfigError("override", dotted, "is not a section")
+    node[parts[-1]] = yaml.safe_load(raw) if raw != "" else ""
+
+
+def defaults_text() -> str:
+    return resources.files("ccengine").joinpath("defaults.yaml").read_text()
+
+
+def load_config(
+    path: str | Path | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    overrides: Sequence[str] = (),
+) -> EngineConfig:
+    """Load the engine config: defaults < file < env (CCENGINE__A__B=v) < ``key.sub=value``."""
+    doc = strip_lines(load_yaml_with_lines(defaults_text(), "ccengine/defaults.yaml"))
+    source = "embedded defaults"
+    lines: dict[str, int] = {}
+    base_dir = Path.cwd()
+    if path is not None:
+        p = Path(path)
+        try:
+            text = p.read_text()
+        except OSError as e:
+            raise ConfigError(str(p), "(file)", f"cannot read: {e.strerror}") from e
+        parsed = load_yaml_with_lines(text, str(p))
+        if parsed is None:
+            parsed = {"__lines__": {}}
+        if not isinstance(parsed, dict):
+            raise ConfigError(str(p), "(document)", "must be a mapping of sections")
+        lines = parsed.get("__lines__", {})
+        doc = _deep_merge(doc, strip_lines(parsed))
+        source = str(p)
+        base_dir = p.resolve().parent
+    for name, value in (os.environ if env is None else env).items():
+        if name.startswith(ENV_PREFIX):
+            _set_path(doc, name[len(ENV_PREFIX) :].replace("__", "."), value)
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ConfigError("command line", item, "an override must look like key.sub=value")
+        _set_path(doc, key, value)
+    return _build(doc, source, lines, base_dir)
+
+
+class _Reader:
+    """Typed access to one section, raising ConfigError with file:line and dotted key."""
+
+    def __init__(self, data: Mapping[str, Any], prefix: str, source: str,
+                 lines: Mapping[str, int]) -> None:
+        self.data, self.prefix, self.source, self.lines = data, prefix, source, lines
+
+    def where(self, key: str) -> str:
+        top = (self.prefix.split(".")[0] if self.prefix else key)
+        line = self.lines.get(top)
+        return f"{self.source}:{line}" if line else self.source
+
+    def key(self, key: str) -> str:
+        return f"{self.prefix}.{key}" if self.prefix else key
+
+    def get(self, key: str, kind: type | tuple[type, ...]) -> Any:
+        if key not in self.data:
+            raise ConfigError(self.where(key), self.key(key), "is required")
+        value = self.data[key]
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            names = kind.__name__ if isinstance(kind, type) else "/".join(t.__name__ for t in kind)
+            raise ConfigError(self.where(key), self.key(key),
+                              f"must be {names}, got {type(value).__name__} {value!r}")
+        return value
+
+    def port(self, key: str) -> int:
+        value = self.get(key, int)
+        if not 0 < value < 65536:
+            raise ConfigError(self.where(key), self.key(key), f"{value} is not a TCP/UDP port")
+        return value
+
+    def section(self, key: str) -> _Reader:
+        return _Reader(self.get(key, dict), self.key(key), self.source, self.lines)
+
+    def unknown(self, known: set[str]) -> None:
+        for k in self.data:
+            if k not in known:
+                raise ConfigError(self.where(k), self.key(k), "unknown key")
+
+
+def _items(r: _Reader, key: str) -> tuple[Mapping[str, Any], ...]:
+    value = r.get(key, list)
+    for i, item in enumerate(value):
+        if not isinstance(item, dict):
+            raise ConfigError(r.where(key), f"{key}[{i}]", "must be a mapping")
+    return tuple(value)
+
+
+def _build(doc: Mapping[str, Any], source: str, lines: Mapping[str, int],
+           base_dir: Path) -> EngineConfig:
+    r = _Reader(doc, "", source, lines)
+    r.unknown({"runtime_dir", "store", "state", "default_region", "service_numbers", "ivr",
+               "offer_timeout", "api", "asterisk", "agents", "queues", "supervisors"})
+    runtime_dir = (base_dir / r.get("runtime_dir", str)).resolve()
+    store = r.section("store")
+    store.unknown({"url"})
+    store_url = store.get("url", str).replace("{runtime_dir}", str(runtime_dir))
+    state = r.section("state")
+    state.unknown({"backend", "redis_url"})
+    backend = state.get("backend", str)
+    if backend not in ("memory", "redis"):
+        raise ConfigError(state.where("backend"), "state.backend", "must be memory or redis")
+    ivr = r.section("ivr")
+    ivr.unknown({"dir", "entry"})
+    api = r.section("api")
+    api.unknown({"host", "port"})
+    a = r.section("asterisk")
+    a.unknown({"binary", "modules_dir", "sounds_dir", "moh_dir", "bind", "sip_port",
+               "http_port", "ami_port", "rtp_start", "rtp_end", "app", "manage"})
+    numbers = r.get("service_numbers", list)
+    if not numbers or not all(isinstance(n, (str, int)) for n in numbers):
+        raise ConfigError(r.where("service_numbers"), "service_numbers",
+                          "must be a non-empty list of numbers")
+    rtp_start, rtp_end = a.port("rtp_start"), a.port("rtp_end")
+    if rtp_end <= rtp_start:
+        raise ConfigError(a.where("rtp_end"), "asterisk.rtp_end", "must be above rtp_start")
+    return EngineConfig(
+        source=source,
+        runtime_dir=runtime_dir,
+        store_url=store_url,
+        state_backend=backend,
+        redis_url=state.get("redis_url", str),
+        default_region=r.get("default_region", str),
+        service_numbers=tuple(str(n) for n in numbers),
+        ivr_dir=(base_dir / ivr.get("dir", str)).resolve()
+        if not Path(ivr.get("dir", str)).is_absolute() else Path(ivr.get("dir", str)),
+        ivr_entry=ivr.get("entry", str),
+        offer_timeout=r.get("offer_timeout", float),
+        api=ApiConfig(host=api.get("host", str), port=api.port("port")),
+        asterisk=AsteriskConfig(
+            binary=a.get("binary", str), modules_dir=a.get("modules_dir", str),
+            sounds_dir=a.get("sounds_dir", str), moh_dir=a.get("moh_dir", str),
+            bind=a.get("bind", str), sip_port=a.port("sip_port"),
+            http_port=a.port("http_port"), ami_port=a.port("ami_port"),
+            rtp_start=rtp_start, rtp_end=rtp_end, app=a.get("app", str),
+            manage=a.get("manage", bool),
+        ),
+        agents=_items(r, "agents"),
+        queues=_items(r, "queues"),
+        supervisors=_items(r, "supervisors"),
+        raw=doc,
+    )

@@ -1,0 +1,1 @@
+"""A thin asyncio ARI client on aiohttp: REST calls, typed errors and the events websocket."""

@@ -1,0 +1,131 @@
+"""The ARI REST client and the events websocket with reconnect and backoff."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+
+from ccengine.telephony.ari.errors import AriUnavailable, error_for
+from ccengine.telephony.ari.events import AriEvent
+
+log = logging.getLogger(__name__)
+
+
+class AriClient:
+    """REST calls against ``base_url`` (``http://host:port/ari``) for one Stasis app."""
+
+    def __init__(self, base_url: str, user: str, password: str, app: str,
+                 session: aiohttp.ClientSession) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.app = app
+        self._auth = aiohttp.BasicAuth(user, password)
+        self._http = session
+
+    async def request(self, method: str, path: str, *, json_body: Any = None,
+                      **params: Any) -> Any:
+        """Call ARI; returns decoded JSON (or None); raises a typed AriError."""
+        query = {k: _param(v) for k, v in params.items() if v is not None}
+        url = f"{self.base_url}{path}"
+        try:
+            async with self._http.request(method, url, params=query, json=json_body,
+                                          auth=self._auth) as r:
+                text = await r.text()
+                if r.status >= 400:
+                    message = text
+                    try:
+                        message = json.loads(text).get("message", text)
+                    except (ValueError, AttributeError):
+                        pass
+                    raise error_for(method, path, r.status, message)
+                return json.loads(text) if text else None
+        except aiohttp.ClientConnectionError as e:
+            raise AriUnavailable(method, path, 0, str(e)) from e
+
+    # -- channels
+    async def answer(self, channel_id: str) -> None:
+        await self.request("POST", f"/channels/{channel_id}/answer")
+
+    async def hangup(self, channel_id: str, reason: str = "normal") -> None:
+        await self.request("DELETE", f"/channels/{channel_id}", reason=reason)
+
+    async def play(self, channel_id: str, media: list[str], playback_id: str) -> None:
+        await self.request("POST", f"/channels/{channel_id}/play/{playback_id}",
+                           media=",".join(media))
+
+    async def stop_playback(self, playback_id: str) -> None:
+        await self.request("DELETE", f"/playbacks/{playback_id}")
+
+    async def start_moh(self, channel_id: str, moh_class: str = "default") -> None:
+        await self.request("POST", f"/channels/{channel_id}/moh", mohClass=moh_class)
+
+    async def stop_moh(self, channel_id: str) -> None:
+        await self.request("DELETE", f"/channels/{channel_id}/moh")
+
+    async def ring(self, channel_id: str) -> None:
+        await self.request("POST", f"/channels/{channel_id}/ring")
+
+    async def originate(self, endpoint: str, channel_id: str, app_args: list[str], *,
+                        caller_id: str, timeout: int) -> dict[str, Any]:
+        return await self.request("POST", f"/channels/{channel_id}", endpoint=endpoint,
+                                  app=self.app, appArgs=",".join(app_args),
+                                  callerId=caller_id, timeout=timeout)
+
+    async def get_variable(self, channel_id: str, name: str) -> str:
+        data = await self.request("GET", f"/channels/{channel_id}/variable", variable=name)
+        return str((data or {}).get("value", ""))
+
+    async def set_variable(self, channel_id: str, name: str, value: str) -> None:
+        await self.request("POST", f"/channels/{channel_id}/variable", variable=name,
+                           value=value)
+
+    # -- bridges
+    async def create_bridge(self, bridge_id: str, kind: str = "mixing") -> None:
+        await self.request("POST", f"/bridges/{bridge_id}", type=kind)
+
+    async def add_to_bridge(self, bridge_id: str, channel_ids: list[str]) -> None:
+        await self.request("POST", f"/bridges/{bridge_id}/addChannel",
+                           channel=",".join(channel_ids))
+
+    async def destroy_bridge(self, bridge_id: str) -> None:
+        await self.request("DELETE", f"/bridges/{bridge_id}")
+
+    # -- events
+    async def events(self, *, min_backoff: float = 0.2, max_backoff: float = 10.0
+                     ) -> AsyncIterator[AriEvent | None]:
+        """Yield events forever, reconnecting with exponential backoff.
+
+        Yields ``None`` after each (re)connect so the consumer can resynchronise."""
+        url = self.base_url.replace("http", "ws", 1) + "/events"
+        backoff = min_backoff
+        while True:
+            try:
+                async with self._http.ws_connect(url, params={"app": self.app},
+                                                 auth=self._auth, heartbeat=20) as ws:
+                    log.info("ARI events connected (app %s)", self.app)
+                    backoff = min_backoff
+                    yield None
+                    async for msg in ws:
+                        if msg.type == aiohttp.WSMsgType.TEXT:
+                            try:
+                                data = json.loads(msg.data)
+                            except ValueError:
+                                log.warning("ARI sent a non-JSON frame: %.200s", msg.data)
+                                continue
+                            yield AriEvent.from_json(data)
+                        elif msg.type in (aiohttp.WSMsgType.ERROR, aiohttp.WSMsgType.CLOSED):
+                            break
+            except (aiohttp.ClientError, OSError) as e:
+                log.warning("ARI events: %s; retrying in %.1f s", e, backoff)
+            await asyncio.sleep(backoff)
+            backoff = min(max_backoff, backoff * 2)
+
+
+def _param(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

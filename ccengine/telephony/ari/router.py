@@ -1,0 +1,132 @@
+"""One ARI event router: owns the websocket, hands each StasisStart to exactly one handler
+(by its first Stasis argument) and every other channel event to that channel's listeners."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from contextlib import contextmanager
+from typing import Iterator
+
+from ccengine.telephony.ari.client import AriClient
+from ccengine.telephony.ari.events import AriEvent
+
+log = logging.getLogger(__name__)
+
+StartHandler = Callable[[AriEvent, "ChannelEvents"], Awaitable[None]]
+ReconnectHandler = Callable[[], Awaitable[None]]
+
+
+class ChannelEvents:
+    """The event stream of one channel (including playbacks that target it)."""
+
+    def __init__(self, channel_id: str) -> None:
+        self.channel_id = channel_id
+        self.queue: asyncio.Queue[AriEvent] = asyncio.Queue()
+        self.gone = False
+
+    async def next(self, timeout: float | None = None) -> AriEvent | None:
+        """The next event, or None when ``timeout`` passes first."""
+        try:
+            return await asyncio.wait_for(self.queue.get(), timeout)
+        except TimeoutError:
+            return None
+
+
+HANGUP_EVENTS = frozenset({"StasisEnd", "ChannelDestroyed", "ChannelHangupRequest"})
+
+
+class AriEventRouter:
+    """Reads the ARI events of one application and routes them; tracks every task it starts."""
+
+    def __init__(self, client: AriClient) -> None:
+        self.client = client
+        self._handlers: dict[str, StartHandler] = {}
+        self._listeners: dict[str, ChannelEvents] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._on_reconnect: list[ReconnectHandler] = []
+        self.connected = asyncio.Event()
+
+    def on_stasis_start(self, kind: str, handler: StartHandler) -> None:
+        """Call ``handler`` for each StasisStart whose first argument is ``kind``."""
+        if kind in self._handlers:
+            raise ValueError(f"a StasisStart handler for {kind!r} is already registered")
+        self._handlers[kind] = handler
+
+    def on_reconnect(self, handler: ReconnectHandler) -> None:
+        self._on_reconnect.append(handler)
+
+    @contextmanager
+    def listen(self, channel_id: str) -> Iterator[ChannelEvents]:
+        """Receive the events of ``channel_id`` while the context is open."""
+        events = self._listeners.setdefault(channel_id, ChannelEvents(channel_id))
+        try:
+            yield events
+        finally:
+            self._listeners.pop(channel_id, None)
+
+    def spawn(self, coro: Awaitable[None], name: str) -> asyncio.Task[None]:
+        """Start a tracked task whose failure is logged, never lost."""
+        task = asyncio.ensure_future(coro)
+        task.set_name(name)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+        return task
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("task %s failed", task.get_name(), exc_info=task.exception())
+
+    async def run(self) -> None:
+        """Consume events until cancelled."""
+        async for event in self.client.events():
+            if event is None:
+                self.connected.set()
+                for handler in self._on_reconnect:
+                    self.spawn(handler(), "ari-reconnect")
+                continue
+            self.dispatch(event)
+
+    def dispatch(self, event: AriEvent) -> None:
+        channel_id = event.channel.id if event.channel else _playback_channel(event)
+        listener = self._listeners.get(channel_id) if channel_id else None
+        if event.type == "StasisStart" and listener is None:
+            kind = event.args[0] if event.args else ""
+            handler = self._handlers.get(kind)
+            if handler is None:
+                log.warning("StasisStart with unknown first argument %r: hanging up", kind)
+                self.spawn(self._hangup_quietly(channel_id), "ari-reject")
+                return
+            events = self._listeners.setdefault(channel_id, ChannelEvents(channel_id))
+            self.spawn(self._run_handler(handler, event, events), f"ari-{kind}-{channel_id}")
+            return
+        if listener is not None:
+            listener.queue.put_nowait(event)
+
+    async def _run_handler(self, handler: StartHandler, event: AriEvent,
+                           events: ChannelEvents) -> None:
+        try:
+            await handler(event, events)
+        finally:
+            self._listeners.pop(events.channel_id, None)
+
+    async def _hangup_quietly(self, channel_id: str | None) -> None:
+        if channel_id:
+            from ccengine.telephony.ari.errors import AriError
+            try:
+                await self.client.hangup(channel_id)
+            except AriError:
+                pass
+
+    async def close(self) -> None:
+        tasks = list(self._tasks)
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _playback_channel(event: AriEvent) -> str | None:
+    target = str((event.raw.get("playback") or {}).get("target_uri", ""))
+    return target.removeprefix("channel:") if target.startswith("channel:") else None

@@ -1,0 +1,1 @@
+"""Running a project-private Asterisk: rendering its config and managing its process."""

@@ -1,0 +1,75 @@
+"""Start and stop the project-private Asterisk as a child process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+import aiohttp
+
+from ccengine.config import EngineConfig
+from ccengine.telephony.asterisk.render import Rendered
+
+log = logging.getLogger(__name__)
+
+
+class AsteriskStartError(Exception):
+    code = "asterisk_start_failed"
+
+
+class AsteriskProcess:
+    """One private Asterisk (``asterisk -f -C <runtime>/asterisk.conf``)."""
+
+    def __init__(self, config: EngineConfig, rendered: Rendered) -> None:
+        self.config, self.rendered = config, rendered
+        self.proc: asyncio.subprocess.Process | None = None
+
+    @property
+    def ari_url(self) -> str:
+        return f"http://{self.config.asterisk.bind}:{self.config.asterisk.http_port}/ari"
+
+    async def start(self, timeout: float = 30.0) -> None:
+        """Start Asterisk and wait until ARI answers."""
+        log_path = self.rendered.var_dir / "log" / "console.log"
+        out = open(log_path, "ab")  # noqa: SIM115 - handed to the child, closed below
+        try:
+            self.proc = await asyncio.create_subprocess_exec(
+                self.config.asterisk.binary, "-f", "-n", "-C", str(self.rendered.asterisk_conf),
+                stdin=asyncio.subprocess.DEVNULL, stdout=out, stderr=out,
+                start_new_session=True,
+            )
+        finally:
+            out.close()
+        s = self.rendered.secrets
+        auth = aiohttp.BasicAuth(s.ari_user, s.ari_password)
+        deadline = asyncio.get_running_loop().time() + timeout
+        async with aiohttp.ClientSession(auth=auth) as http:
+            while True:
+                if self.proc.returncode is not None:
+                    raise AsteriskStartError(
+                        f"asterisk exited with {self.proc.returncode}; see {log_path} and "
+                        f"{self.rendered.var_dir / 'log' / 'messages.log'}")
+                with contextlib.suppress(aiohttp.ClientError, OSError):
+                    async with http.get(f"{self.ari_url}/asterisk/info") as r:
+                        if r.status == 200:
+                            log.info("asterisk up, ARI at %s", self.ari_url)
+                            return
+                if asyncio.get_running_loop().time() > deadline:
+                    await self.stop()
+                    raise AsteriskStartError(f"ARI did not answer at {self.ari_url} "
+                                             f"within {timeout:.0f} s; see {log_path}")
+                await asyncio.sleep(0.2)
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Stop Asterisk: SIGTERM, then SIGKILL if it lingers."""
+        proc, self.proc = self.proc, None
+        if proc is None or proc.returncode is not None:
+            return
+        proc.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(proc.wait(), timeout)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()

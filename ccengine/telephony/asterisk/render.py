@@ -1,0 +1,100 @@
+"""Render asterisk-config/*.j2 and dialplan/*.j2 into the runtime directory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+
+from ccengine.config import EngineConfig
+from ccengine.telephony.asterisk.secrets import Secrets, load_or_create
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+TEMPLATE_DIRS = (REPO_ROOT / "asterisk-config", REPO_ROOT / "dialplan")
+
+MODULES = (
+    # sorcery, PJSIP and its pieces (no chan_sip)
+    "res_sorcery_config.so", "res_sorcery_memory.so", "res_sorcery_astdb.so",
+    "res_pjproject.so", "res_pjsip.so", "res_pjsip_session.so", "chan_pjsip.so",
+    "res_pjsip_authenticator_digest.so", "res_pjsip_outbound_authenticator_digest.so",
+    "res_pjsip_endpoint_identifier_user.so", "res_pjsip_endpoint_identifier_ip.so",
+    "res_pjsip_endpoint_identifier_anonymous.so", "res_pjsip_registrar.so",
+    "res_pjsip_sdp_rtp.so", "res_pjsip_dtmf_info.so", "res_pjsip_caller_id.so",
+    "res_pjsip_nat.so", "res_pjsip_outbound_registration.so", "res_pjsip_pubsub.so",
+    "res_pjsip_rfc3326.so",
+    # media
+    "res_rtp_asterisk.so", "res_timing_timerfd.so", "codec_ulaw.so", "codec_alaw.so",
+    "codec_gsm.so", "codec_resample.so", "format_gsm.so", "format_wav.so", "format_pcm.so",
+    "format_wav_gsm.so", "format_sln.so", "res_musiconhold.so",
+    # bridges
+    "bridge_simple.so", "bridge_softmix.so", "bridge_native_rtp.so", "bridge_holding.so",
+    "chan_bridge_media.so",
+    # ARI / Stasis
+    "res_http_websocket.so", "res_stasis.so", "app_stasis.so", "res_stasis_answer.so",
+    "res_stasis_playback.so", "res_stasis_recording.so", "res_stasis_snoop.so",
+    "res_stasis_device_state.so", "res_ari.so", "res_ari_model.so",
+    "res_ari_applications.so", "res_ari_asterisk.so", "res_ari_bridges.so",
+    "res_ari_channels.so", "res_ari_device_states.so", "res_ari_endpoints.so",
+    "res_ari_events.so", "res_ari_playbacks.so", "res_ari_recordings.so",
+    "res_ari_sounds.so",
+    # dialplan and functions
+    "pbx_config.so", "func_channel.so", "func_callerid.so", "func_strings.so",
+    "func_logic.so",
+)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    etc_dir: Path
+    var_dir: Path
+    secrets: Secrets
+
+    @property
+    def asterisk_conf(self) -> Path:
+        return self.etc_dir / "asterisk.conf"
+
+
+def agent_entries(config: EngineConfig, secrets: Secrets) -> list[dict[str, str]]:
+    return [{"id": str(a["id"]), "name": str(a.get("name", a["id"])),
+             "sip_password": secrets.sip_passwords[str(a["id"])]}
+            for a in config.agents]
+
+
+def user_ids(config: EngineConfig) -> list[str]:
+    return [str(u["id"]) for u in (*config.agents, *config.supervisors)]
+
+
+def load_secrets(config: EngineConfig) -> Secrets:
+    configured = {str(u["id"]): {k: str(u[k]) for k in ("sip_password", "api_token") if k in u}
+                  for u in (*config.agents, *config.supervisors)}
+    return load_or_create(config.runtime_dir / "secrets.json", user_ids(config), configured)
+
+
+def render(config: EngineConfig) -> Rendered:
+    """Write the Asterisk config for ``config`` under ``runtime_dir/asterisk``."""
+    secrets = load_secrets(config)
+    base = config.runtime_dir / "asterisk"
+    etc_dir, var_dir = base / "etc", base / "var"
+    for sub in ("lib", "spool", "run", "log", "agi-bin"):
+        (var_dir / sub).mkdir(parents=True, exist_ok=True)
+    etc_dir.mkdir(parents=True, exist_ok=True)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader([str(d) for d in TEMPLATE_DIRS]),
+                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                             autoescape=False)
+    context = {
+        "asterisk": config.asterisk,
+        "etc_dir": etc_dir,
+        "var_dir": var_dir,
+        "data_dir": Path(config.asterisk.sounds_dir).parent,
+        "secrets": secrets,
+        "agents": agent_entries(config, secrets),
+        "service_numbers": config.service_numbers,
+        "modules": MODULES,
+    }
+    for name in env.list_templates(extensions=["j2"]):
+        target = etc_dir / name.removesuffix(".j2")
+        text = env.get_template(name).render(context)
+        target.write_text(text)
+        target.chmod(0o600)
+    return Rendered(etc_dir=etc_dir, var_dir=var_dir, secrets=secrets)
