@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -23,7 +24,7 @@ class AriClient:
                  session: aiohttp.ClientSession) -> None:
         self.base_url = base_url.rstrip("/")
         self.app = app
-        self._auth = aiohttp.BasicAuth(user, password)
+        self._headers = {"Authorization": basic_auth(user, password)}
         self._http = session
 
     async def request(self, method: str, path: str, *, json_body: Any = None,
@@ -33,7 +34,7 @@ class AriClient:
         url = f"{self.base_url}{path}"
         try:
             async with self._http.request(method, url, params=query, json=json_body,
-                                          auth=self._auth) as r:
+                                          headers=self._headers) as r:
                 text = await r.text()
                 if r.status >= 400:
                     message = text
@@ -105,7 +106,7 @@ class AriClient:
         while True:
             try:
                 async with self._http.ws_connect(url, params={"app": self.app},
-                                                 auth=self._auth, heartbeat=20) as ws:
+                                                 headers=self._headers, heartbeat=20) as ws:
                     log.info("ARI events connected (app %s)", self.app)
                     backoff = min_backoff
                     yield None
@@ -123,6 +124,11 @@ class AriClient:
                 log.warning("ARI events: %s; retrying in %.1f s", e, backoff)
             await asyncio.sleep(backoff)
             backoff = min(max_backoff, backoff * 2)
+
+
+def basic_auth(user: str, password: str) -> str:
+    """An HTTP Basic Authorization header value."""
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
 
 def _param(value: Any) -> str:

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from typing import Iterator
 
 from ccengine.telephony.ari.client import AriClient
+from ccengine.telephony.ari.errors import AriError
 from ccengine.telephony.ari.events import AriEvent
 
 log = logging.getLogger(__name__)
@@ -114,7 +115,6 @@ class AriEventRouter:
 
     async def _hangup_quietly(self, channel_id: str | None) -> None:
         if channel_id:
-            from ccengine.telephony.ari.errors import AriError
             try:
                 await self.client.hangup(channel_id)
             except AriError:

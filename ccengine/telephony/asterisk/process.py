@@ -10,6 +10,7 @@ import signal
 import aiohttp
 
 from ccengine.config import EngineConfig
+from ccengine.telephony.ari.client import basic_auth
 from ccengine.telephony.asterisk.render import Rendered
 
 log = logging.getLogger(__name__)
@@ -43,9 +44,9 @@ class AsteriskProcess:
         finally:
             out.close()
         s = self.rendered.secrets
-        auth = aiohttp.BasicAuth(s.ari_user, s.ari_password)
+        headers = {"Authorization": basic_auth(s.ari_user, s.ari_password)}
         deadline = asyncio.get_running_loop().time() + timeout
-        async with aiohttp.ClientSession(auth=auth) as http:
+        async with aiohttp.ClientSession(headers=headers) as http:
             while True:
                 if self.proc.returncode is not None:
                     raise AsteriskStartError(

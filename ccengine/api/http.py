@@ -1,0 +1,189 @@
+"""The aiohttp API: REST for agents/supervisors/admins and the agent's screen-pop websocket.
+
+Every route is authenticated (bearer token) and scoped to a role; domain errors become 4xx
+JSON answers ``{"error": <stable code>, "message": ...}``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from ccengine.api.auth import TokenAuth, User, token_of
+from ccengine.cti.screenpop import ScreenPopFeed
+from ccengine.dispatcher import Dispatcher
+
+log = logging.getLogger(__name__)
+
+USER = web.AppKey("user", User)
+AUTH = web.AppKey("auth", TokenAuth)
+DISPATCHER = web.AppKey("dispatcher", Dispatcher)
+FEED = web.AppKey("feed", ScreenPopFeed)
+INTERACTIONS = web.AppKey("interactions", object)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def error(status: int, code: str, message: str) -> web.HTTPException:
+    """An HTTP error with a JSON body carrying a stable error code."""
+    body = json.dumps({"error": code, "message": message})
+    return _http(status)(text=body, content_type="application/json")
+
+
+def _http(status: int) -> type[web.HTTPException]:
+    return {400: web.HTTPBadRequest, 401: web.HTTPUnauthorized, 403: web.HTTPForbidden,
+            404: web.HTTPNotFound, 409: web.HTTPConflict}.get(status, web.HTTPBadRequest)
+
+
+# Domain error codes that mean "not found" or "conflict"; anything else with a code is a 400.
+_STATUS_BY_SUFFIX = (("not_found", 404), ("unknown", 404), ("invalid_transition", 409),
+                     ("conflict", 409), ("taken", 409))
+
+
+def status_for(code: str) -> int:
+    for suffix, status in _STATUS_BY_SUFFIX:
+        if suffix in code:
+            return status
+    return 400
+
+
+@web.middleware
+async def auth_and_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Authenticate every request; map domain errors (anything with a ``code``) to 4xx."""
+    user = request.app[AUTH].user_for(token_of(request)) if token_of(request) else None
+    if user is None:
+        raise error(401, "unauthenticated", "a valid bearer token is required")
+    request[USER.name] = user
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except Exception as e:
+        code = getattr(e, "code", None)
+        if not isinstance(code, str):
+            raise
+        raise error(status_for(code), code, str(e)) from e
+
+
+def current_user(request: web.Request) -> User:
+    return request[USER.name]
+
+
+def require_self_or_role(request: web.Request, agent_id: str, *roles: str) -> User:
+    user = current_user(request)
+    if user.id == agent_id or user.role in roles:
+        return user
+    raise error(403, "forbidden", f"{user.id} ({user.role}) may not act for agent {agent_id}")
+
+
+def known_agent(request: web.Request) -> str:
+    agent_id = request.match_info["agent_id"]
+    try:
+        request.app[DISPATCHER].agent_view(agent_id)
+    except KeyError as e:
+        raise error(404, "agent_not_found", f"no agent {agent_id!r}") from e
+    return agent_id
+
+
+async def _json_body(request: web.Request) -> dict[str, Any]:
+    if not request.can_read_body:
+        return {}
+    try:
+        body = await request.json()
+    except (ValueError, UnicodeDecodeError) as e:
+        raise error(400, "bad_json", f"request body is not JSON: {e}") from e
+    if not isinstance(body, dict):
+        raise error(400, "bad_json", "request body must be a JSON object")
+    return body
+
+
+# ---------------------------------------------------------------------- handlers
+async def me(request: web.Request) -> web.Response:
+    u = current_user(request)
+    return web.json_response({"id": u.id, "role": u.role, "tenant": u.tenant})
+
+
+async def agent_get(request: web.Request) -> web.Response:
+    agent_id = known_agent(request)
+    require_self_or_role(request, agent_id, "supervisor", "admin")
+    return web.json_response(request.app[DISPATCHER].agent_view(agent_id))
+
+
+async def agent_action(request: web.Request) -> web.Response:
+    agent_id = known_agent(request)
+    require_self_or_role(request, agent_id, "supervisor", "admin")
+    action = request.match_info["action"]
+    d = request.app[DISPATCHER]
+    if action == "login":
+        await d.login(agent_id)
+    elif action == "logout":
+        await d.logout(agent_id)
+    elif action == "ready":
+        await d.set_available(agent_id)
+    elif action == "not-ready":
+        body = await _json_body(request)
+        reason = body.get("reason", "break")
+        if not isinstance(reason, str) or not reason:
+            raise error(400, "bad_reason", "reason must be a non-empty string")
+        await d.set_not_ready(agent_id, reason)
+    else:
+        raise error(404, "unknown_action", f"unknown agent action {action!r}")
+    return web.json_response(d.agent_view(agent_id))
+
+
+async def queue_get(request: web.Request) -> web.Response:
+    user = current_user(request)
+    if user.role not in ("supervisor", "admin", "agent"):
+        raise error(403, "forbidden", "no access to queues")
+    name = request.match_info["name"]
+    try:
+        return web.json_response(request.app[DISPATCHER].queue_view(name))
+    except KeyError as e:
+        raise error(404, "queue_not_found", f"no queue {name!r}") from e
+
+
+async def interaction_get(request: web.Request) -> web.Response:
+    user = current_user(request)
+    repo: Any = request.app[INTERACTIONS]
+    record = await repo.get(request.match_info["interaction_id"])
+    if record is None:
+        raise error(404, "interaction_not_found", "no such interaction")
+    data = record if isinstance(record, dict) else record.to_dict()
+    if user.role == "agent" and data.get("agent_id") != user.id:
+        raise error(403, "forbidden", "agents see only their own interactions")
+    return web.json_response(data)
+
+
+async def agent_feed(request: web.Request) -> web.WebSocketResponse:
+    """The agent's screen-pop websocket (GET /ws/agent, token in header or ?token=)."""
+    user = current_user(request)
+    ws = web.WebSocketResponse(heartbeat=20)
+    await ws.prepare(request)
+    feed = request.app[FEED]
+    feed.add(user.id, ws)
+    try:
+        await ws.send_json({"type": "hello", "agent_id": user.id})
+        async for _msg in ws:
+            pass  # the feed is one-way; anything the client sends is ignored
+    finally:
+        feed.remove(user.id, ws)
+    return ws
+
+
+def build_api(auth: TokenAuth, dispatcher: Dispatcher, feed: ScreenPopFeed,
+              interactions: Any) -> web.Application:
+    """The API application; the engine's cleanup contexts own everything passed in."""
+    app = web.Application(middlewares=[auth_and_errors], client_max_size=1024 * 1024)
+    app[AUTH], app[DISPATCHER], app[FEED], app[INTERACTIONS] = (auth, dispatcher, feed,
+                                                                interactions)
+    app.router.add_get("/api/me", me)
+    app.router.add_get("/api/agents/{agent_id}", agent_get)
+    app.router.add_post("/api/agents/{agent_id}/{action}", agent_action)
+    app.router.add_get("/api/queues/{name}", queue_get)
+    app.router.add_get("/api/interactions/{interaction_id}", interaction_get)
+    app.router.add_get("/ws/agent", agent_feed)
+    return app

@@ -1,0 +1,107 @@
+"""AMI (panoramisk) for what ARI does not give well: is an agent's phone registered and
+reachable. Contact status changes are turned into ``on_contact(agent_id, reachable)`` calls."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from panoramisk import Manager
+
+log = logging.getLogger(__name__)
+
+ContactCallback = Callable[[str, bool], None]
+
+_REACHABLE = {"created", "reachable", "updated", "nonqualified", "notinuse"}
+
+
+class _Manager(Manager):
+    """panoramisk's Manager, but it stays closed once we close it (no reconnect after stop)."""
+
+    closing = False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.closing:
+            self._connected = False
+            return
+        super().connection_lost(exc)
+
+
+class AmiMonitor:
+    """Follows PJSIP contact status for a set of agent AORs."""
+
+    def __init__(self, host: str, port: int, user: str, secret: str,
+                 on_contact: ContactCallback) -> None:
+        self._on_contact = on_contact
+        self._events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self._config = {"host": host, "port": port, "username": user, "secret": secret,
+                        "ping_delay": 5, "ping_interval": 5, "reconnect_timeout": 1}
+        self.manager: _Manager | None = None
+        self.contacts: dict[str, bool] = {}
+
+    async def start(self, timeout: float = 10.0) -> None:
+        """Connect, log in, read the current contacts, then follow ContactStatus events."""
+        loop = asyncio.get_running_loop()
+        logged_in: asyncio.Future[None] = loop.create_future()
+
+        def on_login(_manager: Manager) -> None:
+            if not logged_in.done():
+                logged_in.set_result(None)
+            # after a reconnect, resynchronise from scratch
+            self._events.put_nowait({"__resync__": True})
+
+        self.manager = _Manager(loop=loop, on_login=on_login, **self._config)
+        self.manager.register_event("ContactStatus", self._queue_event)
+        self.manager.connect()
+        await asyncio.wait_for(logged_in, timeout)
+        self._task = asyncio.ensure_future(self._consume())
+        self._task.set_name("ami-contacts")
+
+    def _queue_event(self, _manager: Manager, event: Any) -> None:
+        self._events.put_nowait(dict(event))
+
+    async def resync(self) -> None:
+        """Ask Asterisk for every contact (PJSIPShowContacts) and report each AOR."""
+        if self.manager is None:
+            return
+        seen: dict[str, bool] = {}
+        reply = await self.manager.send_action({"Action": "PJSIPShowContacts"}, as_list=True)
+        for msg in reply if isinstance(reply, list) else [reply]:
+            if msg.get("Event") == "ContactList":
+                aor = str(msg.get("Aor", ""))
+                status = str(msg.get("Status", "")).lower()
+                seen[aor] = seen.get(aor, False) or status in _REACHABLE or status == "unknown"
+        for aor in set(self.contacts) | set(seen):
+            self._report(aor, seen.get(aor, False))
+
+    def _report(self, aor: str, reachable: bool) -> None:
+        if self.contacts.get(aor) != reachable:
+            log.info("phone of %s is %s", aor, "reachable" if reachable else "unreachable")
+        self.contacts[aor] = reachable
+        self._on_contact(aor, reachable)
+
+    async def _consume(self) -> None:
+        while True:
+            event = await self._events.get()
+            try:
+                if event.get("__resync__"):
+                    await self.resync()
+                    continue
+                aor = str(event.get("AOR") or event.get("EndpointName") or "")
+                status = str(event.get("ContactStatus", "")).lower()
+                if aor:
+                    self._report(aor, status in _REACHABLE)
+            except Exception:  # keep following events; report the failure
+                log.exception("AMI contact event %r failed", event)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        if self.manager is not None:
+            self.manager.closing = True
+            self.manager.close()
+            self.manager = None

@@ -1,0 +1,1 @@
+"""IVR flows as data (ivr/*.yaml): the loader/validator and the runner."""

@@ -1,0 +1,265 @@
+"""The voice channel adapter: a Stasis application that turns ARI events into core events
+and carries out the core's decisions (offer to agent X → ring, answer → bridge).
+
+Inbound calls enter with Stasis args ``inbound,<service number>``; agent legs that the
+engine originates come back with ``agent,<interaction id>`` once answered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from ccengine.core.interaction import Interaction
+from ccengine.core.media import Medium
+from ccengine.dispatcher import Dispatcher
+from ccengine.telephony.ari.client import AriClient
+from ccengine.telephony.ari.errors import AriError, AriNotFound
+from ccengine.telephony.ari.events import AriEvent
+from ccengine.telephony.ari.router import HANGUP_EVENTS, AriEventRouter, ChannelEvents
+from ccengine.telephony.ivr.flow import Flow
+from ccengine.telephony.ivr.runner import run_flow
+
+log = logging.getLogger(__name__)
+
+# Q.850 causes of an agent leg that ended before answering, mapped to the core's reasons.
+_NO_ANSWER = {18, 19, 16}
+_REJECTED = {17, 21}
+
+Persist = Callable[[Interaction], Awaitable[None]]
+
+
+def offer_failure_reason(cause: int) -> str:
+    if cause in _REJECTED:
+        return "rejected"
+    if cause in _NO_ANSWER:
+        return "no_answer"
+    return "unreachable"
+
+
+@dataclass
+class VoiceCall:
+    """One caller's call as the adapter tracks it."""
+
+    interaction: Interaction
+    caller_channel: str
+    events: ChannelEvents
+    agent_id: str | None = None
+    agent_channel: str | None = None
+    bridge_id: str | None = None
+    hung_up_by: str | None = None
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+    offer_task: asyncio.Task[None] | None = None
+
+
+class CallerLeg:
+    """The IVR runner's view of the caller: prompts and digits over ARI (CallerMedia)."""
+
+    def __init__(self, ari: AriClient, call: VoiceCall) -> None:
+        self.ari, self.call = ari, call
+
+    async def _event(self, timeout: float | None) -> AriEvent | None:
+        event = await self.call.events.next(timeout)
+        if event is not None and event.type in HANGUP_EVENTS:
+            raise CallerGone()
+        return event
+
+    async def play(self, prompts: tuple[str, ...]) -> str | None:
+        playback_id = f"pb-{uuid.uuid4().hex}"
+        await self.ari.play(self.call.caller_channel, [f"sound:{p}" for p in prompts],
+                            playback_id)
+        while True:
+            event = await self._event(None)
+            if event is None:
+                continue
+            if event.type == "ChannelDtmfReceived":
+                with contextlib.suppress(AriNotFound):
+                    await self.ari.stop_playback(playback_id)
+                return event.digit
+            if event.type == "PlaybackFinished" and event.playback_id == playback_id:
+                return None
+
+    async def get_digit(self, timeout: float) -> str | None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while (left := deadline - loop.time()) > 0:
+            event = await self._event(left)
+            if event is not None and event.type == "ChannelDtmfReceived":
+                return event.digit
+        return None
+
+
+class CallerGone(Exception):
+    """The caller hung up (raised inside the IVR)."""
+
+
+class VoiceChannel:
+    """The Stasis application for voice; registered with the dispatcher as the VOICE channel."""
+
+    medium = Medium.VOICE
+
+    def __init__(self, ari: AriClient, router: AriEventRouter, dispatcher: Dispatcher,
+                 flow: Flow, *, persist: Persist, ring_timeout: float,
+                 clock: Callable[[], float]) -> None:
+        self.ari, self.router, self.dispatcher, self.flow = ari, router, dispatcher, flow
+        self.persist, self.ring_timeout, self.clock = persist, ring_timeout, clock
+        self.calls: dict[str, VoiceCall] = {}
+        router.on_stasis_start("inbound", self.handle_inbound)
+
+    # ------------------------------------------------------------------ inbound calls
+    async def handle_inbound(self, start: AriEvent, events: ChannelEvents) -> None:
+        """Answer, run the IVR, queue, and follow the call until it ends."""
+        chan = start.channel
+        if chan is None:
+            return
+        now = self.clock()
+        interaction = Interaction(
+            id=uuid.uuid4().hex, medium=Medium.VOICE, queue=None, priority=0,
+            required_skills={}, customer_id=None,
+            attributes={"caller_number": chan.caller_number, "caller_name": chan.caller_name,
+                        "service_number": start.args[1] if len(start.args) > 1 else chan.exten,
+                        "caller_channel": chan.id},
+            created_at=now, enqueued_at=None, sl_target_seconds=None)
+        interaction.record("entered", now)
+        call = VoiceCall(interaction, chan.id, events)
+        self.calls[interaction.id] = call
+        try:
+            await self._run(call)
+        finally:
+            self.calls.pop(interaction.id, None)
+            await self._finish(call)
+
+    async def _run(self, call: VoiceCall) -> None:
+        interaction = call.interaction
+        try:
+            await self.ari.answer(call.caller_channel)
+            result = await run_flow(self.flow, CallerLeg(self.ari, call))
+        except CallerGone:
+            call.hung_up_by = "caller"
+            interaction.record("abandoned", self.clock(), stage="ivr")
+            return
+        except AriNotFound:
+            call.hung_up_by = "caller"
+            return
+        interaction.attributes["ivr_path"] = result.path
+        interaction.record("ivr_done", self.clock(), path=result.path)
+        if result.action.kind != "queue":
+            call.hung_up_by = "system"
+            with contextlib.suppress(AriError):
+                await self.ari.hangup(call.caller_channel)
+            return
+        interaction.queue = result.action.target
+        interaction.priority = result.action.priority
+        await self.persist(interaction)
+        with contextlib.suppress(AriNotFound):
+            await self.ari.start_moh(call.caller_channel)
+        await self.dispatcher.enqueue(interaction)
+        await self._follow_caller(call)
+
+    async def _follow_caller(self, call: VoiceCall) -> None:
+        """Wait for the caller's hang-up (or the end of the call from the agent's side)."""
+        while not call.done.is_set():
+            waiter = asyncio.ensure_future(call.events.next())
+            finished = asyncio.ensure_future(call.done.wait())
+            try:
+                await asyncio.wait({waiter, finished}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for t in (waiter, finished):
+                    t.cancel()
+            if waiter.done() and not waiter.cancelled():
+                event = waiter.result()
+                if event is not None and event.type in HANGUP_EVENTS:
+                    if call.hung_up_by is None:
+                        call.hung_up_by = "caller"
+                    call.done.set()
+
+    async def _finish(self, call: VoiceCall) -> None:
+        """Tear the call down and tell the dispatcher how it ended."""
+        interaction = call.interaction
+        if call.offer_task is not None and not call.offer_task.done():
+            call.offer_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await call.offer_task
+        for channel in (call.agent_channel, call.caller_channel):
+            if channel:
+                with contextlib.suppress(AriError):
+                    await self.ari.hangup(channel)
+        if call.bridge_id:
+            with contextlib.suppress(AriError):
+                await self.ari.destroy_bridge(call.bridge_id)
+        now = self.clock()
+        interaction.attributes["hung_up_by"] = call.hung_up_by or "caller"
+        if interaction.queue is None:
+            interaction.record("ended", now, hung_up_by=call.hung_up_by or "caller")
+        elif call.agent_id:
+            interaction.record("ended", now, hung_up_by=call.hung_up_by or "caller")
+            await self.dispatcher.interaction_ended(interaction.id, call.agent_id)
+        else:
+            interaction.record("ended", now, hung_up_by="caller", abandoned=True)
+            await self.dispatcher.cancel(interaction.id, "abandoned")
+        await self.persist(interaction)
+
+    # ------------------------------------------------------------------ offering
+    async def offer(self, interaction: Interaction, agent_id: str) -> None:
+        """Ring ``agent_id``'s endpoint; on answer bridge them with the caller."""
+        call = self.calls.get(interaction.id)
+        if call is None or call.done.is_set():
+            await self.dispatcher.cancel(interaction.id, "abandoned")
+            return
+        call.interaction = interaction
+        call.offer_task = self.router.spawn(self._ring_agent(call, agent_id),
+                                            f"offer-{interaction.id}-{agent_id}")
+
+    async def _ring_agent(self, call: VoiceCall, agent_id: str) -> None:
+        iid = call.interaction.id
+        channel_id = f"agent-{uuid.uuid4().hex}"
+        caller = call.interaction.attributes.get("caller_number") or "anonymous"
+        with self.router.listen(channel_id) as events:
+            try:
+                await self.ari.originate(f"PJSIP/{agent_id}", channel_id, ["agent", iid],
+                                         caller_id=f'"{caller}" <{caller}>',
+                                         timeout=int(self.ring_timeout))
+            except AriError as e:
+                log.warning("offer of %s to %s failed: %s", iid, agent_id, e)
+                await self.dispatcher.offer_failed(iid, agent_id, "unreachable")
+                return
+            call.agent_channel = channel_id
+            while True:
+                event = await events.next()
+                if event is None:
+                    continue
+                if event.type == "StasisStart":
+                    break
+                if event.type in ("ChannelDestroyed", "ChannelHangupRequest"):
+                    call.agent_channel = None
+                    reason = offer_failure_reason(event.cause)
+                    log.info("agent %s did not take %s (cause %s: %s)", agent_id, iid,
+                             event.cause, reason)
+                    await self.dispatcher.offer_failed(iid, agent_id, reason)
+                    return
+            if call.done.is_set():
+                return
+            await self._bridge(call, agent_id, channel_id)
+            await self._follow_agent(call, events)
+
+    async def _bridge(self, call: VoiceCall, agent_id: str, agent_channel: str) -> None:
+        call.agent_id = agent_id
+        call.bridge_id = f"bridge-{call.interaction.id}"
+        with contextlib.suppress(AriNotFound):
+            await self.ari.stop_moh(call.caller_channel)
+        await self.ari.create_bridge(call.bridge_id, "mixing")
+        await self.ari.add_to_bridge(call.bridge_id, [call.caller_channel, agent_channel])
+        await self.dispatcher.offer_accepted(call.interaction.id, agent_id)
+
+    async def _follow_agent(self, call: VoiceCall, events: ChannelEvents) -> None:
+        while not call.done.is_set():
+            event = await events.next()
+            if event is not None and event.type in HANGUP_EVENTS:
+                call.agent_channel = None
+                if call.hung_up_by is None:
+                    call.hung_up_by = "agent"
+                call.done.set()

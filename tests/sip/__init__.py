@@ -1,0 +1,1 @@
+"""Real SIP clients for tests: baresip agent softphones and sipp caller scenarios."""

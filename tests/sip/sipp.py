@@ -1,0 +1,199 @@
+"""sipp caller scenarios: dial a service number, send DTMF (SIP INFO or RFC 4733), send audio,
+then hang up after a hold time or wait for the far end's BYE."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from pathlib import Path
+
+PCAP_DIR = Path("/usr/share/sip-tester")
+
+HEAD = """<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="ccengine caller">
+  <send retrans="500">
+    <![CDATA[
+INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: "Caller" <sip:[caller]@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+To: <sip:[service]@[remote_ip]:[remote_port]>
+Call-ID: [call_id]
+CSeq: 1 INVITE
+Contact: <sip:[caller]@[local_ip]:[local_port]>
+Max-Forwards: 70
+Content-Type: application/sdp
+Content-Length: [len]
+
+v=0
+o=caller 1 1 IN IP[local_ip_type] [local_ip]
+s=-
+c=IN IP[media_ip_type] [media_ip]
+t=0 0
+m=audio [media_port] RTP/AVP 8 101
+a=rtpmap:8 PCMA/8000
+a=rtpmap:101 telephone-event/8000
+a=fmtp:101 0-16
+a=sendrecv
+    ]]>
+  </send>
+  <recv response="100" optional="true"/>
+  <recv response="180" optional="true"/>
+  <recv response="183" optional="true"/>
+  <recv response="200" rtd="true"/>
+  <send>
+    <![CDATA[
+ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: "Caller" <sip:[caller]@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+Call-ID: [call_id]
+CSeq: 1 ACK
+Contact: <sip:[caller]@[local_ip]:[local_port]>
+Max-Forwards: 70
+Content-Length: 0
+    ]]>
+  </send>
+"""
+
+INFO = """  <pause milliseconds="{pause}"/>
+  <send>
+    <![CDATA[
+INFO sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: "Caller" <sip:[caller]@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+Call-ID: [call_id]
+CSeq: {cseq} INFO
+Contact: <sip:[caller]@[local_ip]:[local_port]>
+Max-Forwards: 70
+Content-Type: application/dtmf-relay
+Content-Length: [len]
+
+Signal={digit}
+Duration=160
+    ]]>
+  </send>
+  <recv response="200"/>
+"""
+
+RFC4733 = """  <pause milliseconds="{pause}"/>
+  <nop><action><exec play_pcap_audio="{pcap}"/></action></nop>
+"""
+
+AUDIO = """  <pause milliseconds="{pause}"/>
+  <nop><action><exec play_pcap_audio="{pcap}"/></action></nop>
+"""
+
+HANGUP = """  <pause milliseconds="{hold}"/>
+  <send retrans="500">
+    <![CDATA[
+BYE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: "Caller" <sip:[caller]@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+Call-ID: [call_id]
+CSeq: {cseq} BYE
+Contact: <sip:[caller]@[local_ip]:[local_port]>
+Max-Forwards: 70
+Content-Length: 0
+    ]]>
+  </send>
+  <recv response="200" crlf="true"/>
+</scenario>
+"""
+
+WAIT_BYE = """  <recv request="BYE" timeout="{timeout}"/>
+  <send>
+    <![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:[caller]@[local_ip]:[local_port]>
+Content-Length: 0
+    ]]>
+  </send>
+</scenario>
+"""
+
+
+def pcap_for(digit: str) -> Path:
+    name = {"#": "pound", "*": "star"}.get(digit, digit)
+    return PCAP_DIR / f"dtmf_2833_{name}.pcap"
+
+
+@dataclass
+class CallerScript:
+    """What the caller does once answered."""
+
+    digits: str = ""                 # DTMF to send, one after another
+    dtmf: str = "info"               # "info" or "rfc4733"
+    first_digit_after_ms: int = 1500
+    between_digits_ms: int = 1500
+    audio: bool = True               # play a G.711 a-law recording after the digits
+    hold_ms: int | None = 4000       # hang up this long after the last step; None: wait for BYE
+    wait_bye_ms: int = 60000
+
+    def scenario(self) -> str:
+        parts = [HEAD]
+        cseq = 2
+        for i, digit in enumerate(self.digits):
+            pause = self.first_digit_after_ms if i == 0 else self.between_digits_ms
+            if self.dtmf == "info":
+                parts.append(INFO.format(pause=pause, cseq=cseq, digit=digit))
+                cseq += 1
+            else:
+                parts.append(RFC4733.format(pause=pause, pcap=pcap_for(digit)))
+        if self.audio:
+            parts.append(AUDIO.format(pause=1000, pcap=PCAP_DIR / "g711a.pcap"))
+        if self.hold_ms is None:
+            parts.append(WAIT_BYE.format(timeout=self.wait_bye_ms))
+        else:
+            parts.append(HANGUP.format(hold=self.hold_ms, cseq=cseq))
+        return "".join(parts)
+
+
+class SippCaller:
+    """One sipp UAC process placing one call from ``caller`` to ``service``."""
+
+    def __init__(self, workdir: Path, name: str, script: CallerScript, *, caller: str,
+                 service: str, target_port: int, sip_port: int, media_port: int,
+                 control_port: int) -> None:
+        self.dir = workdir / f"sipp-{name}"
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.scenario = self.dir / "caller.xml"
+        self.scenario.write_text(script.scenario())
+        self.args = [
+            "sipp", f"127.0.0.1:{target_port}", "-sf", str(self.scenario),
+            "-i", "127.0.0.1", "-mi", "127.0.0.1", "-p", str(sip_port),
+            "-mp", str(media_port), "-cp", str(control_port),
+            "-key", "caller", caller, "-key", "service", service,
+            "-m", "1", "-l", "1", "-nostdin",
+            "-trace_err", "-error_file", str(self.dir / "errors.log"),
+            "-timeout", "120s", "-timeout_error",
+        ]
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        log = open(self.dir / "sipp.log", "wb")  # noqa: SIM115 - handed to the child
+        self.proc = await asyncio.create_subprocess_exec(
+            *self.args, stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log,
+            cwd=self.dir)
+        log.close()
+
+    async def wait(self, timeout: float) -> int:
+        """Wait for sipp to finish; its exit code is 0 when the call went as scripted."""
+        if self.proc is None:
+            raise RuntimeError("sipp was not started")
+        return await asyncio.wait_for(self.proc.wait(), timeout)
+
+    async def stop(self) -> None:
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.kill()
+            await self.proc.wait()
+
+    def errors(self) -> str:
+        path = self.dir / "errors.log"
+        return path.read_text(errors="replace")[-3000:] if path.exists() else ""
