@@ -24,6 +24,8 @@ export DEBIAN_FRONTEND=noninteractive
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 
 pkgs=(asterisk asterisk-core-sounds-en-gsm asterisk-moh-opsound-gsm sip-tester baresip-core)
+# a python3 that can make a venv (Debian 12's python3 needs python3-venv for that)
+python3 -c 'import ensurepip, venv' 2>/dev/null || pkgs+=(python3 python3-venv)
 [ $want_test = 1 ] && pkgs+=(postgresql redis-server)
 
 missing=()
