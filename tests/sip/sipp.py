@@ -169,7 +169,7 @@ class SippCaller:
             "sipp", f"127.0.0.1:{target_port}", "-sf", str(self.scenario),
             "-i", "127.0.0.1", "-mi", "127.0.0.1", "-p", str(sip_port),
             "-mp", str(media_port), "-cp", str(control_port),
-            "-key", "caller", caller, "-key", "service", service,
+            "-key", "caller", caller, "-s", service,
             "-m", "1", "-l", "1", "-nostdin",
             "-trace_err", "-error_file", str(self.dir / "errors.log"),
             "-timeout", "120s", "-timeout_error",
@@ -177,7 +177,7 @@ class SippCaller:
         self.proc: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:
-        log = open(self.dir / "sipp.log", "wb")  # noqa: SIM115 - handed to the child
+        log = open(self.dir / "sipp.log", "wb")  # noqa: ASYNC230 - a log file handed to the child
         self.proc = await asyncio.create_subprocess_exec(
             *self.args, stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log,
             cwd=self.dir)

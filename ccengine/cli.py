@@ -1,0 +1,84 @@
+"""The ``ccengine`` command: run the engine, render Asterisk config, check config."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+
+from ccengine.config import ConfigError, EngineConfig, load_config
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="ccengine", description=__doc__)
+    p.add_argument("--config", "-c", help="engine config file (YAML); default: embedded")
+    p.add_argument("--set", "-s", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config key, e.g. --set api.port=9000 (repeatable)")
+    p.add_argument("--log-level", default="INFO")
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="run the engine (and its private Asterisk)")
+    sub.add_parser("render", help="render Asterisk config into the runtime directory")
+    sub.add_parser("check", help="validate the config and IVR flows, then exit")
+    sub.add_parser("credentials", help="print agents' SIP passwords and API tokens")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        config = load_config(args.config, overrides=args.set)
+        if args.command == "render":
+            from ccengine.telephony.asterisk.render import render
+            rendered = render(config)
+            print(f"Asterisk config written to {rendered.etc_dir}")
+            return 0
+        if args.command == "check":
+            from ccengine.engine import Engine
+            Engine(config)
+            print(f"config OK: {config.source}; IVR flows in {config.ivr_dir}")
+            return 0
+        if args.command == "credentials":
+            return _credentials(config)
+        return asyncio.run(_run(config))
+    except ConfigError as e:
+        print(f"ccengine: configuration error: {e}", file=sys.stderr)
+        return 2
+
+
+def _credentials(config: EngineConfig) -> int:
+    from ccengine.telephony.asterisk.render import load_secrets
+    s = load_secrets(config)
+    print(f"{'user':12} {'SIP password':34} API token")
+    for uid, token in sorted(s.api_tokens.items()):
+        print(f"{uid:12} {s.sip_passwords.get(uid, '-'):34} {token}")
+    return 0
+
+
+async def _run(config: EngineConfig) -> int:
+    from ccengine.engine import Engine
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with Engine(config) as engine:
+        where = engine.listening
+        if where is None:
+            raise RuntimeError("engine started without listening addresses")
+        print(f"ccengine running ({config.source})\n"
+              f"  API:        {where.api}   (bearer tokens: ccengine credentials)\n"
+              f"  agent feed: {where.agent_feed}?token=...\n"
+              f"  SIP:        {where.sip}   service numbers: "
+              f"{', '.join(config.service_numbers)}\n"
+              f"  ARI:        {where.ari}\n"
+              f"  runtime:    {config.runtime_dir}", flush=True)
+        await stop.wait()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,183 @@
+"""The engine's lifecycle in one place: store, live state, dispatcher, private Asterisk, ARI,
+AMI, the voice channel, the screen-pop feed and the API — started in order, stopped in reverse."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+from aiohttp import web
+
+from ccengine.api.auth import TokenAuth, User
+from ccengine.api.http import build_api
+from ccengine.config import EngineConfig
+from ccengine.core.agent import AgentProfile
+from ccengine.core.media import Medium
+from ccengine.core.queue import QueueConfig
+from ccengine.cti.screenpop import ScreenPopFeed
+from ccengine.dispatcher import Dispatcher
+from ccengine.records import InteractionRecorder
+from ccengine.state.base import LiveState
+from ccengine.state.memory import MemoryState
+from ccengine.store.db import Database
+from ccengine.telephony.ami import AmiMonitor
+from ccengine.telephony.ari.client import AriClient
+from ccengine.telephony.ari.router import AriEventRouter
+from ccengine.telephony.asterisk.process import AsteriskProcess
+from ccengine.telephony.asterisk.render import Rendered, render
+from ccengine.telephony.ivr.flow import load_flows
+from ccengine.telephony.voice import VoiceChannel
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Listening:
+    api: str
+    agent_feed: str
+    ari: str
+    sip: str
+
+
+def build_profiles(config: EngineConfig) -> tuple[dict[str, QueueConfig],
+                                                   dict[str, AgentProfile]]:
+    """Queues and agents from the config, validated (errors name the source and key)."""
+    queues = {}
+    for i, q in enumerate(config.queues):
+        queue = QueueConfig.from_mapping(q, f"{config.source}: queues[{i}]")
+        queues[queue.name] = queue
+    agents = {}
+    for i, a in enumerate(config.agents):
+        agent = AgentProfile.from_mapping(a, f"{config.source}: agents[{i}]")
+        agents[agent.id] = agent
+    return queues, agents
+
+
+def build_users(config: EngineConfig) -> dict[str, User]:
+    users = {str(a["id"]): User(str(a["id"]), "agent") for a in config.agents}
+    users.update({str(s["id"]): User(str(s["id"]), "supervisor") for s in config.supervisors})
+    users["admin"] = User("admin", "admin")
+    return users
+
+
+class Engine:
+    """One running engine. ``async with Engine(config) as engine: ...`` or start()/stop()."""
+
+    def __init__(self, config: EngineConfig) -> None:
+        self.config = config
+        self.queues, self.agents = build_profiles(config)
+        self.flows = load_flows(config.ivr_dir, sounds_dir=Path(config.asterisk.sounds_dir),
+                                queues=self.queues.keys())
+        if config.ivr_entry not in self.flows:
+            from ccengine.config import ConfigError
+            raise ConfigError(config.source, "ivr.entry",
+                              f"no flow {config.ivr_entry!r} in {config.ivr_dir}")
+        self._stack = AsyncExitStack()
+        self.rendered: Rendered | None = None
+        self.db: Database | None = None
+        self.state: LiveState | None = None
+        self.dispatcher: Dispatcher | None = None
+        self.feed = ScreenPopFeed()
+        self.recorder: InteractionRecorder | None = None
+        self.voice: VoiceChannel | None = None
+        self.ami: AmiMonitor | None = None
+        self.listening: Listening | None = None
+
+    async def __aenter__(self) -> Engine:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def start(self) -> None:
+        try:
+            await self._start()
+        except BaseException:
+            await self._stack.aclose()
+            raise
+
+    async def _start(self) -> None:
+        c = self.config
+        c.runtime_dir.mkdir(parents=True, exist_ok=True)
+        self.rendered = render(c)
+        # records
+        self.db = Database(c.store_url)
+        await self.db.migrate()
+        self._stack.push_async_callback(self.db.close)
+        # live state
+        self.state = await self._live_state()
+        # the core
+        self.dispatcher = Dispatcher(self.state, self.queues, self.agents,
+                                     clock=time.time, offer_timeout=c.offer_timeout + 10)
+        self.recorder = InteractionRecorder(self.db)
+        self.dispatcher.subscribe(self.feed.on_event)
+        self.dispatcher.subscribe(self.recorder.on_event)
+        for agent_id in self.agents:
+            self.dispatcher.set_device_reachable(agent_id, Medium.VOICE, False)
+        # Asterisk
+        asterisk = AsteriskProcess(c, self.rendered)
+        if c.asterisk.manage:
+            await asterisk.start()
+            self._stack.push_async_callback(asterisk.stop)
+        secrets = self.rendered.secrets
+        http = await self._stack.enter_async_context(aiohttp.ClientSession())
+        ari = AriClient(asterisk.ari_url, secrets.ari_user, secrets.ari_password,
+                        c.asterisk.app, http)
+        router = AriEventRouter(ari)
+        self.voice = VoiceChannel(ari, router, self.dispatcher, self.flows[c.ivr_entry],
+                                  persist=self.recorder.save, ring_timeout=c.offer_timeout,
+                                  clock=time.time)
+        self.dispatcher.register_channel(self.voice)
+        await self.dispatcher.start()
+        self._stack.push_async_callback(self.dispatcher.stop)
+        router_task = asyncio.ensure_future(router.run())
+        router_task.set_name("ari-events")
+
+        async def stop_router() -> None:
+            router_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await router_task
+            await router.close()
+
+        self._stack.push_async_callback(stop_router)
+        await asyncio.wait_for(router.connected.wait(), 15)
+        # AMI: agents' phones reachable or not
+        self.ami = AmiMonitor(c.asterisk.bind, c.asterisk.ami_port, secrets.ami_user,
+                              secrets.ami_secret, self._on_contact)
+        await self.ami.start()
+        self._stack.push_async_callback(self.ami.stop)
+        await self.ami.resync()
+        # API
+        auth = TokenAuth(build_users(c), secrets.api_tokens)
+        api = build_api(auth, self.dispatcher, self.feed, self.recorder)
+        runner = web.AppRunner(api, access_log=None)
+        await runner.setup()
+        self._stack.push_async_callback(runner.cleanup)
+        site = web.TCPSite(runner, c.api.host, c.api.port)
+        await site.start()
+        base = f"http://{c.api.host}:{c.api.port}"
+        self.listening = Listening(api=f"{base}/api", agent_feed=f"ws://{c.api.host}:"
+                                   f"{c.api.port}/ws/agent", ari=asterisk.ari_url,
+                                   sip=f"udp:{c.asterisk.bind}:{c.asterisk.sip_port}")
+
+    async def _live_state(self) -> LiveState:
+        if self.config.state_backend == "redis":
+            from ccengine.state.redis import RedisState
+            state = await RedisState.connect(self.config.redis_url)
+            self._stack.push_async_callback(state.close)
+            return state
+        return MemoryState()
+
+    def _on_contact(self, aor: str, reachable: bool) -> None:
+        if self.dispatcher is not None and aor in self.agents:
+            self.dispatcher.set_device_reachable(aor, Medium.VOICE, reachable)
+
+    async def stop(self) -> None:
+        await self._stack.aclose()

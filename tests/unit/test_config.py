@@ -1,0 +1,75 @@
+"""The config loader: precedence, freezing and errors that name file, line and key."""
+
+from __future__ import annotations
+
+from dataclasses import FrozenInstanceError
+from pathlib import Path
+
+import pytest
+
+from ccengine.config import ConfigError, load_config
+
+
+def test_given_no_file_when_loading_then_embedded_defaults_apply() -> None:
+    config = load_config(None, env={})
+    assert config.source == "embedded defaults"
+    assert config.api.host == "127.0.0.1"
+    assert config.asterisk.bind == "127.0.0.1"
+    assert config.state_backend == "memory"
+    assert config.store_url.startswith("sqlite+aiosqlite:///")
+    assert {a["id"] for a in config.agents} == {"alice", "bob"}
+
+
+def test_given_file_env_and_cli_when_loading_then_cli_beats_env_beats_file(
+        tmp_path: Path) -> None:
+    f = tmp_path / "engine.yaml"
+    f.write_text("api:\n  port: 9001\nasterisk:\n  sip_port: 6001\n  ami_port: 6002\n")
+    config = load_config(f, env={"CCENGINE__API__PORT": "9002",
+                                 "CCENGINE__ASTERISK__SIP_PORT": "6003"},
+                         overrides=["api.port=9003"])
+    assert config.api.port == 9003
+    assert config.asterisk.sip_port == 6003
+    assert config.asterisk.ami_port == 6002
+    assert config.runtime_dir == (tmp_path / "var").resolve()
+
+
+def test_given_a_loaded_config_when_changing_it_then_it_is_frozen() -> None:
+    config = load_config(None, env={})
+    with pytest.raises(FrozenInstanceError):
+        config.api = None  # type: ignore[misc]
+
+
+def test_given_a_bad_port_when_loading_then_error_names_file_line_and_key(
+        tmp_path: Path) -> None:
+    f = tmp_path / "engine.yaml"
+    f.write_text("# comment\napi:\n  port: 70000\n")
+    with pytest.raises(ConfigError) as e:
+        load_config(f, env={})
+    assert e.value.key == "api.port"
+    assert e.value.where == f"{f}:2"
+    assert "not a TCP/UDP port" in str(e.value)
+
+
+def test_given_an_unknown_key_when_loading_then_it_is_refused(tmp_path: Path) -> None:
+    f = tmp_path / "engine.yaml"
+    f.write_text("asterisk:\n  sip_prot: 5070\n")
+    with pytest.raises(ConfigError, match="asterisk.sip_prot: unknown key"):
+        load_config(f, env={})
+
+
+def test_given_broken_yaml_when_loading_then_error_names_the_line(tmp_path: Path) -> None:
+    f = tmp_path / "engine.yaml"
+    f.write_text("api:\n  port: [1,\n")
+    with pytest.raises(ConfigError, match="invalid YAML") as e:
+        load_config(f, env={})
+    assert e.value.where.startswith(f"{f}:")
+
+
+def test_given_a_wrong_type_when_loading_then_error_says_what_was_expected() -> None:
+    with pytest.raises(ConfigError, match="offer_timeout: must be float, got str"):
+        load_config(None, env={}, overrides=["offer_timeout=soon"])
+
+
+def test_given_an_override_without_equals_when_loading_then_it_is_refused() -> None:
+    with pytest.raises(ConfigError, match="key.sub=value"):
+        load_config(None, env={}, overrides=["api.port"])
