@@ -1,0 +1,174 @@
+"""End-to-end fixtures: a running engine with its private Asterisk on free loopback ports,
+baresip softphones registered as agents, sipp callers, and agents' screen-pop feeds."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from ccengine.config import load_config
+from ccengine.engine import Engine
+from ccengine.telephony.ari.client import basic_auth
+from tests.e2e.ports import free_port, free_range
+from tests.sip.baresip import Baresip
+from tests.sip.sipp import CallerScript, SippCaller
+
+REPO = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.asterisk
+
+if not shutil.which("asterisk") or not shutil.which("sipp") or not shutil.which("baresip"):
+    pytest.skip("needs asterisk, sipp and baresip (scripts/install-system.sh)",
+                allow_module_level=True)
+
+
+async def eventually(check: Callable[[], Awaitable[Any] | Any], timeout: float = 20.0,
+                     what: str = "condition") -> Any:
+    """Poll ``check`` until it returns something truthy, or fail after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = check()
+        if asyncio.iscoroutine(last):
+            last = await last
+        if last:
+            return last
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what} (last: {last!r})")
+
+
+@dataclass
+class Feed:
+    """An agent's screen-pop websocket, collecting everything it receives."""
+
+    agent_id: str
+    ws: aiohttp.ClientWebSocketResponse
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    task: asyncio.Task[None] | None = None
+
+    async def _read(self) -> None:
+        async for msg in self.ws:
+            if msg.type == aiohttp.WSMsgType.TEXT:
+                self.messages.append(json.loads(msg.data))
+
+    def offers(self) -> list[dict[str, Any]]:
+        return [m for m in self.messages if m.get("type") == "offer"]
+
+
+@dataclass
+class Rig:
+    engine: Engine
+    workdir: Path
+    http: aiohttp.ClientSession
+    tokens: dict[str, str]
+    phones: dict[str, Baresip] = field(default_factory=dict)
+    feeds: dict[str, Feed] = field(default_factory=dict)
+    callers: list[SippCaller] = field(default_factory=list)
+
+    @property
+    def api(self) -> str:
+        c = self.engine.config.api
+        return f"http://{c.host}:{c.port}"
+
+    def auth(self, user: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[user]}"}
+
+    async def call_api(self, method: str, path: str, user: str, **kw: Any) -> Any:
+        async with self.http.request(method, f"{self.api}{path}", headers=self.auth(user),
+                                     **kw) as r:
+            body = await r.json()
+            if r.status >= 400:
+                raise AssertionError(f"{method} {path} -> {r.status}: {body}")
+            return body
+
+    async def login(self, agent: str) -> None:
+        await self.call_api("POST", f"/api/agents/{agent}/login", agent)
+
+    async def agent_state(self, agent: str) -> str:
+        return (await self.call_api("GET", f"/api/agents/{agent}", agent))["state"]
+
+    async def ari(self, method: str, path: str, **params: Any) -> Any:
+        c = self.engine.config.asterisk
+        s = self.engine.rendered.secrets  # type: ignore[union-attr]
+        url = f"http://{c.bind}:{c.http_port}/ari{path}"
+        async with self.http.request(method, url, params=params,
+                                     headers={"Authorization": basic_auth(
+                                         s.ari_user, s.ari_password)}) as r:
+            return await r.json() if r.status == 200 else None
+
+    async def start_phone(self, agent: str) -> Baresip:
+        secrets = self.engine.rendered.secrets  # type: ignore[union-attr]
+        phone = Baresip(self.workdir, agent, secrets.sip_passwords[agent],
+                        self.engine.config.asterisk.sip_port, free_port(), free_port(),
+                        free_range(20))
+        phone.start()
+        self.phones[agent] = phone
+        ami = self.engine.ami
+        await eventually(lambda: ami is not None and ami.contacts.get(agent), 15,
+                         f"{agent}'s phone registered and reachable")
+        return phone
+
+    async def open_feed(self, agent: str) -> Feed:
+        ws = await self.http.ws_connect(f"ws://127.0.0.1:{self.engine.config.api.port}"
+                                        f"/ws/agent?token={self.tokens[agent]}")
+        feed = Feed(agent, ws)
+        first = await ws.receive_json(timeout=5)
+        assert first == {"type": "hello", "agent_id": agent}
+        feed.task = asyncio.ensure_future(feed._read())
+        self.feeds[agent] = feed
+        return feed
+
+    async def place_call(self, script: CallerScript, caller: str = "07700900123",
+                         service: str = "5000") -> SippCaller:
+        sipp = SippCaller(self.workdir, f"{len(self.callers)}", script, caller=caller,
+                          service=service, target_port=self.engine.config.asterisk.sip_port,
+                          sip_port=free_port(), media_port=free_range(4),
+                          control_port=free_port())
+        await sipp.start()
+        self.callers.append(sipp)
+        return sipp
+
+
+@pytest.fixture
+async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
+    """A running engine (private Asterisk on free ports, SQLite, memory state)."""
+    rtp = free_range(200)
+    config = load_config(None, env={}, overrides=[
+        f"runtime_dir={tmp_path / 'var'}",
+        f"ivr.dir={REPO / 'ivr'}",
+        f"api.port={free_port()}",
+        f"asterisk.sip_port={free_port()}",
+        f"asterisk.http_port={free_port()}",
+        f"asterisk.ami_port={free_port()}",
+        f"asterisk.rtp_start={rtp}",
+        f"asterisk.rtp_end={rtp + 199}",
+        "offer_timeout=8",
+        "queues=[{name: sales, media: [voice], required_skills: {sales: 1}, "
+        "wrapup_seconds: 2}, {name: support, media: [voice], required_skills: {support: 1}, "
+        "wrapup_seconds: 2}]",
+    ])
+    engine = Engine(config)
+    await engine.start()
+    async with aiohttp.ClientSession() as http:
+        r = Rig(engine, tmp_path, http, dict(engine.rendered.secrets.api_tokens))  # type: ignore[union-attr]
+        try:
+            yield r
+        finally:
+            for feed in r.feeds.values():
+                if feed.task:
+                    feed.task.cancel()
+                await feed.ws.close()
+            for caller in r.callers:
+                await caller.stop()
+            for phone in r.phones.values():
+                phone.stop()
+            await engine.stop()
