@@ -37,7 +37,8 @@ class AsteriskConfig:
     modules_dir: str
     sounds_dir: str
     moh_dir: str
-    bind: str
+    bind: str            # SIP and RTP
+    control_bind: str    # ARI (http) and AMI: loopback unless the engine runs elsewhere
     sip_port: int
     http_port: int
     ami_port: int
@@ -243,7 +244,7 @@ def _build(doc: Mapping[str, Any], source: str, lines: Mapping[str, int],
     api = r.section("api")
     api.unknown({"host", "port"})
     a = r.section("asterisk")
-    a.unknown({"binary", "modules_dir", "sounds_dir", "moh_dir", "bind", "sip_port",
+    a.unknown({"binary", "modules_dir", "sounds_dir", "moh_dir", "bind", "control_bind", "sip_port",
                "http_port", "ami_port", "rtp_start", "rtp_end", "app", "manage"})
     numbers = r.get("service_numbers", list)
     if not numbers or not all(isinstance(n, (str, int)) for n in numbers):
@@ -268,7 +269,7 @@ def _build(doc: Mapping[str, Any], source: str, lines: Mapping[str, int],
         asterisk=AsteriskConfig(
             binary=a.get("binary", str), modules_dir=a.get("modules_dir", str),
             sounds_dir=a.get("sounds_dir", str), moh_dir=a.get("moh_dir", str),
-            bind=a.get("bind", str), sip_port=a.port("sip_port"),
+            bind=a.get("bind", str), control_bind=a.get("control_bind", str), sip_port=a.port("sip_port"),
             http_port=a.port("http_port"), ami_port=a.port("ami_port"),
             rtp_start=rtp_start, rtp_end=rtp_end, app=a.get("app", str),
             manage=a.get("manage", bool),

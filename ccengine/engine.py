@@ -149,7 +149,7 @@ class Engine:
         self._stack.push_async_callback(stop_router)
         await asyncio.wait_for(router.connected.wait(), 15)
         # AMI: agents' phones reachable or not
-        self.ami = AmiMonitor(c.asterisk.bind, c.asterisk.ami_port, secrets.ami_user,
+        self.ami = AmiMonitor(c.asterisk.control_bind, c.asterisk.ami_port, secrets.ami_user,
                               secrets.ami_secret, self._on_contact)
         await self.ami.start()
         self._stack.push_async_callback(self.ami.stop)

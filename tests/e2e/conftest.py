@@ -99,7 +99,7 @@ class Rig:
     async def ari(self, method: str, path: str, **params: Any) -> Any:
         c = self.engine.config.asterisk
         s = self.engine.rendered.secrets  # type: ignore[union-attr]
-        url = f"http://{c.bind}:{c.http_port}/ari{path}"
+        url = f"http://{c.control_bind}:{c.http_port}/ari{path}"
         async with self.http.request(method, url, params=params,
                                      headers={"Authorization": basic_auth(
                                          s.ari_user, s.ari_password)}) as r:

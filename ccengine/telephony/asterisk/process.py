@@ -29,7 +29,7 @@ class AsteriskProcess:
 
     @property
     def ari_url(self) -> str:
-        return f"http://{self.config.asterisk.bind}:{self.config.asterisk.http_port}/ari"
+        return f"http://{self.config.asterisk.control_bind}:{self.config.asterisk.http_port}/ari"
 
     async def start(self, timeout: float = 30.0) -> None:
         """Start Asterisk and wait until ARI answers."""
