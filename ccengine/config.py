@@ -16,17 +16,11 @@ from typing import Any
 
 import yaml
 
+from ccengine.core.errors import ConfigError
+
+__all__ = ["ConfigError", "EngineConfig", "load_config"]
+
 ENV_PREFIX = "CCENGINE__"
-
-
-class ConfigError(Exception):
-    """Bad engine configuration: names where (file:line), the key and the problem."""
-
-    code = "config_invalid"
-
-    def __init__(self, where: str, key: str, message: str) -> None:
-        self.where, self.key, self.message = where, key, message
-        super().__init__(f"{where}: {key}: {message}")
 
 
 @dataclass(frozen=True)
@@ -269,7 +263,8 @@ def _build(doc: Mapping[str, Any], source: str, lines: Mapping[str, int],
         asterisk=AsteriskConfig(
             binary=a.get("binary", str), modules_dir=a.get("modules_dir", str),
             sounds_dir=a.get("sounds_dir", str), moh_dir=a.get("moh_dir", str),
-            bind=a.get("bind", str), control_bind=a.get("control_bind", str), sip_port=a.port("sip_port"),
+            bind=a.get("bind", str), control_bind=a.get("control_bind", str),
+            sip_port=a.port("sip_port"),
             http_port=a.port("http_port"), ami_port=a.port("ami_port"),
             rtp_start=rtp_start, rtp_end=rtp_end, app=a.get("app", str),
             manage=a.get("manage", bool),

@@ -22,10 +22,10 @@ from ccengine.core.media import Medium
 from ccengine.core.queue import QueueConfig
 from ccengine.cti.screenpop import ScreenPopFeed
 from ccengine.dispatcher import Dispatcher
-from ccengine.records import InteractionRecorder
 from ccengine.state.base import LiveState
 from ccengine.state.memory import MemoryState
 from ccengine.store.db import Database
+from ccengine.store.interactions import InteractionRepository
 from ccengine.telephony.ami import AmiMonitor
 from ccengine.telephony.ari.client import AriClient
 from ccengine.telephony.ari.router import AriEventRouter
@@ -84,7 +84,7 @@ class Engine:
         self.state: LiveState | None = None
         self.dispatcher: Dispatcher | None = None
         self.feed = ScreenPopFeed()
-        self.recorder: InteractionRecorder | None = None
+        self.recorder: InteractionRepository | None = None
         self.voice: VoiceChannel | None = None
         self.ami: AmiMonitor | None = None
         self.listening: Listening | None = None
@@ -116,11 +116,9 @@ class Engine:
         # the core
         self.dispatcher = Dispatcher(self.state, self.queues, self.agents,
                                      clock=time.time, offer_timeout=c.offer_timeout + 10)
-        self.recorder = InteractionRecorder(self.db)
+        self.recorder = InteractionRepository(self.db)
         self.dispatcher.subscribe(self.feed.on_event)
         self.dispatcher.subscribe(self.recorder.on_event)
-        for agent_id in self.agents:
-            self.dispatcher.set_device_reachable(agent_id, Medium.VOICE, False)
         # Asterisk
         asterisk = AsteriskProcess(c, self.rendered)
         if c.asterisk.manage:
@@ -137,6 +135,8 @@ class Engine:
         self.dispatcher.register_channel(self.voice)
         await self.dispatcher.start()
         self._stack.push_async_callback(self.dispatcher.stop)
+        for agent_id in self.agents:  # until AMI says a phone is registered and reachable
+            await self.dispatcher.set_device_reachable(agent_id, Medium.VOICE, False)
         router_task = asyncio.ensure_future(router.run())
         router_task.set_name("ari-events")
 
@@ -175,9 +175,9 @@ class Engine:
             return state
         return MemoryState()
 
-    def _on_contact(self, aor: str, reachable: bool) -> None:
+    async def _on_contact(self, aor: str, reachable: bool) -> None:
         if self.dispatcher is not None and aor in self.agents:
-            self.dispatcher.set_device_reachable(aor, Medium.VOICE, reachable)
+            await self.dispatcher.set_device_reachable(aor, Medium.VOICE, reachable)
 
     async def stop(self) -> None:
         await self._stack.aclose()

@@ -80,12 +80,9 @@ def require_self_or_role(request: web.Request, agent_id: str, *roles: str) -> Us
     raise error(403, "forbidden", f"{user.id} ({user.role}) may not act for agent {agent_id}")
 
 
-def known_agent(request: web.Request) -> str:
+async def known_agent(request: web.Request) -> str:
     agent_id = request.match_info["agent_id"]
-    try:
-        request.app[DISPATCHER].agent_view(agent_id)
-    except KeyError as e:
-        raise error(404, "agent_not_found", f"no agent {agent_id!r}") from e
+    await request.app[DISPATCHER].agent_view(agent_id)  # UnknownAgent -> 404
     return agent_id
 
 
@@ -108,13 +105,13 @@ async def me(request: web.Request) -> web.Response:
 
 
 async def agent_get(request: web.Request) -> web.Response:
-    agent_id = known_agent(request)
+    agent_id = await known_agent(request)
     require_self_or_role(request, agent_id, "supervisor", "admin")
-    return web.json_response(request.app[DISPATCHER].agent_view(agent_id))
+    return web.json_response(await request.app[DISPATCHER].agent_view(agent_id))
 
 
 async def agent_action(request: web.Request) -> web.Response:
-    agent_id = known_agent(request)
+    agent_id = await known_agent(request)
     require_self_or_role(request, agent_id, "supervisor", "admin")
     action = request.match_info["action"]
     d = request.app[DISPATCHER]
@@ -132,18 +129,14 @@ async def agent_action(request: web.Request) -> web.Response:
         await d.set_not_ready(agent_id, reason)
     else:
         raise error(404, "unknown_action", f"unknown agent action {action!r}")
-    return web.json_response(d.agent_view(agent_id))
+    return web.json_response(await d.agent_view(agent_id))
 
 
 async def queue_get(request: web.Request) -> web.Response:
     user = current_user(request)
     if user.role not in ("supervisor", "admin", "agent"):
         raise error(403, "forbidden", "no access to queues")
-    name = request.match_info["name"]
-    try:
-        return web.json_response(request.app[DISPATCHER].queue_view(name))
-    except KeyError as e:
-        raise error(404, "queue_not_found", f"no queue {name!r}") from e
+    return web.json_response(await request.app[DISPATCHER].queue_view(request.match_info["name"]))
 
 
 async def interaction_get(request: web.Request) -> web.Response:

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from panoramisk import Manager
 
 log = logging.getLogger(__name__)
 
-ContactCallback = Callable[[str, bool], None]
+ContactCallback = Callable[[str, bool], Awaitable[None]]
 
 _REACHABLE = {"created", "reachable", "updated", "nonqualified", "notinuse"}
 
@@ -75,13 +75,13 @@ class AmiMonitor:
                 status = str(msg.get("Status", "")).lower()
                 seen[aor] = seen.get(aor, False) or status in _REACHABLE or status == "unknown"
         for aor in set(self.contacts) | set(seen):
-            self._report(aor, seen.get(aor, False))
+            await self._report(aor, seen.get(aor, False))
 
-    def _report(self, aor: str, reachable: bool) -> None:
+    async def _report(self, aor: str, reachable: bool) -> None:
         if self.contacts.get(aor) != reachable:
             log.info("phone of %s is %s", aor, "reachable" if reachable else "unreachable")
         self.contacts[aor] = reachable
-        self._on_contact(aor, reachable)
+        await self._on_contact(aor, reachable)
 
     async def _consume(self) -> None:
         while True:
@@ -93,7 +93,7 @@ class AmiMonitor:
                 aor = str(event.get("AOR") or event.get("EndpointName") or "")
                 status = str(event.get("ContactStatus", "")).lower()
                 if aor:
-                    self._report(aor, status in _REACHABLE)
+                    await self._report(aor, status in _REACHABLE)
             except Exception:  # keep following events; report the failure
                 log.exception("AMI contact event %r failed", event)
 

@@ -1,0 +1,50 @@
+"""Domain errors: each has a stable ``code``; none knows anything of HTTP."""
+
+from __future__ import annotations
+
+
+class CoreError(Exception):
+    code = "core_error"
+
+
+class ConfigError(CoreError):
+    """Bad configuration: names where (file:line or a path), the key and the problem."""
+
+    code = "config_invalid"
+
+    def __init__(self, where: str, key: str, message: str) -> None:
+        self.where, self.key, self.message = where, key, message
+        super().__init__(f"{where}: {key}: {message}")
+
+
+class InvalidTransition(CoreError):
+    """The agent state machine refused a transition; nothing changed."""
+
+    code = "invalid_transition"
+
+
+class UnknownAgent(CoreError, KeyError):
+    code = "agent_not_found"
+
+    def __str__(self) -> str:
+        return f"no agent {self.args[0]!r}"
+
+
+class UnknownQueue(CoreError, KeyError):
+    code = "queue_not_found"
+
+    def __str__(self) -> str:
+        return f"no queue {self.args[0]!r}"
+
+
+class UnknownInteraction(CoreError, KeyError):
+    code = "interaction_not_found"
+
+    def __str__(self) -> str:
+        return f"no interaction {self.args[0]!r}"
+
+
+class NoChannel(CoreError):
+    """No channel adapter is registered for an interaction's medium."""
+
+    code = "no_channel_for_medium"

@@ -1,0 +1,322 @@
+"""The dispatcher runs the core over live state: it applies agent transitions, runs the
+router, reserves agents atomically, and hands offers to the channel adapter of each medium.
+Channel adapters report back (accepted, failed, ended, cancelled) through its methods."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from ccengine.core import agent_state as sm
+from ccengine.core.agent import AgentProfile
+from ccengine.core.agent_state import AgentLive, Presence, SlotState
+from ccengine.core.channel import Channel
+from ccengine.core.errors import (
+    NoChannel,
+    UnknownAgent,
+    UnknownInteraction,
+    UnknownQueue,
+)
+from ccengine.core.events import (
+    AgentStateChanged,
+    Event,
+    InteractionAnswered,
+    InteractionCancelled,
+    InteractionEnded,
+    InteractionOffered,
+    InteractionQueued,
+    InteractionRequeued,
+)
+from ccengine.core.interaction import Interaction
+from ccengine.core.media import Medium
+from ccengine.core.queue import QueueConfig
+from ccengine.core.router import RoutingSnapshot, route
+from ccengine.state.base import LiveState
+
+log = logging.getLogger(__name__)
+
+Subscriber = Callable[[Event], Awaitable[None] | None]
+
+
+class Dispatcher:
+    def __init__(self, state: LiveState, queues: Mapping[str, QueueConfig],
+                 agents: Mapping[str, AgentProfile], *, clock: Callable[[], float] = time.time,
+                 offer_timeout: float = 20.0, tick_seconds: float = 0.25) -> None:
+        self.state, self.queues, self.profiles = state, dict(queues), dict(agents)
+        self.clock, self.offer_timeout, self.tick_seconds = clock, offer_timeout, tick_seconds
+        self._channels: dict[Medium, Channel] = {}
+        self._subscribers: list[Subscriber] = []
+        self._lock = asyncio.Lock()
+        self._rr: dict[str, int] = {}
+        self._ticker: asyncio.Task[None] | None = None
+        self._offers: set[asyncio.Task[None]] = set()
+
+    # ------------------------------------------------------------------ wiring
+    def register_channel(self, channel: Channel) -> None:
+        self._channels[channel.medium] = channel
+
+    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
+        self._subscribers.append(callback)
+        return lambda: self._subscribers.remove(callback)
+
+    async def start(self) -> None:
+        for agent_id in self.profiles:
+            if await self.state.get_agent(agent_id) is None:
+                await self.state.put_agent(AgentLive(agent_id, since=self.clock()))
+        self._ticker = asyncio.ensure_future(self._tick_forever())
+        self._ticker.set_name("dispatcher-ticker")
+
+    async def stop(self) -> None:
+        tasks = [t for t in (self._ticker, *self._offers) if t is not None]
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _emit(self, *events: Event) -> None:
+        for event in events:
+            for callback in list(self._subscribers):
+                try:
+                    result = callback(event)
+                    if inspect.isawaitable(result):
+                        await result
+                except Exception:
+                    log.exception("event subscriber failed on %s", type(event).__name__)
+
+    # ------------------------------------------------------------------ agents
+    def _profile(self, agent_id: str) -> AgentProfile:
+        try:
+            return self.profiles[agent_id]
+        except KeyError:
+            raise UnknownAgent(agent_id) from None
+
+    async def _live(self, agent_id: str) -> AgentLive:
+        self._profile(agent_id)
+        live = await self.state.get_agent(agent_id)
+        return live if live is not None else AgentLive(agent_id)
+
+    async def _transition(self, agent_id: str,
+                          change: Callable[[AgentLive], tuple[AgentLive, AgentStateChanged]]
+                          ) -> AgentLive:
+        async with self._lock:
+            new, event = change(await self._live(agent_id))
+            await self.state.put_agent(new)
+        await self._emit(event)
+        await self.route()
+        return new
+
+    async def login(self, agent_id: str) -> None:
+        await self._transition(agent_id, lambda a: sm.login(a, self.clock()))
+
+    async def logout(self, agent_id: str) -> None:
+        await self._transition(agent_id, lambda a: sm.logout(a, self.clock()))
+
+    async def set_not_ready(self, agent_id: str, reason: str) -> None:
+        await self._transition(agent_id, lambda a: sm.set_not_ready(a, self.clock(), reason))
+
+    async def set_available(self, agent_id: str) -> None:
+        await self._transition(agent_id, lambda a: sm.set_available(a, self.clock()))
+
+    async def force_state(self, agent_id: str, presence: Presence, reason: str,
+                          by: str) -> None:
+        await self._transition(agent_id,
+                               lambda a: sm.force(a, self.clock(), presence, reason, by))
+
+    async def set_device_reachable(self, agent_id: str, medium: Medium,
+                                   reachable: bool) -> None:
+        """From AMI contact status: an unreachable phone is not offered that medium."""
+        async with self._lock:
+            live = await self._live(agent_id)
+            await self.state.put_agent(sm.set_reachable(live, medium, reachable))
+        if reachable:
+            await self.route()
+
+    # ------------------------------------------------------------------ interactions
+    async def enqueue(self, interaction: Interaction) -> None:
+        """Queue an interaction (it keeps an earlier enqueued_at) and route at once."""
+        if interaction.queue not in self.queues:
+            raise UnknownQueue(interaction.queue)
+        if interaction.medium not in self._channels:
+            raise NoChannel(f"no channel adapter for {interaction.medium.value}")
+        now = self.clock()
+        if interaction.enqueued_at is None:
+            interaction.enqueued_at = now
+        interaction.record("queued", now, queue=interaction.queue)
+        async with self._lock:
+            await self.state.put_interaction(interaction)
+            await self.state.enqueue(interaction.id)
+        await self._emit(InteractionQueued(now, interaction))
+        await self.route()
+
+    async def _interaction(self, interaction_id: str) -> Interaction:
+        interaction = await self.state.get_interaction(interaction_id)
+        if interaction is None:
+            raise UnknownInteraction(interaction_id)
+        return interaction
+
+    async def cancel(self, interaction_id: str, reason: str) -> None:
+        """The customer left while waiting or while being offered: nothing is owed to anyone."""
+        now = self.clock()
+        events: list[Event] = []
+        async with self._lock:
+            interaction = await self.state.get_interaction(interaction_id)
+            if interaction is None:
+                return
+            await self.state.claim(interaction_id)
+            if interaction.agent_id:
+                live = await self.state.get_agent(interaction.agent_id)
+                slot = live.slot(interaction_id) if live else None
+                if live is not None and slot is not None and slot.state == SlotState.OFFERED:
+                    new, changed = sm.withdraw_offer(live, interaction_id, now)
+                    await self.state.put_agent(new)
+                    events.append(changed)
+            interaction.record("cancelled", now, reason=reason)
+            await self.state.remove_interaction(interaction_id)
+        events.append(InteractionCancelled(now, interaction, reason))
+        await self._emit(*events)
+        await self.route()
+
+    async def offer_accepted(self, interaction_id: str, agent_id: str) -> None:
+        now = self.clock()
+        async with self._lock:
+            interaction = await self._interaction(interaction_id)
+            new, changed = sm.accept(await self._live(agent_id), interaction_id, now)
+            await self.state.put_agent(new)
+            interaction.record("answered", now, agent_id=agent_id)
+            await self.state.put_interaction(interaction)
+        await self._emit(changed, InteractionAnswered(now, interaction, agent_id))
+
+    async def offer_failed(self, interaction_id: str, agent_id: str, reason: str) -> None:
+        """No answer, rejected or unreachable: the agent goes not ready (RONA) and the
+        interaction goes back to the head of its queue (it keeps its original wait)."""
+        now = self.clock()
+        async with self._lock:
+            live = await self._live(agent_id)
+            slot = live.slot(interaction_id)
+            if slot is None or slot.state != SlotState.OFFERED:
+                return  # already settled (e.g. the offer timed out first)
+            new, changed = sm.fail_offer(live, interaction_id, now, reason)
+            await self.state.put_agent(new)
+            interaction = await self.state.get_interaction(interaction_id)
+            if interaction is not None:
+                interaction.agent_id = None
+                interaction.record("requeued", now, agent_id=agent_id, reason=reason)
+                await self.state.put_interaction(interaction)
+                await self.state.enqueue(interaction_id)
+        events: list[Event] = [changed]
+        if interaction is not None:
+            events.append(InteractionRequeued(now, interaction, agent_id, reason))
+        await self._emit(*events)
+        await self.route()
+
+    async def interaction_ended(self, interaction_id: str, agent_id: str,
+                                **data: Any) -> None:
+        """The work is over: the agent's slot goes to wrap-up for the queue's wrap-up time."""
+        now = self.clock()
+        async with self._lock:
+            interaction = await self._interaction(interaction_id)
+            queue = self.queues.get(interaction.queue or "")
+            wrapup = queue.wrapup_seconds if queue else 0.0
+            new, changed = sm.end(await self._live(agent_id), interaction_id, now, wrapup)
+            await self.state.put_agent(new)
+            interaction.record("ended", now, agent_id=agent_id, **data)
+            await self.state.remove_interaction(interaction_id)
+        await self._emit(changed, InteractionEnded(now, interaction, agent_id))
+        await self.route()
+
+    # ------------------------------------------------------------------ routing
+    async def route(self) -> int:
+        """One routing pass; returns how many offers were made."""
+        now = self.clock()
+        offers: list[tuple[Interaction, str]] = []
+        events: list[Event] = []
+        async with self._lock:
+            waiting = await self.state.waiting()
+            if not waiting:
+                return 0
+            snapshot = RoutingSnapshot(self.profiles, await self.state.agents(), self.queues,
+                                       waiting, self._rr)
+            for a in route(snapshot, now):
+                if not await self.state.claim(a.interaction_id):
+                    continue
+                interaction = await self._interaction(a.interaction_id)
+                live = await self.state.reserve(self.profiles[a.agent_id], interaction.id,
+                                                interaction.medium, now,
+                                                now + self.offer_timeout)
+                if live is None:
+                    await self.state.enqueue(interaction.id)
+                    continue
+                self._rr[a.queue] = sorted(self.profiles).index(a.agent_id)
+                interaction.agent_id = a.agent_id
+                interaction.record("offered", now, agent_id=a.agent_id)
+                await self.state.put_interaction(interaction)
+                events += [AgentStateChanged(now, a.agent_id, "available", live.display(),
+                                             live.reason, "offered",
+                                             {"interaction_id": interaction.id}),
+                           InteractionOffered(now, interaction, a.agent_id)]
+                offers.append((interaction, a.agent_id))
+        await self._emit(*events)
+        for interaction, agent_id in offers:
+            await self._channels[interaction.medium].offer(interaction, agent_id)
+        return len(offers)
+
+    async def tick(self) -> None:
+        """Expire offers past their deadline (RONA) and finish wrap-ups that are due."""
+        now = self.clock()
+        expired: list[tuple[str, str]] = []
+        released: list[Event] = []
+        async with self._lock:
+            for live in (await self.state.agents()).values():
+                for slot in live.slots:
+                    if slot.until is None or slot.until > now:
+                        continue
+                    if slot.state == SlotState.OFFERED:
+                        expired.append((slot.interaction_id, live.agent_id))
+                    elif slot.state == SlotState.WRAP_UP:
+                        current = await self.state.get_agent(live.agent_id)
+                        if current is None:
+                            continue
+                        new, changed = sm.release(current, slot.interaction_id, now)
+                        await self.state.put_agent(new)
+                        released.append(changed)
+        await self._emit(*released)
+        for interaction_id, agent_id in expired:
+            await self.offer_failed(interaction_id, agent_id, "no_answer")
+        if released:
+            await self.route()
+
+    async def _tick_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.tick_seconds)
+            try:
+                await self.tick()
+            except Exception:
+                log.exception("dispatcher tick failed")
+
+    # ------------------------------------------------------------------ views
+    async def agent_view(self, agent_id: str) -> dict[str, Any]:
+        live = await self._live(agent_id)
+        return {"id": agent_id, "name": self._profile(agent_id).name, "state": live.display(),
+                **live.to_dict()}
+
+    async def queue_view(self, name: str) -> dict[str, Any]:
+        if name not in self.queues:
+            raise UnknownQueue(name)
+        queue, now = self.queues[name], self.clock()
+        waiting = sorted((i for i in await self.state.waiting() if i.queue == name),
+                         key=lambda i: i.enqueued_at or now)
+        agents = await self.state.agents()
+        eligible = [a for a, p in self.profiles.items() if p.has_skills(queue.required_skills)]
+        return {
+            "name": name, "media": sorted(m.value for m in queue.media),
+            "waiting": len(waiting),
+            "interactions": [{"id": i.id, "medium": i.medium.value, "priority": i.priority,
+                              "wait_seconds": round(now - (i.enqueued_at or now), 3)}
+                             for i in waiting],
+            "agents": {a: agents[a].display() if a in agents else "logged_out"
+                       for a in eligible},
+        }
+

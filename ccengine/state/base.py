@@ -1,0 +1,53 @@
+"""Live state behind one interface: who is available, what waits, who holds what.
+
+Backends: MemoryState (one engine process, the default). A shared backend for several
+engine nodes must make ``reserve`` and ``claim`` atomic across nodes."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+from ccengine.core.agent import AgentProfile
+from ccengine.core.agent_state import AgentLive
+from ccengine.core.interaction import Interaction
+from ccengine.core.media import Medium
+
+
+class LiveState(ABC):
+    @abstractmethod
+    async def get_agent(self, agent_id: str) -> AgentLive | None: ...
+
+    @abstractmethod
+    async def put_agent(self, live: AgentLive) -> None: ...
+
+    @abstractmethod
+    async def agents(self) -> dict[str, AgentLive]: ...
+
+    @abstractmethod
+    async def put_interaction(self, interaction: Interaction) -> None: ...
+
+    @abstractmethod
+    async def get_interaction(self, interaction_id: str) -> Interaction | None: ...
+
+    @abstractmethod
+    async def remove_interaction(self, interaction_id: str) -> None: ...
+
+    @abstractmethod
+    async def enqueue(self, interaction_id: str) -> None:
+        """Mark a stored interaction as waiting (it keeps its enqueued_at, hence its place)."""
+
+    @abstractmethod
+    async def claim(self, interaction_id: str) -> bool:
+        """Take an interaction out of the waiting set; True only for the one caller that did."""
+
+    @abstractmethod
+    async def waiting(self) -> list[Interaction]: ...
+
+    @abstractmethod
+    async def reserve(self, profile: AgentProfile, interaction_id: str, medium: Medium,
+                      now: float, deadline: float) -> AgentLive | None:
+        """Atomically offer the interaction to the agent if it can take it; the new live
+        state, or None when the agent has no room (nothing changes then)."""
+
+    async def close(self) -> None:
+        return None

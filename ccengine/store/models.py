@@ -1,0 +1,73 @@
+"""SQLAlchemy models of the durable records (SQLite by default, PostgreSQL in production)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    tier: Mapped[str] = mapped_column(String(40), default="standard")
+    created_at: Mapped[float] = mapped_column(Float)
+    merged_into: Mapped[str | None] = mapped_column(ForeignKey("customers.id"))
+
+
+class CustomerIdentity(Base):
+    """A phone number (E.164), email address or chat handle that identifies a customer."""
+
+    __tablename__ = "customer_identities"
+    __table_args__ = (UniqueConstraint("kind", "value", name="uq_identity_kind_value"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(320))
+
+
+class InteractionRecord(Base):
+    __tablename__ = "interactions"
+    __table_args__ = (Index("ix_interactions_customer_entered", "customer_id", "entered_at"),)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    medium: Mapped[str] = mapped_column(String(16))
+    customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.id"))
+    queue: Mapped[str | None] = mapped_column(String(100))
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    agent_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    caller_number: Mapped[str | None] = mapped_column(String(64))
+    hung_up_by: Mapped[str | None] = mapped_column(String(16))
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    entered_at: Mapped[float | None] = mapped_column(Float)
+    ivr_done_at: Mapped[float | None] = mapped_column(Float)
+    queued_at: Mapped[float | None] = mapped_column(Float)
+    offered_at: Mapped[float | None] = mapped_column(Float)
+    answered_at: Mapped[float | None] = mapped_column(Float)
+    ended_at: Mapped[float | None] = mapped_column(Float)
+
+
+class InteractionEventRecord(Base):
+    """One event of an interaction's history; (interaction_id, seq) makes saves idempotent."""
+
+    __tablename__ = "interaction_events"
+    interaction_id: Mapped[str] = mapped_column(ForeignKey("interactions.id"),
+                                                primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    at: Mapped[float] = mapped_column(Float)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Note(Base):
+    __tablename__ = "notes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    interaction_id: Mapped[str] = mapped_column(ForeignKey("interactions.id"), index=True)
+    author: Mapped[str] = mapped_column(String(100))
+    text: Mapped[str] = mapped_column(Text)
+    at: Mapped[float] = mapped_column(Float)
