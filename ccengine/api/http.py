@@ -19,7 +19,7 @@ from ccengine.dispatcher import Dispatcher
 
 log = logging.getLogger(__name__)
 
-USER = web.AppKey("user", User)
+USER_KEY = web.RequestKey("user", User)  # the authenticated User of each request
 AUTH = web.AppKey("auth", TokenAuth)
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
 FEED = web.AppKey("feed", ScreenPopFeed)
@@ -57,7 +57,7 @@ async def auth_and_errors(request: web.Request, handler: Handler) -> web.StreamR
     user = request.app[AUTH].user_for(token_of(request)) if token_of(request) else None
     if user is None:
         raise error(401, "unauthenticated", "a valid bearer token is required")
-    request[USER.name] = user
+    request[USER_KEY] = user
     try:
         return await handler(request)
     except web.HTTPException:
@@ -70,7 +70,7 @@ async def auth_and_errors(request: web.Request, handler: Handler) -> web.StreamR
 
 
 def current_user(request: web.Request) -> User:
-    return request[USER.name]
+    return request[USER_KEY]
 
 
 def require_self_or_role(request: web.Request, agent_id: str, *roles: str) -> User:

@@ -14,7 +14,8 @@ log = logging.getLogger(__name__)
 
 ContactCallback = Callable[[str, bool], Awaitable[None]]
 
-_REACHABLE = {"created", "reachable", "updated", "nonqualified", "notinuse"}
+# "unknown": registered but not qualified yet
+_REACHABLE = {"created", "reachable", "updated", "nonqualified", "notinuse", "unknown"}
 
 
 class _Manager(Manager):
@@ -68,7 +69,9 @@ class AmiMonitor:
         if self.manager is None:
             return
         seen: dict[str, bool] = {}
-        reply = await self.manager.send_action({"Action": "PJSIPShowContacts"}, as_list=True)
+        # a list of ContactList events, or one Error "No Contacts found"
+        reply = await asyncio.wait_for(
+            self.manager.send_action({"Action": "PJSIPShowContacts"}), 10)
         for msg in reply if isinstance(reply, list) else [reply]:
             if msg.get("Event") == "ContactList":
                 aor = str(msg.get("Aor", ""))
@@ -93,6 +96,7 @@ class AmiMonitor:
                 aor = str(event.get("AOR") or event.get("EndpointName") or "")
                 status = str(event.get("ContactStatus", "")).lower()
                 if aor:
+                    log.debug("ContactStatus %s for %s", status, aor)
                     await self._report(aor, status in _REACHABLE)
             except Exception:  # keep following events; report the failure
                 log.exception("AMI contact event %r failed", event)

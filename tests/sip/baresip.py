@@ -15,6 +15,9 @@ sip_listen 127.0.0.1:{sip_port}
 net_interface 127.0.0.1
 audio_player aubridge,nil
 audio_source ausine,440
+ausrc_srate 48000
+ausrc_channels 2
+auplay_srate 48000
 audio_alert aubridge,nil
 rtp_ports {rtp_start}-{rtp_end}
 module_path /usr/lib/baresip/modules
