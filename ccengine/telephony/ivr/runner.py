@@ -24,7 +24,7 @@ class IvrResult:
     path: list[str] = field(default_factory=list)  # e.g. ["main:9:invalid", "main:1"]
 
 
-MAX_MENU_HOPS = 50  # a flow whose menus loop forever still ends
+MAX_MENU_HOPS = 100  # a flow whose menus loop forever still ends
 
 
 async def run_flow(flow: Flow, media: CallerMedia) -> IvrResult:
@@ -32,8 +32,11 @@ async def run_flow(flow: Flow, media: CallerMedia) -> IvrResult:
     path: list[str] = []
     menu = flow.menus[flow.start]
     invalid = 0
+    early: str | None = None  # a digit pressed during the invalid prompt answers the menu
     for _ in range(MAX_MENU_HOPS):
-        digit = await media.play(menu.prompt)
+        digit, early = early, None
+        if digit is None:
+            digit = await media.play(menu.prompt)
         if digit is None:
             digit = await media.get_digit(menu.timeout)
         if digit is None:
@@ -46,7 +49,7 @@ async def run_flow(flow: Flow, media: CallerMedia) -> IvrResult:
             invalid += 1
             path.append(f"{menu.name}:{digit}:invalid")
             if invalid <= menu.max_invalid:
-                await media.play(menu.invalid_prompt)
+                early = await media.play(menu.invalid_prompt)
                 continue
             action = menu.on_max_invalid
         if action.kind != "menu":

@@ -120,3 +120,22 @@ def test_given_the_shipped_main_flow_when_loading_then_it_is_valid() -> None:
                      queues={"sales", "support"})
     assert flow.menus["main"].options["1"].target == "sales"
     assert flow.menus["main"].options["2"].target == "support"
+
+
+class BargingCaller(ScriptedCaller):
+    """Presses the next digit while the invalid-option prompt is still playing."""
+
+    async def play(self, prompts: tuple[str, ...]) -> str | None:
+        self.played.append(prompts)
+        if prompts == ("pm-invalid-option",) and self.presses:
+            return self.presses.pop(0)
+        return None
+
+
+async def test_given_digit_during_invalid_prompt_when_running_then_it_answers_the_menu(
+        tmp_path: Path, sounds: Path) -> None:
+    flow = load_flow(write(tmp_path, FLOW), sounds_dir=sounds, queues={"sales", "support"})
+    caller = BargingCaller(["4", "2"])
+    result = await run_flow(flow, caller)
+    assert result.path == ["main:4:invalid", "main:2"]
+    assert caller.played == [("hello",), ("pm-invalid-option",)]
