@@ -121,6 +121,7 @@ async def test_given_one_invalid_digit_when_caller_then_presses_1_then_sales(rig
                                                between_digits_ms=2500, hold_ms=None))
     offer = (await eventually(rig.feeds["alice"].offers, 40, "alice's screen pop"))[0]
     assert offer["ivr_path"] == ["main:7:invalid", "main:1"]
+    await bridged_legs_with_audio(rig)
     await rig.phones["alice"].hangup()
     assert await caller.wait(20) == 0, caller.errors()
 
