@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
+from pathlib import Path
 
 import aiohttp
 
@@ -31,8 +33,26 @@ class AsteriskProcess:
     def ari_url(self) -> str:
         return f"http://{self.config.asterisk.control_bind}:{self.config.asterisk.http_port}/ari"
 
+    async def stop_leftover(self, timeout: float = 10.0) -> None:
+        """Stop an Asterisk left running on this runtime directory by an engine that was
+        killed (it would hold our ports). Only a process whose command line names our own
+        asterisk.conf is touched."""
+        pid = _leftover_pid(self.rendered.var_dir / "run" / "asterisk.pid",
+                            self.rendered.asterisk_conf)
+        if pid is None:
+            return
+        log.warning("stopping a leftover Asterisk (pid %s) of this runtime directory", pid)
+        os.kill(pid, signal.SIGTERM)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while _alive(pid) and loop.time() < deadline:  # noqa: ASYNC110 - not our child
+            await asyncio.sleep(0.1)
+        if _alive(pid):
+            os.kill(pid, signal.SIGKILL)
+
     async def start(self, timeout: float = 30.0) -> None:
-        """Start Asterisk and wait until ARI answers."""
+        """Start Asterisk (after stopping a leftover one) and wait until ARI answers."""
+        await self.stop_leftover()
         log_path = self.rendered.var_dir / "log" / "console.log"
         out = open(log_path, "ab")  # noqa: ASYNC230 - a log file handed to the child
         try:
@@ -74,3 +94,21 @@ class AsteriskProcess:
         except TimeoutError:
             proc.kill()
             await proc.wait()
+
+
+def _leftover_pid(pidfile: Path, conf: Path) -> int | None:
+    """The pid in ``pidfile`` if that process is an Asterisk running on ``conf``."""
+    try:
+        pid = int(pidfile.read_text().strip())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except (OSError, ValueError):
+        return None
+    return pid if str(conf).encode() in cmdline else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split()[2]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
