@@ -3,7 +3,7 @@ leftover one from a killed engine is stopped before a new one starts."""
 
 from __future__ import annotations
 
-import os
+import asyncio
 import shutil
 from pathlib import Path
 
@@ -30,13 +30,12 @@ async def test_given_leftover_asterisk_when_starting_again_then_old_one_is_stopp
     first = AsteriskProcess(config, rendered)
     await first.start()
     assert first.proc is not None
-    old_pid = first.proc.pid
+    old = first.proc
     first.proc = None  # the engine that owned it was killed
     second = AsteriskProcess(config, rendered)
     await second.start()
     try:
-        os.waitpid(old_pid, 0)  # reap: it was our child in this test
-        assert not Path(f"/proc/{old_pid}").exists()
+        assert await asyncio.wait_for(old.wait(), 5) is not None  # it has exited
         assert second.proc is not None and second.proc.returncode is None
     finally:
         await second.stop()
