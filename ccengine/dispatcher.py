@@ -98,15 +98,20 @@ class Dispatcher:
         live = await self.state.get_agent(agent_id)
         return live if live is not None else AgentLive(agent_id)
 
+    async def _change(self, agent_id: str,
+                      change: Callable[[AgentLive], tuple[AgentLive, AgentStateChanged]]
+                      ) -> AgentStateChanged:
+        """Apply one state-machine transition atomically in live state."""
+        self._profile(agent_id)
+        return await self.state.update_agent(agent_id, change)
+
     async def _transition(self, agent_id: str,
                           change: Callable[[AgentLive], tuple[AgentLive, AgentStateChanged]]
-                          ) -> AgentLive:
+                          ) -> None:
         async with self._lock:
-            new, event = change(await self._live(agent_id))
-            await self.state.put_agent(new)
+            event = await self._change(agent_id, change)
         await self._emit(event)
         await self.route()
-        return new
 
     async def login(self, agent_id: str) -> None:
         await self._transition(agent_id, lambda a: sm.login(a, self.clock()))
@@ -129,8 +134,8 @@ class Dispatcher:
                                    reachable: bool) -> None:
         """From AMI contact status: an unreachable phone is not offered that medium."""
         async with self._lock:
-            live = await self._live(agent_id)
-            await self.state.put_agent(sm.set_reachable(live, medium, reachable))
+            await self._change(agent_id, lambda a: (sm.set_reachable(a, medium, reachable),
+                                                    None))
         if reachable:
             await self.route()
 
@@ -167,11 +172,13 @@ class Dispatcher:
                 return
             await self.state.claim(interaction_id)
             if interaction.agent_id:
-                live = await self.state.get_agent(interaction.agent_id)
-                slot = live.slot(interaction_id) if live else None
-                if live is not None and slot is not None and slot.state == SlotState.OFFERED:
-                    new, changed = sm.withdraw_offer(live, interaction_id, now)
-                    await self.state.put_agent(new)
+                def withdraw(a: AgentLive) -> tuple[AgentLive, AgentStateChanged | None]:
+                    slot = a.slot(interaction_id)
+                    if slot is None or slot.state != SlotState.OFFERED:
+                        return a, None
+                    return sm.withdraw_offer(a, interaction_id, now)
+                changed = await self._change(interaction.agent_id, withdraw)
+                if changed is not None:
                     events.append(changed)
             interaction.record("cancelled", now, reason=reason)
             await self.state.remove_interaction(interaction_id)
@@ -183,8 +190,7 @@ class Dispatcher:
         now = self.clock()
         async with self._lock:
             interaction = await self._interaction(interaction_id)
-            new, changed = sm.accept(await self._live(agent_id), interaction_id, now)
-            await self.state.put_agent(new)
+            changed = await self._change(agent_id, lambda a: sm.accept(a, interaction_id, now))
             interaction.record("answered", now, agent_id=agent_id)
             await self.state.put_interaction(interaction)
         await self._emit(changed, InteractionAnswered(now, interaction, agent_id))
@@ -193,13 +199,16 @@ class Dispatcher:
         """No answer, rejected or unreachable: the agent goes not ready (RONA) and the
         interaction goes back to the head of its queue (it keeps its original wait)."""
         now = self.clock()
-        async with self._lock:
-            live = await self._live(agent_id)
-            slot = live.slot(interaction_id)
+        def fail(a: AgentLive) -> tuple[AgentLive, AgentStateChanged | None]:
+            slot = a.slot(interaction_id)
             if slot is None or slot.state != SlotState.OFFERED:
-                return  # already settled (e.g. the offer timed out first)
-            new, changed = sm.fail_offer(live, interaction_id, now, reason)
-            await self.state.put_agent(new)
+                return a, None  # already settled (e.g. the offer timed out first)
+            return sm.fail_offer(a, interaction_id, now, reason)
+
+        async with self._lock:
+            changed = await self._change(agent_id, fail)
+            if changed is None:
+                return
             interaction = await self.state.get_interaction(interaction_id)
             if interaction is not None:
                 interaction.agent_id = None
@@ -220,8 +229,8 @@ class Dispatcher:
             interaction = await self._interaction(interaction_id)
             queue = self.queues.get(interaction.queue or "")
             wrapup = queue.wrapup_seconds if queue else 0.0
-            new, changed = sm.end(await self._live(agent_id), interaction_id, now, wrapup)
-            await self.state.put_agent(new)
+            changed = await self._change(agent_id,
+                                         lambda a: sm.end(a, interaction_id, now, wrapup))
             interaction.record("ended", now, agent_id=agent_id, **data)
             await self.state.remove_interaction(interaction_id)
         await self._emit(changed, InteractionEnded(now, interaction, agent_id))
@@ -276,12 +285,17 @@ class Dispatcher:
                     if slot.state == SlotState.OFFERED:
                         expired.append((slot.interaction_id, live.agent_id))
                     elif slot.state == SlotState.WRAP_UP:
-                        current = await self.state.get_agent(live.agent_id)
-                        if current is None:
-                            continue
-                        new, changed = sm.release(current, slot.interaction_id, now)
-                        await self.state.put_agent(new)
-                        released.append(changed)
+                        iid = slot.interaction_id
+
+                        def done(a: AgentLive, iid: str = iid
+                                 ) -> tuple[AgentLive, AgentStateChanged | None]:
+                            s = a.slot(iid)
+                            if s is None or s.state != SlotState.WRAP_UP:
+                                return a, None  # another node released it already
+                            return sm.release(a, iid, now)
+                        changed = await self._change(live.agent_id, done)
+                        if changed is not None:
+                            released.append(changed)
         await self._emit(*released)
         for interaction_id, agent_id in expired:
             await self.offer_failed(interaction_id, agent_id, "no_answer")

@@ -6,11 +6,15 @@ engine nodes must make ``reserve`` and ``claim`` atomic across nodes."""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
+from typing import TypeVar
 
 from ccengine.core.agent import AgentProfile
 from ccengine.core.agent_state import AgentLive
 from ccengine.core.interaction import Interaction
 from ccengine.core.media import Medium
+
+T = TypeVar("T")
 
 
 class LiveState(ABC):
@@ -22,6 +26,13 @@ class LiveState(ABC):
 
     @abstractmethod
     async def agents(self) -> dict[str, AgentLive]: ...
+
+    @abstractmethod
+    async def update_agent(self, agent_id: str,
+                           change: Callable[[AgentLive], tuple[AgentLive, T]]) -> T:
+        """Apply a pure transition to the agent's current state atomically (across nodes
+        too) and return what ``change`` returned besides the new state. An exception from
+        ``change`` leaves the state untouched."""
 
     @abstractmethod
     async def put_interaction(self, interaction: Interaction) -> None: ...

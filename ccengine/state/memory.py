@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
+from typing import TypeVar
 
 from ccengine.core import agent_state
 from ccengine.core.agent import AgentProfile
@@ -11,6 +13,8 @@ from ccengine.core.errors import InvalidTransition
 from ccengine.core.interaction import Interaction
 from ccengine.core.media import Medium
 from ccengine.state.base import LiveState
+
+T = TypeVar("T")
 
 
 class MemoryState(LiveState):
@@ -29,6 +33,12 @@ class MemoryState(LiveState):
 
     async def agents(self) -> dict[str, AgentLive]:
         return dict(self._agents)
+
+    async def update_agent(self, agent_id: str,
+                           change: Callable[[AgentLive], tuple[AgentLive, T]]) -> T:
+        new, result = change(self._agents.get(agent_id) or AgentLive(agent_id))
+        self._agents[agent_id] = new
+        return result
 
     async def put_interaction(self, interaction: Interaction) -> None:
         self._interactions[interaction.id] = interaction
