@@ -52,7 +52,7 @@ async def main(url: str, prefix: str, node: str, count: int, total: int) -> None
         d.register_channel(channel)
     await d.start()
     await state.r.incr(f"{prefix}ready")
-    while int(await state.r.get(f"{prefix}ready") or 0) < 2:  # start together
+    while int(await state.r.get(f"{prefix}ready") or 0) < 2:  # noqa: ASYNC110 - other process
         await asyncio.sleep(0.01)
     for n in range(count):
         medium = Medium.VOICE if n % 3 else Medium.CHAT
