@@ -71,3 +71,15 @@ class Note(Base):
     author: Mapped[str] = mapped_column(String(100))
     text: Mapped[str] = mapped_column(Text)
     at: Mapped[float] = mapped_column(Float)
+
+
+class UserRecord(Base):
+    """A person who signs in: agent, supervisor or admin of one tenant; scrypt password hash."""
+
+    __tablename__ = "users"
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    tenant: Mapped[str] = mapped_column(String(100), default="default", index=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[float] = mapped_column(Float)
