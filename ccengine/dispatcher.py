@@ -34,7 +34,7 @@ from ccengine.core.events import (
 from ccengine.core.interaction import Interaction
 from ccengine.core.media import Medium
 from ccengine.core.queue import QueueConfig
-from ccengine.core.router import RoutingSnapshot, route
+from ccengine.core.router import RoutingSnapshot, order_waiting, route
 from ccengine.state.base import LiveState
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ class Dispatcher:
         self._channels: dict[Medium, Channel] = {}
         self._subscribers: list[Subscriber] = []
         self._lock = asyncio.Lock()
-        self._rr: dict[str, int] = {}
+        self._rr: dict[str, str] = {}
         self._ticker: asyncio.Task[None] | None = None
         self._offers: set[asyncio.Task[None]] = set()
 
@@ -247,7 +247,7 @@ class Dispatcher:
             if not waiting:
                 return 0
             snapshot = RoutingSnapshot(self.profiles, await self.state.agents(), self.queues,
-                                       waiting, self._rr)
+                                       order_waiting(waiting, self.queues), self._rr)
             for a in route(snapshot, now):
                 if not await self.state.claim(a.interaction_id):
                     continue
@@ -258,7 +258,7 @@ class Dispatcher:
                 if live is None:
                     await self.state.enqueue(interaction.id)
                     continue
-                self._rr[a.queue] = sorted(self.profiles).index(a.agent_id)
+                self._rr[a.queue] = a.agent_id
                 interaction.agent_id = a.agent_id
                 interaction.record("offered", now, agent_id=a.agent_id)
                 await self.state.put_interaction(interaction)

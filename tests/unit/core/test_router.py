@@ -11,7 +11,7 @@ from ccengine.core.agent_state import AgentLive, Presence
 from ccengine.core.interaction import Interaction
 from ccengine.core.media import Medium
 from ccengine.core.queue import QueueConfig, Strategy
-from ccengine.core.router import RoutingSnapshot, route
+from ccengine.core.router import RoutingSnapshot, order_waiting, route
 
 SALES = QueueConfig("sales", frozenset({Medium.VOICE, Medium.CHAT}), {"sales": 1})
 SUPPORT = QueueConfig("support", frozenset({Medium.VOICE}), {"support": 3})
@@ -32,8 +32,9 @@ def item(iid: str, queue: str, at: float, priority: int = 0,
 
 def snap(agents: list[tuple[AgentProfile, AgentLive]], waiting: list[Interaction],
          queues: tuple[QueueConfig, ...] = (SALES, SUPPORT)) -> RoutingSnapshot:
+    by_name = {q.name: q for q in queues}
     return RoutingSnapshot({p.id: p for p, _ in agents}, {p.id: live for p, live in agents},
-                           {q.name: q for q in queues}, waiting)
+                           by_name, order_waiting(waiting, by_name))
 
 
 def test_given_two_skilled_agents_when_routing_then_each_queue_gets_its_own_skill() -> None:
@@ -80,8 +81,10 @@ def test_given_round_robin_when_routing_then_next_after_last_served() -> None:
     queue = QueueConfig("sales", frozenset({Medium.VOICE}), {}, strategy=Strategy.ROUND_ROBIN)
     agents = [agent(n, {}) for n in ("a", "b", "c")]
     s = snap(agents, [item("x", "sales", 1)], (queue,))
-    s = RoutingSnapshot(s.profiles, s.agents, s.queues, s.waiting, {"sales": 1})
+    s = RoutingSnapshot(s.profiles, s.agents, s.queues, s.waiting, {"sales": "b"})
     assert route(s, now=10)[0].agent_id == "c"
+    s = RoutingSnapshot(s.profiles, s.agents, s.queues, s.waiting, {"sales": "c"})
+    assert route(s, now=10)[0].agent_id == "a"  # wraps around
 
 
 def test_given_chat_capacity_two_when_three_chats_wait_then_two_offered() -> None:
@@ -123,7 +126,7 @@ def test_property_router_never_breaks_capacity_presence_or_skills(agent_spec, it
                                                                   ) -> None:  # type: ignore[no-untyped-def]
     s = build(agent_spec, item_spec)
     out = route(s, now=200.0)
-    by_id = {i.id: i for i in s.waiting}
+    by_id = {i.id: i for items in s.waiting.values() for i in items}
     assert len({a.interaction_id for a in out}) == len(out)  # each at most once
     for agent_id in {a.agent_id for a in out}:
         profile, live = s.profiles[agent_id], s.agents[agent_id]
@@ -152,7 +155,8 @@ def test_property_router_never_skips_a_more_urgent_eligible_interaction(
     def urgency(i: Interaction) -> tuple[float, float]:
         return (-effective_priority(i, s.queues[i.queue], now), i.enqueued_at or 0)
 
-    for left in (i for i in s.waiting if i.id not in routed):
-        for taken in (i for i in s.waiting if i.id in routed):
+    everything = [i for items in s.waiting.values() for i in items]
+    for left in (i for i in everything if i.id not in routed):
+        for taken in (i for i in everything if i.id in routed):
             if (taken.queue, taken.medium) == (left.queue, left.medium):
                 assert urgency(taken) <= urgency(left)
