@@ -8,6 +8,14 @@ from enum import StrEnum
 from typing import Any
 
 from ccengine.core.media import Medium
+from ccengine.core.rules import (
+    BusinessHours,
+    EscalateTo,
+    OverflowRule,
+    parse_escalate_to,
+    parse_hours,
+    parse_overflow,
+)
 from ccengine.core.validate import Fields
 
 
@@ -31,9 +39,17 @@ class QueueConfig:
     sl_seconds: float = 20.0          # service level: answered within this many seconds ...
     sl_percent: float = 80.0          # ... for this share of interactions
     aging_per_minute: float = 1.0     # effective priority gained per minute of waiting
+    # business rules (core/rules.py)
+    overflow: tuple[OverflowRule, ...] = ()   # sorted by after_seconds
+    key_account_boost: int = 0                # + priority for customer_tier == key_account
+    escalate_after_seconds: float | None = None
+    escalate_to: EscalateTo | None = None
+    hours: BusinessHours | None = None        # None: always open
 
     FIELDS = frozenset({"name", "media", "required_skills", "strategy", "wrapup_seconds",
-                        "priority", "sl_seconds", "sl_percent", "aging_per_minute"})
+                        "priority", "sl_seconds", "sl_percent", "aging_per_minute",
+                        "overflow", "key_account_boost", "escalate_after_seconds",
+                        "escalate_to", "hours"})
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], where: str) -> QueueConfig:
@@ -46,9 +62,23 @@ class QueueConfig:
         sl_percent = f.number("sl_percent", 80.0)
         if sl_percent > 100:
             raise f.error("sl_percent", "must be at most 100")
-        return cls(name=f.text("name"), media=f.media("media", ["voice"]),
+        name = f.text("name")
+        escalate_after: float | None = None
+        escalate_to: EscalateTo | None = None
+        for key, other in (("escalate_to", "escalate_after_seconds"),
+                           ("escalate_after_seconds", "escalate_to")):
+            if other in data and key not in data:
+                raise f.error(key, f"is required with {other}")
+        if "escalate_to" in data:
+            escalate_after = f.number("escalate_after_seconds", 0.0)
+            escalate_to = parse_escalate_to(data["escalate_to"], where, name)
+        return cls(name=name, media=f.media("media", ["voice"]),
                    required_skills=f.skills("required_skills"), strategy=Strategy(strategy),
                    wrapup_seconds=f.number("wrapup_seconds", 10.0),
                    priority=f.integer("priority", 0, minimum=-1000),
                    sl_seconds=f.number("sl_seconds", 20.0), sl_percent=sl_percent,
-                   aging_per_minute=f.number("aging_per_minute", 1.0))
+                   aging_per_minute=f.number("aging_per_minute", 1.0),
+                   overflow=parse_overflow(data.get("overflow"), where, name),
+                   key_account_boost=f.integer("key_account_boost", 0, maximum=1000),
+                   escalate_after_seconds=escalate_after, escalate_to=escalate_to,
+                   hours=parse_hours(data.get("hours"), where))

@@ -22,6 +22,15 @@ from ccengine.core.agent_state import AgentLive, Presence, Slot, SlotState
 from ccengine.core.interaction import Interaction
 from ccengine.core.media import Medium
 from ccengine.core.queue import QueueConfig, Strategy
+from ccengine.core.rules import (
+    fired,
+    fixed_bonus,
+    is_open,
+    priority_bonus,
+    priority_thresholds,
+    skill_options,
+    waited,
+)
 
 
 @dataclass(frozen=True)
@@ -42,16 +51,25 @@ class RoutingSnapshot:
 
 
 def effective_priority(interaction: Interaction, queue: QueueConfig, now: float) -> float:
-    """Priority plus aging: low priority work gains ground as it waits, so it never starves."""
-    queued = interaction.enqueued_at if interaction.enqueued_at is not None else now
-    return interaction.priority + queue.aging_per_minute * max(0.0, now - queued) / 60.0
+    """Priority plus aging plus rules (key account boost, fired overflow raise_priority)."""
+    wait = waited(interaction, now)
+    value = interaction.priority + queue.aging_per_minute * wait / 60.0
+    if queue.overflow or queue.key_account_boost:
+        value += priority_bonus(interaction, queue, wait)
+    return value
 
 
 def queue_order(interaction: Interaction, queue: QueueConfig) -> tuple[float, float, str]:
-    """The fixed order of an interaction within its queue (smaller first)."""
+    """The fixed order of an interaction within its queue (smaller first).
+
+    It includes fixed boosts (key accounts); overflow ``raise_priority`` depends on the
+    wait, so ``route`` splits such queues at their thresholds instead.
+    """
     queued = interaction.enqueued_at or 0.0
-    return (-(interaction.priority - queue.aging_per_minute * queued / 60.0), queued,
-            interaction.id)
+    priority = interaction.priority
+    if queue.key_account_boost:
+        priority += fixed_bonus(interaction, queue)
+    return (-(priority - queue.aging_per_minute * queued / 60.0), queued, interaction.id)
 
 
 def order_waiting(interactions: Iterable[Interaction], queues: Mapping[str, QueueConfig]
@@ -73,6 +91,20 @@ def required_skills(interaction: Interaction, queue: QueueConfig) -> dict[str, i
     return skills
 
 
+def eligible_skills(interaction: Interaction, queue: QueueConfig, now: float,
+                    queues: Mapping[str, QueueConfig]) -> list[dict[str, int]]:
+    """Skill sets, any one of which qualifies an agent for ``interaction`` at ``now``.
+
+    Without rules: just ``required_skills``. With overflow or hours: see
+    ``rules.skill_options`` (empty when nobody may take it, e.g. queue closed).
+    """
+    base = required_skills(interaction, queue)
+    if not queue.overflow and queue.hours is None:
+        return [base]
+    return skill_options(base, interaction.required_skills, queue, waited(interaction, now),
+                         queues, lambda q: is_open(q, now))
+
+
 def _score(strategy: Strategy, agent: AgentLive, profile: AgentProfile,
            skills: Mapping[str, int], rr_last: str) -> tuple[float | bool | str, ...]:
     """Smaller is better; the agent id breaks ties so the result is deterministic."""
@@ -87,7 +119,13 @@ def _score(strategy: Strategy, agent: AgentLive, profile: AgentProfile,
 
 
 def route(snapshot: RoutingSnapshot, now: float) -> list[Assignment]:
-    """Assign waiting interactions to eligible agents. Pure: no I/O, no clock, no mutation."""
+    """Assign waiting interactions to eligible agents. Pure: no I/O, no clock, no mutation.
+
+    Queues without rules are merged by their heads (their order is fixed). A queue with
+    overflow ``raise_priority`` rules is split, per pass, into runs by how many thresholds
+    each interaction has crossed: within a run the order is still fixed, so the heap merges
+    the runs' heads. A closed queue routes only through overflow to an open queue.
+    """
     profiles, queues = snapshot.profiles, snapshot.queues
     candidates = snapshot.available if snapshot.available is not None else snapshot.agents
     free: dict[str, AgentLive] = {}
@@ -98,32 +136,63 @@ def route(snapshot: RoutingSnapshot, now: float) -> list[Assignment]:
     if not free:
         return []
     rr = dict(snapshot.round_robin or {})
-    # the heads of the queues some free agent is skilled for
-    heap: list[tuple[float, float, str, str, int]] = []
+    opened: dict[str, bool] = {}
+
+    def is_open_now(queue: QueueConfig) -> bool:
+        if queue.hours is None:
+            return True
+        if queue.name not in opened:
+            opened[queue.name] = is_open(queue, now)
+        return opened[queue.name]
+
+    # runs of interactions in a fixed order: the heads of those some free agent may take
+    runs: list[tuple[QueueConfig, Sequence[Interaction]]] = []
+    heap: list[tuple[float, float, str, int, int]] = []
     for name, items in snapshot.waiting.items():
         queue = queues.get(name)
         if queue is None or not items:
             continue
-        if any(profiles[a].has_skills(queue.required_skills) for a in free):
-            heap.append(_entry(items[0], queue, now, 0))
+        if not queue.overflow and queue.hours is None:  # the fast path: no rules
+            if any(profiles[a].has_skills(queue.required_skills) for a in free):
+                heap.append(_entry(items[0], queue, now, len(runs), 0))
+                runs.append((queue, items))
+            continue
+        widest = skill_options(queue.required_skills, {}, queue, float("inf"), queues,
+                               is_open_now)
+        if not any(profiles[a].has_skills(o) for o in widest for a in free):
+            continue
+        for run in _runs(items, queue, now):
+            heap.append(_entry(run[0], queue, now, len(runs), 0))
+            runs.append((queue, run))
     heapq.heapify(heap)
     out: list[Assignment] = []
-    stuck: set[tuple[str, Medium]] = set()  # (queue, medium) no free agent can take now
+    stuck: set[tuple[str, Medium, int]] = set()  # (queue, medium, rules fired): nobody free
     while heap and free:
-        _, _, _, name, index = heapq.heappop(heap)
-        queue, items = queues[name], snapshot.waiting[name]
+        _, _, _, source, index = heapq.heappop(heap)
+        queue, items = runs[source]
+        name = queue.name
         if index + 1 < len(items):
-            heapq.heappush(heap, _entry(items[index + 1], queue, now, index + 1))
+            heapq.heappush(heap, _entry(items[index + 1], queue, now, source, index + 1))
         interaction = items[index]
         plain = not interaction.required_skills
-        if interaction.medium not in queue.media or (plain and (name, interaction.medium)
-                                                     in stuck):
+        if interaction.medium not in queue.media:
             continue
-        skills = required_skills(interaction, queue)
-        best = _best(free, profiles, interaction.medium, skills, queue, rr.get(name, ""))
+        if queue.overflow:
+            step = len(fired(queue, waited(interaction, now)))
+        else:
+            step = 0
+        if plain and (name, interaction.medium, step) in stuck:
+            continue
+        if not queue.overflow and queue.hours is None:
+            options = [required_skills(interaction, queue)]
+        else:
+            options = skill_options(required_skills(interaction, queue),
+                                    interaction.required_skills, queue,
+                                    waited(interaction, now), queues, is_open_now)
+        best = _best(free, profiles, interaction.medium, options, queue, rr.get(name, ""))
         if best is None:
             if plain:
-                stuck.add((name, interaction.medium))
+                stuck.add((name, interaction.medium, step))
             continue
         live = free[best]
         live = replace(live, slots=(*live.slots, Slot(interaction.id, interaction.medium,
@@ -136,18 +205,43 @@ def route(snapshot: RoutingSnapshot, now: float) -> list[Assignment]:
     return out
 
 
-def _entry(i: Interaction, queue: QueueConfig, now: float, index: int
-           ) -> tuple[float, float, str, str, int]:
+def _runs(items: Sequence[Interaction], queue: QueueConfig, now: float
+          ) -> list[Sequence[Interaction]]:
+    """Split a queue's ordered list by how many priority thresholds each item crossed."""
+    thresholds = priority_thresholds(queue)
+    if not thresholds:
+        return [items]
+    runs: list[list[Interaction]] = [[] for _ in range(len(thresholds) + 1)]
+    for i in items:
+        wait = waited(i, now)
+        n = 0
+        for t in thresholds:
+            if wait < t:
+                break
+            n += 1
+        runs[n].append(i)
+    return [r for r in runs if r]
+
+
+def _entry(i: Interaction, queue: QueueConfig, now: float, source: int, index: int
+           ) -> tuple[float, float, str, int, int]:
     queued = i.enqueued_at if i.enqueued_at is not None else now
-    return (-effective_priority(i, queue, now), queued, i.id, queue.name, index)
+    return (-effective_priority(i, queue, now), queued, i.id, source, index)
 
 
 def _best(free: Mapping[str, AgentLive], profiles: Mapping[str, AgentProfile], medium: Medium,
-          skills: Mapping[str, int], queue: QueueConfig, rr_last: str) -> str | None:
+          options: Sequence[Mapping[str, int]], queue: QueueConfig, rr_last: str
+          ) -> str | None:
+    if not options:
+        return None
+    skills = options[0]
     best: tuple[tuple[float | bool | str, ...], str] | None = None
     for agent_id, live in free.items():
         profile = profiles[agent_id]
-        if not profile.has_skills(skills) or not live.can_take(profile, medium):
+        if not profile.has_skills(skills) and not any(profile.has_skills(o)
+                                                      for o in options[1:]):
+            continue
+        if not live.can_take(profile, medium):
             continue
         key = (_score(queue.strategy, live, profile, skills, rr_last), agent_id)
         if best is None or key < best:
