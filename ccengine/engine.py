@@ -20,10 +20,12 @@ from ccengine.config import EngineConfig
 from ccengine.core.agent import AgentProfile
 from ccengine.core.media import Medium
 from ccengine.core.queue import QueueConfig
+from ccengine.cti.customers import CustomerContext
 from ccengine.cti.screenpop import ScreenPopFeed
 from ccengine.dispatcher import Dispatcher
 from ccengine.state.base import LiveState
 from ccengine.state.memory import MemoryState
+from ccengine.store.customers import CustomerRepository
 from ccengine.store.db import Database
 from ccengine.store.interactions import InteractionRepository
 from ccengine.telephony.ami import AmiMonitor
@@ -83,7 +85,7 @@ class Engine:
         self.db: Database | None = None
         self.state: LiveState | None = None
         self.dispatcher: Dispatcher | None = None
-        self.feed = ScreenPopFeed()
+        self.feed: ScreenPopFeed | None = None
         self.recorder: InteractionRepository | None = None
         self.voice: VoiceChannel | None = None
         self.ami: AmiMonitor | None = None
@@ -117,6 +119,8 @@ class Engine:
         self.dispatcher = Dispatcher(self.state, self.queues, self.agents,
                                      clock=time.time, offer_timeout=c.offer_timeout + 10)
         self.recorder = InteractionRepository(self.db)
+        customers = CustomerContext(CustomerRepository(self.db, c.default_region))
+        self.feed = ScreenPopFeed(enrich=customers.screen_pop)
         self.dispatcher.subscribe(self.feed.on_event)
         self.dispatcher.subscribe(self.recorder.on_event)
         # Asterisk
@@ -131,7 +135,7 @@ class Engine:
         router = AriEventRouter(ari)
         self.voice = VoiceChannel(ari, router, self.dispatcher, self.flows[c.ivr_entry],
                                   persist=self.recorder.save, ring_timeout=c.offer_timeout,
-                                  clock=time.time)
+                                  clock=time.time, identify=customers.identify_caller)
         self.dispatcher.register_channel(self.voice)
         await self.dispatcher.start()
         self._stack.push_async_callback(self.dispatcher.stop)

@@ -31,6 +31,7 @@ _NO_ANSWER = {18, 19, 16}
 _REJECTED = {17, 21}
 
 Persist = Callable[[Interaction], Awaitable[None]]
+Identify = Callable[[str], Awaitable[str | None]]
 
 
 def offer_failure_reason(cause: int) -> str:
@@ -104,9 +105,10 @@ class VoiceChannel:
 
     def __init__(self, ari: AriClient, router: AriEventRouter, dispatcher: Dispatcher,
                  flow: Flow, *, persist: Persist, ring_timeout: float,
-                 clock: Callable[[], float]) -> None:
+                 clock: Callable[[], float], identify: Identify | None = None) -> None:
         self.ari, self.router, self.dispatcher, self.flow = ari, router, dispatcher, flow
         self.persist, self.ring_timeout, self.clock = persist, ring_timeout, clock
+        self.identify = identify
         self.calls: dict[str, VoiceCall] = {}
         router.on_stasis_start("inbound", self.handle_inbound)
 
@@ -125,6 +127,8 @@ class VoiceChannel:
                         "caller_channel": chan.id},
             created_at=now, enqueued_at=None, sl_target_seconds=None)
         interaction.record("entered", now)
+        if self.identify is not None:
+            interaction.customer_id = await self.identify(chan.caller_number)
         call = VoiceCall(interaction, chan.id, events)
         self.calls[interaction.id] = call
         try:

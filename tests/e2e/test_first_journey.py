@@ -170,3 +170,21 @@ async def _is(rig: Rig, agent: str, state: str) -> bool:
 
 async def _gt(value, threshold: int) -> bool:  # type: ignore[no-untyped-def]
     return (await value) > threshold
+
+
+async def test_given_a_caller_who_called_before_when_calling_again_then_pop_shows_history(
+        rig: Rig) -> None:
+    await ready_agents(rig, "alice", "bob")
+    first = await rig.place_call(CallerScript(digits="1", dtmf="info", hold_ms=3000))
+    offer1 = (await eventually(rig.feeds["alice"].offers, 20, "first screen pop"))[0]
+    assert offer1["customer"]["identities"] == [{"kind": "phone", "value": "+447700900123"}]
+    assert offer1["customer"]["history"] == []
+    assert await first.wait(30) == 0, first.errors()
+    await stored(rig, offer1["interaction_id"], "alice")
+
+    second = await rig.place_call(CallerScript(digits="2", dtmf="info", hold_ms=3000))
+    offer2 = (await eventually(rig.feeds["bob"].offers, 20, "second screen pop"))[0]
+    assert offer2["customer"]["id"] == offer1["customer"]["id"]
+    assert [h["id"] for h in offer2["customer"]["history"]] == [offer1["interaction_id"]]
+    assert offer2["customer"]["history"][0]["queue"] == "sales"
+    assert await second.wait(30) == 0, second.errors()
