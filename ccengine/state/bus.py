@@ -118,7 +118,10 @@ class RedisEventBus:
     # ------------------------------------------------------------------ publishing
     async def publish(self, event: Event) -> None:
         """Send a core event to the other nodes (use as a dispatcher subscriber)."""
-        message = json.dumps({"node": self.node_id, "event": event_to_dict(event)})
+        try:
+            message = json.dumps({"node": self.node_id, "event": event_to_dict(event)})
+        except (TypeError, ValueError) as e:  # e.g. a non-JSON value in AgentStateChanged.data
+            raise InvalidEvent(f"{type(event).__name__} is not JSON-serialisable: {e}") from e
         try:
             await self.redis.publish(self.channel, message)
         except RedisError as e:

@@ -121,6 +121,13 @@ def test_given_a_malformed_dict_when_decoded_then_invalid_event(bad: object) -> 
         event_from_dict(bad)  # type: ignore[arg-type]
 
 
+async def test_given_an_event_with_non_json_data_when_published_then_invalid_event(
+        nodes: tuple[RedisEventBus, RedisEventBus]) -> None:
+    a, _ = nodes
+    with pytest.raises(InvalidEvent):
+        await a.publish(AgentStateChanged(1.0, "a1", "x", "y", "", "", {"when": object()}))
+
+
 async def test_given_two_nodes_when_a_publishes_then_b_receives_and_a_gets_no_echo(
         nodes: tuple[RedisEventBus, RedisEventBus]) -> None:
     a, b = nodes
