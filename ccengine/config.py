@@ -57,6 +57,7 @@ class EngineConfig:
     store_url: str
     state_backend: str
     redis_url: str
+    redis_prefix: str
     default_region: str
     service_numbers: tuple[str, ...]
     ivr_dir: Path
@@ -229,7 +230,7 @@ def _build(doc: Mapping[str, Any], source: str, lines: Mapping[str, int],
     store.unknown({"url"})
     store_url = store.get("url", str).replace("{runtime_dir}", str(runtime_dir))
     state = r.section("state")
-    state.unknown({"backend", "redis_url"})
+    state.unknown({"backend", "redis_url", "redis_prefix"})
     backend = state.get("backend", str)
     if backend not in ("memory", "redis"):
         raise ConfigError(state.where("backend"), "state.backend", "must be memory or redis")
@@ -253,6 +254,7 @@ def _build(doc: Mapping[str, Any], source: str, lines: Mapping[str, int],
         store_url=store_url,
         state_backend=backend,
         redis_url=state.get("redis_url", str),
+        redis_prefix=state.get("redis_prefix", str),
         default_region=r.get("default_region", str),
         service_numbers=tuple(str(n) for n in numbers),
         ivr_dir=(base_dir / ivr.get("dir", str)).resolve()

@@ -54,6 +54,7 @@ class Dispatcher:
         self._rr: dict[str, str] = {}
         self._ticker: asyncio.Task[None] | None = None
         self._offers: set[asyncio.Task[None]] = set()
+        self._stopping = False
 
     # ------------------------------------------------------------------ wiring
     def register_channel(self, channel: Channel) -> None:
@@ -71,10 +72,14 @@ class Dispatcher:
         self._ticker.set_name("dispatcher-ticker")
 
     async def stop(self) -> None:
+        self._stopping = True
         tasks = [t for t in (self._ticker, *self._offers) if t is not None]
         for t in tasks:
             t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=10)
+            if pending:
+                log.error("%d dispatcher task(s) did not stop within 10 s", len(pending))
 
     async def _emit(self, *events: Event) -> None:
         for event in events:
@@ -162,7 +167,7 @@ class Dispatcher:
             raise UnknownInteraction(interaction_id)
         return interaction
 
-    async def cancel(self, interaction_id: str, reason: str) -> None:
+    async def cancel(self, interaction_id: str, reason: str, **data: Any) -> None:
         """The customer left while waiting or while being offered: nothing is owed to anyone."""
         now = self.clock()
         events: list[Event] = []
@@ -180,7 +185,7 @@ class Dispatcher:
                 changed = await self._change(interaction.agent_id, withdraw)
                 if changed is not None:
                     events.append(changed)
-            interaction.record("cancelled", now, reason=reason)
+            interaction.record("cancelled", now, reason=reason, **data)
             await self.state.remove_interaction(interaction_id)
         events.append(InteractionCancelled(now, interaction, reason))
         await self._emit(*events)
@@ -303,7 +308,7 @@ class Dispatcher:
             await self.route()
 
     async def _tick_forever(self) -> None:
-        while True:
+        while not self._stopping:
             await asyncio.sleep(self.tick_seconds)
             try:
                 await self.tick()

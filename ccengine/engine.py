@@ -174,7 +174,7 @@ class Engine:
     async def _live_state(self) -> LiveState:
         if self.config.state_backend == "redis":
             from ccengine.state.redis import RedisState
-            state = await RedisState.connect(self.config.redis_url)
+            state = await RedisState.connect(self.config.redis_url, self.config.redis_prefix)
             self._stack.push_async_callback(state.close)
             return state
         return MemoryState()

@@ -38,7 +38,9 @@ class InteractionRepository:
             row.queue = interaction.queue
             row.priority = interaction.priority
             row.caller_number = attrs.get("caller_number")
-            row.hung_up_by = attrs.get("hung_up_by")
+            endings = [e for e in interaction.events if e.kind in ("ended", "cancelled")]
+            row.hung_up_by = (endings[-1].data.get("hung_up_by") if endings else None) or \
+                attrs.get("hung_up_by")
             row.attributes = {k: v for k, v in attrs.items() if _jsonable(v)}
             answered = [e for e in interaction.events if e.kind == "answered"]
             offered = [e for e in interaction.events if e.kind == "offered"]

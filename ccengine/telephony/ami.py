@@ -89,6 +89,8 @@ class AmiMonitor:
     async def _consume(self) -> None:
         while True:
             event = await self._events.get()
+            if event.get("__stop__"):
+                return
             try:
                 if event.get("__resync__"):
                     await self.resync()
@@ -103,8 +105,13 @@ class AmiMonitor:
 
     async def stop(self) -> None:
         if self._task is not None:
+            # A stop marker as well as cancel(): a library below a handler (redis-py) may
+            # swallow the cancellation, and the task must still end.
+            self._events.put_nowait({"__stop__": True})
             self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            done, _ = await asyncio.wait({self._task}, timeout=10)
+            if not done:
+                log.error("AMI contact task did not stop within 10 s")
         if self.manager is not None:
             self.manager.closing = True
             self.manager.close()

@@ -195,17 +195,18 @@ class VoiceChannel:
         if call.bridge_id:
             with contextlib.suppress(AriError):
                 await self.ari.destroy_bridge(call.bridge_id)
-        now = self.clock()
-        interaction.attributes["hung_up_by"] = call.hung_up_by or "caller"
+        now, who = self.clock(), call.hung_up_by or "caller"
         if interaction.queue is None:
-            interaction.record("ended", now, hung_up_by=call.hung_up_by or "caller")
+            # never reached a queue: this adapter holds the only copy, so it stores it
+            interaction.attributes["hung_up_by"] = who
+            interaction.record("ended", now, hung_up_by=who)
+            await self.persist(interaction)
         elif call.agent_id:
-            interaction.record("ended", now, hung_up_by=call.hung_up_by or "caller")
-            await self.dispatcher.interaction_ended(interaction.id, call.agent_id)
+            # queued interactions belong to the dispatcher, which records and stores them
+            await self.dispatcher.interaction_ended(interaction.id, call.agent_id,
+                                                    hung_up_by=who)
         else:
-            interaction.record("ended", now, hung_up_by="caller", abandoned=True)
-            await self.dispatcher.cancel(interaction.id, "abandoned")
-        await self.persist(interaction)
+            await self.dispatcher.cancel(interaction.id, "abandoned", hung_up_by="caller")
 
     # ------------------------------------------------------------------ offering
     async def offer(self, interaction: Interaction, agent_id: str) -> None:

@@ -7,6 +7,7 @@ import asyncio
 import json
 import shutil
 import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -139,10 +140,15 @@ class Rig:
 
 
 @pytest.fixture
-async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
-    """A running engine (private Asterisk on free ports, SQLite, memory state)."""
+async def rig(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Rig]:
+    """A running engine (private Asterisk on free ports, SQLite, memory state; Redis live
+    state when parametrised with "redis")."""
     rtp = free_range(200)
+    backend = getattr(request, "param", "memory")
+    prefix = f"cce2e:{uuid.uuid4().hex[:8]}:"
     config = load_config(None, env={}, overrides=[
+        f"state.backend={backend}", "state.redis_url=redis://127.0.0.1:6379/15",
+        f"state.redis_prefix='{prefix}'",  # values are YAML: quote the colons
         f"runtime_dir={tmp_path / 'var'}",
         f"ivr.dir={REPO / 'ivr'}",
         f"api.port={free_port()}",
@@ -172,3 +178,14 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
             for phone in r.phones.values():
                 phone.stop()
             await engine.stop()
+            if backend == "redis":
+                await drop_redis_prefix("redis://127.0.0.1:6379/15", prefix)
+
+
+async def drop_redis_prefix(url: str, prefix: str) -> None:
+    import redis.asyncio as aioredis
+    client = aioredis.from_url(url)
+    keys = [k async for k in client.scan_iter(match=f"{prefix}*")]
+    if keys:
+        await client.delete(*keys)
+    await client.aclose()

@@ -57,6 +57,8 @@ def assert_milestones_in_order(record: dict) -> None:
     assert times == sorted(times), record["timestamps"]
 
 
+@pytest.mark.parametrize("rig", ["memory", pytest.param("redis", marks=pytest.mark.redis)],
+                         indirect=True)
 async def test_given_two_agents_when_caller_presses_1_by_sip_info_then_sales_agent_gets_call(
         rig: Rig) -> None:
     await ready_agents(rig, "alice", "bob")
