@@ -27,6 +27,7 @@ from ccengine.core.events import (
     InteractionAnswered,
     InteractionCancelled,
     InteractionEnded,
+    InteractionEscalated,
     InteractionOffered,
     InteractionQueued,
     InteractionRequeued,
@@ -35,6 +36,7 @@ from ccengine.core.interaction import Interaction
 from ccengine.core.media import Medium
 from ccengine.core.queue import QueueConfig
 from ccengine.core.router import RoutingSnapshot, order_waiting, route
+from ccengine.core.rules import EscalationKind, escalations
 from ccengine.state.base import LiveState
 
 log = logging.getLogger(__name__)
@@ -304,8 +306,35 @@ class Dispatcher:
         await self._emit(*released)
         for interaction_id, agent_id in expired:
             await self.offer_failed(interaction_id, agent_id, "no_answer")
-        if released:
+        escalated = await self.escalate()
+        if released or escalated:
             await self.route()
+
+    async def escalate(self) -> int:
+        """Apply the queues' escalation rules to interactions waiting past the agreed time."""
+        now = self.clock()
+        events: list[Event] = []
+        async with self._lock:
+            waiting = await self.state.waiting()
+            if not waiting:
+                return 0
+            snapshot = RoutingSnapshot(self.profiles, {}, self.queues,
+                                       order_waiting(waiting, self.queues))
+            for e in escalations(snapshot, now):
+                interaction = await self.state.get_interaction(e.interaction_id)
+                if interaction is None or interaction.queue != e.queue:
+                    continue
+                if e.kind == EscalationKind.RAISE_PRIORITY:
+                    interaction.priority += int(e.detail)
+                elif e.kind == EscalationKind.TRANSFER:
+                    interaction.queue = str(e.detail)
+                interaction.record("escalated", now, queue=e.queue, action=e.kind.value,
+                                   detail=e.detail)
+                await self.state.put_interaction(interaction)
+                events.append(InteractionEscalated(now, interaction, e.queue, e.kind.value,
+                                                   e.detail))
+        await self._emit(*events)
+        return len(events)
 
     async def _tick_forever(self) -> None:
         while not self._stopping:

@@ -20,6 +20,7 @@ from ccengine.config import EngineConfig
 from ccengine.core.agent import AgentProfile
 from ccengine.core.media import Medium
 from ccengine.core.queue import QueueConfig
+from ccengine.core.rules import validate_references
 from ccengine.cti.customers import CustomerContext
 from ccengine.cti.screenpop import ScreenPopFeed
 from ccengine.dispatcher import Dispatcher
@@ -54,6 +55,7 @@ def build_profiles(config: EngineConfig) -> tuple[dict[str, QueueConfig],
     for i, q in enumerate(config.queues):
         queue = QueueConfig.from_mapping(q, f"{config.source}: queues[{i}]")
         queues[queue.name] = queue
+    validate_references(queues, f"{config.source}: queues")
     agents = {}
     for i, a in enumerate(config.agents):
         agent = AgentProfile.from_mapping(a, f"{config.source}: agents[{i}]")
@@ -122,6 +124,7 @@ class Engine:
         customers = CustomerContext(CustomerRepository(self.db, c.default_region))
         self.feed = ScreenPopFeed(enrich=customers.screen_pop)
         self.dispatcher.subscribe(self.feed.on_event)
+        await self._share_events()
         self.dispatcher.subscribe(self.recorder.on_event)
         # Asterisk
         asterisk = AsteriskProcess(c, self.rendered)
@@ -178,6 +181,21 @@ class Engine:
             self._stack.push_async_callback(state.close)
             return state
         return MemoryState()
+
+    async def _share_events(self) -> None:
+        """With Redis live state, events travel between engine nodes, so an agent whose
+        feed is open on another node still gets its screen pop."""
+        from ccengine.state.redis import RedisState
+        if not isinstance(self.state, RedisState) or self.dispatcher is None \
+                or self.feed is None:
+            return
+        from ccengine.state.bus import RedisEventBus
+        bus = RedisEventBus(self.state.r, f"{self.config.redis_prefix}events",
+                            uuid.uuid4().hex)
+        await bus.start()
+        self._stack.push_async_callback(bus.stop)
+        self.dispatcher.subscribe(bus.publish)
+        bus.subscribe(self.feed.on_event)
 
     async def _on_contact(self, aor: str, reachable: bool) -> None:
         if self.dispatcher is not None and aor in self.agents:

@@ -57,3 +57,13 @@ class InteractionEnded(InteractionChange):
 @dataclass(frozen=True)
 class InteractionCancelled(InteractionChange):
     reason: str
+
+
+@dataclass(frozen=True)
+class InteractionEscalated(InteractionChange):
+    """Not answered within the queue's agreed time: priority raised, moved to another
+    queue, or a supervisor alerted (``kind`` raise_priority | transfer | alert)."""
+
+    queue: str
+    kind: str
+    detail: str | int

@@ -32,6 +32,7 @@ from ccengine.core.events import (
     InteractionCancelled,
     InteractionChange,
     InteractionEnded,
+    InteractionEscalated,
     InteractionOffered,
     InteractionQueued,
     InteractionRequeued,
@@ -44,7 +45,7 @@ EventCallback = Callable[[Event], Awaitable[None] | None]
 
 EVENT_TYPES: dict[str, type[Event]] = {cls.__name__: cls for cls in (
     AgentStateChanged, InteractionQueued, InteractionOffered, InteractionAnswered,
-    InteractionRequeued, InteractionEnded, InteractionCancelled)}
+    InteractionRequeued, InteractionEnded, InteractionCancelled, InteractionEscalated)}
 
 
 class InvalidEvent(CoreError, ValueError):

@@ -144,3 +144,37 @@ async def test_given_bad_requests_when_enqueueing_then_clear_errors(setup) -> No
         await d.enqueue(Interaction("x", Medium.VOICE, queue="nowhere"))
     with pytest.raises(NoChannel):
         await d.enqueue(Interaction("y", Medium.EMAIL, queue="sales"))
+
+
+async def test_given_escalation_rules_when_wait_passes_agreed_time_then_applied_once() -> None:
+    from ccengine.core.events import InteractionEscalated
+    clock = Clock()
+    queues = {
+        "sales": QueueConfig.from_mapping({"name": "sales", "escalate_after_seconds": 30,
+                                           "escalate_to": {"queue": "vip"}}, "test"),
+        "vip": QueueConfig.from_mapping({"name": "vip", "escalate_after_seconds": 30,
+                                         "escalate_to": "supervisor"}, "test"),
+    }
+    d = Dispatcher(MemoryState(), queues, {"alice": AgentProfile("alice", "A")}, clock=clock,
+                   tick_seconds=3600)
+    d.register_channel(RecordingChannel())
+    seen: list[Event] = []
+    d.subscribe(seen.append)
+    await d.start()
+    try:
+        await d.enqueue(call())
+        clock.now += 29
+        await d.tick()
+        assert not [e for e in seen if isinstance(e, InteractionEscalated)]
+        clock.now += 1
+        await d.tick()
+        escalated = [e for e in seen if isinstance(e, InteractionEscalated)]
+        assert [(e.queue, e.kind, e.detail) for e in escalated] == [("sales", "transfer", "vip")]
+        assert (await d.queue_view("vip"))["waiting"] == 1
+        await d.tick()  # already waited 30 s: vip's own rule alerts a supervisor, once
+        alerts = [e for e in seen if isinstance(e, InteractionEscalated) and e.kind == "alert"]
+        assert len(alerts) == 1 and alerts[0].queue == "vip"
+        await d.tick()
+        assert len([e for e in seen if isinstance(e, InteractionEscalated)]) == 2
+    finally:
+        await d.stop()

@@ -20,6 +20,7 @@ from ccengine.core.events import (
     InteractionAnswered,
     InteractionCancelled,
     InteractionEnded,
+    InteractionEscalated,
     InteractionOffered,
     InteractionQueued,
     InteractionRequeued,
@@ -60,6 +61,7 @@ def every_event() -> list[Event]:
         InteractionRequeued(5.0, ix, "a1", "no_answer"),
         InteractionEnded(6.0, ix, "a1"),
         InteractionCancelled(7.0, ix, "caller_hung_up"),
+        InteractionEscalated(8.0, ix, "sales", "transfer", "vip"),
     ]
 
 
