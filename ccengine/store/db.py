@@ -1,49 +1,93 @@
-"""The database: an async SQLAlchemy engine plus Alembic migrations run at start."""
+"""The database: an async SQLAlchemy engine, its session factory, and the Alembic migrations
+run at start. URLs: ``sqlite+aiosqlite:///path.db`` (the embedded default; foreign keys
+enforced, WAL journal) or ``postgresql+asyncpg://user@host:5432/db``."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
+from ccengine.store.errors import StoreError
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
+
+
+class InvalidStoreUrl(StoreError, ValueError):
+    code = "store_url_invalid"
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
+    """Alembic configuration pointing at the migrations shipped in this package; with a
+    connection, migrations run on it (see migrations/env.py)."""
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["connection"] = connection
     return cfg
 
 
+def create_engine_from_url(url: str, **engine_options: Any) -> AsyncEngine:
+    """An AsyncEngine for a SQLite (aiosqlite) or PostgreSQL (asyncpg) URL. SQLite
+    connections enforce foreign keys and use the WAL journal; the file's folder is made.
+    ``engine_options`` go to ``create_async_engine`` (e.g. ``connect_args``)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as e:
+        raise InvalidStoreUrl(f"store url {url!r}: {e}") from e
+    if parsed.drivername not in DRIVERS:
+        raise InvalidStoreUrl(f"store url {url!r}: driver {parsed.drivername!r} is not one of "
+                              f"{', '.join(DRIVERS)}")
+    sqlite = parsed.drivername.startswith("sqlite")
+    if sqlite and parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(url, **engine_options)
+    if sqlite:
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return engine
+
+
 class Database:
     """Owns the engine and the session factory for one store URL."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, **engine_options: Any) -> None:
         self.url = url
-        if url.startswith("sqlite"):
-            path = url.split("///", 1)[-1]
-            if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self.engine: AsyncEngine = create_async_engine(url)
-        if url.startswith("sqlite"):
-            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        self.engine: AsyncEngine = create_engine_from_url(url, **engine_options)
         self.session = async_sessionmaker(self.engine, expire_on_commit=False)
 
-    async def migrate(self) -> None:
-        """Bring the schema to the newest Alembic revision."""
+    @property
+    def dialect(self) -> str:
+        """"sqlite" or "postgresql"."""
+        return self.engine.dialect.name
+
+    async def migrate(self, revision: str = "head") -> None:
+        """Bring the schema to ``revision`` (the newest by default) with Alembic, on a sync
+        connection of the async engine (works on SQLite and PostgreSQL alike)."""
         async with self.engine.begin() as conn:
-            await conn.run_sync(lambda c: command.upgrade(alembic_config(c), "head"))
+            await conn.run_sync(lambda c: command.upgrade(alembic_config(c), revision))
+
+    async def downgrade(self, revision: str) -> None:
+        """Take the schema back to ``revision`` ("base" removes every table)."""
+        async with self.engine.begin() as conn:
+            await conn.run_sync(lambda c: command.downgrade(alembic_config(c), revision))
 
     async def close(self) -> None:
         await self.engine.dispose()
 
+    async def __aenter__(self) -> Database:
+        return self
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.close()
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")

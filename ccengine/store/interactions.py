@@ -1,84 +1,254 @@
-"""Interactions and their history in the SQL store; saving the same interaction again only
-adds the events not stored yet (idempotent)."""
+"""Interactions and their history in the SQL store. Saving the same interaction again
+updates its row and appends only the events not stored yet (idempotent, also when two
+engine nodes save it at once); notes and dispositions are kept apart from the saved record,
+so a later save never overwrites them."""
 
 from __future__ import annotations
 
+import builtins
+import time
+from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import Insert
 
-from ccengine.core.events import Event, InteractionChange
-from ccengine.core.interaction import Interaction
 from ccengine.store.db import Database
-from ccengine.store.models import InteractionEventRecord, InteractionRecord
+from ccengine.store.errors import InvalidRecord, StoreConflict, UnknownInteraction
+from ccengine.store.models import InteractionEventRecord, InteractionRecord, Note
+from ccengine.store.records import (
+    HUNG_UP_BY,
+    MILESTONES,
+    EventData,
+    EventView,
+    InteractionData,
+    InteractionView,
+    NoteView,
+    text_field,
+    timestamp_field,
+    to_interaction,
+)
 
-MILESTONES = ("entered", "ivr_done", "queued", "offered", "answered", "ended")
+__all__ = ["MILESTONES", "InteractionRepository", "load_views"]
 
-
-def _first(interaction: Interaction, kind: str) -> float | None:
-    for e in interaction.events:
-        if e.kind == kind:
-            return e.at
-    return None
+# the status an interaction is in after its latest event of these kinds
+STATUS_AFTER = {"entered": "new", "ivr_done": "new", "queued": "queued",
+                "offered": "offered", "answered": "answered", "ended": "ended",
+                "cancelled": "ended"}
+_SAVE_ATTEMPTS = 3
 
 
 class InteractionRepository:
+    """Interactions of every medium, their events and notes."""
+
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def save(self, interaction: Interaction) -> None:
-        """Upsert the interaction and append its events not stored yet."""
-        attrs = interaction.attributes
-        async with self.db.session.begin() as s:
-            row = await s.get(InteractionRecord, interaction.id)
-            if row is None:
-                row = InteractionRecord(id=interaction.id, medium=interaction.medium.value)
-                s.add(row)
-            row.customer_id = interaction.customer_id
-            row.queue = interaction.queue
-            row.priority = interaction.priority
-            row.caller_number = attrs.get("caller_number")
-            endings = [e for e in interaction.events if e.kind in ("ended", "cancelled")]
-            row.hung_up_by = (endings[-1].data.get("hung_up_by") if endings else None) or \
-                attrs.get("hung_up_by")
-            row.attributes = {k: v for k, v in attrs.items() if _jsonable(v)}
-            answered = [e for e in interaction.events if e.kind == "answered"]
-            offered = [e for e in interaction.events if e.kind == "offered"]
-            last = answered[-1] if answered else offered[-1] if offered else None
-            row.agent_id = last.data.get("agent_id") if last else interaction.agent_id
-            for m in MILESTONES:
-                setattr(row, f"{m}_at", _first(interaction, m) if m != "ended" else
-                        _first(interaction, "ended") or _first(interaction, "cancelled"))
-            await s.flush()
-            stored = (await s.execute(
-                select(func.count()).select_from(InteractionEventRecord)
-                .where(InteractionEventRecord.interaction_id == interaction.id))).scalar_one()
-            for seq, e in enumerate(interaction.events[stored:], start=stored):
-                s.add(InteractionEventRecord(interaction_id=interaction.id, seq=seq,
-                                             kind=e.kind, at=e.at, data=dict(e.data)))
+    async def save(self, record: InteractionData | Any) -> int:
+        """Upsert the interaction (an InteractionData, a dict of its fields, or any object
+        with those attributes) and append its events not stored yet; returns how many
+        events were new. InvalidRecord names a missing or wrongly typed field."""
+        data = to_interaction(record)
+        row_values = _row_values(data)
+        for _ in range(_SAVE_ATTEMPTS):
+            try:
+                async with self.db.session.begin() as s:
+                    row = await s.get(InteractionRecord, data.id)
+                    if row is None:
+                        row = InteractionRecord(id=data.id, medium=data.medium)
+                        s.add(row)
+                    for name, value in row_values.items():
+                        setattr(row, name, value)
+                    if data.disposition is not None:
+                        row.disposition = data.disposition
+                    await s.flush()
+                    return await self._append_events(s, data.id, data.events)
+            except IntegrityError:
+                continue  # another node inserted the same interaction meanwhile
+        raise StoreConflict(f"interaction {data.id!r} kept colliding with another writer")
 
-    async def on_event(self, event: Event) -> None:
-        """Dispatcher subscriber: every change of an interaction is stored as it happens."""
-        if isinstance(event, InteractionChange):
-            await self.save(event.interaction)
+    async def _append_events(self, s: AsyncSession, interaction_id: str,
+                             events: Sequence[EventData]) -> int:
+        stored = (await s.execute(
+            select(func.count()).select_from(InteractionEventRecord)
+            .where(InteractionEventRecord.interaction_id == interaction_id))).scalar_one()
+        new = [{"interaction_id": interaction_id, "seq": seq, "kind": e.kind, "at": e.at,
+                "agent_id": _agent_of(e), "data": dict(e.data)}
+               for seq, e in enumerate(events[stored:], start=stored)]
+        if new:
+            await s.execute(_insert_ignoring_duplicates(self.db.dialect), new)
+        return len(new)
 
-    async def get(self, interaction_id: str) -> dict[str, Any] | None:
+    async def on_event(self, event: Any) -> None:
+        """Dispatcher subscriber: every event carrying an ``interaction`` (the core's
+        interaction changes) is stored as it happens."""
+        interaction = getattr(event, "interaction", None)
+        if interaction is not None:
+            await self.save(interaction)
+
+    async def get(self, interaction_id: str) -> InteractionView | None:
+        """The interaction with its events (in order) and notes, or None."""
         async with self.db.session() as s:
             row = await s.get(InteractionRecord, interaction_id)
             if row is None:
                 return None
-            events = (await s.execute(
+            return (await load_views(s, [row]))[0]
+
+    async def list(self, *, customer_id: str | None = None, medium: str | None = None,
+                   queue: str | None = None, agent_id: str | None = None,
+                   status: str | None = None, since: float | None = None,
+                   until: float | None = None, limit: int = 100,
+                   offset: int = 0) -> builtins.list[InteractionView]:
+        """Interactions matching every filter given, newest first by entered_at;
+        ``since``/``until`` bound entered_at (epoch seconds, until exclusive)."""
+        for name, value in (("limit", limit), ("offset", offset)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise InvalidRecord(f"{name} must be a non-negative integer, not {value!r}")
+        query = select(InteractionRecord)
+        for column, value in ((InteractionRecord.customer_id, customer_id),
+                              (InteractionRecord.medium, medium),
+                              (InteractionRecord.queue, queue),
+                              (InteractionRecord.agent_id, agent_id),
+                              (InteractionRecord.status, status)):
+            if value is not None:
+                query = query.where(column == text_field(value, column.key))
+        if since is not None:
+            query = query.where(InteractionRecord.entered_at >= timestamp_field(since, "since"))
+        if until is not None:
+            query = query.where(InteractionRecord.entered_at < timestamp_field(until, "until"))
+        query = query.order_by(InteractionRecord.entered_at.desc().nulls_last(),
+                               InteractionRecord.id).limit(limit).offset(offset)
+        async with self.db.session() as s:
+            rows = (await s.execute(query)).scalars().all()
+            return await load_views(s, list(rows))
+
+    async def add_note(self, interaction_id: str, author: str, text: str,
+                       at: float | None = None) -> NoteView:
+        """Attach a note by ``author`` to the interaction (UnknownInteraction if none)."""
+        author_ = text_field(author, "author", required=True, max_length=100)
+        if not isinstance(text, str) or not text.strip():
+            raise InvalidRecord("note text must be non-empty text")
+        when = time.time() if at is None else timestamp_field(at, "at")
+        async with self.db.session.begin() as s:
+            if await s.get(InteractionRecord, interaction_id) is None:
+                raise UnknownInteraction(interaction_id)
+            note = Note(interaction_id=interaction_id, author=author_, text=text, at=when)
+            s.add(note)
+            await s.flush()
+            return _note_view(note)
+
+    async def notes(self, interaction_id: str) -> builtins.list[NoteView]:
+        """The interaction's notes, oldest first."""
+        async with self.db.session() as s:
+            rows = (await s.execute(select(Note).where(Note.interaction_id == interaction_id)
+                                    .order_by(Note.at, Note.id))).scalars()
+            return [_note_view(n) for n in rows]
+
+    async def set_disposition(self, interaction_id: str, disposition: str) -> InteractionView:
+        """Record the wrap-up outcome (e.g. "sale", "resolved"); later saves keep it."""
+        value = text_field(disposition, "disposition", required=True, max_length=100)
+        async with self.db.session.begin() as s:
+            row = await s.get(InteractionRecord, interaction_id)
+            if row is None:
+                raise UnknownInteraction(interaction_id)
+            row.disposition = value
+            await s.flush()
+            return (await load_views(s, [row]))[0]
+
+
+async def load_views(s: AsyncSession, rows: list[InteractionRecord]) -> list[InteractionView]:
+    """Views of these interaction rows with their events and notes (two queries)."""
+    ids = [r.id for r in rows]
+    events: dict[str, list[EventView]] = defaultdict(list)
+    notes: dict[str, list[NoteView]] = defaultdict(list)
+    if ids:
+        for e in (await s.execute(
                 select(InteractionEventRecord)
-                .where(InteractionEventRecord.interaction_id == interaction_id)
-                .order_by(InteractionEventRecord.seq))).scalars().all()
-        return {
-            "id": row.id, "medium": row.medium, "customer_id": row.customer_id,
-            "queue": row.queue, "priority": row.priority, "agent_id": row.agent_id,
-            "caller_number": row.caller_number, "hung_up_by": row.hung_up_by,
-            "ivr_path": row.attributes.get("ivr_path", []), "attributes": row.attributes,
-            "timestamps": {m: getattr(row, f"{m}_at") for m in MILESTONES},
-            "events": [{"kind": e.kind, "at": e.at, "data": e.data} for e in events],
-        }
+                .where(InteractionEventRecord.interaction_id.in_(ids))
+                .order_by(InteractionEventRecord.interaction_id,
+                          InteractionEventRecord.seq))).scalars():
+            events[e.interaction_id].append({"seq": e.seq, "kind": e.kind, "at": e.at,
+                                             "agent_id": e.agent_id, "data": e.data})
+        for n in (await s.execute(select(Note).where(Note.interaction_id.in_(ids))
+                                  .order_by(Note.at, Note.id))).scalars():
+            notes[n.interaction_id].append(_note_view(n))
+    return [_view(r, events[r.id], notes[r.id]) for r in rows]
+
+
+def _view(row: InteractionRecord, events: list[EventView],
+          notes: list[NoteView]) -> InteractionView:
+    attributes = row.attributes or {}
+    return {
+        "id": row.id, "medium": row.medium, "customer_id": row.customer_id,
+        "queue": row.queue, "priority": row.priority, "status": row.status,
+        "disposition": row.disposition, "agent_id": row.agent_id,
+        "from_address": row.from_address, "caller_number": row.from_address,
+        "hung_up_by": row.hung_up_by, "ivr_path": attributes.get("ivr_path", []),
+        "attributes": attributes,
+        "timestamps": {m: getattr(row, f"{m}_at") for m in MILESTONES},
+        "events": events, "notes": notes,
+    }
+
+
+def _note_view(note: Note) -> NoteView:
+    return {"id": note.id, "interaction_id": note.interaction_id, "author": note.author,
+            "text": note.text, "at": note.at}
+
+
+def _row_values(data: InteractionData) -> dict[str, Any]:
+    """Column values derived from the record and its events (first time of each milestone;
+    the agent of the latest answer or offer; who hung up, from the ending event)."""
+    attrs = data.attributes
+    events = data.events
+
+    def first(*kinds: str) -> float | None:
+        return next((e.at for e in events if e.kind in kinds), None)
+
+    endings = [e for e in events if e.kind in ("ended", "cancelled")]
+    hung_up_by = (endings[-1].data.get("hung_up_by") if endings else None) \
+        or attrs.get("hung_up_by")
+    if hung_up_by is not None and hung_up_by not in HUNG_UP_BY:
+        raise InvalidRecord(f"hung_up_by must be one of {', '.join(HUNG_UP_BY)}, "
+                            f"not {hung_up_by!r}")
+    answered = [e for e in events if e.kind == "answered"]
+    offered = [e for e in events if e.kind == "offered"]
+    last = answered[-1] if answered else offered[-1] if offered else None
+    agent_id = _agent_of(last) if last else None
+    statuses = [STATUS_AFTER[e.kind] for e in events if e.kind in STATUS_AFTER]
+    from_address = attrs.get("from_address") or attrs.get("caller_number") \
+        or attrs.get("from")
+    values: dict[str, Any] = {
+        "medium": data.medium, "customer_id": data.customer_id, "queue": data.queue,
+        "priority": data.priority,
+        "status": data.status or (statuses[-1] if statuses else "new"),
+        "agent_id": agent_id or data.agent_id,
+        "from_address": text_field(from_address, "attributes.from_address", max_length=320),
+        "hung_up_by": hung_up_by,
+        "attributes": {k: v for k, v in attrs.items() if _jsonable(v)},
+    }
+    for m in MILESTONES:
+        values[f"{m}_at"] = first("ended", "cancelled") if m == "ended" else first(m)
+    return values
+
+
+def _agent_of(event: EventData) -> str | None:
+    agent = event.data.get("agent_id")
+    return agent if isinstance(agent, str) else None
+
+
+def _insert_ignoring_duplicates(dialect: str) -> Insert:
+    """INSERT of event rows that skips (interaction_id, seq) pairs already stored."""
+    table = InteractionEventRecord.__table__
+    keys = ["interaction_id", "seq"]
+    if dialect == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing(index_elements=keys)
+    if dialect == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing(index_elements=keys)
+    return insert(table)
 
 
 def _jsonable(value: Any) -> bool:

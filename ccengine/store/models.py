@@ -1,4 +1,5 @@
-"""SQLAlchemy models of the durable records (SQLite by default, PostgreSQL in production)."""
+"""SQLAlchemy models of the durable records (SQLite by default, PostgreSQL in production).
+Times are epoch seconds (float) everywhere; identities are stored normalised."""
 
 from __future__ import annotations
 
@@ -13,11 +14,14 @@ class Base(DeclarativeBase):
 
 
 class Customer(Base):
+    """One person across every medium; ``merged_into`` points at the surviving record."""
+
     __tablename__ = "customers"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     name: Mapped[str | None] = mapped_column(String(200))
     tier: Mapped[str] = mapped_column(String(40), default="standard")
     created_at: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float] = mapped_column(Float)
     merged_into: Mapped[str | None] = mapped_column(ForeignKey("customers.id"))
 
 
@@ -33,6 +37,8 @@ class CustomerIdentity(Base):
 
 
 class InteractionRecord(Base):
+    """A voice call, callback, email or chat, with its milestone times."""
+
     __tablename__ = "interactions"
     __table_args__ = (Index("ix_interactions_customer_entered", "customer_id", "entered_at"),)
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -40,11 +46,13 @@ class InteractionRecord(Base):
     customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.id"))
     queue: Mapped[str | None] = mapped_column(String(100))
     priority: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(16), default="new")
+    disposition: Mapped[str | None] = mapped_column(String(100))
     agent_id: Mapped[str | None] = mapped_column(String(100), index=True)
-    caller_number: Mapped[str | None] = mapped_column(String(64))
+    from_address: Mapped[str | None] = mapped_column(String(320))
     hung_up_by: Mapped[str | None] = mapped_column(String(16))
     attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    entered_at: Mapped[float | None] = mapped_column(Float)
+    entered_at: Mapped[float | None] = mapped_column(Float, index=True)
     ivr_done_at: Mapped[float | None] = mapped_column(Float)
     queued_at: Mapped[float | None] = mapped_column(Float)
     offered_at: Mapped[float | None] = mapped_column(Float)
@@ -61,6 +69,7 @@ class InteractionEventRecord(Base):
     seq: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(40))
     at: Mapped[float] = mapped_column(Float)
+    agent_id: Mapped[str | None] = mapped_column(String(100))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
@@ -74,12 +83,33 @@ class Note(Base):
 
 
 class UserRecord(Base):
-    """A person who signs in: agent, supervisor or admin of one tenant; scrypt password hash."""
+    """A person who signs in: agent, supervisor or admin of one tenant. Only hashes are
+    stored: scrypt for the password, SHA-256 of the (random, 256-bit) API token."""
 
     __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("token_hash", name="uq_users_token_hash"),)
     id: Mapped[str] = mapped_column(String(100), primary_key=True)
     name: Mapped[str | None] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(16))
     tenant: Mapped[str] = mapped_column(String(100), default="default", index=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))
+    token_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[float] = mapped_column(Float)
+
+
+class QueueConfigRecord(Base):
+    """An admin-defined queue: its name and its settings as JSON."""
+
+    __tablename__ = "queues"
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[float] = mapped_column(Float)
+
+
+class SkillConfigRecord(Base):
+    """An admin-defined skill: its name and its settings as JSON."""
+
+    __tablename__ = "skills"
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[float] = mapped_column(Float)

@@ -1,5 +1,7 @@
-"""Users who sign in (agents, supervisors, admins), each in one tenant, with scrypt password
-hashes (random salt per password, constant-time verification)."""
+"""Users who sign in (agents, supervisors, admins), each in one tenant. Only hashes are stored:
+scrypt for passwords (random salt per password, constant-time verification) and SHA-256 for
+API tokens (random 256-bit values made here, so a fast hash suffices and the hash can be
+looked up by an index)."""
 
 from __future__ import annotations
 
@@ -9,34 +11,21 @@ import hashlib
 import hmac
 import secrets
 import time
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from ccengine.core.errors import CoreError
 from ccengine.store.db import Database
+from ccengine.store.errors import InvalidUser, UnknownUser, UserExists
 from ccengine.store.models import UserRecord
+from ccengine.store.records import UserView
+
+__all__ = ["ROLES", "InvalidUser", "UnknownUser", "UserExists", "UserRepository",
+           "hash_password", "hash_token", "new_token", "verify_password"]
 
 ROLES = ("agent", "supervisor", "admin")
 SCRYPT_N, SCRYPT_R, SCRYPT_P, SCRYPT_LEN = 2**14, 8, 1, 32
-
-
-class UserExists(CoreError):
-    code = "user_exists"
-
-
-class UnknownUser(CoreError, KeyError):
-    code = "user_not_found"
-
-    def __str__(self) -> str:
-        return f"no user {self.args[0]!r}"
-
-
-class InvalidUser(CoreError, ValueError):
-    """A role outside agent|supervisor|admin, an empty id or an empty password."""
-
-    code = "user_invalid"
 
 
 def hash_password(password: str) -> str:
@@ -65,6 +54,18 @@ def verify_password(password: str, stored: str | None) -> bool:
     return bool(expected) and hmac.compare_digest(actual, expected)
 
 
+def new_token() -> str:
+    """A fresh random API token (256 bits, URL-safe text)."""
+    return secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    """The stored form of an API token: hex SHA-256."""
+    if not isinstance(token, str) or len(token) < 16:
+        raise InvalidUser("a token must be text of at least 16 characters")
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 def _b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode()
 
@@ -81,7 +82,7 @@ def _check_role(role: str) -> None:
         raise InvalidUser(f"role {role!r} is not one of {', '.join(ROLES)}")
 
 
-def _as_dict(row: UserRecord) -> dict[str, Any]:
+def _as_dict(row: UserRecord) -> UserView:
     return {"id": row.id, "name": row.name, "role": row.role, "tenant": row.tenant,
             "has_password": row.password_hash is not None}
 
@@ -93,31 +94,41 @@ class UserRepository:
         self.db = db
 
     async def create(self, user_id: str, role: str, tenant: str = "default",
-                     name: str | None = None, password: str | None = None) -> dict[str, Any]:
-        """Add a user; UserExists if the id is taken, InvalidUser for a bad role or id."""
-        if not user_id or not user_id.strip():
-            raise InvalidUser("empty user id")
+                     name: str | None = None, password: str | None = None,
+                     token: str | None = None) -> UserView:
+        """Add a user, optionally with a password and/or an API token (only their hashes
+        are kept); UserExists if the id is taken, InvalidUser for a bad role, id or tenant
+        or a token another user has."""
+        if not isinstance(user_id, str) or not user_id.strip() or len(user_id) > 100:
+            raise InvalidUser("a user id must be non-empty text of at most 100 characters")
+        if not isinstance(tenant, str) or not tenant.strip() or len(tenant) > 100:
+            raise InvalidUser("a tenant must be non-empty text of at most 100 characters")
         _check_role(role)
         hashed = await asyncio.to_thread(hash_password, password) if password is not None \
             else None
+        token_hash = hash_token(token) if token is not None else None
         try:
             async with self.db.session.begin() as s:
                 if await s.get(UserRecord, user_id) is not None:
                     raise UserExists(f"user {user_id!r} exists")
+                if token_hash is not None:
+                    await _check_token_free(s, token_hash)
                 row = UserRecord(id=user_id, name=name, role=role, tenant=tenant,
-                                 password_hash=hashed, created_at=time.time())
+                                 password_hash=hashed, token_hash=token_hash,
+                                 created_at=time.time())
                 s.add(row)
                 await s.flush()
-        except IntegrityError:
-            raise UserExists(f"user {user_id!r} exists") from None
+        except IntegrityError as e:
+            raise UserExists(f"user {user_id!r} exists") from e
         return _as_dict(row)
 
-    async def get(self, user_id: str) -> dict[str, Any] | None:
+    async def get(self, user_id: str) -> UserView | None:
+        """The user, or None."""
         async with self.db.session() as s:
             row = await s.get(UserRecord, user_id)
         return _as_dict(row) if row else None
 
-    async def list_users(self, tenant: str | None = None) -> list[dict[str, Any]]:
+    async def list_users(self, tenant: str | None = None) -> list[UserView]:
         """Users ordered by id, of one tenant if given."""
         query = select(UserRecord).order_by(UserRecord.id)
         if tenant is not None:
@@ -125,7 +136,8 @@ class UserRepository:
         async with self.db.session() as s:
             return [_as_dict(r) for r in (await s.execute(query)).scalars()]
 
-    async def set_role(self, user_id: str, role: str) -> dict[str, Any]:
+    async def set_role(self, user_id: str, role: str) -> UserView:
+        """Make the user an agent, supervisor or admin."""
         _check_role(role)
         async with self.db.session.begin() as s:
             row = await s.get(UserRecord, user_id)
@@ -135,6 +147,7 @@ class UserRepository:
         return _as_dict(row)
 
     async def set_password(self, user_id: str, password: str) -> None:
+        """Replace the user's password (its scrypt hash)."""
         hashed = await asyncio.to_thread(hash_password, password)
         async with self.db.session.begin() as s:
             row = await s.get(UserRecord, user_id)
@@ -142,10 +155,47 @@ class UserRepository:
                 raise UnknownUser(user_id)
             row.password_hash = hashed
 
-    async def verify(self, user_id: str, password: str) -> dict[str, Any] | None:
+    async def issue_token(self, user_id: str) -> str:
+        """A new random API token for the user, replacing any earlier one; only its hash
+        is stored, so this is the one time it can be read."""
+        token = new_token()
+        async with self.db.session.begin() as s:
+            row = await s.get(UserRecord, user_id)
+            if row is None:
+                raise UnknownUser(user_id)
+            row.token_hash = hash_token(token)
+        return token
+
+    async def revoke_token(self, user_id: str) -> None:
+        """The user's API token stops working."""
+        async with self.db.session.begin() as s:
+            row = await s.get(UserRecord, user_id)
+            if row is None:
+                raise UnknownUser(user_id)
+            row.token_hash = None
+
+    async def verify_token(self, token: str) -> UserView | None:
+        """The user holding this API token, or None (also for malformed tokens)."""
+        try:
+            token_hash = hash_token(token)
+        except InvalidUser:
+            return None
+        async with self.db.session() as s:
+            row = (await s.execute(select(UserRecord).where(
+                UserRecord.token_hash == token_hash))).scalar()
+        return _as_dict(row) if row is not None else None
+
+    async def verify(self, user_id: str, password: str) -> UserView | None:
         """The user if the password is right, else None (unknown users take as long)."""
         async with self.db.session() as s:
             row = await s.get(UserRecord, user_id)
         stored = row.password_hash if row else None
         ok = await asyncio.to_thread(verify_password, password, stored)
         return _as_dict(row) if ok and row is not None else None
+
+
+async def _check_token_free(s: AsyncSession, token_hash: str) -> None:
+    taken = (await s.execute(select(UserRecord.id).where(
+        UserRecord.token_hash == token_hash))).scalar()
+    if taken is not None:
+        raise InvalidUser("this token is already another user's")

@@ -1,15 +1,56 @@
-"""Alembic environment: runs on the connection handed over by Database.migrate()."""
+"""Alembic environment. ``Database.migrate()`` hands over a connection; from the command line
+(``alembic -c alembic.ini upgrade head``, ``alembic revision --autogenerate``) the URL comes
+from ``CCENGINE_STORE_URL`` or ``sqlalchemy.url`` in alembic.ini, and an async engine is used.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import os
+from logging.config import fileConfig
+
 from alembic import context
+from sqlalchemy.engine import Connection
 
 from ccengine.store.models import Base
 
-connection = context.config.attributes.get("connection")
-if connection is None:
-    raise RuntimeError("run migrations through ccengine.store.db.Database.migrate()")
-context.configure(connection=connection, target_metadata=Base.metadata,
-                  render_as_batch=True)
-with context.begin_transaction():
-    context.run_migrations()
+
+def run_on(connection: Connection) -> None:
+    context.configure(connection=connection, target_metadata=Base.metadata,
+                      render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def run_from_url(url: str) -> None:
+    from ccengine.store.db import create_engine_from_url
+
+    engine = create_engine_from_url(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(run_on)
+    finally:
+        await engine.dispose()
+
+
+def store_url() -> str:
+    url = os.environ.get("CCENGINE_STORE_URL") or context.config.get_main_option(
+        "sqlalchemy.url")
+    if not url:
+        raise RuntimeError("no store URL: set CCENGINE_STORE_URL or sqlalchemy.url in "
+                           "alembic.ini, or run migrations through Database.migrate()")
+    return url
+
+
+given = context.config.attributes.get("connection")
+if given is not None:
+    run_on(given)
+elif context.is_offline_mode():
+    context.configure(url=store_url(), target_metadata=Base.metadata, render_as_batch=True,
+                      literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+else:
+    if context.config.config_file_name:
+        fileConfig(context.config.config_file_name, disable_existing_loggers=False)
+    asyncio.run(run_from_url(store_url()))
