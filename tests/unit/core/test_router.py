@@ -160,3 +160,15 @@ def test_property_router_never_skips_a_more_urgent_eligible_interaction(
         for taken in (i for i in everything if i.id in routed):
             if (taken.queue, taken.medium) == (left.queue, left.medium):
                 assert urgency(taken) <= urgency(left)
+
+
+@settings(max_examples=300, deadline=None)
+@given(agent_specs, item_specs)
+def test_property_queue_index_changes_speed_not_results(agent_spec, item_spec
+                                                        ) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from ccengine.core.router import index_queues
+    s = build(agent_spec, item_spec)
+    indexed = replace(s, queue_index=index_queues(s.queues))
+    assert route(indexed, now=200.0) == route(s, now=200.0)
