@@ -4,6 +4,7 @@ enforced, WAL journal) or ``postgresql+asyncpg://user@host:5432/db``."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,10 @@ DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
 
 class InvalidStoreUrl(StoreError, ValueError):
     code = "store_url_invalid"
+
+
+class MigrationFailed(StoreError):
+    code = "migration_failed"
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -69,13 +74,34 @@ class Database:
     async def migrate(self, revision: str = "head") -> None:
         """Bring the schema to ``revision`` (the newest by default) with Alembic, on a sync
         connection of the async engine (works on SQLite and PostgreSQL alike)."""
-        async with self.engine.begin() as conn:
-            await conn.run_sync(lambda c: command.upgrade(alembic_config(c), revision))
+        await self._alembic(command.upgrade, revision)
 
     async def downgrade(self, revision: str) -> None:
         """Take the schema back to ``revision`` ("base" removes every table)."""
-        async with self.engine.begin() as conn:
-            await conn.run_sync(lambda c: command.downgrade(alembic_config(c), revision))
+        await self._alembic(command.downgrade, revision)
+
+    async def _alembic(self, step: Callable[[Config, str], object], revision: str) -> None:
+        """Run one Alembic command in one transaction. On SQLite, foreign keys are off
+        meanwhile (a batch migration copies and drops referenced tables) and checked as a
+        whole before commit; PostgreSQL checks them as usual."""
+        sqlite = self.dialect == "sqlite"
+        async with self.engine.connect() as conn:
+            if sqlite:  # outside any transaction, or SQLite ignores it
+                await conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            try:
+                await conn.run_sync(lambda c: step(alembic_config(c), revision))
+                if sqlite:
+                    broken = (await conn.exec_driver_sql("PRAGMA foreign_key_check")).all()
+                    if broken:
+                        raise MigrationFailed(f"migrating to {revision} would leave rows "
+                                              f"with dangling foreign keys: {broken[:5]}")
+                await conn.commit()
+            except BaseException:
+                await conn.rollback()
+                raise
+            finally:
+                if sqlite:
+                    await conn.exec_driver_sql("PRAGMA foreign_keys=ON")
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -1,0 +1,85 @@
+"""Migrations: an empty database migrates to head on SQLite and PostgreSQL, the models match
+the migrations exactly, and the way down and up again works."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection
+
+from ccengine.store.db import Database
+from ccengine.store.models import Base
+
+TABLES = {"alembic_version", "customers", "customer_identities", "interactions",
+          "interaction_events", "notes", "users", "queues", "skills"}
+
+
+def _differences(connection: Connection) -> list[object]:
+    return list(compare_metadata(MigrationContext.configure(connection), Base.metadata))
+
+
+async def _tables(db: Database) -> set[str]:
+    async with db.engine.connect() as conn:
+        return set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
+
+
+async def _revision(db: Database) -> str | None:
+    async with db.engine.connect() as conn:
+        return await conn.run_sync(
+            lambda c: MigrationContext.configure(c).get_current_revision())
+
+
+async def test_given_empty_database_when_migrated_then_every_table_at_head(
+        empty_db: Database) -> None:
+    assert await _tables(empty_db) == set()
+    await empty_db.migrate()
+    assert await _tables(empty_db) == TABLES
+    assert await _revision(empty_db) == "0003"
+    await empty_db.migrate()  # a second run is a no-op
+    assert await _revision(empty_db) == "0003"
+
+
+async def test_given_migrated_database_when_compared_with_models_then_no_differences(
+        db: Database) -> None:
+    async with db.engine.connect() as conn:
+        assert await conn.run_sync(_differences) == []
+
+
+async def test_given_data_at_0002_when_migrated_then_rows_kept_and_filled_in(
+        empty_db: Database) -> None:
+    await empty_db.migrate("0002")
+    async with empty_db.engine.begin() as conn:
+        await conn.execute(text("INSERT INTO customers (id, name, tier, created_at) "
+                                "VALUES ('c1', 'Jane', 'standard', 100.0)"))
+        await conn.execute(text(
+            "INSERT INTO interactions (id, medium, customer_id, priority, caller_number, "
+            "attributes, entered_at, answered_at) VALUES "
+            "('i1', 'voice', 'c1', 0, '+442079460958', '{}', 100.0, 105.0)"))
+    await empty_db.migrate()
+    async with empty_db.engine.connect() as conn:
+        customer = (await conn.execute(text(
+            "SELECT updated_at FROM customers WHERE id = 'c1'"))).one()
+        interaction = (await conn.execute(text(
+            "SELECT status, from_address FROM interactions WHERE id = 'i1'"))).one()
+    assert customer.updated_at == 100.0
+    assert tuple(interaction) == ("answered", "+442079460958")
+
+
+async def test_given_head_when_downgraded_to_base_and_back_then_schema_matches(
+        db: Database) -> None:
+    await db.downgrade("base")
+    assert await _tables(db) <= {"alembic_version"}
+    await db.migrate()
+    assert await _tables(db) == TABLES
+    async with db.engine.connect() as conn:
+        assert await conn.run_sync(_differences) == []
+
+
+async def test_given_sqlite_store_when_connected_then_foreign_keys_and_wal_on(
+        db: Database) -> None:
+    if db.dialect != "sqlite":
+        return
+    async with db.engine.connect() as conn:
+        assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar() == 1
+        assert (await conn.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
