@@ -138,7 +138,8 @@ def to_event(source: Any, index: int) -> EventData:
     """An EventData from an EventData, a dict or any object with kind/at/data."""
     where = f"events[{index}]"
     kind = text_field(_get(source, "kind"), f"{where}.kind", required=True, max_length=40)
-    data = _get(source, "data") or {}
+    data = _get(source, "data")
+    data = {} if data is None else data
     if not isinstance(data, Mapping):
         raise InvalidRecord(f"{where}.data must be a mapping")
     return EventData(str(kind), timestamp_field(_get(source, "at"), f"{where}.at"),
@@ -148,13 +149,18 @@ def to_event(source: Any, index: int) -> EventData:
 def to_interaction(source: Any) -> InteractionData:
     """An InteractionData from an InteractionData, a dict or any object with the same
     attributes; InvalidRecord naming the field if one is missing or of the wrong type."""
-    priority = _get(source, "priority", 0) or 0
+    priority = _get(source, "priority")
+    priority = 0 if priority is None else priority
     if isinstance(priority, bool) or not isinstance(priority, int):
         raise InvalidRecord(f"priority must be an integer, not {priority!r}")
-    attributes = _get(source, "attributes") or {}
+    attributes = _get(source, "attributes")
+    attributes = {} if attributes is None else attributes
     if not isinstance(attributes, Mapping):
         raise InvalidRecord("attributes must be a mapping")
-    events: Iterable[Any] = _get(source, "events") or []
+    events = _get(source, "events")
+    events = [] if events is None else events
+    if isinstance(events, (str, bytes, Mapping)) or not isinstance(events, Iterable):
+        raise InvalidRecord("events must be a list of events")
     return InteractionData(
         id=str(text_field(_get(source, "id"), "id", required=True, max_length=64)),
         medium=str(text_field(_get(source, "medium"), "medium", required=True,
