@@ -106,11 +106,11 @@ class Rig:
                                          s.ari_user, s.ari_password)}) as r:
             return await r.json() if r.status == 200 else None
 
-    async def start_phone(self, agent: str) -> Baresip:
+    async def start_phone(self, agent: str, answer: str = "auto") -> Baresip:
         secrets = self.engine.rendered.secrets  # type: ignore[union-attr]
         phone = Baresip(self.workdir, agent, secrets.sip_passwords[agent],
                         self.engine.config.asterisk.sip_port, free_port(), free_port(),
-                        free_range(20))
+                        free_range(20), answer=answer)
         phone.start()
         self.phones[agent] = phone
         ami = self.engine.ami
@@ -144,7 +144,9 @@ async def rig(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[R
     """A running engine (private Asterisk on free ports, SQLite, memory state; Redis live
     state when parametrised with "redis")."""
     rtp = free_range(200)
-    backend = getattr(request, "param", "memory")
+    param = getattr(request, "param", "memory")
+    backend = param if isinstance(param, str) else param.get("backend", "memory")
+    extra = [] if isinstance(param, str) else list(param.get("overrides", []))
     prefix = f"cce2e:{uuid.uuid4().hex[:8]}:"
     config = load_config(None, env={}, overrides=[
         f"state.backend={backend}", "state.redis_url=redis://127.0.0.1:6379/15",
@@ -161,6 +163,7 @@ async def rig(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[R
         "queues=[{name: sales, media: [voice], required_skills: {sales: 1}, "
         "wrapup_seconds: 2}, {name: support, media: [voice], required_skills: {support: 1}, "
         "wrapup_seconds: 2}]",
+        *extra,
     ])
     engine = Engine(config)
     await engine.start()
