@@ -22,13 +22,13 @@ from ccengine.store.errors import (
 )
 from ccengine.store.identities import KINDS, normalise
 from ccengine.store.interactions import load_views
+from ccengine.store.merges import survivor
 from ccengine.store.models import Customer, CustomerIdentity, InteractionRecord
 from ccengine.store.records import MILESTONES, CustomerView, InteractionView, text_field
 
 __all__ = ["KINDS", "MILESTONES", "CustomerRepository", "IdentityTaken", "InvalidIdentity",
            "InvalidMerge", "UnknownCustomer", "normalise"]
 
-_MAX_MERGE_DEPTH = 64
 _CREATE_ATTEMPTS = 3
 
 
@@ -51,7 +51,7 @@ class CustomerRepository:
     async def get(self, customer_id: str) -> CustomerView | None:
         """The customer (or the one it was merged into), or None."""
         async with self.db.session() as s:
-            row = await _survivor(s, customer_id)
+            row = await survivor(s, customer_id)
             return await _view(s, row) if row else None
 
     async def find_by_identity(self, kind: str, value: str) -> CustomerView | None:
@@ -92,7 +92,7 @@ class CustomerRepository:
         normalised = self.normalise(kind, value)
         try:
             async with self.db.session.begin() as s:
-                row = await _survivor(s, customer_id)
+                row = await survivor(s, customer_id)
                 if row is None:
                     raise UnknownCustomer(customer_id)
                 owner = await _owner(s, kind, normalised)
@@ -113,7 +113,7 @@ class CustomerRepository:
         name = text_field(name, "name", max_length=200)
         tier = text_field(tier, "tier", max_length=40)
         async with self.db.session.begin() as s:
-            row = await _survivor(s, customer_id)
+            row = await survivor(s, customer_id)
             if row is None:
                 raise UnknownCustomer(customer_id)
             if name is not None:
@@ -128,8 +128,8 @@ class CustomerRepository:
         """Merge the source customer into the target: identities and interactions move to the
         target, the source is kept with ``merged_into`` so old references still resolve."""
         async with self.db.session.begin() as s:
-            source = await _survivor(s, source_id)
-            target = await _survivor(s, target_id)
+            source = await survivor(s, source_id)
+            target = await survivor(s, target_id)
             if source is None:
                 raise UnknownCustomer(source_id)
             if target is None:
@@ -159,7 +159,7 @@ class CustomerRepository:
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise InvalidRecord(f"limit must be a positive integer, not {limit!r}")
         async with self.db.session() as s:
-            row = await _survivor(s, customer_id)
+            row = await survivor(s, customer_id)
             if row is None:
                 return []
             ids = {row.id}
@@ -178,20 +178,10 @@ class CustomerRepository:
             return await load_views(s, list(rows))
 
 
-async def _survivor(s: AsyncSession, customer_id: str) -> Customer | None:
-    """The customer itself, or the customer it was (transitively) merged into."""
-    row = await s.get(Customer, customer_id)
-    for _ in range(_MAX_MERGE_DEPTH):
-        if row is None or row.merged_into is None:
-            return row
-        row = await s.get(Customer, row.merged_into)
-    raise StoreConflict(f"merge chain of customer {customer_id} too long or cyclic")
-
-
 async def _owner(s: AsyncSession, kind: str, normalised: str) -> Customer | None:
     owner_id = (await s.execute(select(CustomerIdentity.customer_id).where(
         CustomerIdentity.kind == kind, CustomerIdentity.value == normalised))).scalar()
-    return await _survivor(s, owner_id) if owner_id is not None else None
+    return await survivor(s, owner_id) if owner_id is not None else None
 
 
 async def _view(s: AsyncSession, row: Customer) -> CustomerView:

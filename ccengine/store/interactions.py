@@ -18,7 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import Insert
 
 from ccengine.store.db import Database
-from ccengine.store.errors import InvalidRecord, StoreConflict, UnknownInteraction
+from ccengine.store.errors import (
+    InvalidRecord,
+    StoreConflict,
+    UnknownCustomer,
+    UnknownInteraction,
+)
+from ccengine.store.merges import survivor
 from ccengine.store.models import InteractionEventRecord, InteractionRecord, Note
 from ccengine.store.records import (
     HUNG_UP_BY,
@@ -57,12 +63,14 @@ class InteractionRepository:
         for _ in range(_SAVE_ATTEMPTS):
             try:
                 async with self.db.session.begin() as s:
+                    customer_id = await _customer_of(s, data.customer_id)
                     row = await s.get(InteractionRecord, data.id)
                     if row is None:
                         row = InteractionRecord(id=data.id, medium=data.medium)
                         s.add(row)
                     for name, value in row_values.items():
                         setattr(row, name, value)
+                    row.customer_id = customer_id
                     if data.disposition is not None:
                         row.disposition = data.disposition
                     await s.flush()
@@ -233,6 +241,17 @@ def _row_values(data: InteractionData) -> dict[str, Any]:
     for m in MILESTONES:
         values[f"{m}_at"] = first("ended", "cancelled") if m == "ended" else first(m)
     return values
+
+
+async def _customer_of(s: AsyncSession, customer_id: str | None) -> str | None:
+    """The surviving customer's id (an interaction of a merged-away customer follows the
+    merge); UnknownCustomer if there is no such customer."""
+    if customer_id is None:
+        return None
+    row = await survivor(s, customer_id)
+    if row is None:
+        raise UnknownCustomer(customer_id)
+    return row.id
 
 
 def _agent_of(event: EventData) -> str | None:
