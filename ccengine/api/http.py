@@ -14,6 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from ccengine.api.auth import TokenAuth, User, token_of
+from ccengine.core.agent_state import Presence
 from ccengine.cti.screenpop import ScreenPopFeed
 from ccengine.dispatcher import Dispatcher
 
@@ -127,6 +128,20 @@ async def agent_action(request: web.Request) -> web.Response:
         if not isinstance(reason, str) or not reason:
             raise error(400, "bad_reason", "reason must be a non-empty string")
         await d.set_not_ready(agent_id, reason)
+    elif action == "force":
+        user = current_user(request)
+        if user.role not in ("supervisor", "admin"):
+            raise error(403, "forbidden", "only supervisors and admins force an agent's state")
+        body = await _json_body(request)
+        try:
+            presence = Presence(body.get("state"))
+        except ValueError as e:
+            raise error(400, "bad_state", "state must be one of "
+                                          f"{[p.value for p in Presence]}") from e
+        reason = body.get("reason", "")
+        if not isinstance(reason, str):
+            raise error(400, "bad_reason", "reason must be a string")
+        await d.force_state(agent_id, presence, reason, by=user.id)
     else:
         raise error(404, "unknown_action", f"unknown agent action {action!r}")
     return web.json_response(await d.agent_view(agent_id))

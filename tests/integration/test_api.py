@@ -108,3 +108,20 @@ async def test_given_unknown_queue_or_interaction_when_getting_then_404(
 async def test_given_feed_without_token_when_connecting_then_refused(client: TestClient) -> None:
     r = await client.get("/ws/agent")
     assert r.status == 401
+
+
+async def test_given_supervisor_when_forcing_state_then_applied_and_agents_may_not(
+        client: TestClient) -> None:
+    r = await client.post("/api/agents/bob/force", json={"state": "available"},
+                          headers=bearer("sam"))
+    assert (r.status, (await r.json())["state"]) == (200, "available")
+    r = await client.post("/api/agents/bob/force", json={"state": "not_ready",
+                                                         "reason": "meeting"},
+                          headers=bearer("sam"))
+    assert (await r.json())["reason"] == "meeting"
+    r = await client.post("/api/agents/bob/force", json={"state": "available"},
+                          headers=bearer("bob"))
+    assert r.status == 403
+    r = await client.post("/api/agents/bob/force", json={"state": "asleep"},
+                          headers=bearer("admin"))
+    assert (r.status, (await r.json())["error"]) == (400, "bad_state")
