@@ -93,7 +93,7 @@ async def fill(db: Database, n: int) -> float:
     now = time.time()
     for batch in chunks(0, n, TRANSACTION_ROWS):
         customers = [{"id": customer_id(i), "name": f"Customer {i}", "tier": "standard",
-                      "created_at": now, "merged_into": None} for i in batch]
+                      "created_at": now, "updated_at": now, "merged_into": None} for i in batch]
         identities = []
         for row, i in zip(customers, batch, strict=True):
             identities.append({"customer_id": row["id"], "kind": "phone",

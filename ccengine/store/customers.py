@@ -68,6 +68,7 @@ class CustomerRepository:
         against another node creating the same customer at the same moment."""
         normalised = self.normalise(kind, value)
         name = text_field(name, "name", max_length=200)
+        collision: IntegrityError | None = None
         for _ in range(_CREATE_ATTEMPTS):
             found = await self.find_by_identity(kind, normalised)
             if found is not None:
@@ -82,9 +83,10 @@ class CustomerRepository:
                     s.add(CustomerIdentity(customer_id=row.id, kind=kind, value=normalised))
                     await s.flush()
                     return await _view(s, row)
-            except IntegrityError:
-                continue  # another node created it meanwhile: read theirs
-        raise StoreConflict(f"could not get or create a customer for {kind} {normalised!r}")
+            except IntegrityError as e:
+                collision = e  # another node created it meanwhile: read theirs
+        raise StoreConflict(f"could not get or create a customer for {kind} {normalised!r}") \
+            from collision
 
     async def add_identity(self, customer_id: str, kind: str, value: str) -> CustomerView:
         """Give the customer one more identity; IdentityTaken if another customer has it,

@@ -60,6 +60,7 @@ class InteractionRepository:
         events were new. InvalidRecord names a missing or wrongly typed field."""
         data = to_interaction(record)
         row_values = _row_values(data)
+        collision: IntegrityError | None = None
         for _ in range(_SAVE_ATTEMPTS):
             try:
                 async with self.db.session.begin() as s:
@@ -75,9 +76,10 @@ class InteractionRepository:
                         row.disposition = data.disposition
                     await s.flush()
                     return await self._append_events(s, data.id, data.events)
-            except IntegrityError:
-                continue  # another node inserted the same interaction meanwhile
-        raise StoreConflict(f"interaction {data.id!r} kept colliding with another writer")
+            except IntegrityError as e:
+                collision = e  # another node inserted the same interaction meanwhile
+        raise StoreConflict(f"interaction {data.id!r} kept colliding with another writer") \
+            from collision
 
     async def _append_events(self, s: AsyncSession, interaction_id: str,
                              events: Sequence[EventData]) -> int:
