@@ -4,13 +4,6 @@ with events, idempotent re-saves."""
 from __future__ import annotations
 
 import os
-import uuid
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from ccengine.core.interaction import Interaction
 from ccengine.core.media import Medium
@@ -19,29 +12,6 @@ from ccengine.store.interactions import InteractionRepository
 
 PG_ADMIN = os.environ.get("CCENGINE_TEST_PG",
                           "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
-    if request.param == "sqlite":
-        database = Database(f"sqlite+aiosqlite:///{tmp_path / 'store.db'}")
-        await database.migrate()
-        yield database
-        await database.close()
-        return
-    name = f"ccengine_test_{uuid.uuid4().hex[:10]}"
-    admin = create_async_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as c:
-        await c.execute(text(f'CREATE DATABASE "{name}"'))
-    database = Database(PG_ADMIN.rsplit("/", 1)[0] + f"/{name}")
-    try:
-        await database.migrate()
-        yield database
-    finally:
-        await database.close()
-        async with admin.connect() as c:
-            await c.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        await admin.dispose()
 
 
 def a_call() -> Interaction:
