@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import platform
 import random
 import statistics
 import time
 import uuid
+
+from machine_info import machine  # bench/ is on sys.path when run as a script
 
 from ccengine.core import agent_state as sm
 from ccengine.core.agent import AgentProfile
@@ -29,17 +29,6 @@ from ccengine.core.queue import QueueConfig
 from ccengine.core.router import RoutingSnapshot, index_queues, order_waiting, route
 
 QUEUES = 200
-
-
-def machine() -> str:
-    cpu = "unknown cpu"
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f
-                       if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
 def build(agents: int, waiting: int, rnd: random.Random):  # type: ignore[no-untyped-def]

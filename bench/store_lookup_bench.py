@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import platform
 import random
 import statistics
 import tempfile
@@ -28,6 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import phonenumbers
+from machine_info import machine  # bench/ is on sys.path when run as a script
 from sqlalchemy import insert, select, text
 from sqlalchemy.engine import make_url
 
@@ -41,17 +40,6 @@ MAX_PARAMS = 32_000  # below SQLite's (>= 3.32) and PostgreSQL's bind-parameter 
 PAGE_ROWS = 10_000  # rows per INSERT statement, at most (MAX_PARAMS bounds it too)
 TRANSACTION_ROWS = 50_000  # customers per transaction
 UNIQUE_INDEX = "uq_identity_kind_value"
-
-
-def machine() -> str:
-    cpu = "unknown cpu"
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f
-                       if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
 def phone_e164(n: int) -> str:
