@@ -10,7 +10,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -19,6 +19,7 @@ from ccengine.store.errors import StoreError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
+MIGRATION_LOCK = 0x6363656E67696E65  # "ccengine": the advisory lock key of migrations
 
 
 class InvalidStoreUrl(StoreError, ValueError):
@@ -63,6 +64,7 @@ class Database:
 
     def __init__(self, url: str, **engine_options: Any) -> None:
         self.url = url
+        self.engine_options = engine_options
         self.engine: AsyncEngine = create_engine_from_url(url, **engine_options)
         self.session = async_sessionmaker(self.engine, expire_on_commit=False)
 
@@ -81,13 +83,20 @@ class Database:
         await self._alembic(command.downgrade, revision)
 
     async def _alembic(self, step: Callable[[Config, str], object], revision: str) -> None:
-        """Run one Alembic command in one transaction. On SQLite, foreign keys are off
-        meanwhile (a batch migration copies and drops referenced tables) and checked as a
-        whole before commit; PostgreSQL checks them as usual."""
+        """Run one Alembic command in one transaction: all of it happens or none.
+        PostgreSQL: an advisory lock makes engine nodes starting together migrate one
+        after the other. SQLite: foreign keys are off meanwhile (a batch migration copies
+        and drops referenced tables) and checked as a whole before commit; the transaction
+        is opened explicitly (the driver would run DDL outside one) and takes the write
+        lock at once, so processes starting together migrate one after the other."""
         sqlite = self.dialect == "sqlite"
         async with self.engine.connect() as conn:
             if sqlite:  # outside any transaction, or SQLite ignores it
                 await conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                await conn.exec_driver_sql("BEGIN IMMEDIATE")  # one migrator at a time
+            else:
+                await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                                   {"key": MIGRATION_LOCK})
             try:
                 await conn.run_sync(lambda c: step(alembic_config(c), revision))
                 if sqlite:

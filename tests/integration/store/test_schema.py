@@ -3,12 +3,15 @@ the migrations exactly, and the way down and up again works."""
 
 from __future__ import annotations
 
+import asyncio
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
-from ccengine.store.db import Database
+from ccengine.store.db import Database, MigrationFailed
 from ccengine.store.models import Base
 
 TABLES = {"alembic_version", "customers", "customer_identities", "interactions",
@@ -83,3 +86,39 @@ async def test_given_sqlite_store_when_connected_then_foreign_keys_and_wal_on(
     async with db.engine.connect() as conn:
         assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar() == 1
         assert (await conn.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
+
+
+async def test_given_dangling_reference_when_migrated_then_failed_and_nothing_changed(
+        empty_db: Database) -> None:
+    if empty_db.dialect != "sqlite":
+        return  # PostgreSQL never lets the dangling row in
+    await empty_db.migrate("0002")
+    async with empty_db.engine.connect() as conn:
+        await conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        await conn.execute(text("INSERT INTO interactions (id, medium, customer_id, priority, "
+                                "attributes) VALUES ('i1', 'voice', 'ghost', 0, '{}')"))
+        await conn.commit()
+        await conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+    with pytest.raises(MigrationFailed) as err:
+        await empty_db.migrate()
+    assert err.value.code == "migration_failed" and "dangling" in str(err.value)
+    assert await _revision(empty_db) == "0002"
+    assert "queues" not in await _tables(empty_db)
+    async with empty_db.engine.connect() as conn:
+        columns = await conn.run_sync(
+            lambda c: {col["name"] for col in inspect(c).get_columns("interactions")})
+        assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar() == 1
+    assert "caller_number" in columns and "status" not in columns
+
+
+async def test_given_nodes_starting_together_when_each_migrates_then_all_at_head(
+        db: Database) -> None:
+    await db.downgrade("base")
+    others = [Database(db.url, **db.engine_options) for _ in range(3)]
+    try:
+        await asyncio.gather(*(o.migrate() for o in others))
+    finally:
+        for other in others:
+            await other.close()
+    assert await _revision(db) == "0003"
+    assert await _tables(db) == TABLES
