@@ -83,34 +83,8 @@ class Database:
         await self._alembic(command.downgrade, revision)
 
     async def _alembic(self, step: Callable[[Config, str], object], revision: str) -> None:
-        """Run one Alembic command in one transaction: all of it happens or none.
-        PostgreSQL: an advisory lock makes engine nodes starting together migrate one
-        after the other. SQLite: foreign keys are off meanwhile (a batch migration copies
-        and drops referenced tables) and checked as a whole before commit; the transaction
-        is opened explicitly (the driver would run DDL outside one) and takes the write
-        lock at once, so processes starting together migrate one after the other."""
-        sqlite = self.dialect == "sqlite"
-        async with self.engine.connect() as conn:
-            if sqlite:  # outside any transaction, or SQLite ignores it
-                await conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
-                await conn.exec_driver_sql("BEGIN IMMEDIATE")  # one migrator at a time
-            else:
-                await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"),
-                                   {"key": MIGRATION_LOCK})
-            try:
-                await conn.run_sync(lambda c: step(alembic_config(c), revision))
-                if sqlite:
-                    broken = (await conn.exec_driver_sql("PRAGMA foreign_key_check")).all()
-                    if broken:
-                        raise MigrationFailed(f"migrating to {revision} would leave rows "
-                                              f"with dangling foreign keys: {broken[:5]}")
-                await conn.commit()
-            except BaseException:
-                await conn.rollback()
-                raise
-            finally:
-                if sqlite:
-                    await conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+        await run_migration(self.engine, lambda c: step(alembic_config(c), revision),
+                            revision)
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -120,6 +94,38 @@ class Database:
 
     async def __aexit__(self, *_exc: object) -> None:
         await self.close()
+
+
+async def run_migration(engine: AsyncEngine, work: Callable[[Connection], object],
+                        revision: str = "head") -> None:
+    """Run Alembic ``work`` on one connection in one transaction: all of it happens or
+    none. PostgreSQL: an advisory lock makes engine nodes starting together migrate one
+    after the other. SQLite: foreign keys are off meanwhile (a batch migration copies and
+    drops referenced tables) and checked as a whole before commit; the transaction is
+    opened explicitly (the driver would run DDL outside one) and takes the write lock at
+    once, so processes starting together migrate one after the other."""
+    sqlite = engine.dialect.name == "sqlite"
+    async with engine.connect() as conn:
+        if sqlite:  # outside any transaction, or SQLite ignores it
+            await conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            await conn.exec_driver_sql("BEGIN IMMEDIATE")  # one migrator at a time
+        else:
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                               {"key": MIGRATION_LOCK})
+        try:
+            await conn.run_sync(work)
+            if sqlite:
+                broken = (await conn.exec_driver_sql("PRAGMA foreign_key_check")).all()
+                if broken:
+                    raise MigrationFailed(f"migrating to {revision} would leave rows with "
+                                          f"dangling foreign keys: {broken[:5]}")
+            await conn.commit()
+        except BaseException:
+            await conn.rollback()
+            raise
+        finally:
+            if sqlite:
+                await conn.exec_driver_sql("PRAGMA foreign_keys=ON")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

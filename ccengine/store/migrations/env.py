@@ -23,12 +23,12 @@ def run_on(connection: Connection) -> None:
 
 
 async def run_from_url(url: str) -> None:
-    from ccengine.store.db import create_engine_from_url
+    """The command-line path: the same transaction, locks and checks as Database.migrate."""
+    from ccengine.store.db import create_engine_from_url, run_migration
 
     engine = create_engine_from_url(url)
     try:
-        async with engine.begin() as conn:
-            await conn.run_sync(run_on)
+        await run_migration(engine, run_on)
     finally:
         await engine.dispose()
 

@@ -4,9 +4,13 @@ the migrations exactly, and the way down and up again works."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
@@ -14,6 +18,7 @@ from sqlalchemy.engine import Connection
 from ccengine.store.db import Database, MigrationFailed
 from ccengine.store.models import Base
 
+REPO = Path(__file__).resolve().parents[3]
 TABLES = {"alembic_version", "customers", "customer_identities", "interactions",
           "interaction_events", "notes", "users", "queues", "skills"}
 
@@ -122,3 +127,15 @@ async def test_given_nodes_starting_together_when_each_migrates_then_all_at_head
             await other.close()
     assert await _revision(db) == "0003"
     assert await _tables(db) == TABLES
+
+
+def test_given_alembic_ini_when_cli_upgrades_then_head_and_check_finds_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CCENGINE_STORE_URL", raising=False)
+    cfg = Config(str(REPO / "alembic.ini"))
+    cfg.set_main_option("sqlalchemy.url", f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
+    command.upgrade(cfg, "head")
+    command.check(cfg)  # raises if the models and the migrations differ
+    with sqlite3.connect(tmp_path / "cli.db") as conn:
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [
+            ("0003",)]
