@@ -79,8 +79,8 @@ if [ $want_test = 1 ]; then
   fi
   if ! psql -h 127.0.0.1 -U postgres -d test -tAc 'select 1' >/dev/null 2>&1; then
     hba=$(su postgres -c "psql -tAc 'show hba_file'")
-    log "allowing trust for database test on 127.0.0.1 in $hba"
-    sed -i '1i host test postgres 127.0.0.1/32 trust' "$hba"
+    log "allowing trust for user postgres from 127.0.0.1 (tests make throwaway databases) in $hba"
+    sed -i '1i host all postgres 127.0.0.1/32 trust' "$hba"
     su postgres -c "psql -tAc 'select pg_reload_conf()'" >/dev/null
   fi
 fi
