@@ -8,6 +8,7 @@ import contextlib
 import logging
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,7 @@ from ccengine.state.memory import MemoryState
 from ccengine.store.customers import CustomerRepository
 from ccengine.store.db import Database
 from ccengine.store.interactions import InteractionRepository
+from ccengine.store.messages import MessageRepository
 from ccengine.telephony.ami import AmiMonitor
 from ccengine.telephony.ari.client import AriClient
 from ccengine.telephony.ari.router import AriEventRouter
@@ -93,6 +95,10 @@ class Engine:
         self.voice: VoiceChannel | None = None
         self.ami: AmiMonitor | None = None
         self.listening: Listening | None = None
+        self.customers: CustomerRepository | None = None
+        self.messages: MessageRepository | None = None
+        # API routes added by channels and features: each gets the app before it starts
+        self.api_routes: list[Callable[[web.Application], None]] = []
 
     async def __aenter__(self) -> Engine:
         await self.start()
@@ -122,7 +128,9 @@ class Engine:
         self.dispatcher = Dispatcher(self.state, self.queues, self.agents,
                                      clock=time.time, offer_timeout=c.offer_timeout + 10)
         self.recorder = InteractionRepository(self.db)
-        customers = CustomerContext(CustomerRepository(self.db, c.default_region))
+        self.customers = CustomerRepository(self.db, c.default_region)
+        self.messages = MessageRepository(self.db)
+        customers = CustomerContext(self.customers)
         self.feed = ScreenPopFeed(enrich=customers.screen_pop)
         self.dispatcher.subscribe(self.feed.on_event)
         await self._share_events()
@@ -162,9 +170,14 @@ class Engine:
         await self.ami.start()
         self._stack.push_async_callback(self.ami.stop)
         await self.ami.resync()
+        # the other channels and features (each starts only if configured)
+        for start_part in self._parts():
+            await start_part()
         # API
         auth = TokenAuth(build_users(c), secrets.api_tokens)
         api = build_api(auth, self.dispatcher, self.feed, self.recorder)
+        for add_routes in self.api_routes:
+            add_routes(api)
         runner = web.AppRunner(api, access_log=None)
         await runner.setup()
         self._stack.push_async_callback(runner.cleanup)
@@ -174,6 +187,11 @@ class Engine:
         self.listening = Listening(api=f"{base}/api", agent_feed=f"ws://{c.api.host}:"
                                    f"{c.api.port}/ws/agent", ari=asterisk.ari_url,
                                    sip=f"udp:{c.asterisk.bind}:{c.asterisk.sip_port}")
+
+    def _parts(self) -> list[Callable[[], Awaitable[None]]]:
+        """Starters of the channels and features beyond voice; each registers its channel
+        with the dispatcher, its API routes in ``api_routes`` and its cleanup on the stack."""
+        return []
 
     async def _live_state(self) -> LiveState:
         if self.config.state_backend == "redis":

@@ -5,7 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -113,3 +123,28 @@ class SkillConfigRecord(Base):
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
     config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     updated_at: Mapped[float] = mapped_column(Float)
+
+
+class MessageRecord(Base):
+    """One message of an email or chat conversation, in either direction, stored before
+    anything else happens to it (the inbound email's raw bytes included). ``external_id``
+    (an email's Message-ID, a chat client's message id) makes storing idempotent."""
+
+    __tablename__ = "messages"
+    __table_args__ = (UniqueConstraint("medium", "external_id", name="uq_messages_external"),
+                      Index("ix_messages_interaction", "interaction_id", "id"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    medium: Mapped[str] = mapped_column(String(16))
+    direction: Mapped[str] = mapped_column(String(3))  # in | out
+    external_id: Mapped[str | None] = mapped_column(String(998))
+    interaction_id: Mapped[str | None] = mapped_column(String(64))
+    thread_key: Mapped[str | None] = mapped_column(String(998), index=True)
+    sender: Mapped[str | None] = mapped_column(String(320))
+    recipients: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    subject: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text, default="")
+    raw: Mapped[bytes | None] = mapped_column(LargeBinary)
+    meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    state: Mapped[str] = mapped_column(String(16), default="received", index=True)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[float] = mapped_column(Float)

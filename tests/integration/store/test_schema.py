@@ -20,7 +20,8 @@ from ccengine.store.models import Base
 
 REPO = Path(__file__).resolve().parents[3]
 TABLES = {"alembic_version", "customers", "customer_identities", "interactions",
-          "interaction_events", "notes", "users", "queues", "skills"}
+          "interaction_events", "notes", "users", "queues", "skills", "messages"}
+HEAD = "0004"  # the newest migration
 
 
 def _differences(connection: Connection) -> list[object]:
@@ -43,9 +44,9 @@ async def test_given_empty_database_when_migrated_then_every_table_at_head(
     assert await _tables(empty_db) == set()
     await empty_db.migrate()
     assert await _tables(empty_db) == TABLES
-    assert await _revision(empty_db) == "0003"
+    assert await _revision(empty_db) == HEAD
     await empty_db.migrate()  # a second run is a no-op
-    assert await _revision(empty_db) == "0003"
+    assert await _revision(empty_db) == HEAD
 
 
 async def test_given_migrated_database_when_compared_with_models_then_no_differences(
@@ -125,7 +126,7 @@ async def test_given_nodes_starting_together_when_each_migrates_then_all_at_head
     finally:
         for other in others:
             await other.close()
-    assert await _revision(db) == "0003"
+    assert await _revision(db) == HEAD
     assert await _tables(db) == TABLES
 
 
@@ -138,4 +139,4 @@ def test_given_alembic_ini_when_cli_upgrades_then_head_and_check_finds_nothing(
     command.check(cfg)  # raises if the models and the migrations differ
     with sqlite3.connect(tmp_path / "cli.db") as conn:
         assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [
-            ("0003",)]
+            (HEAD,)]
