@@ -21,6 +21,10 @@ from ccengine.core.errors import ConfigError
 __all__ = ["ConfigError", "EngineConfig", "load_config"]
 
 ENV_PREFIX = "CCENGINE__"
+# top-level sections that channels and features beyond voice read (and validate) themselves
+# from ``EngineConfig.raw``
+SECTIONS_OF_PARTS = frozenset({"email", "chat", "callbacks", "trunks", "recording",
+                               "supervision", "waiting", "outbound"})
 
 
 @dataclass(frozen=True)
@@ -224,7 +228,8 @@ def _build(doc: Mapping[str, Any], source: str, lines: Mapping[str, int],
            base_dir: Path) -> EngineConfig:
     r = _Reader(doc, "", source, lines)
     r.unknown({"runtime_dir", "store", "state", "default_region", "service_numbers", "ivr",
-               "offer_timeout", "api", "asterisk", "agents", "queues", "supervisors"})
+               "offer_timeout", "api", "asterisk", "agents", "queues", "supervisors",
+               *SECTIONS_OF_PARTS})
     runtime_dir = (base_dir / r.get("runtime_dir", str)).resolve()
     store = r.section("store")
     store.unknown({"url"})
