@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from ccengine.core.errors import UnknownInteraction
 from ccengine.core.interaction import Interaction
 from ccengine.core.media import Medium
 from ccengine.dispatcher import Dispatcher
@@ -21,7 +22,7 @@ from ccengine.telephony.ari.client import AriClient
 from ccengine.telephony.ari.errors import AriError, AriNotFound
 from ccengine.telephony.ari.events import AriEvent
 from ccengine.telephony.ari.router import HANGUP_EVENTS, AriEventRouter, ChannelEvents
-from ccengine.telephony.ivr.flow import Flow
+from ccengine.telephony.ivr.flow import Action, Flow
 from ccengine.telephony.ivr.runner import run_flow
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,11 @@ _REJECTED = {17, 21}
 
 Persist = Callable[[Interaction], Awaitable[None]]
 Identify = Callable[[str], Awaitable[str | None]]
+# carries out an IVR's terminal action (transfer, voicemail, callback...) on a call; the
+# call ends when it returns unless the handler queued it
+IvrActionHandler = Callable[["VoiceCall", Action], Awaitable[None]]
+# told when a caller and an agent have just been bridged (recording policy, ...)
+BridgedHook = Callable[["VoiceCall"], Awaitable[None]]
 
 
 def offer_failure_reason(cause: int) -> str:
@@ -110,7 +116,17 @@ class VoiceChannel:
         self.persist, self.ring_timeout, self.clock = persist, ring_timeout, clock
         self.identify = identify
         self.calls: dict[str, VoiceCall] = {}
+        # executors of IVR actions other than "queue", by action kind (features add theirs)
+        self.ivr_actions: dict[str, IvrActionHandler] = {}
+        self.on_bridged: list[BridgedHook] = []
         router.on_stasis_start("inbound", self.handle_inbound)
+
+    def call_of(self, interaction_id: str) -> VoiceCall:
+        """The live call of an interaction on this node (UnknownInteraction if none)."""
+        call = self.calls.get(interaction_id)
+        if call is None or call.done.is_set():
+            raise UnknownInteraction(interaction_id)
+        return call
 
     # ------------------------------------------------------------------ inbound calls
     async def handle_inbound(self, start: AriEvent, events: ChannelEvents) -> None:
@@ -152,7 +168,14 @@ class VoiceChannel:
         interaction.attributes["ivr_path"] = result.path
         interaction.record("ivr_done", self.clock(), path=result.path)
         if result.action.kind != "queue":
-            call.hung_up_by = "system"
+            handler = self.ivr_actions.get(result.action.kind)
+            if handler is not None:
+                await handler(call, result.action)
+                if interaction.queue is not None:  # the handler queued the call
+                    await self._follow_caller(call)
+                    return
+            if call.hung_up_by is None:
+                call.hung_up_by = "system"
             with contextlib.suppress(AriError):
                 await self.ari.hangup(call.caller_channel)
             return
@@ -259,6 +282,11 @@ class VoiceChannel:
         await self.ari.create_bridge(call.bridge_id, "mixing")
         await self.ari.add_to_bridge(call.bridge_id, [call.caller_channel, agent_channel])
         await self.dispatcher.offer_accepted(call.interaction.id, agent_id)
+        for hook in self.on_bridged:
+            try:
+                await hook(call)
+            except Exception:  # a feature's failure must not drop the call
+                log.exception("bridged hook %s failed on %s", hook, call.interaction.id)
 
     async def _follow_agent(self, call: VoiceCall, events: ChannelEvents) -> None:
         while not call.done.is_set():
