@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from ccengine.store.db import Database
 from ccengine.store.errors import InvalidUser, UnknownUser, UserExists
-from ccengine.store.users import UserRepository
+from ccengine.store.users import UserRepository, hash_password, verify_password
 
 
 async def test_given_user_with_password_when_verified_then_only_right_password_accepted(
@@ -73,3 +73,10 @@ async def test_given_bad_user_input_when_created_then_clear_errors(db: Database)
     with pytest.raises(UnknownUser):
         await repo.issue_token("nobody")
     assert await repo.get("x") is None
+
+
+def test_given_same_password_when_hashed_twice_then_salts_differ() -> None:
+    one, two = hash_password("pw"), hash_password("pw")
+    assert one != two and one.startswith("scrypt$")
+    assert verify_password("pw", one) and verify_password("pw", two)
+    assert not verify_password("pw", "garbage") and not verify_password("pw", None)
