@@ -16,6 +16,7 @@ from ccengine.core.agent import AgentProfile
 from ccengine.core.agent_state import AgentLive, Presence, SlotState
 from ccengine.core.channel import Channel
 from ccengine.core.errors import (
+    AgentUnavailable,
     NoChannel,
     UnknownAgent,
     UnknownInteraction,
@@ -31,6 +32,7 @@ from ccengine.core.events import (
     InteractionOffered,
     InteractionQueued,
     InteractionRequeued,
+    InteractionUpdated,
 )
 from ccengine.core.interaction import Interaction
 from ccengine.core.media import Medium
@@ -218,7 +220,13 @@ class Dispatcher:
             if changed is None:
                 return
             interaction = await self.state.get_interaction(interaction_id)
-            if interaction is not None:
+            if interaction is not None and interaction.agent_id not in (None, agent_id):
+                # a named agent asked to join work another agent holds (consult,
+                # conference) did not answer: the work stays where it is
+                interaction.record("join_failed", now, agent_id=agent_id, reason=reason)
+                await self.state.put_interaction(interaction)
+                interaction = None
+            elif interaction is not None:
                 interaction.agent_id = None
                 interaction.record("requeued", now, agent_id=agent_id, reason=reason)
                 await self.state.put_interaction(interaction)
@@ -243,6 +251,107 @@ class Dispatcher:
             await self.state.remove_interaction(interaction_id)
         await self._emit(changed, InteractionEnded(now, interaction, agent_id))
         await self.route()
+
+    # ------------------------------------------------------------------ named agents
+    # Transfers and conferences bring a named agent into live work, outside routing.
+    async def reserve_agent(self, interaction_id: str, agent_id: str, *,
+                            take_over: bool) -> Interaction:
+        """Offer a live interaction to one named agent, with the same atomic reservation
+        routing uses (AgentUnavailable if the agent cannot take it now). With
+        ``take_over`` the interaction becomes that agent's (a blind transfer: a failed
+        offer then requeues it); otherwise the agent joins the current agent's work
+        (consult, conference: a failed offer leaves it where it is). The agent's screen
+        pops either way."""
+        profile = self._profile(agent_id)
+        now = self.clock()
+        async with self._lock:
+            interaction = await self._interaction(interaction_id)
+            live = await self.state.get_agent(agent_id)
+            if live is not None and live.slot(interaction_id) is not None:
+                raise AgentUnavailable(agent_id, "already on this interaction")
+            reserved = await self.state.reserve(profile, interaction_id, interaction.medium,
+                                                now, now + self.offer_timeout)
+            if reserved is None:
+                raise AgentUnavailable(agent_id)
+            if take_over:
+                interaction.agent_id = agent_id
+                interaction.record("offered", now, agent_id=agent_id)
+                await self.state.put_interaction(interaction)
+        await self._emit(AgentStateChanged(now, agent_id, live.display() if live else
+                                           "logged_out", reserved.reason, "offered",
+                                           {"interaction_id": interaction_id}),
+                         InteractionOffered(now, interaction, agent_id))
+        return interaction
+
+    async def agent_joined(self, interaction_id: str, agent_id: str) -> None:
+        """A named agent who is not the interaction's agent answered (offered -> busy)."""
+        now = self.clock()
+        async with self._lock:
+            changed = await self._change(agent_id, lambda a: sm.accept(a, interaction_id, now))
+        await self._emit(changed)
+
+    async def agent_left(self, interaction_id: str, agent_id: str,
+                         queue: str | None = None) -> None:
+        """An agent leaves work that goes on without them (transferred, left a conference,
+        ended a consult): a busy slot goes to wrap-up (the queue's time), an offered one is
+        withdrawn. Works after the interaction itself is over too (``queue`` then names
+        the wrap-up time to use)."""
+        now = self.clock()
+        async with self._lock:
+            interaction = await self.state.get_interaction(interaction_id)
+            name = interaction.queue if interaction is not None else queue
+            config = self.queues.get(name or "")
+            wrapup = config.wrapup_seconds if config else 0.0
+
+            def leave(a: AgentLive) -> tuple[AgentLive, AgentStateChanged | None]:
+                slot = a.slot(interaction_id)
+                if slot is None or slot.state == SlotState.WRAP_UP:
+                    return a, None
+                if slot.state == SlotState.OFFERED:
+                    return sm.withdraw_offer(a, interaction_id, now)
+                return sm.end(a, interaction_id, now, wrapup)
+            changed = await self._change(agent_id, leave)
+        if changed is not None:
+            await self._emit(changed)
+        await self.route()
+
+    async def take_over(self, interaction_id: str, agent_id: str, **data: Any) -> None:
+        """``agent_id`` (already busy on it) becomes the interaction's agent: recorded as
+        their answer, so the stored record names them."""
+        now = self.clock()
+        async with self._lock:
+            interaction = await self._interaction(interaction_id)
+            interaction.agent_id = agent_id
+            interaction.record("answered", now, agent_id=agent_id, **data)
+            await self.state.put_interaction(interaction)
+        await self._emit(InteractionAnswered(now, interaction, agent_id))
+
+    async def requeue(self, interaction_id: str, agent_id: str, reason: str) -> None:
+        """Live work whose agent is gone (e.g. hung up during a consult that then failed)
+        goes back to its queue, keeping its place; the agent's slot goes to wrap-up."""
+        await self.agent_left(interaction_id, agent_id)
+        now = self.clock()
+        async with self._lock:
+            interaction = await self._interaction(interaction_id)
+            interaction.agent_id = None
+            interaction.record("requeued", now, agent_id=agent_id, reason=reason)
+            await self.state.put_interaction(interaction)
+            await self.state.enqueue(interaction_id)
+        await self._emit(InteractionRequeued(now, interaction, agent_id, reason))
+        await self.route()
+
+    async def record(self, interaction_id: str, kind: str,
+                     attributes: Mapping[str, Any] | None = None, **data: Any) -> Interaction:
+        """Append an event to a live interaction's history (stored by the recorder), and
+        set ``attributes`` on it."""
+        now = self.clock()
+        async with self._lock:
+            interaction = await self._interaction(interaction_id)
+            interaction.attributes.update(attributes or {})
+            interaction.record(kind, now, **data)
+            await self.state.put_interaction(interaction)
+        await self._emit(InteractionUpdated(now, interaction, kind))
+        return interaction
 
     # ------------------------------------------------------------------ routing
     async def route(self) -> int:

@@ -191,7 +191,16 @@ class Engine:
     def _parts(self) -> list[Callable[[], Awaitable[None]]]:
         """Starters of the channels and features beyond voice; each registers its channel
         with the dispatcher, its API routes in ``api_routes`` and its cleanup on the stack."""
-        return []
+        return [self._start_transfers]
+
+    async def _start_transfers(self) -> None:
+        """Transfers and conferences on live calls (API under /api/calls/...)."""
+        from ccengine.api.calls import add_routes
+        from ccengine.telephony.transfers import Transfers
+        if self.voice is None or self.dispatcher is None:
+            raise RuntimeError("transfers start after the voice channel")
+        transfers = Transfers(self.voice, self.dispatcher, clock=time.time)
+        self.api_routes.append(lambda app: add_routes(app, transfers))
 
     async def _live_state(self) -> LiveState:
         if self.config.state_backend == "redis":

@@ -48,3 +48,14 @@ class NoChannel(CoreError):
     """No channel adapter is registered for an interaction's medium."""
 
     code = "no_channel_for_medium"
+
+
+class AgentUnavailable(CoreError):
+    """A named agent cannot take the interaction now (not logged in, not available, no
+    capacity, phone unreachable)."""
+
+    code = "agent_unavailable"
+
+    def __init__(self, agent_id: str, why: str = "not available for this work now") -> None:
+        self.agent_id = agent_id
+        super().__init__(f"agent {agent_id!r} is {why}")

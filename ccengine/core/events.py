@@ -67,3 +67,11 @@ class InteractionEscalated(InteractionChange):
     queue: str
     kind: str
     detail: str | int
+
+
+@dataclass(frozen=True)
+class InteractionUpdated(InteractionChange):
+    """Something happened to a live interaction besides the milestones above (a transfer
+    started, a conference party joined...); ``kind`` is the history event recorded."""
+
+    kind: str

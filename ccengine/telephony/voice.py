@@ -13,6 +13,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from ccengine.core.errors import UnknownInteraction
 from ccengine.core.interaction import Interaction
@@ -38,6 +39,9 @@ Identify = Callable[[str], Awaitable[str | None]]
 IvrActionHandler = Callable[["VoiceCall", Action], Awaitable[None]]
 # told when a caller and an agent have just been bridged (recording policy, ...)
 BridgedHook = Callable[["VoiceCall"], Awaitable[None]]
+# told when the call's agent leg hangs up; True when the call goes on without that agent
+# (a transfer or a conference hands it over), False to end the call as usual
+AgentLegGone = Callable[["VoiceCall"], Awaitable[bool]]
 
 
 def offer_failure_reason(cause: int) -> str:
@@ -61,6 +65,10 @@ class VoiceCall:
     hung_up_by: str | None = None
     done: asyncio.Event = field(default_factory=asyncio.Event)
     offer_task: asyncio.Task[None] | None = None
+    # legs besides the caller's and the agent's (conference parties, consult targets) by
+    # channel id, and a transfer in progress: kept by ccengine.telephony.transfers
+    parties: dict[str, Any] = field(default_factory=dict)
+    transfer: Any = None
 
 
 class CallerLeg:
@@ -119,6 +127,7 @@ class VoiceChannel:
         # executors of IVR actions other than "queue", by action kind (features add theirs)
         self.ivr_actions: dict[str, IvrActionHandler] = {}
         self.on_bridged: list[BridgedHook] = []
+        self.agent_leg_gone: AgentLegGone | None = None
         router.on_stasis_start("inbound", self.handle_inbound)
 
     def call_of(self, interaction_id: str) -> VoiceCall:
@@ -151,6 +160,7 @@ class VoiceChannel:
             await self._run(call)
         finally:
             self.calls.pop(interaction.id, None)
+            self.calls.pop(call.interaction.id, None)  # a transfer to a queue re-keys it
             await self._finish(call)
 
     async def _run(self, call: VoiceCall) -> None:
@@ -276,11 +286,14 @@ class VoiceChannel:
 
     async def _bridge(self, call: VoiceCall, agent_id: str, agent_channel: str) -> None:
         call.agent_id = agent_id
-        call.bridge_id = f"bridge-{call.interaction.id}"
         with contextlib.suppress(AriNotFound):
             await self.ari.stop_moh(call.caller_channel)
-        await self.ari.create_bridge(call.bridge_id, "mixing")
-        await self.ari.add_to_bridge(call.bridge_id, [call.caller_channel, agent_channel])
+        if call.bridge_id is None:
+            call.bridge_id = f"bridge-{call.interaction.id}"
+            await self.ari.create_bridge(call.bridge_id, "mixing")
+            await self.ari.add_to_bridge(call.bridge_id, [call.caller_channel, agent_channel])
+        else:  # the caller is still in the call's bridge (a transfer): the agent joins
+            await self.ari.add_to_bridge(call.bridge_id, [agent_channel])
         await self.dispatcher.offer_accepted(call.interaction.id, agent_id)
         for hook in self.on_bridged:
             try:
@@ -292,6 +305,10 @@ class VoiceChannel:
         while not call.done.is_set():
             event = await events.next()
             if event is not None and event.type in HANGUP_EVENTS:
+                if call.agent_channel != events.channel_id:
+                    return  # this leg was moved out of the call (transferred away)
+                if self.agent_leg_gone is not None and await self.agent_leg_gone(call):
+                    return  # the call goes on with another party
                 call.agent_channel = None
                 if call.hung_up_by is None:
                     call.hung_up_by = "agent"

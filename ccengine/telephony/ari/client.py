@@ -95,6 +95,13 @@ class AriClient:
     async def destroy_bridge(self, bridge_id: str) -> None:
         await self.request("DELETE", f"/bridges/{bridge_id}")
 
+    async def remove_from_bridge(self, bridge_id: str, channel_ids: list[str]) -> None:
+        await self.request("POST", f"/bridges/{bridge_id}/removeChannel",
+                           channel=",".join(channel_ids))
+
+    async def get_bridge(self, bridge_id: str) -> dict[str, Any]:
+        return await self.request("GET", f"/bridges/{bridge_id}")
+
     # -- events
     async def events(self, *, min_backoff: float = 0.2, max_backoff: float = 10.0
                      ) -> AsyncIterator[AriEvent | None]:
