@@ -87,6 +87,17 @@ async def audio_flows(rig: Rig, bridge_id: str, person: str) -> None:
     await eventually(flowing, 20, f"RTP between the caller and {person}")
 
 
+async def caller_hears_music(rig: Rig, iid: str) -> None:
+    """Alone in the call's bridge, the caller still gets RTP: music on hold."""
+    bridge = await rig.ari("GET", f"/bridges/bridge-{iid}")
+    (caller,) = bridge["channels"]
+    before = await rtcp(rig, caller, "tx")
+
+    async def more() -> bool:
+        return await rtcp(rig, caller, "tx") > before + 50
+    await eventually(more, 15, "music on hold to the waiting caller")
+
+
 async def state_is(rig: Rig, agent: str, state: str) -> None:
     async def check() -> bool:
         return await rig.agent_state(agent) == state
@@ -132,3 +143,169 @@ async def test_given_call_with_alice_when_blind_transfer_to_bob_then_caller_talk
     assert completed["data"]["to"] == {"agent": "bob"}
     assert started["at"] <= completed["at"]
     await state_is(rig, "bob", "wrap_up")
+
+
+@pytest.mark.parametrize("rig", [LONG_WRAPUP], indirect=True)
+async def test_given_call_with_alice_when_attended_transfer_completed_then_bob_has_caller(
+        rig: Rig) -> None:
+    caller, iid = await call_with_alice(rig)
+
+    status, body = await post(rig, f"/api/calls/{iid}/transfer", "alice",
+                              {"to": {"agent": "bob"}, "mode": "attended"})
+    assert status == 202, body
+    assert body["transfer"]["mode"] == "attended"
+    # alice and bob talk apart while the caller waits alone in the call's bridge
+    await in_bridge(rig, f"consult-{iid}", ["alice", "bob"])
+    await in_bridge(rig, f"bridge-{iid}", ["caller"])
+    await caller_hears_music(rig, iid)
+    await state_is(rig, "bob", "busy")
+    assert await rig.agent_state("alice") == "busy"
+
+    status, body = await post(rig, f"/api/calls/{iid}/transfer/complete", "alice")
+    assert status == 200, body
+    await in_bridge(rig, f"bridge-{iid}", ["bob", "caller"])
+    await audio_flows(rig, f"bridge-{iid}", "bob")
+    assert await members(rig, f"consult-{iid}") == []
+    await state_is(rig, "alice", "wrap_up")
+    assert await rig.agent_state("bob") == "busy"
+
+    await rig.phones["bob"].hangup()
+    assert await caller.wait(30) == 0, caller.errors()
+    record = await history(rig, iid)
+    assert record["agent_id"] == "bob"
+    kinds = [e["kind"] for e in events_of(record, "transfer_started", "transfer_completed",
+                                          "transfer_cancelled")]
+    assert kinds == ["transfer_started", "transfer_completed"]
+    assert events_of(record, "transfer_completed")[0]["data"]["mode"] == "attended"
+
+
+@pytest.mark.parametrize("rig", [LONG_WRAPUP], indirect=True)
+async def test_given_consult_with_bob_when_cancelled_then_alice_is_back_with_caller(
+        rig: Rig) -> None:
+    caller, iid = await call_with_alice(rig)
+    status, body = await post(rig, f"/api/calls/{iid}/transfer", "alice",
+                              {"to": {"agent": "bob"}, "mode": "attended"})
+    assert status == 202, body
+    await in_bridge(rig, f"consult-{iid}", ["alice", "bob"])
+    # complete/cancel only while one is in progress; a second transfer is refused
+    status, body = await post(rig, f"/api/calls/{iid}/transfer", "alice",
+                              {"to": {"queue": "support"}})
+    assert (status, body["error"]) == (409, "transfer_conflict")
+
+    status, body = await post(rig, f"/api/calls/{iid}/transfer/cancel", "alice")
+    assert status == 200, body
+    await in_bridge(rig, f"bridge-{iid}", ["alice", "caller"])
+    await audio_flows(rig, f"bridge-{iid}", "alice")
+    assert await members(rig, f"consult-{iid}") == []
+    assert await rig.agent_state("alice") == "busy"
+    await state_is(rig, "bob", "wrap_up")     # bob's consult is over
+    status, body = await post(rig, f"/api/calls/{iid}/transfer/complete", "alice")
+    assert (status, body["error"]) == (409, "transfer_conflict")
+
+    await rig.phones["alice"].hangup()
+    assert await caller.wait(30) == 0, caller.errors()
+    record = await history(rig, iid)
+    assert record["agent_id"] == "alice"
+    cancelled = events_of(record, "transfer_cancelled")
+    assert [e["data"] for e in cancelled] == [{"by": "alice", "to": {"agent": "bob"}}]
+    assert events_of(record, "transfer_completed") == []
+
+
+@pytest.mark.parametrize("rig", [LONG_WRAPUP], indirect=True)
+async def test_given_call_with_alice_when_transferred_to_support_queue_then_linked_call_to_bob(
+        rig: Rig) -> None:
+    caller, iid = await call_with_alice(rig)
+
+    status, body = await post(rig, f"/api/calls/{iid}/transfer", "alice",
+                              {"to": {"queue": "support"}, "mode": "blind"})
+    assert status == 202, body
+    new_iid = body["interaction_id"]
+    assert new_iid != iid and body["transferred_from"] == iid
+
+    pop = (await eventually(rig.feeds["bob"].offers, 20, "bob's screen pop"))[0]
+    assert pop["interaction_id"] == new_iid and pop["queue"] == "support"
+    # the caller keeps the bridge of the call they made
+    await in_bridge(rig, f"bridge-{iid}", ["bob", "caller"])
+    await audio_flows(rig, f"bridge-{iid}", "bob")
+    await state_is(rig, "alice", "wrap_up")
+    assert await rig.agent_state("bob") == "busy"
+
+    first = await history(rig, iid)
+    assert first["queue"] == "sales" and first["agent_id"] == "alice"
+    assert first["attributes"]["transferred_to"] == new_iid
+    assert events_of(first, "ended")[0]["data"]["reason"] == "transferred"
+    await rig.phones["bob"].hangup()
+    assert await caller.wait(30) == 0, caller.errors()
+    second = await history(rig, new_iid)
+    assert second["queue"] == "support" and second["agent_id"] == "bob"
+    assert second["attributes"]["transferred_from"] == iid
+    assert second["hung_up_by"] == "agent"
+
+
+@pytest.mark.parametrize("rig", [LONG_WRAPUP], indirect=True)
+async def test_given_three_way_conference_when_alice_leaves_then_caller_and_bob_stay(
+        rig: Rig) -> None:
+    caller, iid = await call_with_alice(rig)
+
+    status, body = await post(rig, f"/api/calls/{iid}/conference", "alice",
+                              {"to": {"agent": "bob"}})
+    assert status == 202, body
+    await in_bridge(rig, f"bridge-{iid}", ["alice", "bob", "caller"])
+    await state_is(rig, "bob", "busy")
+    call = await rig.call_api("GET", f"/api/calls/{iid}", "bob")
+    assert [(p["agent"], p["answered"]) for p in call["parties"]] == [("bob", True)]
+
+    await rig.phones["alice"].hangup()           # alice leaves the conference
+    await in_bridge(rig, f"bridge-{iid}", ["bob", "caller"])
+    await audio_flows(rig, f"bridge-{iid}", "bob")
+    await state_is(rig, "alice", "wrap_up")
+    assert await rig.agent_state("bob") == "busy"
+    call = await rig.call_api("GET", f"/api/calls/{iid}", "bob")
+    assert call["agent_id"] == "bob" and call["parties"] == []
+    assert caller.proc is not None and caller.proc.returncode is None  # still connected
+
+    await rig.phones["bob"].hangup()
+    assert await caller.wait(30) == 0, caller.errors()
+    record = await history(rig, iid)
+    assert record["agent_id"] == "bob"
+    added = events_of(record, "conference_added")
+    left = events_of(record, "conference_left")
+    assert [e["data"] for e in added] == [{"by": "alice", "agent_id": "bob"}]
+    assert [e["data"] for e in left] == [{"agent_id": "alice"}]
+
+
+async def test_given_alices_call_when_bob_tries_to_transfer_it_then_403_and_bad_targets_4xx(
+        rig: Rig) -> None:
+    caller, iid = await call_with_alice(rig)
+
+    status, body = await post(rig, f"/api/calls/{iid}/transfer", "bob",
+                              {"to": {"agent": "bob"}, "mode": "blind"})
+    assert (status, body["error"]) == (403, "forbidden")
+    for payload, code in (({"to": {"agent": "nobody"}}, "bad_target"),
+                          ({"to": {"agent": "alice"}}, "bad_target"),
+                          ({"to": {"queue": "nowhere"}}, "bad_target"),
+                          ({"to": {"queue": "support"}, "mode": "attended"}, "bad_target"),
+                          ({"to": {"agent": "bob"}, "mode": "sideways"}, "bad_target"),
+                          ({"to": "bob"}, "bad_target"),
+                          ({"to": {"number": "not a number"}}, "bad_target")):
+        status, body = await post(rig, f"/api/calls/{iid}/transfer", "alice", payload)
+        assert (status, body["error"]) == (400, code), payload
+    status, body = await post(rig, "/api/calls/no-such-call/transfer", "alice",
+                              {"to": {"agent": "bob"}})
+    assert (status, body["error"]) == (404, "interaction_not_found")
+    await rig.call_api("POST", "/api/agents/bob/not-ready", "bob", json={"reason": "break"})
+    status, body = await post(rig, f"/api/calls/{iid}/transfer", "alice",
+                              {"to": {"agent": "bob"}})
+    assert (status, body["error"]) == (409, "agent_unavailable")
+    # nothing of that touched the call: alice and the caller still talk
+    await in_bridge(rig, f"bridge-{iid}", ["alice", "caller"])
+    # a supervisor may act on any call
+    await rig.call_api("POST", "/api/agents/bob/ready", "bob")
+    status, body = await post(rig, f"/api/calls/{iid}/transfer", "sam",
+                              {"to": {"agent": "bob"}})
+    assert status == 202, body
+    await in_bridge(rig, f"bridge-{iid}", ["bob", "caller"])
+    await rig.phones["bob"].hangup()
+    assert await caller.wait(30) == 0, caller.errors()
+    record = await history(rig, iid)
+    assert events_of(record, "transfer_started")[0]["data"]["by"] == "sam"
