@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -97,6 +98,7 @@ class Engine:
         self.listening: Listening | None = None
         self.customers: CustomerRepository | None = None
         self.messages: MessageRepository | None = None
+        self.transfers: Any = None  # ccengine.telephony.transfers.Transfers once started
         # API routes added by channels and features: each gets the app before it starts
         self.api_routes: list[Callable[[web.Application], None]] = []
 
@@ -200,6 +202,7 @@ class Engine:
         if self.voice is None or self.dispatcher is None:
             raise RuntimeError("transfers start after the voice channel")
         transfers = Transfers(self.voice, self.dispatcher, clock=time.time)
+        self.transfers = transfers  # the outbound part sets transfers.dial_number
         self.api_routes.append(lambda app: add_routes(app, transfers))
 
     async def _live_state(self) -> LiveState:

@@ -37,7 +37,7 @@ import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from ccengine.core.errors import CoreError
@@ -143,10 +143,10 @@ class Consult:
     leg: Leg
     bridge_id: str
     orphaned: bool = False         # the transferring agent hung up: complete on answer
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    mode: str = "attended"         # "blind" for a number: the agent left at once
 
     def view(self) -> dict[str, Any]:
-        return {"mode": "attended", "by": self.by, "agent_id": self.agent_id,
+        return {"mode": self.mode, "by": self.by, "agent_id": self.agent_id,
                 "to": self.leg.target.to_dict(), "answered": self.leg.answered}
 
 
@@ -189,21 +189,25 @@ class Transfers:
                 return await self._to_queue(call, by, agent, target.queue)
             if mode == "blind" and target.agent is not None:
                 return await self._blind_to_agent(call, by, agent, target.agent)
-            if mode == "blind":
-                raise NotSupported("a blind transfer to a number is not built yet: use an "
-                                   "attended transfer or a conference")
             if target.agent is not None:
                 await self.dispatcher.reserve_agent(iid, target.agent, take_over=False)
             leg = Leg(f"xfer-{uuid.uuid4().hex}", target, "consult")
-            consult = Consult(by, agent, leg, f"consult-{iid}")
+            consult = Consult(by, agent, leg, f"consult-{iid}", mode=mode)
             await self.dispatcher.record(iid, "transfer_started", by=by, agent_id=agent,
-                                         to=target.to_dict(), mode="attended")
+                                         to=target.to_dict(), mode=mode)
             call.transfer = consult
             # the caller waits on music in the call's bridge; the agent consults apart
             with contextlib.suppress(AriNotFound):
                 await self.ari.start_moh(call.caller_channel)
             await self.ari.create_bridge(consult.bridge_id, "mixing")
-            if call.agent_channel:
+            if mode == "blind":
+                # a number: the agent leaves now and keeps the work (busy) until the number
+                # answers (then wrap-up) or fails (then the call goes back to its queue)
+                consult.orphaned = True
+                channel, call.agent_channel = call.agent_channel, None
+                with contextlib.suppress(AriError):
+                    await self.ari.hangup(channel or "")
+            elif call.agent_channel:
                 await self._move(call.agent_channel, call.bridge_id, consult.bridge_id)
             self._start_leg(call, leg)
             return self.view(call)
@@ -357,15 +361,15 @@ class Transfers:
         if agent_channel:
             with contextlib.suppress(AriError):
                 await self.ari.hangup(agent_channel)
-        if leg.target.agent is not None:
-            await self.dispatcher.take_over(iid, leg.target.agent, via="transfer",
-                                            from_agent=consult.agent_id)
-        await self.dispatcher.agent_left(iid, consult.agent_id)
         await self.dispatcher.record(iid, "transfer_completed", by=by,
                                      to=leg.target.to_dict(), agent_id=leg.target.agent,
-                                     mode="attended")
+                                     mode=consult.mode)
         if leg.target.agent is None:  # a number took the call: no agent of ours is on it
             await self._release_interaction(call, consult.agent_id, "transferred")
+            return
+        await self.dispatcher.take_over(iid, leg.target.agent, via="transfer",
+                                        from_agent=consult.agent_id)
+        await self.dispatcher.agent_left(iid, consult.agent_id)
 
     async def _end_consult(self, call: VoiceCall, consult: Consult) -> None:
         """The consult is over without a transfer: the agent is back with the caller."""

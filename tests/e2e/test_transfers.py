@@ -5,11 +5,15 @@ the stored history."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.e2e.conftest import Rig, eventually
+from tests.e2e.ports import free_port, free_range
 from tests.e2e.test_first_journey import bridged_legs_with_audio, ready_agents
 from tests.sip.sipp import CallerScript, SippCaller
 
@@ -40,28 +44,27 @@ async def post(rig: Rig, path: str, user: str, body: dict[str, Any] | None = Non
 
 
 async def members(rig: Rig, bridge_id: str) -> list[str]:
-    """Names of the channels in a bridge (PJSIP/bob-00000003 ...); [] if no such bridge."""
+    """Who is in a bridge: "alice", "bob", "caller" or "external" (a number the engine
+    dialled); [] if there is no such bridge."""
     bridge = await rig.ari("GET", f"/bridges/{bridge_id}")
-    names = []
+    people = []
     for channel_id in (bridge or {}).get("channels", []):
         channel = await rig.ari("GET", f"/channels/{channel_id}")
         if channel:
-            names.append(channel["name"])
-    return sorted(names)
+            people.append(label(channel_id, channel["name"]))
+    return sorted(people)
 
 
-def who(names: list[str]) -> list[str]:
-    """bridge members as people: "alice", "bob", or "caller" (the anonymous endpoint)."""
-    out = []
-    for name in names:
-        endpoint = name.split("/", 1)[1].rsplit("-", 1)[0]
-        out.append(endpoint if endpoint in ("alice", "bob", "carol") else "caller")
-    return sorted(out)
+def label(channel_id: str, name: str) -> str:
+    endpoint = name.split("/", 1)[1].rsplit("-", 1)[0]
+    if endpoint in ("alice", "bob", "carol"):
+        return endpoint
+    return "external" if channel_id.startswith(("xfer-", "conf-")) else "caller"
 
 
 async def in_bridge(rig: Rig, bridge_id: str, people: list[str], timeout: float = 20) -> None:
     async def check() -> list[str] | None:
-        now = who(await members(rig, bridge_id))
+        now = await members(rig, bridge_id)
         return now if now == sorted(people) else None
     await eventually(check, timeout, f"{bridge_id} holding exactly {people}")
 
@@ -76,7 +79,7 @@ async def audio_flows(rig: Rig, bridge_id: str, person: str) -> None:
     """``person``'s leg in the bridge sends and receives RTP, and the caller keeps
     receiving (the bridge mixes ``person``'s audio to the caller)."""
     bridge = await rig.ari("GET", f"/bridges/{bridge_id}")
-    legs = {who([(await rig.ari("GET", f"/channels/{c}"))["name"]])[0]: c
+    legs = {label(c, (await rig.ari("GET", f"/channels/{c}"))["name"]): c
             for c in bridge["channels"]}
     leg, caller = legs[person], legs["caller"]
     before = await rtcp(rig, caller, "tx")
@@ -309,3 +312,99 @@ async def test_given_alices_call_when_bob_tries_to_transfer_it_then_403_and_bad_
     assert await caller.wait(30) == 0, caller.errors()
     record = await history(rig, iid)
     assert events_of(record, "transfer_started")[0]["data"]["by"] == "sam"
+
+
+class ExternalPhone:
+    """sipp's built-in UAS standing in for a number reached through a trunk: answers one
+    call, echoes its RTP, waits for the BYE."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.dir = workdir / "external"
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        log = open(self.dir / "sipp.log", "wb")  # noqa: ASYNC230 - a log file handed to the child
+        self.proc = await asyncio.create_subprocess_exec(
+            "sipp", "-sn", "uas", "-i", "127.0.0.1", "-mi", "127.0.0.1",
+            "-p", str(self.port), "-mp", str(free_range(4)), "-cp", str(free_port()),
+            "-rtp_echo", "-m", "1", "-nostdin", "-timeout", "120s", "-timeout_error",
+            "-trace_err", "-error_file", str(self.dir / "errors.log"),
+            stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log, cwd=self.dir)
+        log.close()
+
+    async def dial(self, number: str) -> tuple[str, str]:
+        """The test's stand-in for the outbound part's dialler (no trunk here)."""
+        return f"PJSIP/anonymous/sip:{number}@127.0.0.1:{self.port}", "<07700900123>"
+
+    async def wait(self, timeout: float) -> int:
+        assert self.proc is not None
+        return await asyncio.wait_for(self.proc.wait(), timeout)
+
+    async def stop(self) -> None:
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.kill()
+            await self.proc.wait()
+
+
+@pytest.fixture
+async def external(rig: Rig, tmp_path: Path) -> AsyncIterator[ExternalPhone]:
+    phone = ExternalPhone(tmp_path)
+    await phone.start()
+    rig.engine.transfers.dial_number = phone.dial
+    try:
+        yield phone
+    finally:
+        await phone.stop()
+
+
+HOLDING_CALLER = CallerScript(digits="1", dtmf="info", hold_ms=30000)
+
+
+@pytest.mark.parametrize("rig", [LONG_WRAPUP], indirect=True)
+async def test_given_call_with_alice_when_blind_transfer_to_number_then_caller_talks_to_it(
+        rig: Rig, external: ExternalPhone) -> None:
+    await ready_agents(rig, "alice", "bob")
+    caller = await rig.place_call(HOLDING_CALLER)
+    iid = (await eventually(rig.feeds["alice"].offers, 20, "alice's pop"))[0]["interaction_id"]
+    await bridged_legs_with_audio(rig)
+
+    status, body = await post(rig, f"/api/calls/{iid}/transfer", "alice",
+                              {"to": {"number": "441632960123"}, "mode": "blind"})
+    assert status == 202, body
+    await in_bridge(rig, f"bridge-{iid}", ["caller", "external"])
+    await audio_flows(rig, f"bridge-{iid}", "external")
+    await state_is(rig, "alice", "wrap_up")
+    record = await history(rig, iid)    # over for the contact center: no agent of ours on it
+    assert events_of(record, "ended")[0]["data"] == {"agent_id": "alice",
+                                                     "reason": "transferred"}
+    assert [e["data"]["to"] for e in events_of(record, "transfer_started",
+                                               "transfer_completed")] == \
+        [{"number": "441632960123"}] * 2
+    assert await caller.wait(60) == 0, caller.errors()      # caller hangs up...
+    assert await external.wait(20) == 0                     # ...and the number gets the BYE
+
+
+@pytest.mark.parametrize("rig", [LONG_WRAPUP], indirect=True)
+async def test_given_conference_with_number_when_alice_leaves_then_caller_and_number_stay(
+        rig: Rig, external: ExternalPhone) -> None:
+    await ready_agents(rig, "alice", "bob")
+    caller = await rig.place_call(HOLDING_CALLER)
+    iid = (await eventually(rig.feeds["alice"].offers, 20, "alice's pop"))[0]["interaction_id"]
+    await bridged_legs_with_audio(rig)
+
+    status, body = await post(rig, f"/api/calls/{iid}/conference", "alice",
+                              {"to": {"number": "441632960123"}})
+    assert status == 202, body
+    await in_bridge(rig, f"bridge-{iid}", ["alice", "caller", "external"])
+    await rig.phones["alice"].hangup()
+    await in_bridge(rig, f"bridge-{iid}", ["caller", "external"])
+    await audio_flows(rig, f"bridge-{iid}", "external")
+    await state_is(rig, "alice", "wrap_up")
+    record = await history(rig, iid)
+    assert [e["data"] for e in events_of(record, "conference_added", "conference_left")] == \
+        [{"by": "alice", "number": "441632960123"}, {"agent_id": "alice"}]
+    assert events_of(record, "ended")[0]["data"]["reason"] == "left_conference"
+    assert await caller.wait(60) == 0, caller.errors()
+    assert await external.wait(20) == 0
