@@ -408,3 +408,32 @@ async def test_given_conference_with_number_when_alice_leaves_then_caller_and_nu
     assert events_of(record, "ended")[0]["data"]["reason"] == "left_conference"
     assert await caller.wait(60) == 0, caller.errors()
     assert await external.wait(20) == 0
+
+
+@pytest.mark.parametrize("rig", [LONG_WRAPUP], indirect=True)
+async def test_given_consult_when_bob_never_answers_then_rona_and_alice_back_with_caller(
+        rig: Rig) -> None:
+    await ready_agents(rig, "alice")
+    await rig.start_phone("bob", answer="manual")       # rings, nobody picks up
+    await rig.login("bob")
+    caller = await rig.place_call(CALLER)
+    iid = (await eventually(rig.feeds["alice"].offers, 20, "alice's pop"))[0]["interaction_id"]
+    await bridged_legs_with_audio(rig)
+
+    status, body = await post(rig, f"/api/calls/{iid}/transfer", "alice",
+                              {"to": {"agent": "bob"}, "mode": "attended"})
+    assert status == 202, body
+    await in_bridge(rig, f"consult-{iid}", ["alice"])
+    status, body = await post(rig, f"/api/calls/{iid}/transfer/complete", "alice")
+    assert (status, body["error"]) == (409, "transfer_conflict")   # bob has not answered
+
+    await in_bridge(rig, f"bridge-{iid}", ["alice", "caller"], timeout=30)  # rang out
+    view = await rig.call_api("GET", "/api/agents/bob", "bob")
+    assert (view["state"], view["reason"]) == ("not_ready", "rona")
+    assert await rig.agent_state("alice") == "busy"
+    await rig.phones["alice"].hangup()
+    assert await caller.wait(30) == 0, caller.errors()
+    record = await history(rig, iid)
+    failed = events_of(record, "transfer_failed")
+    assert [e["data"]["to"] for e in failed] == [{"agent": "bob"}]
+    assert record["agent_id"] == "alice"
