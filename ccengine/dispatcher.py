@@ -65,6 +65,13 @@ class Dispatcher:
     def register_channel(self, channel: Channel) -> None:
         self._channels[channel.medium] = channel
 
+    def channel(self, medium: Medium) -> Channel:
+        """The channel adapter registered for ``medium`` (NoChannel if none)."""
+        try:
+            return self._channels[medium]
+        except KeyError:
+            raise NoChannel(f"no channel adapter for {medium.value}") from None
+
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
         self._subscribers.append(callback)
         return lambda: self._subscribers.remove(callback)
@@ -165,6 +172,10 @@ class Dispatcher:
             await self.state.enqueue(interaction.id)
         await self._emit(InteractionQueued(now, interaction))
         await self.route()
+
+    async def live_interaction(self, interaction_id: str) -> Interaction:
+        """A live (queued, offered or in progress) interaction; UnknownInteraction if none."""
+        return await self._interaction(interaction_id)
 
     async def _interaction(self, interaction_id: str) -> Interaction:
         interaction = await self.state.get_interaction(interaction_id)

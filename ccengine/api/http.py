@@ -194,4 +194,6 @@ def build_api(auth: TokenAuth, dispatcher: Dispatcher, feed: ScreenPopFeed,
     app.router.add_get("/api/queues/{name}", queue_get)
     app.router.add_get("/api/interactions/{interaction_id}", interaction_get)
     app.router.add_get("/ws/agent", agent_feed)
+    from ccengine.api.work import add_routes as add_work_routes
+    add_work_routes(app)
     return app

@@ -34,6 +34,9 @@ def offer_payload(interaction: Interaction, agent_id: str, at: float) -> dict[st
         "caller_number": attrs.get("caller_number"),
         "caller_name": attrs.get("caller_name"),
         "ivr_path": list(attrs.get("ivr_path", [])),
+        # what a channel wants the desktop to show for its medium (an email's subject and
+        # sender, a chat's first message...), set by the adapter in attributes["pop"]
+        "details": dict(attrs.get("pop", {})),
         "wait_seconds": round(max(0.0, at - queued), 3),
         "offered_at": at,
         "customer": None,
