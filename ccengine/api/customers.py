@@ -66,7 +66,7 @@ def _identity(item: Any, where: str) -> tuple[str, str]:
 async def _profile(request: web.Request, view: CustomerView,
                    requested: str | None = None) -> web.Response:
     body: dict[str, Any] = dict(view)
-    body["merged_ids"] = await request.app[CUSTOMERS].merged_ids(view["id"])
+    body["merged"] = await request.app[CUSTOMERS].merges(view["id"])
     if requested is not None and requested != view["id"]:
         body["resolved_from"] = requested  # an id merged away: this is its survivor
     return web.json_response(body)
@@ -102,7 +102,7 @@ async def lookup(request: web.Request) -> web.Response:
             continue
         if found is not None:
             body: dict[str, Any] = dict(found)
-            body["merged_ids"] = await repo.merged_ids(found["id"])
+            body["merged"] = await repo.merges(found["id"])
             body["matched"] = {"kind": candidate, "value": repo.normalise(candidate, value)}
             return web.json_response(body)
     raise error(404, "customer_not_found", f"no customer has the identity {value!r}")

@@ -187,11 +187,18 @@ class CustomerRepository:
             await s.flush()
             return await _view(s, row)
 
-    async def merged_ids(self, customer_id: str) -> list[str]:
-        """The ids of the customers (transitively) merged into this one, sorted."""
+    async def merges(self, customer_id: str) -> list[dict[str, Any]]:
+        """The customers (transitively) merged into this one: ``{"id", "by", "at"}`` each,
+        oldest merge first."""
         async with self.db.session() as s:
             row = await survivor(s, customer_id)
-            return sorted(await family(s, row.id) - {row.id}) if row else []
+            if row is None:
+                return []
+            ids = await family(s, row.id) - {row.id}
+            rows = (await s.execute(select(Customer.id, Customer.merged_by, Customer.merged_at)
+                                    .where(Customer.id.in_(ids))
+                                    .order_by(Customer.merged_at, Customer.id))).all()
+            return [{"id": i, "by": by, "at": at} for i, by, at in rows]
 
     async def update_profile(self, customer_id: str, *, name: str | None = None,
                              tier: str | None = None) -> CustomerView:
