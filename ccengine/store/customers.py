@@ -10,7 +10,7 @@ from typing import Any
 
 import phonenumbers
 from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ccengine.store.customer_fields import name_field, patched_attributes, tier_field
@@ -26,7 +26,7 @@ from ccengine.store.errors import (
 )
 from ccengine.store.identities import KINDS, normalise
 from ccengine.store.interactions import load_views
-from ccengine.store.merges import survivor
+from ccengine.store.merges import locked_survivors, survivor
 from ccengine.store.models import Customer, CustomerIdentity, InteractionRecord
 from ccengine.store.records import MILESTONES, CustomerView, InteractionView, text_field
 
@@ -222,9 +222,20 @@ class CustomerRepository:
         """Merge the source customer into the target: identities and interactions move to the
         target, the source is kept with ``merged_into`` (and who merged it, ``by``, and when)
         so old references still resolve. Attributes the target lacks are taken over."""
+        collision: OperationalError | None = None
+        for _ in range(_CREATE_ATTEMPTS):
+            try:
+                return await self._merge(source_id, target_id, by)
+            except OperationalError as e:  # SQLite: another writer committed meanwhile
+                if self.db.dialect != "sqlite":
+                    raise
+                collision = e
+        raise StoreConflict(f"merging {source_id} into {target_id} kept colliding with "
+                            "another writer; retry") from collision
+
+    async def _merge(self, source_id: str, target_id: str, by: str | None) -> CustomerView:
         async with self.db.session.begin() as s:
-            source = await survivor(s, source_id)
-            target = await survivor(s, target_id)
+            source, target = await locked_survivors(s, source_id, target_id)
             if source is None:
                 raise UnknownCustomer(source_id)
             if target is None:

@@ -5,6 +5,7 @@ work of a merged customer, and clear 4xx answers to bad input."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -319,3 +320,19 @@ async def test_given_live_chat_of_merged_customer_when_handled_then_it_lands_on_
     assert [(i["id"], i["disposition"]) for i in page["items"]] == [("chat-live",
                                                                       "resolved")]
     assert [n["text"] for n in page["items"][0]["notes"]] == ["same person as the email"]
+
+
+async def test_given_two_opposite_merges_at_once_when_run_then_one_wins_and_no_cycle(
+        db: Database) -> None:
+    from ccengine.store.customers import CustomerRepository, InvalidMerge
+    repo = CustomerRepository(db)
+    for _ in range(5):
+        a = await repo.get_or_create_by_identity("chat", f"a-{_}")
+        b = await repo.get_or_create_by_identity("chat", f"b-{_}")
+        results = await asyncio.gather(repo.merge(a["id"], b["id"], by="alice"),
+                                       repo.merge(b["id"], a["id"], by="bob"),
+                                       return_exceptions=True)
+        failed = [r for r in results if isinstance(r, BaseException)]
+        assert len(failed) == 1 and isinstance(failed[0], InvalidMerge), results
+        survivors = {(await repo.get(a["id"]))["id"], (await repo.get(b["id"]))["id"]}
+        assert len(survivors) == 1
