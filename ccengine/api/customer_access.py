@@ -6,7 +6,7 @@ additionally need to be working with, or to have worked with, the customer (an i
 of theirs offered, taken or transferred) to read the timeline, remove an identity or merge
 (one side of the merge is enough), and to have handled the interaction (it is theirs, or
 they answered it) to add notes or set a disposition. Only supervisors and admins change a
-customer's tier, since the tier weighs in routing.
+customer's tier (a commercial decision, meant to weigh in routing).
 """
 
 from __future__ import annotations
