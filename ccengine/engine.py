@@ -149,7 +149,7 @@ class Engine:
         router = AriEventRouter(ari)
         self.voice = VoiceChannel(ari, router, self.dispatcher, self.flows[c.ivr_entry],
                                   persist=self.recorder.save, ring_timeout=c.offer_timeout,
-                                  clock=time.time, identify=customers.identify_caller)
+                                  clock=time.time, identify=customers.link)
         self.dispatcher.register_channel(self.voice)
         await self.dispatcher.start()
         self._stack.push_async_callback(self.dispatcher.stop)

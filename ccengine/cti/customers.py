@@ -81,6 +81,22 @@ class CustomerContext:
         """The customer id for a caller's number (see ``identify``)."""
         return await self.identify("phone", number)
 
+    async def link(self, interaction: Interaction, *, name: str | None = None) -> None:
+        """Link an interaction to its customer (found by ``identity_of``, created on first
+        contact) and copy the customer's tier onto it (``attributes["customer_tier"]``), so
+        queues' key-account rules apply to that customer's work on every medium."""
+        if interaction.customer_id is None:
+            identity = identity_of(interaction)
+            if identity is None:
+                return
+            interaction.customer_id = await self.identify(*identity, name=name)
+        if interaction.customer_id is None:
+            return
+        customer = await self.customers.get(interaction.customer_id)
+        tier = customer.get("tier") if customer else None
+        if tier:
+            interaction.attributes["customer_tier"] = tier
+
     async def _customer_of(self, interaction: Interaction) -> CustomerView | None:
         if interaction.customer_id:
             return await self.customers.get(interaction.customer_id)

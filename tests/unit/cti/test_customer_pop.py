@@ -143,3 +143,19 @@ async def test_given_identities_of_every_medium_when_identified_then_one_record_
     assert await ctx.identify_caller("Restricted") is None
     assert await ctx.identify_caller("not a number") is None
     assert await ctx.identify("chat", None) is None
+
+
+async def test_given_key_account_caller_when_linked_then_customer_and_tier_on_interaction(
+        customers: FakeCustomers) -> None:
+    ctx = CustomerContext(customers, FakeHistory({}))
+    customers.by_id["jane"]["tier"] = "key_account"
+    call = Interaction("k", Medium.VOICE, attributes={"caller_number": "+447700900123"})
+    await ctx.link(call)
+    assert (call.customer_id, call.attributes["customer_tier"]) == ("jane", "key_account")
+    mail = Interaction("m", Medium.EMAIL, attributes={"from_address": "new@example.org"})
+    await ctx.link(mail)
+    assert mail.customer_id not in (None, "jane")
+    assert mail.attributes["customer_tier"] == "standard"
+    hidden = Interaction("h", Medium.VOICE, attributes={"caller_number": "anonymous"})
+    await ctx.link(hidden)
+    assert hidden.customer_id is None and "customer_tier" not in hidden.attributes
