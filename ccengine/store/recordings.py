@@ -29,6 +29,12 @@ class VoicemailAlreadyHandled(StoreConflict):
     code = "voicemail_conflict"
 
 
+class VoicemailNotReady(StoreConflict):
+    """The call that left the voicemail is still being stored."""
+
+    code = "voicemail_conflict"
+
+
 class RecordingView(TypedDict):
     id: str
     interaction_id: str
@@ -124,23 +130,32 @@ class RecordingRepository:
 
     async def mark_handled(self, recording_id: str, by: str, at: float) -> RecordingView:
         """Record that ``by`` dealt with the voicemail (VoicemailAlreadyHandled if someone
-        did already), and add ``voicemail_handled`` to its interaction's history."""
+        did already), and add ``voicemail_handled`` to its interaction's history
+        (VoicemailNotReady while the call that left it is still being stored)."""
         async with self.db.session.begin() as s:
+            # the write comes first: one statement decides who handled it when two agents
+            # click at once (and SQLite's writer lock is taken before anything is read)
+            claimed = await s.execute(update(Row).where(
+                Row.id == recording_id, Row.kind == "voicemail", Row.handled_at.is_(None))
+                .values(handled_by=by, handled_at=at))
             row = await s.get(Row, recording_id)
             if row is None or row.kind != "voicemail":
                 raise UnknownRecording(recording_id)
-            # one statement decides who handled it when two agents click at once
-            claimed = await s.execute(update(Row).where(Row.id == recording_id,
-                                                        Row.handled_at.is_(None))
-                                      .values(handled_by=by, handled_at=at))
             if claimed.rowcount != 1:
-                await s.refresh(row)
                 raise VoicemailAlreadyHandled(f"voicemail {recording_id} was handled by "
                                               f"{row.handled_by} already")
-            await s.refresh(row)
-            # the interaction is over (a voicemail ends the call): its history only grows
-            # here, so the next sequence number is free
-            if await s.get(InteractionRecord, row.interaction_id) is not None:
+            interaction = await s.get(InteractionRecord, row.interaction_id)
+            if interaction is not None:
+                kinds = set((await s.execute(
+                    select(InteractionEventRecord.kind)
+                    .where(InteractionEventRecord.interaction_id == row.interaction_id)))
+                    .scalars())
+                if interaction.ended_at is None or "voicemail_left" not in kinds:
+                    # the engine still stores the call's last events: appending now would
+                    # race with it (this transaction, claim included, is rolled back)
+                    raise VoicemailNotReady(f"the call that left voicemail {recording_id} "
+                                            "is still ending: try again in a moment")
+                # the call is over and stored: its history only grows here now
                 seq = (await s.execute(
                     select(func.count()).select_from(InteractionEventRecord)
                     .where(InteractionEventRecord.interaction_id == row.interaction_id))

@@ -218,3 +218,56 @@ async def test_given_on_demand_queue_when_agent_starts_recording_then_rest_of_ca
 async def _ended(rig: Rig, iid: str) -> bool:
     record = await rig.call_api("GET", f"/api/interactions/{iid}", "admin")
     return record["timestamps"]["ended"] is not None
+
+
+@pytest.mark.parametrize("rig", [policy(sales="always", support="always")], indirect=True)
+async def test_given_recorded_call_when_transferred_then_agent_change_keeps_it_queue_adds_one(
+        rig: Rig) -> None:
+    await ready_agents(rig, "alice", "bob")
+    caller = await rig.place_call(CallerScript(digits="1", dtmf="info", hold_ms=None,
+                                               wait_bye_ms=120000))
+    iid = (await eventually(rig.feeds["alice"].offers, 20, "alice's screen pop"))[0][
+        "interaction_id"]
+    await bridged_legs_with_audio(rig)
+    (first,) = await eventually(lambda: recordings_of(rig, iid), 10, "the first recording")
+
+    # blind to bob: the same interaction in the same bridge, the same recording goes on
+    await rig.call_api("POST", f"/api/calls/{iid}/transfer", "alice",
+                       json={"to": {"agent": "bob"}, "mode": "blind"})
+    await eventually(lambda: _agent_on_call(rig, iid, "bob"), 20, "bob on the call")
+    await talk_for(1)
+    assert [(r["id"], r["state"]) for r in await recordings_of(rig, iid)] \
+        == [(first["id"], "recording")]
+
+    # to a queue: a new interaction (bob again, once his wrap-up is over), a new recording
+    moved = await rig.call_api("POST", f"/api/calls/{iid}/transfer", "bob",
+                               json={"to": {"queue": "support"}})
+    new_iid = moved["interaction_id"]
+    await eventually(lambda: _agent_on_call(rig, new_iid, "bob"), 30, "bob on the new one")
+    (second,) = await eventually(lambda: recordings_of(rig, new_iid), 10, "a new recording")
+    assert second["queue"] == "support" and second["id"] != first["id"]
+    done = await finished(rig, iid)
+    assert done["id"] == first["id"]
+    await talk_for(2)
+    await rig.phones["bob"].hangup()
+    assert await caller.wait(30) == 0, caller.errors()
+    last = await finished(rig, new_iid)
+
+    for row in (done, last):
+        seconds, _ = wav_seconds_and_level(stored_file(rig, row["id"]))
+        assert seconds == pytest.approx(row["ended_at"] - row["started_at"], abs=1.5)
+    assert done["ended_at"] <= last["started_at"]
+    for interaction, row in ((iid, done), (new_iid, last)):
+        events = [(e["kind"], e["data"].get("recording_id")) for e in
+                  await history(rig, interaction) if e["kind"].startswith("recording_")]
+        assert events == [("recording_started", row["id"]), ("recording_stopped", row["id"])]
+
+
+async def _agent_on_call(rig: Rig, iid: str, agent: str) -> bool:
+    async with rig.http.get(f"{rig.api}/api/calls/{iid}", headers=rig.auth("admin")) as r:
+        if r.status != 200:
+            return False
+        call = await r.json()
+    bridge = await rig.ari("GET", f"/bridges/{call['bridge_id']}") or {}
+    return call["agent_id"] == agent and len(bridge.get("channels", [])) == 2 \
+        and call["transfer"] is None
