@@ -35,6 +35,14 @@ async def events_of(rig: Rig, iid: str) -> list[dict[str, Any]]:
     return (await rig.call_api("GET", f"/api/interactions/{iid}", "admin"))["events"]
 
 
+async def ended(rig: Rig, iid: str) -> dict[str, Any]:
+    """The stored interaction once the engine has stored the end of the call."""
+    async def get() -> dict[str, Any] | None:
+        record = await rig.call_api("GET", f"/api/interactions/{iid}", "admin")
+        return record if record["events"][-1]["kind"] == "ended" else None
+    return await eventually(get, 20, f"interaction {iid} stored as ended")
+
+
 @pytest.mark.parametrize("rig", [voicemail_rig(max_silence_seconds=0)], indirect=True)
 async def test_given_ivr_voicemail_option_when_caller_speaks_and_presses_hash_then_listed(
         rig: Rig) -> None:
@@ -54,7 +62,7 @@ async def test_given_ivr_voicemail_option_when_caller_speaks_and_presses_hash_th
     assert vm["duration"] == pytest.approx(seconds, abs=0.01)
     assert level > 100, "the caller's voice is in the message"
 
-    record = await rig.call_api("GET", f"/api/interactions/{vm['interaction_id']}", "admin")
+    record = await ended(rig, vm["interaction_id"])
     assert record["ivr_path"] == ["main:3"]
     assert record["hung_up_by"] == "system"
     assert record["attributes"]["voicemail_queue"] == "sales"
@@ -140,6 +148,6 @@ async def test_given_voicemail_when_caller_hangs_up_then_message_is_kept(rig: Ri
     (vm,) = await eventually(lambda: listed(rig), 20, "the voicemail listed for sales")
     seconds, level = wav_seconds_and_level(stored_file(rig, vm["id"]))
     assert 3 < seconds < 11 and level > 100, (seconds, level)
-    record = await rig.call_api("GET", f"/api/interactions/{vm['interaction_id']}", "admin")
+    record = await ended(rig, vm["interaction_id"])
     assert record["hung_up_by"] == "caller"
     assert [e["kind"] for e in record["events"]][-2:] == ["voicemail_left", "ended"]
