@@ -22,6 +22,7 @@ from ccengine.store.recordings import RecordingView, UnknownRecording
 from ccengine.telephony.recording.calls import RecordingNotAllowed
 from ccengine.telephony.recording.feature import RecordingFeature, handled_by
 from ccengine.telephony.recording.service import RecordingFailed
+from ccengine.telephony.recording.settings import CONTENT_TYPES
 from ccengine.telephony.voice import VoiceCall
 
 RECORDING = web.AppKey("recording", RecordingFeature)
@@ -113,8 +114,7 @@ async def recording_audio(request: web.Request) -> web.StreamResponse:
         raise error(403, "forbidden", f"{user.id} may not hear recording {rid}")
     path = feature.files.resolve(view["path"])  # never outside the recordings directory
     return web.FileResponse(path, headers={
-        "Content-Type": feature.settings.content_type if view["format"] ==
-        feature.settings.format else "application/octet-stream",
+        "Content-Type": CONTENT_TYPES.get(view["format"], "application/octet-stream"),
         "Content-Disposition": f'attachment; filename="{rid}.{view["format"]}"',
         "Cache-Control": "no-store"})
 

@@ -271,3 +271,24 @@ async def _agent_on_call(rig: Rig, iid: str, agent: str) -> bool:
     bridge = await rig.ari("GET", f"/bridges/{call['bridge_id']}") or {}
     return call["agent_id"] == agent and len(bridge.get("channels", [])) == 2 \
         and call["transfer"] is None
+
+
+@pytest.mark.parametrize("rig", [policy(sales="always")], indirect=True)
+async def test_given_call_being_recorded_when_engine_stops_then_its_file_is_indexed(
+        rig: Rig) -> None:
+    from ccengine.store.db import Database
+    from ccengine.store.recordings import RecordingRepository
+
+    iid = await answered_call(rig, "alice")
+    (row,) = await eventually(lambda: recordings_of(rig, iid), 10, "the recording started")
+    await talk_for(2)
+    await rig.feeds["alice"].ws.close()  # the API would wait for its open websocket
+    await rig.engine.stop()  # the call is still up
+    db = Database(rig.engine.config.store_url)
+    try:
+        stored = await RecordingRepository(db).get(row["id"])
+    finally:
+        await db.close()
+    assert stored is not None and stored["state"] == "done", stored
+    seconds, _ = wav_seconds_and_level(stored_file(rig, row["id"]))
+    assert seconds > 1.5
