@@ -99,6 +99,7 @@ class Engine:
         self.customers: CustomerRepository | None = None
         self.messages: MessageRepository | None = None
         self.transfers: Any = None  # ccengine.telephony.transfers.Transfers once started
+        self.recording: Any = None  # ccengine.telephony.recording.feature.RecordingFeature
         # API routes added by channels and features: each gets the app before it starts
         self.api_routes: list[Callable[[web.Application], None]] = []
 
@@ -193,7 +194,7 @@ class Engine:
     def _parts(self) -> list[Callable[[], Awaitable[None]]]:
         """Starters of the channels and features beyond voice; each registers its channel
         with the dispatcher, its API routes in ``api_routes`` and its cleanup on the stack."""
-        return [self._start_transfers, self._start_customers]
+        return [self._start_transfers, self._start_customers, self._start_recording]
 
     async def _start_transfers(self) -> None:
         """Transfers and conferences on live calls (API under /api/calls/...)."""
@@ -218,6 +219,27 @@ class Engine:
         customers, timeline = self.customers, Timeline(self.db)
         self.api_routes.append(
             lambda app: add_customer_api(app, customers, timeline, dispositions))
+
+    async def _start_recording(self) -> None:
+        """Call recording (per-queue policy, pause/resume) and voicemail (API under
+        /api/calls/{id}/recording, /api/recordings, /api/voicemails)."""
+        from ccengine.api.recordings import add_routes
+        from ccengine.telephony.recording.feature import RecordingFeature
+        from ccengine.telephony.recording.settings import parse_settings
+        c = self.config
+        if self.voice is None or self.dispatcher is None or self.db is None \
+                or self.recorder is None or self.rendered is None:
+            raise RuntimeError("recording starts after the voice channel and the store")
+        settings = parse_settings(c.raw.get("recording"), source=c.source,
+                                  runtime_dir=c.runtime_dir, queues=self.queues.keys(),
+                                  sounds_dir=Path(c.asterisk.sounds_dir))
+        recording = RecordingFeature(
+            settings, voice=self.voice, dispatcher=self.dispatcher, db=self.db,
+            interactions=self.recorder, spool=self.rendered.var_dir / "spool" / "recording",
+            supervisors=c.supervisors, clock=time.time)
+        self.recording = recording
+        self._stack.push_async_callback(recording.stop)
+        self.api_routes.append(lambda app: add_routes(app, recording))
 
     async def _live_state(self) -> LiveState:
         if self.config.state_backend == "redis":
