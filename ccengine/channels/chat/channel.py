@@ -16,8 +16,8 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
 from ccengine.channels.chat.callbacks import request_callback
 from ccengine.channels.chat.config import ChatSettings, EntryPoint
@@ -39,6 +39,7 @@ from ccengine.store.messages import MessageRepository, MessageView
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
 MEDIUM = "chat"
 MAX_SOCKETS_PER_CHAT = 3
 
@@ -67,6 +68,7 @@ class ChatChannel(WorkChannel):
         self.sessions = SessionRegistry()
         self._message_limit = RateLimiter(settings.messages_per_minute, clock)
         self._sweeper: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
@@ -78,10 +80,30 @@ class ChatChannel(WorkChannel):
             self._sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sweeper
+        if self._tasks:
+            _, pending = await asyncio.wait(set(self._tasks), timeout=10)
+            if pending:
+                log.error("%d chat task(s) did not finish within 10 s", len(pending))
         for session in self.sessions:
             for socket in list(session.sockets):
                 with contextlib.suppress(Exception):
                     await socket.close(code=1001, message=b"engine stopping")
+
+    async def run(self, work: Coroutine[Any, Any, T]) -> T:
+        """Run a visitor's request to the end even if the visitor's connection (and with it
+        the handler awaiting this) goes meanwhile: the work is a tracked task of the
+        channel, its errors are raised here or logged."""
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+        return await asyncio.shield(task)
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            exc = task.exception()
+            if not isinstance(getattr(exc, "code", None), str):
+                log.error("chat task failed", exc_info=exc)
 
     def _tick_seconds(self) -> float:
         s = self.settings
@@ -256,22 +278,26 @@ class ChatChannel(WorkChannel):
         session = self.sessions.remove(chat_id)
         if session is None:
             return
-        await self._visitor_ended(session, reason)
+        self._message_limit.forget(chat_id)
+        agent = None
         try:
             interaction = await self.dispatcher.live_interaction(chat_id)
         except UnknownInteraction:
-            return
-        agent = interaction.agent_id
-        counts = {"messages_in": session.messages_in, "messages_out": session.messages_out}
-        if agent is not None and await self._slot_state(agent, chat_id) == SlotState.BUSY:
-            await self.dispatcher.interaction_ended(chat_id, agent, reason=reason,
-                                                    hung_up_by=hung_up_by, **counts)
-        else:
-            await self.dispatcher.cancel(chat_id, reason, hung_up_by=hung_up_by, **counts)
+            interaction = None
+        if interaction is not None:
+            agent = interaction.agent_id
+            counts = {"messages_in": session.messages_in,
+                      "messages_out": session.messages_out}
+            if agent is not None and await self._slot_state(agent, chat_id) == SlotState.BUSY:
+                await self.dispatcher.interaction_ended(chat_id, agent, reason=reason,
+                                                        hung_up_by=hung_up_by, **counts)
+            else:
+                await self.dispatcher.cancel(chat_id, reason, hung_up_by=hung_up_by,
+                                             **counts)
+        await self._visitor_ended(session, reason)
         if agent is not None:
             await self.feed.send(agent, {"type": "chat_ended", "interaction_id": chat_id,
                                          "reason": reason})
-        self._message_limit.forget(chat_id)
 
     async def on_event(self, event: Event) -> None:
         """Dispatcher subscriber: a chat ended or cancelled any other way still tells its

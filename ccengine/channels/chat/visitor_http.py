@@ -181,15 +181,17 @@ async def _frame(channel: ChatChannel, session: ChatSession, ws: web.WebSocketRe
         kind, frame = parse_visitor_frame(data)
         client_id = frame.get("client_id")
         if kind == "message":
-            view = await channel.visitor_message(session, frame.get("text"), client_id, ws)
+            view = await channel.run(channel.visitor_message(session, frame.get("text"),
+                                                             client_id, ws))
             await ws.send_json({"type": "ack", "client_id": client_id, "id": view["id"],
                                 "at": view["created_at"]})
         elif kind == "callback":
-            callback = await channel.visitor_callback(session, frame.get("number"))
+            callback = await channel.run(channel.visitor_callback(session,
+                                                                  frame.get("number")))
             await ws.send_json({"type": "callback_requested", "client_id": client_id,
                                 "number": callback.attributes["number"]})
         elif kind == "end":
-            await channel.end_chat(session.chat_id, "visitor_ended", "caller")
+            await channel.run(channel.end_chat(session.chat_id, "visitor_ended", "caller"))
     except Exception as e:
         code = getattr(e, "code", None)
         if not isinstance(code, str):
