@@ -37,9 +37,8 @@ def error(status: int, code: str, message: str) -> web.HTTPException:
 
 def _http(status: int) -> type[web.HTTPException]:
     return {400: web.HTTPBadRequest, 401: web.HTTPUnauthorized, 403: web.HTTPForbidden,
-            404: web.HTTPNotFound, 409: web.HTTPConflict, 413: web.HTTPRequestEntityTooLarge,
-            429: web.HTTPTooManyRequests, 503: web.HTTPServiceUnavailable,
-            }.get(status, web.HTTPBadRequest)
+            404: web.HTTPNotFound, 409: web.HTTPConflict, 429: web.HTTPTooManyRequests,
+            503: web.HTTPServiceUnavailable}.get(status, web.HTTPBadRequest)
 
 
 def public(handler: Handler) -> Handler:

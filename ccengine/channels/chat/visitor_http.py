@@ -60,14 +60,19 @@ def _cors_error(e: web.HTTPException, origin: str | None) -> web.HTTPException:
     return e
 
 
+def _too_large(size: int) -> web.HTTPException:
+    body = json.dumps({"error": "too_large", "message": "the request body is limited to "
+                                                        f"{MAX_SESSION_BODY} bytes"})
+    return web.HTTPRequestEntityTooLarge(max_size=MAX_SESSION_BODY, actual_size=size,
+                                         text=body, content_type="application/json")
+
+
 async def _session_body(request: web.Request) -> dict[str, Any]:
     if request.content_length is not None and request.content_length > MAX_SESSION_BODY:
-        raise error(413, "too_large", f"the request body is limited to {MAX_SESSION_BODY} "
-                                      "bytes")
+        raise _too_large(request.content_length)
     raw = await request.content.read(MAX_SESSION_BODY + 1)
     if len(raw) > MAX_SESSION_BODY:
-        raise error(413, "too_large", f"the request body is limited to {MAX_SESSION_BODY} "
-                                      "bytes")
+        raise _too_large(len(raw))
     if not raw.strip():
         return {}
     try:
