@@ -9,8 +9,9 @@ import asyncio
 import json
 import shutil
 import subprocess
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 from aiohttp import web
@@ -18,6 +19,7 @@ from aiohttp import web
 from tests.e2e.ports import free_port
 from tests.integration.chat.harness import ChatRig, eventually, start_rig
 
+T = TypeVar("T")
 HERE = Path(__file__).resolve().parent
 CHROMIUM = shutil.which("chromium")
 NODE = shutil.which("node")
@@ -71,6 +73,27 @@ async def test_given_widget_on_a_site_then_visitor_chats_with_agent_and_resumes_
         await close()
 
 
+async def alongside(visitor: asyncio.subprocess.Process,
+                    waiting: Coroutine[Any, Any, T]) -> T:
+    """Await ``waiting`` unless the browser side ends first (then fail with its output)."""
+    wait = asyncio.ensure_future(waiting)
+    gone = asyncio.ensure_future(visitor.wait())
+    await asyncio.wait({wait, gone}, return_when=asyncio.FIRST_COMPLETED)
+    if wait.done():
+        gone.cancel()
+        if wait.exception() is None:
+            return wait.result()
+        visitor.kill()
+    else:
+        wait.cancel()
+    out, err = await visitor.communicate()
+    if wait.done() and not wait.cancelled() and wait.exception() is not None:
+        raise AssertionError(f"{wait.exception()}; the browser side said:\n"
+                             f"{err.decode()[-3000:]}") from wait.exception()
+    raise AssertionError(f"the browser side ended early ({visitor.returncode}):\n"
+                         f"{err.decode()[-3000:]}\n{out.decode()[-1000:]}")
+
+
 async def run_journey(rig: ChatRig, site: str, page: list[str]) -> None:
     page[0] = ("<!doctype html><html><head><title>Shop</title></head><body><h1>Shop</h1>"
                f'<script src="{rig.base}/chat/widget.js" data-entry="web" async></script>'
@@ -82,16 +105,18 @@ async def run_journey(rig: ChatRig, site: str, page: list[str]) -> None:
         cwd=HERE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         env={"CHROMIUM": CHROMIUM or "", "PATH": "/usr/bin:/bin"})
     try:
-        offer = await feed.wait("offer", "the widget's chat offered to alice", timeout=60)
+        offer = await alongside(visitor, feed.wait("offer", "the widget's chat offered to "
+                                                   "alice", timeout=60))
         chat_id = offer["interaction_id"]
         assert offer["details"]["visitor"] == "Web Visitor"
         assert offer["caller_number"] == "+447700900777"
         await rig.accept("alice", chat_id)
-        first = await feed.wait("chat_message", "the browser's message", timeout=60)
+        first = await alongside(visitor, feed.wait("chat_message", "the browser's message",
+                                                   timeout=60))
         assert first["text"] == "Hello from the browser"
         await rig.say("alice", chat_id, AGENT_TEXT)
-        second = await feed.wait("chat_message", "the message after the reload", count=2,
-                                 timeout=90)
+        second = await alongside(visitor, feed.wait("chat_message", "the message after the "
+                                                    "reload", count=2, timeout=90))
         assert second["text"] == "after reload"
         status, _ = await rig.api("POST", f"/api/interactions/{chat_id}/close", "alice",
                                   json={"reason": "resolved"})
