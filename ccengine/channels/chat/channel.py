@@ -84,6 +84,11 @@ class ChatChannel(WorkChannel):
             _, pending = await asyncio.wait(set(self._tasks), timeout=10)
             if pending:
                 log.error("%d chat task(s) did not finish within 10 s", len(pending))
+        await self.close_visitor_sockets()
+
+    async def close_visitor_sockets(self) -> None:
+        """The engine is going away: visitors' sockets close with 1001 (their widget
+        reconnects to whatever serves the chat next); the chats themselves are not ended."""
         for session in self.sessions:
             for socket in list(session.sockets):
                 with contextlib.suppress(Exception):

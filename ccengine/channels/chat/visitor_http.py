@@ -171,6 +171,10 @@ def add_visitor_routes(app: web.Application, channel: ChatChannel) -> None:
         return web.FileResponse(WIDGET_DIR / "demo.html", headers={
             "Content-Type": "text/html; charset=utf-8", "X-Content-Type-Options": "nosniff"})
 
+    async def close_visitors(_: web.Application) -> None:
+        await channel.close_visitor_sockets()
+
+    app.on_shutdown.append(close_visitors)
     app.router.add_route("OPTIONS", "/chat/sessions", preflight)
     app.router.add_post("/chat/sessions", start)
     app.router.add_get("/chat/ws", socket)
@@ -182,26 +186,31 @@ async def _frame(channel: ChatChannel, session: ChatSession, ws: web.WebSocketRe
                  data: str) -> None:
     """Handle one visitor frame; any problem is an error frame and the chat goes on."""
     client_id = None
+    reply: dict[str, Any] | None = None
     try:
         kind, frame = parse_visitor_frame(data)
         client_id = frame.get("client_id")
         if kind == "message":
             view = await channel.run(channel.visitor_message(session, frame.get("text"),
                                                              client_id, ws))
-            await ws.send_json({"type": "ack", "client_id": client_id, "id": view["id"],
-                                "at": view["created_at"]})
+            reply = {"type": "ack", "client_id": client_id, "id": view["id"],
+                     "at": view["created_at"]}
         elif kind == "callback":
             callback = await channel.run(channel.visitor_callback(session,
                                                                   frame.get("number")))
-            await ws.send_json({"type": "callback_requested", "client_id": client_id,
-                                "number": callback.attributes["number"]})
+            reply = {"type": "callback_requested", "client_id": client_id,
+                     "number": callback.attributes["number"]}
         elif kind == "end":
             await channel.run(channel.end_chat(session.chat_id, "visitor_ended", "caller"))
     except Exception as e:
         code = getattr(e, "code", None)
+        message = str(e)
         if not isinstance(code, str):
             log.exception("chat %s: frame failed", session.chat_id)
-            code, e = "internal_error", RuntimeError("the message could not be handled; "
-                                                     "send it again")
-        if not ws.closed:
-            await ws.send_json(error_frame(code, str(e), client_id))
+            code, message = "internal_error", "the message could not be handled; send it again"
+        reply = error_frame(code, message, client_id)
+    if reply is not None and not ws.closed:
+        try:
+            await ws.send_json(reply)
+        except ConnectionError:
+            pass  # the visitor went meanwhile: a reconnect's hello carries the transcript

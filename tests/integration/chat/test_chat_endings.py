@@ -4,6 +4,8 @@ nothing; a visitor who drops and comes back within the grace period resumes the 
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.integration.chat.harness import ChatRig, Visitor, eventually
@@ -17,6 +19,11 @@ async def accepted_chat(rig: ChatRig) -> Visitor:
     assert visitor.socket is not None
     await visitor.socket.wait("agent_joined")
     return visitor
+
+
+async def stored_ended(rig: ChatRig, chat_id: str) -> dict[str, Any] | None:
+    stored = await rig.recorder.get(chat_id)
+    return stored if stored is not None and stored["status"] == "ended" else None
 
 
 async def assert_clean_end(rig: ChatRig, visitor: Visitor, reason: str,
@@ -94,17 +101,18 @@ async def test_given_waiting_visitor_gone_past_grace_then_chat_leaves_queue(
     assert [i.id for i in await rig.dispatcher.state.waiting()] == [visitor.chat_id]
     assert visitor.socket is not None
     await visitor.socket.close()
-    await eventually(lambda: rig.chat.sessions.get(visitor.chat_id) is None, what="the end")
+    stored = await eventually(lambda: stored_ended(rig, visitor.chat_id), what="the end")
+    assert rig.chat.sessions.get(visitor.chat_id) is None
     assert not await rig.dispatcher.state.waiting()
-    stored = await rig.recorder.get(visitor.chat_id)
-    assert stored is not None and stored["status"] == "ended"
     assert [e["kind"] for e in stored["events"]][-1] == "cancelled"
 
 
 @pytest.mark.parametrize("rig", [{"chat": {"reconnect_grace": 0.5}}], indirect=True)
 async def test_given_visitor_never_connects_then_chat_ends_after_grace(rig: ChatRig) -> None:
     visitor = await rig.start_chat()
-    await eventually(lambda: rig.chat.sessions.get(visitor.chat_id) is None, what="the end")
+    stored = await eventually(lambda: stored_ended(rig, visitor.chat_id), what="the end")
+    assert stored["hung_up_by"] == "caller"
+    assert rig.chat.sessions.get(visitor.chat_id) is None
     assert visitor.chat_id not in await rig.live_ids()
 
 
