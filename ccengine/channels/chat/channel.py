@@ -52,6 +52,10 @@ class ChatBusy(CoreError):
     code = "chat_busy"
 
 
+class ChatEnded(CoreError):
+    code = "chat_ended"
+
+
 class CallbackAlreadyRequested(CoreError):
     code = "callback_already_requested"
 
@@ -127,12 +131,15 @@ class ChatChannel(WorkChannel):
         the idle timeout."""
         now = self.clock()
         for session in self.sessions:
-            if not session.sockets and session.away_since is not None \
-                    and now - session.away_since > self.settings.reconnect_grace:
-                await self.end_chat(session.chat_id, "visitor_left", "caller")
-            elif session.agent_id is not None \
-                    and now - session.last_activity > self.settings.idle_timeout:
-                await self.end_chat(session.chat_id, "idle_timeout", "system")
+            try:
+                if not session.sockets and session.away_since is not None \
+                        and now - session.away_since > self.settings.reconnect_grace:
+                    await self.end_chat(session.chat_id, "visitor_left", "caller")
+                elif session.agent_id is not None \
+                        and now - session.last_activity > self.settings.idle_timeout:
+                    await self.end_chat(session.chat_id, "idle_timeout", "system")
+            except Exception:
+                log.exception("chat %s: ending it failed", session.chat_id)
 
     # ------------------------------------------------------------------ the visitor's side
     def entry_point(self, name: str | None) -> EntryPoint:
@@ -196,6 +203,7 @@ class ChatChannel(WorkChannel):
         """Store the visitor's message (idempotent by ``client_id``), then deliver it to
         the agent offered or holding the chat (and the visitor's other sockets)."""
         body = check_text(text, self.settings.max_message_chars)
+        self._open(session)
         if not self._message_limit.allow(session.chat_id):
             wait = self._message_limit.retry_after(session.chat_id)
             raise RateLimited(f"too many messages; wait {wait:.0f} s")
@@ -216,6 +224,7 @@ class ChatChannel(WorkChannel):
 
     async def visitor_callback(self, session: ChatSession, number: object) -> Interaction:
         """The visitor asks to be called back on ``number`` (one callback per chat)."""
+        self._open(session)
         if session.callback_id is not None:
             raise CallbackAlreadyRequested("a callback was already asked for in this chat")
         if not isinstance(number, str) or not number.strip() or len(number) > 40:
@@ -316,6 +325,10 @@ class ChatChannel(WorkChannel):
             await self._visitor_ended(session, "ended")
 
     # ------------------------------------------------------------------ helpers
+    def _open(self, session: ChatSession) -> None:
+        if self.sessions.get(session.chat_id) is not session:
+            raise ChatEnded(f"chat {session.chat_id} has ended")
+
     async def _visitor_ended(self, session: ChatSession, reason: str) -> None:
         await self._to_visitor(session, {"type": "ended", "reason": reason})
         for socket in list(session.sockets):

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from ccengine.channels.chat.channel import ChatEnded
 from tests.integration.chat.harness import ChatRig, Visitor, eventually
 
 
@@ -53,6 +54,8 @@ async def test_given_accepted_chat_when_agent_closes_then_wrap_up_and_visitor_to
         rig: ChatRig) -> None:
     visitor = await accepted_chat(rig)
     feed = await rig.feed("alice")
+    session = rig.chat.sessions.get(visitor.chat_id)
+    assert session is not None
     status, _ = await rig.api("POST", f"/api/interactions/{visitor.chat_id}/close", "alice",
                               json={"reason": "resolved"})
     assert status == 200
@@ -62,6 +65,10 @@ async def test_given_accepted_chat_when_agent_closes_then_wrap_up_and_visitor_to
     status, body = await rig.api("POST", f"/api/interactions/{visitor.chat_id}/messages",
                                  "alice", json={"text": "too late"})
     assert (status, body["error"]) == (404, "interaction_not_found")
+    # a visitor message racing the end is refused, not stored after it
+    with pytest.raises(ChatEnded):
+        await rig.chat.visitor_message(session, "late", "late-1")
+    assert await rig.messages.for_interaction(visitor.chat_id) == []
 
 
 @pytest.mark.parametrize("rig", [{"wrapup_seconds": 30}], indirect=True)
