@@ -32,7 +32,6 @@ WIDGET_DIR = Path(__file__).resolve().parents[3] / "agents" / "widget"
 MAX_SESSION_BODY = 4096
 SESSION_FIELDS = frozenset({"name", "email", "phone", "entry"})
 CLOSE_CHAT_NOT_FOUND = 4404
-CLOSE_BAD_ORIGIN = 4403
 
 
 def _origin(request: web.Request, channel: ChatChannel) -> str | None:
