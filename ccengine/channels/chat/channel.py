@@ -153,12 +153,16 @@ class ChatChannel(WorkChannel):
         its token (the only time the token exists outside the visitor)."""
         if len(self.sessions) >= self.settings.max_sessions:
             raise ChatBusy("too many chats are open; try again later")
-        customer_id = await link_customer(self.customers, visitor)
+        customer = await link_customer(self.customers, visitor)
+        customer_id = str(customer["id"]) if customer else None
         now = self.clock()
         chat_id = str(uuid.uuid4())
         pop = {"entry": entry.name, "visitor": visitor.name, "email": visitor.email,
                "phone": visitor.phone}
         attributes: dict[str, Any] = {"entry": entry.name, "pop": pop}
+        if customer and customer.get("tier"):
+            # the queues' key-account rules apply to the customer's chats too
+            attributes["customer_tier"] = customer["tier"]
         if visitor.name:
             attributes["caller_name"] = visitor.name
         if visitor.phone:

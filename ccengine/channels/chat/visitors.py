@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from ccengine.store.customers import CustomerRepository
 from ccengine.store.errors import IdentityTaken
+from ccengine.store.records import CustomerView
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +33,10 @@ def normalised_visitor(customers: CustomerRepository, name: str | None, email: s
                    phone=customers.normalise("phone", phone) if phone else None)
 
 
-async def link_customer(customers: CustomerRepository, visitor: Visitor) -> str | None:
-    """The customer id for this visitor (None without an email or phone). The phone wins
-    over the email; the other identity is added to that customer when nobody owns it (two
+async def link_customer(customers: CustomerRepository,
+                        visitor: Visitor) -> CustomerView | None:
+    """The customer of this visitor (None without an email or phone). The phone wins over
+    the email; the other identity is added to that customer when nobody owns it (two
     customers are never merged here: that is a person's decision)."""
     identities = visitor.identities()
     if not identities:
@@ -48,5 +50,5 @@ async def link_customer(customers: CustomerRepository, visitor: Visitor) -> str 
             log.info("chat visitor's %s belongs to customer %s, not %s: left as it is",
                      other_kind, e.owner_id, customer["id"])
     if visitor.name and not customer["name"]:
-        await customers.update_profile(customer["id"], name=visitor.name)
-    return str(customer["id"])
+        customer = await customers.update_profile(customer["id"], name=visitor.name)
+    return customer

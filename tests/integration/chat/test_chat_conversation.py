@@ -108,6 +108,7 @@ async def test_given_visitor_with_phone_then_chat_linked_to_customer_with_that_n
         rig: ChatRig) -> None:
     known = await rig.customers.get_or_create_by_identity("phone", "+447700900123",
                                                           name="Ann Known")
+    await rig.customers.update_profile(known["id"], tier="key_account")
     await rig.login("alice")
     feed = await rig.feed("alice")
     first = await rig.visitor(name="Ann", phone="07700 900123", email="Ann@Example.com")
@@ -118,6 +119,7 @@ async def test_given_visitor_with_phone_then_chat_linked_to_customer_with_that_n
     live = await rig.dispatcher.live_interaction(first.chat_id)
     assert live.customer_id == known["id"]
     assert live.attributes["caller_number"] == "+447700900123"
+    assert live.attributes["customer_tier"] == "key_account"  # key-account rules apply
     # the transcript is in the customer's history: the next chat's pop shows the first
     await rig.accept("alice", first.chat_id)
     assert first.socket is not None
