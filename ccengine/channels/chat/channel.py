@@ -167,8 +167,11 @@ class ChatChannel(WorkChannel):
             attributes["caller_name"] = visitor.name
         if visitor.phone:
             attributes["caller_number"] = visitor.phone
-        if visitor.email or visitor.phone:
-            attributes["from_address"] = visitor.email or visitor.phone
+        identities = visitor.identities()
+        if identities:
+            kind, value = identities[0]
+            attributes["from_address"] = value
+            attributes["customer_identity"] = {"kind": kind, "value": value}
         interaction = Interaction(chat_id, Medium.CHAT, queue=entry.queue,
                                   priority=entry.priority, customer_id=customer_id,
                                   attributes=attributes, created_at=now)

@@ -132,6 +132,9 @@ async def test_given_visitor_with_phone_then_chat_linked_to_customer_with_that_n
     second = await feed.wait("offer", count=2)
     assert second["customer"]["id"] == known["id"]
     assert [h["id"] for h in second["customer"]["history"]] == [first.chat_id]
+    earlier = second["customer"]["history"][0]
+    assert (earlier["medium"], earlier["summary"], earlier["details"]["messages"]) == (
+        "chat", "Chat: first chat", 2)
     history = await rig.customers.history(known["id"])
     assert first.chat_id in [h["id"] for h in history]
     status, body = await rig.api("GET", f"/api/interactions/{first.chat_id}/messages",
