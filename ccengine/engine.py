@@ -19,6 +19,7 @@ from aiohttp import web
 
 from ccengine.api.auth import TokenAuth, User
 from ccengine.api.http import build_api
+from ccengine.channels.chat.config import load_chat_settings
 from ccengine.config import EngineConfig
 from ccengine.core.agent import AgentProfile
 from ccengine.core.media import Medium
@@ -86,6 +87,7 @@ class Engine:
             from ccengine.config import ConfigError
             raise ConfigError(config.source, "ivr.entry",
                               f"no flow {config.ivr_entry!r} in {config.ivr_dir}")
+        self.chat_settings = load_chat_settings(config.raw, config.source, self.queues)
         self._stack = AsyncExitStack()
         self.rendered: Rendered | None = None
         self.db: Database | None = None
@@ -100,6 +102,7 @@ class Engine:
         self.messages: MessageRepository | None = None
         self.transfers: Any = None  # ccengine.telephony.transfers.Transfers once started
         self.recording: Any = None  # ccengine.telephony.recording.feature.RecordingFeature
+        self.chat: Any = None  # ccengine.channels.chat.ChatChannel when chat is configured
         # API routes added by channels and features: each gets the app before it starts
         self.api_routes: list[Callable[[web.Application], None]] = []
 
@@ -194,7 +197,8 @@ class Engine:
     def _parts(self) -> list[Callable[[], Awaitable[None]]]:
         """Starters of the channels and features beyond voice; each registers its channel
         with the dispatcher, its API routes in ``api_routes`` and its cleanup on the stack."""
-        return [self._start_transfers, self._start_customers, self._start_recording]
+        return [self._start_transfers, self._start_customers, self._start_recording,
+                self._start_chat]
 
     async def _start_transfers(self) -> None:
         """Transfers and conferences on live calls (API under /api/calls/...)."""
@@ -240,6 +244,25 @@ class Engine:
         self.recording = recording
         self._stack.push_async_callback(recording.stop)
         self.api_routes.append(lambda app: add_routes(app, recording))
+
+    async def _start_chat(self) -> None:
+        """Web chat when ``chat:`` is configured: visitor routes under /chat/ (public),
+        agents' messages under /api/interactions/{id}/messages."""
+        if not self.chat_settings.enabled:
+            return
+        from ccengine.channels.chat import ChatChannel, add_routes
+        if self.dispatcher is None or self.messages is None or self.customers is None \
+                or self.feed is None:
+            raise RuntimeError("chat starts after the store and the dispatcher")
+        chat = ChatChannel(self.dispatcher, self.messages, self.customers, self.feed,
+                           self.chat_settings, clock=time.time)
+        self.chat = chat
+        self.dispatcher.register_channel(chat)
+        self.dispatcher.subscribe(chat.on_event)
+        await chat.start()
+        self._stack.push_async_callback(chat.stop)
+        messages = self.messages
+        self.api_routes.append(lambda app: add_routes(app, chat, messages))
 
     async def _live_state(self) -> LiveState:
         if self.config.state_backend == "redis":
