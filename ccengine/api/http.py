@@ -196,6 +196,10 @@ def build_api(auth: TokenAuth, dispatcher: Dispatcher, feed: ScreenPopFeed,
               interactions: Any) -> web.Application:
     """The API application; the engine's cleanup contexts own everything passed in."""
     app = web.Application(middlewares=[auth_and_errors], client_max_size=1024 * 1024)
+
+    async def close_feeds(_app: web.Application) -> None:
+        await feed.close_all()  # open agent websockets would hold the shutdown ~30 s
+    app.on_shutdown.append(close_feeds)
     app[AUTH], app[DISPATCHER], app[FEED], app[INTERACTIONS] = (auth, dispatcher, feed,
                                                                 interactions)
     app.router.add_get("/api/me", me)
