@@ -86,6 +86,9 @@ class Engine:
             from ccengine.config import ConfigError
             raise ConfigError(config.source, "ivr.entry",
                               f"no flow {config.ivr_entry!r} in {config.ivr_dir}")
+        from ccengine.channels.email.config import parse_email_config
+        self.email_config = parse_email_config(config.raw.get("email"), config.source,
+                                               self.queues)
         self._stack = AsyncExitStack()
         self.rendered: Rendered | None = None
         self.db: Database | None = None
@@ -99,6 +102,7 @@ class Engine:
         self.customers: CustomerRepository | None = None
         self.messages: MessageRepository | None = None
         self.transfers: Any = None  # ccengine.telephony.transfers.Transfers once started
+        self.email: Any = None  # ccengine.channels.email.service.EmailChannel if configured
         # API routes added by channels and features: each gets the app before it starts
         self.api_routes: list[Callable[[web.Application], None]] = []
 
@@ -193,7 +197,7 @@ class Engine:
     def _parts(self) -> list[Callable[[], Awaitable[None]]]:
         """Starters of the channels and features beyond voice; each registers its channel
         with the dispatcher, its API routes in ``api_routes`` and its cleanup on the stack."""
-        return [self._start_transfers]
+        return [self._start_transfers, self._start_email]
 
     async def _start_transfers(self) -> None:
         """Transfers and conferences on live calls (API under /api/calls/...)."""
@@ -204,6 +208,28 @@ class Engine:
         transfers = Transfers(self.voice, self.dispatcher, clock=time.time)
         self.transfers = transfers  # the outbound part sets transfers.dial_number
         self.api_routes.append(lambda app: add_routes(app, transfers))
+
+    async def _start_email(self) -> None:
+        """The email channel when ``email:`` is configured (mailboxes, SMTP listener,
+        outbox; API under /api/interactions/{id}/messages|reply), and every queue's
+        service level (GET /api/queues/{name}/service-level)."""
+        from ccengine.api.service_level import add_routes as add_service_level
+        self.api_routes.append(add_service_level)
+        if self.email_config is None:
+            return
+        from ccengine.channels.email.api import add_routes
+        from ccengine.channels.email.service import EmailChannel
+        d, feed = self.dispatcher, self.feed
+        if d is None or feed is None or self.messages is None or self.customers is None \
+                or self.recorder is None:
+            raise RuntimeError("email starts after the store and the dispatcher")
+        channel = EmailChannel(self.email_config, d, self.messages, self.customers,
+                               self.recorder, notify=feed.send, clock=time.time)
+        d.register_channel(channel)
+        self._stack.push_async_callback(channel.stop)
+        await channel.start()
+        self.email = channel
+        self.api_routes.append(lambda app: add_routes(app, channel))
 
     async def _live_state(self) -> LiveState:
         if self.config.state_backend == "redis":
