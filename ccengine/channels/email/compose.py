@@ -10,6 +10,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -106,7 +107,7 @@ def compose(*, original: Original, sender: str, sender_name: str | None, body: s
         msg["Auto-Submitted"] = "auto-replied"
     msg.set_content(body)
     return Outgoing(message_id=mid, sender=sender, recipients=(original.reply_to,),
-                    subject=str(msg["Subject"]), raw=msg.as_bytes())
+                    subject=str(msg["Subject"]), raw=msg.as_bytes(policy=policy.SMTP))
 
 
 def ack_message_id(inbound_external_id: str, domain: str) -> str:

@@ -19,6 +19,7 @@ from ccengine.store.identities import normalise_email
 
 MSG_ID = re.compile(r"<([^<>\s]+)>")
 MAX_BODY_CHARS = 200_000
+MAX_SUBJECT_CHARS = 2_000
 MAX_ID_LENGTH = 900  # the store's external_id holds 998; a longer "id" is not one
 MAX_ADDRESS_LENGTH = 320
 # header lines relays prepend on the way; left out of the synthetic id of a message without
@@ -62,6 +63,14 @@ class ParsedEmail:
                 "sender_name": self.sender_name, "cc": list(self.cc), "date": self.date,
                 "automatic": self.automatic, "attachments": list(self.attachments),
                 "problem": self.problem, "defects": list(self.defects)}
+
+
+def clean_text(text: str | None) -> str:
+    """Text any store accepts: no NUL characters, no lone surrogates (from undecodable
+    bytes)."""
+    if not text:
+        return ""
+    return text.encode("utf-8", "replace").decode("utf-8").replace("\x00", "")
 
 
 def msg_ids(value: str | None) -> tuple[str, ...]:
@@ -110,7 +119,7 @@ def _address(value: str | None) -> tuple[str | None, str | None]:
     if not value:
         return None, None
     name, addr = parseaddr(value)
-    name = name[:200] or None
+    name = clean_text(name)[:200] or None
     try:
         address = normalise_email(addr)
     except InvalidIdentity:
@@ -156,7 +165,8 @@ def _parsed(raw: bytes, msg: EmailMessage) -> ParsedEmail:
         references=msg_ids(_header(msg, "References")),
         sender=sender, sender_name=sender_name, reply_to=reply_to,
         to=_addresses(msg, "To"), cc=_addresses(msg, "Cc"),
-        subject=(_header(msg, "Subject") or "").strip(), body=body[:MAX_BODY_CHARS],
+        subject=clean_text(_header(msg, "Subject")).strip()[:MAX_SUBJECT_CHARS],
+        body=clean_text(body)[:MAX_BODY_CHARS],
         date=date, automatic=auto != "no" or precedence in ("bulk", "list", "junk"),
         attachments=tuple(_attachments(msg)), problem=problem, defects=tuple(defects))
 
@@ -188,7 +198,7 @@ def _attachments(msg: EmailMessage) -> list[dict[str, Any]]:
     try:
         for part in msg.iter_attachments():
             payload = part.get_payload(decode=True)
-            out.append({"filename": part.get_filename(),
+            out.append({"filename": clean_text(part.get_filename())[:255] or None,
                         "content_type": part.get_content_type(),
                         "size": len(payload) if isinstance(payload, bytes) else 0})
     except Exception:  # a broken MIME tree: the raw message is kept for a human
