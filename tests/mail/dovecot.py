@@ -3,6 +3,7 @@ under a temporary folder, plain IMAP on one loopback port (no TLS), nothing else
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import pwd
@@ -83,7 +84,8 @@ service imap-login {{
     def start(self, timeout: float = 15.0) -> None:
         with open(self.dir / "stderr.log", "ab") as err:
             self.proc = subprocess.Popen([DOVECOT, "-F", "-c", str(self.dir / "dovecot.conf")],
-                                         stdout=subprocess.DEVNULL, stderr=err)
+                                         stdout=subprocess.DEVNULL, stderr=err,
+                                         start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -105,6 +107,16 @@ service imap-login {{
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+    async def crash(self) -> None:
+        """The server dies at once (SIGKILL to its whole process group): connections drop
+        without a goodbye, like a crashed host. (A graceful stop lets IDLE sessions linger
+        for 10 s.)"""
+        proc, self.proc = self.proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        os.killpg(proc.pid, signal.SIGKILL)
+        await asyncio.to_thread(proc.wait, 10)
 
     def cleanup(self) -> None:
         self.stop()

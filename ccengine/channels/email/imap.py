@@ -115,7 +115,7 @@ class ImapPoller:
             await self._close(client)
 
     async def _close(self, client: aioimaplib.IMAP4) -> None:
-        if not self._lost.is_set():
+        if not self._lost.is_set() and not client.has_pending_idle():
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(client.logout(), 2)
         transport = client.protocol.transport if client.protocol else None

@@ -146,7 +146,7 @@ async def test_given_imap_server_goes_away_and_comes_back_then_reconnects_and_in
     rig = await make_rig()
     poller = rig.channel.pollers[0]
     await eventually(poller.connected.is_set, what="first IMAP session")
-    rig.server.stop()
+    await rig.server.crash()
     await eventually(lambda: not poller.connected.is_set(), what="the loss noticed")
     rig.server.start()
     await eventually(lambda: poller.sessions >= 2, what="a new IMAP session")
