@@ -3,7 +3,8 @@
 # when everything is already there.
 #
 #   scripts/install-system.sh            Asterisk 16 (from bullseye, pinned), sipp, baresip
-#   scripts/install-system.sh --test     the above plus what tests need (PostgreSQL, Redis)
+#   scripts/install-system.sh --test     the above plus what tests need (PostgreSQL, Redis,
+#                                        dovecot: the email tests' private IMAP server)
 #
 # Asterisk is not in Debian 12. Debian 11 ("bullseye") carries Asterisk 16.28; we add a
 # bullseye source from Debian's own archive and pin it so that only asterisk* and the two
@@ -26,7 +27,7 @@ have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok
 pkgs=(asterisk asterisk-core-sounds-en-gsm asterisk-moh-opsound-gsm sip-tester baresip-core)
 # a python3 that can make a venv (Debian 12's python3 needs python3-venv for that)
 python3 -c 'import ensurepip, venv' 2>/dev/null || pkgs+=(python3 python3-venv)
-[ $want_test = 1 ] && pkgs+=(postgresql redis-server)
+[ $want_test = 1 ] && pkgs+=(postgresql redis-server dovecot-imapd)
 
 missing=()
 for p in "${pkgs[@]}"; do have_pkg "$p" || missing+=("$p"); done
@@ -56,11 +57,14 @@ PIN
   fi
   log "installing: ${missing[*]}"
   apt-get install -y -q --no-install-recommends "${missing[@]}"
-  # The Debian package starts a system-wide Asterisk; ccengine runs its own private one.
-  if command -v systemctl >/dev/null && systemctl is-active --quiet asterisk 2>/dev/null; then
-    systemctl stop asterisk || true
-    systemctl disable asterisk || true
-  fi
+  # The Debian packages start a system-wide Asterisk (and dovecot); ccengine runs its own
+  # private ones.
+  for service in asterisk dovecot; do
+    if command -v systemctl >/dev/null && systemctl is-active --quiet $service 2>/dev/null; then
+      systemctl stop $service || true
+      systemctl disable $service || true
+    fi
+  done
 fi
 
 if [ $want_test = 1 ]; then

@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Rig, eventually
+from ccengine.config import ConfigError, load_config
+from ccengine.engine import Engine
+from tests.e2e.conftest import REPO, Rig, eventually
 from tests.e2e.ports import free_port
 from tests.mail import dovecot
 from tests.mail.dovecot import Dovecot, Mailbox
@@ -119,6 +121,16 @@ async def test_given_mail_when_agent_replies_then_threaded_reply_and_answer_join
     assert (level["met"], level["missed"], level["percent"]) == (1, 0, 100.0)
     await eventually(lambda: len(sink.received) == 2, 30, "the second reply sent")
     assert await rig.agent_state("bob") in ("wrap_up", "available")
+
+
+def test_given_bad_email_section_then_engine_refuses_at_load() -> None:
+    config = load_config(None, env={}, overrides=[
+        f"ivr.dir={REPO / 'ivr'}",
+        "email={mailboxes: [{address: a@shop.test, queue: nope}], relay: {host: 127.0.0.1}}"])
+    with pytest.raises(ConfigError) as e:
+        Engine(config)
+    assert (e.value.key, e.value.where) == ("email.mailboxes[0].queue", "embedded defaults")
+    assert "no queue 'nope'" in e.value.message
 
 
 async def _ended(rig: Rig, iid: str) -> Any:
