@@ -143,7 +143,11 @@ class ImapPoller:
             message = await self.store(raw, self.mailbox, {"imap_uid": int(uid),
                                                            "imap_folder": self.imap.folder})
             await self._done(client, uid)
-            await self.process(message["id"])
+            try:
+                await self.process(message["id"])
+            except Exception:  # stored and flagged: the channel's sweep threads it later
+                log.exception("mailbox %s: message %s stored but not queued yet",
+                              self.mailbox.name, message["id"])
 
     async def _done(self, client: aioimaplib.IMAP4, uid: str) -> None:
         """After the store commit: mark the message handled on the server."""
