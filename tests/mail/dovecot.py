@@ -1,5 +1,6 @@
 """A private dovecot IMAP server for tests: its own config, a passwd-file of users, Maildirs
-under a temporary folder, plain IMAP on one loopback port (no TLS), nothing else."""
+under a temporary folder, IMAP on one loopback port: plain, or IMAPS with a self-signed
+certificate (``tls=True``); nothing else."""
 
 from __future__ import annotations
 
@@ -27,8 +28,8 @@ def available() -> bool:
 class Dovecot:
     """``start()`` / ``stop()`` (and again: the same mail survives a restart)."""
 
-    def __init__(self, port: int, users: dict[str, str]) -> None:
-        self.port, self.users = port, users
+    def __init__(self, port: int, users: dict[str, str], *, tls: bool = False) -> None:
+        self.port, self.users, self.tls = port, users, tls
         # not under pytest's tmp_path: that is private to root, and the mail processes run
         # as an unprivileged user who must reach the Maildirs
         self.dir = Path(tempfile.mkdtemp(prefix="ccengine-dovecot-"))
@@ -48,6 +49,16 @@ class Dovecot:
             me = pwd.getpwuid(uid).pw_name
             run_as = f"default_login_user = {me}\ndefault_internal_user = {me}\n"
         os.chown(d / "home", uid, gid)
+        if self.tls:  # a self-signed certificate: IMAPS only
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                            "-keyout", str(d / "key.pem"), "-out", str(d / "cert.pem"),
+                            "-days", "2", "-subj", "/CN=127.0.0.1"],
+                           check=True, capture_output=True)
+            ssl = f"ssl = required\nssl_cert = <{d}/cert.pem\nssl_key = <{d}/key.pem\n"
+            plain, secure = 0, self.port
+        else:
+            ssl = "ssl = no\n"
+            plain, secure = self.port, 0
         (d / "passwd").write_text("".join(f"{u}:{{PLAIN}}{p}\n"
                                           for u, p in self.users.items()))
         (d / "dovecot.conf").write_text(f"""\
@@ -57,8 +68,7 @@ log_path = {d}/dovecot.log
 instance_name = ccengine-test-{self.port}
 protocols = imap
 listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
+{ssl}disable_plaintext_auth = no
 auth_mechanisms = plain login
 first_valid_uid = {min(uid, 500)}
 mail_location = maildir:~/Maildir
@@ -73,10 +83,11 @@ userdb {{
 service imap-login {{
   inet_listener imap {{
     address = 127.0.0.1
-    port = {self.port}
+    port = {plain}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {secure}
   }}
 }}
 """)

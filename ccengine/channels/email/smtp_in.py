@@ -17,6 +17,8 @@ from ccengine.channels.email.config import EmailConfig, ListenerConfig, Mailbox
 from ccengine.store.messages import MessageView
 
 log = logging.getLogger(__name__)
+# aiosmtpd logs every SMTP command of every session at INFO: keep its warnings only
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 Store = Callable[[bytes, Mailbox, dict[str, Any]], Awaitable[MessageView]]
 Process = Callable[[int], Awaitable[None]]
