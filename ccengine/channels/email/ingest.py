@@ -158,11 +158,15 @@ class Ingest:
         mailbox = self.config.mailbox(m["meta"].get("mailbox"))
         if await self.interactions.get(iid) is None:
             queue = await self._queue_for(mailbox, previous)
+            customer_id, tier = await self._customer(m)
+            attributes = self._attributes(m, mailbox, thread, previous)
+            if tier:
+                attributes["customer_tier"] = tier  # key-account rules apply to email too
             interaction = Interaction(
                 iid, Medium.EMAIL, queue=queue, priority=mailbox.priority,
-                customer_id=await self._customer(m), created_at=m["created_at"],
+                customer_id=customer_id, created_at=m["created_at"],
                 sl_target_seconds=self.dispatcher.queues[queue].sl_seconds,
-                attributes=self._attributes(m, mailbox, thread, previous))
+                attributes=attributes)
             interaction.record("entered", m["created_at"], mailbox=mailbox.name,
                                message_id=m["id"], **({"previous_interaction": previous}
                                                       if previous else {}))
@@ -182,17 +186,18 @@ class Ingest:
                 return queue.name
         return mailbox.queue
 
-    async def _customer(self, m: MessageView) -> str | None:
+    async def _customer(self, m: MessageView) -> tuple[str | None, str | None]:
+        """(id, tier) of the sender's customer, created on first contact."""
         if not m["sender"]:
-            return None
+            return None, None
         try:
             customer = await self.customers.get_or_create_by_identity(
                 "email", m["sender"], name=m["meta"].get("sender_name"))
         except (InvalidRecord, StoreError) as e:
             log.info("sender %r of message %s not linked to a customer: %s", m["sender"],
                      m["id"], e)
-            return None
-        return str(customer["id"])
+            return None, None
+        return str(customer["id"]), customer.get("tier")
 
     @staticmethod
     def _attributes(m: MessageView, mailbox: Mailbox, thread: str,

@@ -39,6 +39,7 @@ async def test_given_mail_in_mailbox_then_seen_after_store_and_offered_to_email_
     assert await rig.messages.raw(stored[0]["id"]) == customer_mail()
     record = await rig.interactions.get(offer["interaction_id"])
     assert record is not None and record["from_address"] == "ann@example.org"
+    assert record["attributes"]["customer_tier"] == "standard"
     assert [e["kind"] for e in record["events"]][:3] == ["entered", "queued", "offered"]
 
 
