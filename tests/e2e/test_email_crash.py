@@ -172,9 +172,11 @@ async def test_given_batch_when_engine_killed_mid_ingest_repeatedly_then_each_ma
         engine.start()
 
         def complete() -> bool:
-            rows = query(db, "select count(*) from messages where direction = 'in' "
-                             "and state = 'routed'")
-            return bool(rows) and rows[0][0] == BATCH
+            routed = query(db, "select count(*) from messages where direction = 'in' "
+                               "and state = 'routed'")
+            queued = query(db, "select count(*) from interactions where medium = 'email' "
+                               "and status = 'queued'")
+            return bool(routed and queued) and routed[0][0] == queued[0][0] == BATCH
         await wait_for(complete, 120, "every message routed", engine)
         unseen = await mailbox.search("UNSEEN")
         await engine.stop()

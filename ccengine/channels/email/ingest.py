@@ -312,4 +312,6 @@ def interaction_from_view(view: InteractionView, queues: Mapping[str, Any]
         id=view["id"], medium=Medium(view["medium"]), queue=queue.name,
         priority=view["priority"], customer_id=view["customer_id"],
         attributes=dict(view["attributes"]), created_at=ts.get("entered") or 0.0,
-        enqueued_at=ts.get("queued"), sl_target_seconds=queue.sl_seconds, events=events)
+        # the wait counts from the mail's arrival, and goes on across restarts
+        enqueued_at=ts.get("entered") or ts.get("queued"), sl_target_seconds=queue.sl_seconds,
+        events=events)

@@ -131,6 +131,7 @@ async def test_given_queued_interaction_when_engine_restarts_then_back_in_queue_
     await first.mailbox.append(customer_mail())
     await eventually(lambda: first.dispatcher.state.waiting(), what="queued")
     before = (await first.dispatcher.state.waiting())[0]
+    await eventually(lambda: _status(first, before.id, "queued"), what="queued in the store")
     await first.channel.stop()
     second = await make_rig()  # same database, fresh live state (memory): like a restart
     waiting = await eventually(lambda: second.dispatcher.state.waiting(), what="restored")
@@ -140,6 +141,11 @@ async def test_given_queued_interaction_when_engine_restarts_then_back_in_queue_
     assert record is not None
     assert [e["kind"] for e in record["events"]] == ["entered", "queued", "restored", "queued"]
     assert len(await second.inbound()) == 1
+
+
+async def _status(rig: EmailRig, iid: str, status: str) -> bool:
+    record = await rig.interactions.get(iid)
+    return record is not None and record["status"] == status
 
 
 async def test_given_imap_server_goes_away_and_comes_back_then_reconnects_and_ingests(
