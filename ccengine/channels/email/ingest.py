@@ -171,10 +171,10 @@ class Ingest:
                                message_id=m["id"], **({"previous_interaction": previous}
                                                       if previous else {}))
             await self.interactions.save(interaction)
+        if previous is None:  # before "routed": a crash here acknowledges it next time
+            await self._acknowledge(m, mailbox, iid, thread)
         await self.messages.update(m["id"], interaction_id=iid, thread_key=thread,
                                    state=ROUTED)
-        if previous is None:
-            await self._acknowledge(m, mailbox, iid, thread)
         await self.ensure_queued(iid)
 
     async def _queue_for(self, mailbox: Mailbox, previous: str | None) -> str:
