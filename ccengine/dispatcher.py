@@ -72,6 +72,13 @@ class Dispatcher:
         except KeyError:
             raise NoChannel(f"no channel adapter for {medium.value}") from None
 
+    def registered_channel(self, medium: str | None) -> Channel | None:
+        """The adapter registered for a medium given by name, or None."""
+        try:
+            return self._channels.get(Medium(medium)) if medium else None
+        except ValueError:
+            return None
+
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
         self._subscribers.append(callback)
         return lambda: self._subscribers.remove(callback)

@@ -88,6 +88,9 @@ class Engine:
             raise ConfigError(config.source, "ivr.entry",
                               f"no flow {config.ivr_entry!r} in {config.ivr_dir}")
         self.chat_settings = load_chat_settings(config.raw, config.source, self.queues)
+        from ccengine.channels.email.config import parse_email_config
+        self.email_config = parse_email_config(config.raw.get("email"), config.source,
+                                               self.queues)
         self._stack = AsyncExitStack()
         self.rendered: Rendered | None = None
         self.db: Database | None = None
@@ -103,6 +106,7 @@ class Engine:
         self.transfers: Any = None  # ccengine.telephony.transfers.Transfers once started
         self.recording: Any = None  # ccengine.telephony.recording.feature.RecordingFeature
         self.chat: Any = None  # ccengine.channels.chat.ChatChannel when chat is configured
+        self.email: Any = None  # ccengine.channels.email.service.EmailChannel if configured
         # API routes added by channels and features: each gets the app before it starts
         self.api_routes: list[Callable[[web.Application], None]] = []
 
@@ -181,7 +185,7 @@ class Engine:
             await start_part()
         # API
         auth = TokenAuth(build_users(c), secrets.api_tokens)
-        api = build_api(auth, self.dispatcher, self.feed, self.recorder)
+        api = build_api(auth, self.dispatcher, self.feed, self.recorder, self.messages)
         for add_routes in self.api_routes:
             add_routes(api)
         runner = web.AppRunner(api, access_log=None)
@@ -198,7 +202,7 @@ class Engine:
         """Starters of the channels and features beyond voice; each registers its channel
         with the dispatcher, its API routes in ``api_routes`` and its cleanup on the stack."""
         return [self._start_transfers, self._start_customers, self._start_recording,
-                self._start_chat]
+                self._start_chat, self._start_email]
 
     async def _start_transfers(self) -> None:
         """Transfers and conferences on live calls (API under /api/calls/...)."""
@@ -263,6 +267,28 @@ class Engine:
         self._stack.push_async_callback(chat.stop)
         messages = self.messages
         self.api_routes.append(lambda app: add_routes(app, chat, messages))
+
+    async def _start_email(self) -> None:
+        """The email channel when ``email:`` is configured (mailboxes, SMTP listener,
+        outbox; API under /api/interactions/{id}/messages|reply), and every queue's
+        service level (GET /api/queues/{name}/service-level)."""
+        from ccengine.api.service_level import add_routes as add_service_level
+        self.api_routes.append(add_service_level)
+        if self.email_config is None:
+            return
+        from ccengine.channels.email.api import add_routes
+        from ccengine.channels.email.service import EmailChannel
+        d, feed = self.dispatcher, self.feed
+        if d is None or feed is None or self.messages is None or self.customers is None \
+                or self.recorder is None:
+            raise RuntimeError("email starts after the store and the dispatcher")
+        channel = EmailChannel(self.email_config, d, self.messages, self.customers,
+                               self.recorder, notify=feed.send, clock=time.time)
+        d.register_channel(channel)
+        self._stack.push_async_callback(channel.stop)
+        await channel.start()
+        self.email = channel
+        self.api_routes.append(lambda app: add_routes(app, channel))
 
     async def _live_state(self) -> LiveState:
         if self.config.state_backend == "redis":
