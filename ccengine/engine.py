@@ -24,6 +24,7 @@ from ccengine.core.agent import AgentProfile
 from ccengine.core.media import Medium
 from ccengine.core.queue import QueueConfig
 from ccengine.core.rules import validate_references
+from ccengine.core.waiting import parse_waiting
 from ccengine.cti.customers import CustomerContext
 from ccengine.cti.screenpop import ScreenPopFeed
 from ccengine.dispatcher import Dispatcher
@@ -86,6 +87,7 @@ class Engine:
             from ccengine.config import ConfigError
             raise ConfigError(config.source, "ivr.entry",
                               f"no flow {config.ivr_entry!r} in {config.ivr_dir}")
+        self.waiting = parse_waiting(config.raw.get("waiting"), config.source, self.queues)
         self._stack = AsyncExitStack()
         self.rendered: Rendered | None = None
         self.db: Database | None = None
@@ -99,8 +101,12 @@ class Engine:
         self.customers: CustomerRepository | None = None
         self.messages: MessageRepository | None = None
         self.transfers: Any = None  # ccengine.telephony.transfers.Transfers once started
+        self.waiting_room: Any = None  # ccengine.telephony.waiting.WaitingRoom once started
         # API routes added by channels and features: each gets the app before it starts
         self.api_routes: list[Callable[[web.Application], None]] = []
+        # checks run once every part has started (e.g. that configured actions have
+        # executors); each raises ConfigError naming the key
+        self.started_checks: list[Callable[[], None]] = []
 
     async def __aenter__(self) -> Engine:
         await self.start()
@@ -175,6 +181,8 @@ class Engine:
         # the other channels and features (each starts only if configured)
         for start_part in self._parts():
             await start_part()
+        for check in self.started_checks:
+            check()
         # API
         auth = TokenAuth(build_users(c), secrets.api_tokens)
         api = build_api(auth, self.dispatcher, self.feed, self.recorder)
@@ -193,7 +201,7 @@ class Engine:
     def _parts(self) -> list[Callable[[], Awaitable[None]]]:
         """Starters of the channels and features beyond voice; each registers its channel
         with the dispatcher, its API routes in ``api_routes`` and its cleanup on the stack."""
-        return [self._start_transfers]
+        return [self._start_transfers, self._start_waiting]
 
     async def _start_transfers(self) -> None:
         """Transfers and conferences on live calls (API under /api/calls/...)."""
@@ -204,6 +212,19 @@ class Engine:
         transfers = Transfers(self.voice, self.dispatcher, clock=time.time)
         self.transfers = transfers  # the outbound part sets transfers.dial_number
         self.api_routes.append(lambda app: add_routes(app, transfers))
+
+    async def _start_waiting(self) -> None:
+        """The queued caller's experience (config ``waiting``): announcements, keys and
+        the maximum wait; its actions' executors are checked once every part started."""
+        from ccengine.telephony.waiting import WaitingRoom
+        if not self.waiting:
+            return
+        if self.voice is None or self.dispatcher is None:
+            raise RuntimeError("the waiting experience starts after the voice channel")
+        room = WaitingRoom(self.voice, self.dispatcher, self.waiting, clock=time.time)
+        self.waiting_room = room
+        self._stack.callback(room.unsubscribe)
+        self.started_checks.append(lambda: room.check_executors(self.config.source))
 
     async def _live_state(self) -> LiveState:
         if self.config.state_backend == "redis":
