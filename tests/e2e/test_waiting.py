@@ -6,7 +6,7 @@ nothing changing nothing."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -113,3 +113,143 @@ async def test_given_two_callers_waiting_when_announced_then_each_hears_own_plac
     assert "wait_announced" in kinds and "wait_key" in kinds
     for caller in (first, second, third):
         await caller.stop()
+
+
+OVERFLOWING = {"overrides": [
+    "waiting={sales: {max_wait: 4, on_max_wait: {action: queue, queue: support}}}",
+]}
+
+
+@pytest.mark.parametrize("rig", [OVERFLOWING], indirect=True)
+async def test_given_nobody_for_sales_when_max_wait_passes_then_support_agent_answers(
+        rig: Rig) -> None:
+    await ready_agents(rig, "bob")            # support only: nobody serves sales
+    caller = await rig.place_call(CallerScript(digits="1", dtmf="info", hold_ms=None))
+    iid, = await waiting_ids(rig, "sales", 1)
+    dispatcher = rig.engine.dispatcher
+    assert dispatcher is not None
+    enqueued_at = (await dispatcher.live_interaction(iid)).enqueued_at
+
+    offer = (await eventually(rig.feeds["bob"].offers, 30, "bob's screen pop"))[0]
+    assert (offer["interaction_id"], offer["queue"]) == (iid, "support")
+    assert offer["wait_seconds"] >= 4        # the wait in sales counts: same interaction
+    await bridged_legs_with_audio(rig)
+    live = await dispatcher.live_interaction(iid)
+    assert live.enqueued_at == enqueued_at
+    await rig.phones["bob"].hangup()
+    assert await caller.wait(30) == 0, caller.errors()
+
+    record = await stored(rig, iid, "admin")
+    assert (record["queue"], record["agent_id"]) == ("support", "bob")
+    assert record["attributes"]["moved_from"] == "sales"
+    reached = next(e for e in record["events"] if e["kind"] == "wait_max_reached")
+    assert (reached["data"]["queue"], reached["data"]["action"]) == ("sales", "queue")
+    moved = next(e for e in record["events"] if e["kind"] == "queue_changed")
+    assert moved["data"] == {"from_queue": "sales", "to_queue": "support", "why": "max_wait"}
+    assert reached["at"] - record["timestamps"]["queued"] >= 4
+    assert moved["at"] < record["timestamps"]["offered"]
+
+
+async def _play_and_wait(engine: Engine, call: VoiceCall, sound: str) -> str | None:
+    """Play ``sound`` to the caller, reading the caller's events as an executor does."""
+    playback = f"test-{id(call)}-{sound}"
+    try:
+        await engine.voice.ari.play(call.caller_channel, [f"sound:{sound}"], playback)  # type: ignore[union-attr]
+    except AriNotFound:
+        return None
+    while (event := await call.events.next(20)) is not None:
+        if event.type == "PlaybackFinished" and event.playback_id == playback:
+            return str(event.raw["playback"]["state"])
+    return None
+
+
+@pytest.fixture
+def executors(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[dict[str, Any]]]:
+    """Two small real executors registered like a feature would, before the engine checks
+    the waiting config: ``operator`` takes the call out of the queue and says goodbye
+    (the call ends), ``recap`` plays a prompt and leaves the call queued."""
+    seen: dict[str, list[dict[str, Any]]] = {"operator": [], "recap": []}
+    parts = Engine._parts
+
+    def with_executors(engine: Engine) -> list[Callable[[], Awaitable[None]]]:
+        async def register() -> None:
+            voice, dispatcher = engine.voice, engine.dispatcher
+            assert voice is not None and dispatcher is not None
+
+            async def observe(call: VoiceCall, action: Action, sound: str
+                              ) -> dict[str, Any]:
+                live = await dispatcher.live_interaction(call.interaction.id)
+                waiting = {i.id for i in await dispatcher.state.waiting()}
+                return {"action": action, "queue": live.queue,
+                        "routable": live.id in waiting, "enqueued_at": live.enqueued_at,
+                        "played": await _play_and_wait(engine, call, sound)}
+
+            async def operator(call: VoiceCall, action: Action) -> None:
+                seen["operator"].append(await observe(call, action, "vm-goodbye"))
+                await dispatcher.cancel(call.interaction.id, "operator")
+
+            async def recap(call: VoiceCall, action: Action) -> None:
+                seen["recap"].append(await observe(call, action, "queue-thankyou"))
+
+            voice.ivr_actions["operator"] = operator
+            voice.ivr_actions["recap"] = recap
+        return [register, *parts(engine)]
+
+    monkeypatch.setattr(Engine, "_parts", with_executors)
+    return seen
+
+
+KEYS = {"overrides": [
+    'waiting={sales: {keys: {"5": {action: operator}, "6": {action: recap}, '
+    '"9": {action: queue, queue: support}}}}',
+]}
+
+
+@pytest.mark.parametrize("rig", [KEYS], indirect=True)
+async def test_given_keys_while_waiting_when_pressed_then_registered_executors_run(
+        executors: dict[str, list[dict[str, Any]]], rig: Rig) -> None:
+    await ready_agents(rig, "bob")            # support only: sales callers wait
+    dispatcher = rig.engine.dispatcher
+    assert dispatcher is not None
+    # first caller: 6 (recap: back in the queue, same place), then 9 (to support)
+    stays = await rig.place_call(CallerScript(digits="169", dtmf="info",
+                                              between_digits_ms=7000, hold_ms=None))
+    b, = await waiting_ids(rig, "sales", 1)
+    b_queued = (await dispatcher.live_interaction(b)).enqueued_at
+    # second caller: 5 (operator: out of the queue, goodbye, the call ends)
+    leaves = await rig.place_call(CallerScript(digits="15", dtmf="info", audio=False,
+                                               between_digits_ms=5000, hold_ms=None),
+                                  caller="07700900555")
+    c = next(i for i in await waiting_ids(rig, "sales", 2) if i != b)
+
+    recap = (await eventually(lambda: executors["recap"], 30, "the recap executor"))[0]
+    assert recap["action"] == Action("recap", target="sales")
+    assert (recap["queue"], recap["routable"], recap["played"]) == ("sales", False, "done")
+    assert recap["enqueued_at"] == b_queued
+
+    operator = (await eventually(lambda: executors["operator"], 30, "the operator"))[0]
+    assert operator["action"] == Action("operator", target="sales")
+    assert (operator["queue"], operator["routable"], operator["played"]) == (
+        "sales", False, "done")
+    assert await leaves.wait(30) == 0, leaves.errors()    # the engine hung up: BYE
+    record = await rig.call_api("GET", f"/api/interactions/{c}", "admin")
+    kinds = [(e["kind"], e["data"].get("digit") or e["data"].get("reason"))
+             for e in record["events"] if e["kind"] in ("wait_key", "wait_action",
+                                                        "cancelled")]
+    assert kinds == [("wait_key", "5"), ("wait_action", None), ("cancelled", "operator")]
+
+    # the first caller kept their place after recap, then moved to support with 9
+    offer = (await eventually(rig.feeds["bob"].offers, 40, "bob's screen pop"))[0]
+    assert (offer["interaction_id"], offer["queue"]) == (b, "support")
+    live = await dispatcher.live_interaction(b)
+    assert live.enqueued_at == b_queued
+    await bridged_legs_with_audio(rig)
+    await rig.phones["bob"].hangup()
+    assert await stays.wait(30) == 0, stays.errors()
+    record = await stored(rig, b, "admin")
+    keys = [(e["data"]["digit"], e["data"]["action"]) for e in record["events"]
+            if e["kind"] == "wait_key"]
+    assert keys == [("6", "recap"), ("9", "queue")]
+    moved = next(e for e in record["events"] if e["kind"] == "queue_changed")
+    assert moved["data"] == {"from_queue": "sales", "to_queue": "support", "why": "key 9"}
+    assert record["queue"] == "support"
