@@ -254,6 +254,8 @@ class _Waiter:
             return
         _, place, expected = figures
         media = announcement_media(config.announce, place, expected)
+        if not media:
+            return
         playback = f"wait-{uuid.uuid4().hex}"
         async with self.lock:
             if self.finished:
