@@ -6,16 +6,21 @@ nothing changing nothing."""
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from ccengine.config import ConfigError, load_config
 from ccengine.engine import Engine
 from ccengine.telephony.ari.errors import AriNotFound
 from ccengine.telephony.ivr.flow import Action
 from ccengine.telephony.voice import VoiceCall
-from tests.e2e.conftest import Rig, eventually
+from tests.e2e.conftest import REPO, Rig, eventually
+from tests.e2e.ports import free_port, free_range
 from tests.e2e.test_first_journey import bridged_legs_with_audio, ready_agents, stored
 from tests.sip.sipp import CallerScript
 
@@ -253,3 +258,47 @@ async def test_given_keys_while_waiting_when_pressed_then_registered_executors_r
     moved = next(e for e in record["events"] if e["kind"] == "queue_changed")
     assert moved["data"] == {"from_queue": "sales", "to_queue": "support", "why": "key 9"}
     assert record["queue"] == "support"
+
+
+async def test_given_voicemail_key_when_no_feature_carries_it_out_then_engine_start_fails(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Checked once every part has started: the feature that would register the executor
+    (here: none, whatever is merged) must be running."""
+    parts = Engine._parts
+
+    def without_voicemail(engine: Engine) -> list[Callable[[], Awaitable[None]]]:
+        async def not_running() -> None:
+            assert engine.voice is not None
+            for kind in ("voicemail", "callback"):
+                engine.voice.ivr_actions.pop(kind, None)
+        return [*parts(engine), not_running]
+
+    monkeypatch.setattr(Engine, "_parts", without_voicemail)
+    rtp = free_range(200)
+    config = load_config(None, env={}, overrides=[
+        f"runtime_dir={tmp_path / 'var'}", f"ivr.dir={REPO / 'ivr'}",
+        f"api.port={free_port()}", f"asterisk.sip_port={free_port()}",
+        f"asterisk.http_port={free_port()}", f"asterisk.ami_port={free_port()}",
+        f"asterisk.rtp_start={rtp}", f"asterisk.rtp_end={rtp + 199}",
+        'waiting={sales: {announce_every: 30, keys: {"1": {action: callback}, '
+        '"2": {action: voicemail}}}}',
+    ])
+    engine = Engine(config)
+    with pytest.raises(ConfigError) as e:
+        await engine.start()
+    assert e.value.key == "waiting.sales.keys.1.action"
+    assert "'callback'" in e.value.message
+    # nothing is left running: the API port was never opened, Asterisk is stopped
+    with socket.socket() as s:
+        assert s.connect_ex(("127.0.0.1", config.api.port)) != 0
+    assert engine.rendered is not None
+    asterisk_pid = engine.rendered.var_dir / "run" / "asterisk.pid"
+    assert not asterisk_pid.exists() or not _alive(int(asterisk_pid.read_text()))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
