@@ -299,7 +299,20 @@ class _Waiter:
                 return "done", str((event.raw.get("playback") or {}).get("state", "done"))
 
     # ------------------------------------------------------------------ the caller's choices
+    async def _sync_queue(self) -> bool:
+        """Follow a move made by the queue's own rules (escalation to another queue);
+        True when the call now waits for another queue than it did."""
+        try:
+            live = await self.room.dispatcher.live_interaction(self.iid)
+        except UnknownInteraction:
+            return False
+        if live.queue and live.queue != self.queue:
+            self._enter(live.queue)
+            return True
+        return False
+
     async def _key(self, digit: str) -> None:
+        await self._sync_queue()
         action = self.config.keys.get(digit) if self.config else None
         await self._record("wait_key", queue=self.queue, digit=digit,
                            action=action.kind if action else None)
@@ -309,6 +322,8 @@ class _Waiter:
     async def _max_wait(self) -> None:
         if self.max_at is None or self.room.clock() < self.max_at or self.config is None:
             return
+        if await self._sync_queue():
+            return  # waiting for another queue now: its own maximum applies
         self.max_at = None
         action = self.config.on_max_wait
         await self._record("wait_max_reached", queue=self.queue,
