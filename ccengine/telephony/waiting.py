@@ -51,6 +51,7 @@ from ccengine.telephony.voice import CallerGone, VoiceCall, VoiceChannel
 log = logging.getLogger(__name__)
 
 RETRY_SECONDS = 0.5  # a key pressed while an agent's phone rings is tried again this often
+PLAYBACK_LIMIT = 120.0  # no announcement lasts longer than this
 
 
 def announcement_media(parts: Sequence[str], place: int, expected: float | None
@@ -283,11 +284,16 @@ class _Waiter:
 
     async def _until_played(self, playback: str) -> tuple[str, str]:
         """("done", state) | ("key", digit) | ("stop", "") | ("gone", "")."""
+        deadline = self.room.clock() + PLAYBACK_LIMIT
         while True:
-            event = await self._next(None)
+            event = await self._next(max(0.0, deadline - self.room.clock()))
             if self.finished:
                 return "stop", ""
             if event is None:
+                if self.room.clock() >= deadline:  # Asterisk never said: carry on waiting
+                    with contextlib.suppress(AriError):
+                        await self.ari.stop_playback(playback)
+                    return "done", "no_end_event"
                 continue
             if event.type in HANGUP_EVENTS:
                 return "gone", ""

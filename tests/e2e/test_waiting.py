@@ -205,13 +205,14 @@ def executors(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[dict[str, Any]]
 
 
 KEYS = {"overrides": [
-    'waiting={sales: {keys: {"5": {action: operator}, "6": {action: recap}, '
+    'waiting={sales: {max_wait: 30, on_max_wait: {action: operator}, '
+    'keys: {"5": {action: operator}, "6": {action: recap}, '
     '"9": {action: queue, queue: support}}}}',
 ]}
 
 
 @pytest.mark.parametrize("rig", [KEYS], indirect=True)
-async def test_given_keys_while_waiting_when_pressed_then_registered_executors_run(
+async def test_given_keys_and_max_wait_when_reached_then_registered_executors_run(
         executors: dict[str, list[dict[str, Any]]], rig: Rig) -> None:
     await ready_agents(rig, "bob")            # support only: sales callers wait
     dispatcher = rig.engine.dispatcher
@@ -226,6 +227,10 @@ async def test_given_keys_while_waiting_when_pressed_then_registered_executors_r
                                                between_digits_ms=5000, hold_ms=None),
                                   caller="07700900555")
     c = next(i for i in await waiting_ids(rig, "sales", 2) if i != b)
+    # third caller: presses nothing; at the maximum wait the operator takes the call
+    patient = await rig.place_call(CallerScript(digits="1", dtmf="info", audio=False,
+                                                hold_ms=None), caller="07700900777")
+    d = next(i for i in await waiting_ids(rig, "sales", 3) if i not in (b, c))
 
     recap = (await eventually(lambda: executors["recap"], 30, "the recap executor"))[0]
     assert recap["action"] == Action("recap", target="sales")
@@ -258,6 +263,20 @@ async def test_given_keys_while_waiting_when_pressed_then_registered_executors_r
     moved = next(e for e in record["events"] if e["kind"] == "queue_changed")
     assert moved["data"] == {"from_queue": "sales", "to_queue": "support", "why": "key 9"}
     assert record["queue"] == "support"
+
+    # the patient caller reached the maximum wait: the operator executor took the call
+    assert await patient.wait(60) == 0, patient.errors()     # hung up by the engine
+    assert len(executors["operator"]) == 2
+    assert executors["operator"][1]["action"] == Action("operator", target="sales")
+    assert executors["operator"][1]["routable"] is False
+    record = await rig.call_api("GET", f"/api/interactions/{d}", "admin")
+    steps = [(e["kind"], e["data"].get("why") or e["data"].get("reason"))
+             for e in record["events"] if e["kind"] in ("wait_max_reached", "wait_action",
+                                                        "cancelled")]
+    assert steps == [("wait_max_reached", None), ("wait_action", "max_wait"),
+                     ("cancelled", "operator")]
+    reached = next(e for e in record["events"] if e["kind"] == "wait_max_reached")
+    assert reached["at"] - record["timestamps"]["queued"] >= 30
 
 
 async def test_given_voicemail_key_when_no_feature_carries_it_out_then_engine_start_fails(
