@@ -26,9 +26,8 @@ from tests.sip.sipp import CallerScript
 
 pytestmark = pytest.mark.asterisk
 
-ANNOUNCING = {"overrides": [
-    "waiting={sales: {announce_every: 60, announce_first_after: 2, handle_seconds: 120}}",
-]}
+ANNOUNCING = ["waiting={sales: {announce_every: 60, announce_first_after: 2, "
+              "handle_seconds: 120}}"]
 
 
 async def waiting_ids(rig: Rig, queue: str, count: int) -> list[str]:
@@ -65,7 +64,10 @@ def moh_starts(rig: Rig) -> dict[str, list[float]]:
     return starts
 
 
-@pytest.mark.parametrize("rig", [ANNOUNCING], indirect=True)
+@pytest.mark.parametrize("rig", [
+    {"overrides": ANNOUNCING},
+    pytest.param({"backend": "redis", "overrides": ANNOUNCING}, marks=pytest.mark.redis),
+], indirect=True, ids=["memory", "redis"])
 async def test_given_two_callers_waiting_when_announced_then_each_hears_own_place_and_wait(
         rig: Rig) -> None:
     await ready_agents(rig, "alice")
