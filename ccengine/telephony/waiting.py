@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import Any
 
 from ccengine.core.errors import UnknownInteraction
@@ -182,18 +182,30 @@ class _Waiter:
             due = [t for t in (self.announce_at, self.max_at, self.retry_at) if t is not None]
             timeout = max(0.0, min(due) - self.room.clock()) if due else None
             event = await self._next(timeout)
+            if event is not None and event.type in HANGUP_EVENTS:
+                self._caller_gone()  # even if an agent answered at the same moment
+                return
             if self.finished:
                 return
-            if event is not None:
-                if event.type in HANGUP_EVENTS:
-                    self._caller_gone()
-                    return
-                if event.type == "ChannelDtmfReceived":
-                    await self._key(event.digit)
+            if event is not None and event.type == "ChannelDtmfReceived":
+                await self._guarded(self._key(event.digit))
             for step in (self._retry, self._max_wait, self._announce):
                 if self.finished:
                     return
-                await step()
+                await self._guarded(step())
+
+    async def _guarded(self, step: Coroutine[Any, Any, None]) -> None:
+        """A failing step (Asterisk refusing a request, a bug) is logged; the caller keeps
+        waiting in their place, with music."""
+        try:
+            await step
+        except (AriNotFound, UnknownInteraction):
+            pass  # the call is going away: its hang-up or end follows
+        except Exception:
+            log.exception("waiting step failed on %s; the caller keeps waiting", self.iid)
+            self.playing = None
+            with contextlib.suppress(AriError):
+                await self._music()
 
     async def _next(self, timeout: float | None) -> AriEvent | None:
         """The caller's next event; None on timeout or when the wait is over. An event is
@@ -287,6 +299,8 @@ class _Waiter:
         deadline = self.room.clock() + PLAYBACK_LIMIT
         while True:
             event = await self._next(max(0.0, deadline - self.room.clock()))
+            if event is not None and event.type in HANGUP_EVENTS:
+                return "gone", ""
             if self.finished:
                 return "stop", ""
             if event is None:
@@ -295,8 +309,6 @@ class _Waiter:
                         await self.ari.stop_playback(playback)
                     return "done", "no_end_event"
                 continue
-            if event.type in HANGUP_EVENTS:
-                return "gone", ""
             if event.type == "ChannelDtmfReceived":
                 with contextlib.suppress(AriError):
                     await self.ari.stop_playback(playback)
