@@ -25,6 +25,7 @@ from ccengine.core.agent import AgentProfile
 from ccengine.core.media import Medium
 from ccengine.core.queue import QueueConfig
 from ccengine.core.rules import validate_references
+from ccengine.core.waiting import parse_waiting
 from ccengine.cti.customers import CustomerContext
 from ccengine.cti.screenpop import ScreenPopFeed
 from ccengine.dispatcher import Dispatcher
@@ -91,6 +92,7 @@ class Engine:
         from ccengine.channels.email.config import parse_email_config
         self.email_config = parse_email_config(config.raw.get("email"), config.source,
                                                self.queues)
+        self.waiting = parse_waiting(config.raw.get("waiting"), config.source, self.queues)
         self._stack = AsyncExitStack()
         self.rendered: Rendered | None = None
         self.db: Database | None = None
@@ -107,8 +109,12 @@ class Engine:
         self.recording: Any = None  # ccengine.telephony.recording.feature.RecordingFeature
         self.chat: Any = None  # ccengine.channels.chat.ChatChannel when chat is configured
         self.email: Any = None  # ccengine.channels.email.service.EmailChannel if configured
+        self.waiting_room: Any = None  # ccengine.telephony.waiting.WaitingRoom once started
         # API routes added by channels and features: each gets the app before it starts
         self.api_routes: list[Callable[[web.Application], None]] = []
+        # checks run once every part has started (e.g. that configured actions have
+        # executors); each raises ConfigError naming the key
+        self.started_checks: list[Callable[[], None]] = []
 
     async def __aenter__(self) -> Engine:
         await self.start()
@@ -183,6 +189,8 @@ class Engine:
         # the other channels and features (each starts only if configured)
         for start_part in self._parts():
             await start_part()
+        for check in self.started_checks:
+            check()
         # API
         auth = TokenAuth(build_users(c), secrets.api_tokens)
         api = build_api(auth, self.dispatcher, self.feed, self.recorder, self.messages)
@@ -202,7 +210,7 @@ class Engine:
         """Starters of the channels and features beyond voice; each registers its channel
         with the dispatcher, its API routes in ``api_routes`` and its cleanup on the stack."""
         return [self._start_transfers, self._start_customers, self._start_recording,
-                self._start_chat, self._start_email]
+                self._start_chat, self._start_email, self._start_waiting]
 
     async def _start_transfers(self) -> None:
         """Transfers and conferences on live calls (API under /api/calls/...)."""
@@ -289,6 +297,19 @@ class Engine:
         await channel.start()
         self.email = channel
         self.api_routes.append(lambda app: add_routes(app, channel))
+
+    async def _start_waiting(self) -> None:
+        """The queued caller's experience (config ``waiting``): announcements, keys and
+        the maximum wait; its actions' executors are checked once every part started."""
+        from ccengine.telephony.waiting import WaitingRoom
+        if not self.waiting:
+            return
+        if self.voice is None or self.dispatcher is None:
+            raise RuntimeError("the waiting experience starts after the voice channel")
+        room = WaitingRoom(self.voice, self.dispatcher, self.waiting, clock=time.time)
+        self.waiting_room = room
+        self._stack.callback(room.unsubscribe)
+        self.started_checks.append(lambda: room.check_executors(self.config.source))
 
     async def _live_state(self) -> LiveState:
         if self.config.state_backend == "redis":

@@ -109,7 +109,7 @@ class Rig:
     async def start_phone(self, agent: str, answer: str = "auto") -> Baresip:
         secrets = self.engine.rendered.secrets  # type: ignore[union-attr]
         phone = Baresip(self.workdir, agent, secrets.sip_passwords[agent],
-                        self.engine.config.asterisk.sip_port, free_port(), free_port(),
+                        self.engine.config.asterisk.sip_port, free_port(2), free_port(),
                         free_range(20), answer=answer)
         phone.start()
         self.phones[agent] = phone
