@@ -42,6 +42,8 @@ BridgedHook = Callable[["VoiceCall"], Awaitable[None]]
 # told when the call's agent leg hangs up; True when the call goes on without that agent
 # (a transfer or a conference hands it over), False to end the call as usual
 AgentLegGone = Callable[["VoiceCall"], Awaitable[bool]]
+# told when a call is over, before its legs are hung up and its interaction closed
+CallEnding = Callable[["VoiceCall"], Awaitable[None]]
 
 
 def offer_failure_reason(cause: int) -> str:
@@ -128,6 +130,7 @@ class VoiceChannel:
         self.ivr_actions: dict[str, IvrActionHandler] = {}
         self.on_bridged: list[BridgedHook] = []
         self.agent_leg_gone: AgentLegGone | None = None
+        self.on_call_ending: list[CallEnding] = []
         router.on_stasis_start("inbound", self.handle_inbound)
 
     def call_of(self, interaction_id: str) -> VoiceCall:
@@ -216,6 +219,11 @@ class VoiceChannel:
 
     async def _finish(self, call: VoiceCall) -> None:
         """Tear the call down and tell the dispatcher how it ended."""
+        for hook in self.on_call_ending:
+            try:
+                await hook(call)
+            except Exception:  # a feature's failure must not keep the call up
+                log.exception("call-ending hook %s failed on %s", hook, call.interaction.id)
         interaction = call.interaction
         if call.offer_task is not None and not call.offer_task.done():
             call.offer_task.cancel()
