@@ -343,12 +343,16 @@ async def test_given_sam_supervising_when_he_hangs_up_or_the_call_is_transferred
     await eventually(lambda: _none(endpoint_channel(rig, "sam")), 10, "sam's leg hung up")
     kinds = [e["kind"] for e in await history(rig, iid, "supervision_ended",
                                                "transfer_started")]
-    assert kinds[-2:] == ["supervision_ended", "transfer_started"], kinds
+    assert kinds[-2:] == ["transfer_started", "supervision_ended"], kinds
     assert (await history(rig, iid, "supervision_ended"))[-1]["data"]["reason"] == "transferred"
 
     # bob now has the caller, and sam may supervise him
-    await eventually(lambda: _is(rig, "bob", "busy"), 20, "bob on the call")
-    assert (await request(rig, "POST", path, "sam", {"mode": "barge"}))[0] == 202
+    async def bob_has_it() -> bool:
+        call = await rig.call_api("GET", f"/api/calls/{iid}", "sam")
+        return call["agent_id"] == "bob" and call["transfer"] is None
+    await eventually(bob_has_it, 20, "bob on the call, the transfer complete")
+    status, body = await request(rig, "POST", path, "sam", {"mode": "barge"})
+    assert status == 202, body
     await connected(rig, iid, "sam", "barge")
     assert (await supervision_of(rig, iid))[0]["agent_id"] == "bob"
     await rig.phones["bob"].hangup()
@@ -359,7 +363,3 @@ async def test_given_sam_supervising_when_he_hangs_up_or_the_call_is_transferred
 
 async def _empty(value: Any) -> bool:
     return not await value
-
-
-async def _is(rig: Rig, agent: str, state: str) -> bool:
-    return await rig.agent_state(agent) == state
