@@ -113,7 +113,9 @@ def build_supervisors(items: Iterable[Mapping[str, Any]], source: str,
         sup = SupervisorProfile.from_mapping(item, where, queues)
         if sup.id in agents:
             raise ConfigError(where, "id", f"{sup.id!r} is already an agent's id")
-        if sup.id == "admin" or sup.id in out:
+        if sup.id == "admin":
+            raise ConfigError(where, "id", "'admin' is reserved for the admin user")
+        if sup.id in out:
             raise ConfigError(where, "id", f"{sup.id!r} is used twice")
         out[sup.id] = sup
     return out
