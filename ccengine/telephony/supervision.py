@@ -53,6 +53,7 @@ SNOOP_DIRECTIONS = {Mode.MONITOR: ("both", "none"), Mode.WHISPER: ("both", "out"
 # history events after which the supervised agent is no longer with this caller
 _ENDING_KINDS = {"transfer_started": "transferred", "conference_left": "agent_left"}
 _SNOOP_READY_SECONDS = 5.0
+_AGENT_GONE_GRACE_SECONDS = 2.0  # for the voice channel to tell whether the call is over
 
 Reachable = Callable[[str], bool]
 
@@ -283,7 +284,13 @@ class Supervisions:
                     break
         if session.ended or session.snoop != snoop_id:
             return  # replaced by a mode switch, or the supervision is over
-        async with self._lock:  # the agent's leg went away
+        # the agent's leg went away; if that ends the call, the call-ending hook ends the
+        # supervision (reason call_ended), else the agent left a call that goes on
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(session.call.done.wait(), _AGENT_GONE_GRACE_SECONDS)
+        if session.call.done.is_set():
+            return
+        async with self._lock:
             if not session.ended and session.snoop == snoop_id:
                 await self._end(session, "agent_left")
 

@@ -355,11 +355,33 @@ async def test_given_sam_supervising_when_he_hangs_up_or_the_call_is_transferred
     assert status == 202, body
     await connected(rig, iid, "sam", "barge")
     assert (await supervision_of(rig, iid))[0]["agent_id"] == "bob"
+
+    # bob brings alice in and leaves: alice keeps the caller, sam's supervision of bob ends
+    await eventually(lambda: _is(rig, "alice", "available"), 20, "alice out of wrap-up")
+    await rig.call_api("POST", f"/api/calls/{iid}/conference", "bob",
+                       json={"to": {"agent": "alice"}})
+    await eventually(lambda: _is(rig, "alice", "busy"), 20, "alice in the conference")
     await rig.phones["bob"].hangup()
+    await eventually(lambda: _empty(supervision_of(rig, iid)), 10, "the supervision over")
+    await eventually(lambda: _none(channels_named(rig, "snoop-")), 10, "no snoop left")
+    await eventually(lambda: _none(endpoint_channel(rig, "sam")), 10, "sam's leg hung up")
+    assert (await history(rig, iid, "supervision_ended"))[-1]["data"]["reason"] == "agent_left"
+    assert (await rig.call_api("GET", f"/api/calls/{iid}", "sam"))["agent_id"] == "alice"
+
+    # sam listens to alice until the caller's call ends
+    assert (await request(rig, "POST", path, "sam", {"mode": "monitor"}))[0] == 202
+    await connected(rig, iid, "sam", "monitor")
+    await rig.phones["alice"].hangup()
     assert await caller.wait(30) == 0, caller.errors()
     await eventually(lambda: _none(channels_named(rig, "snoop-")), 10, "no snoop left")
-    assert (await history(rig, iid, "supervision_ended"))[-1]["data"]["reason"] == "call_ended"
+    ended = await eventually(lambda: _ended_history(rig, iid), 10, "the stored history")
+    assert [e["data"].get("reason") for e in ended if e["kind"] == "supervision_ended"] == [
+        "supervisor_hung_up", "transferred", "agent_left", "call_ended"]
 
 
 async def _empty(value: Any) -> bool:
     return not await value
+
+
+async def _is(rig: Rig, agent: str, state: str) -> bool:
+    return await rig.agent_state(agent) == state
