@@ -252,7 +252,7 @@ async def test_given_a_sales_call_then_only_its_supervisors_and_admins_supervise
         rig: Rig) -> None:
     await rig.start_phone("sam")
     caller, iid = await call_with_alice(rig, CallerScript(digits="1", dtmf="info",
-                                                          hold_ms=25000))
+                                                          hold_ms=40000))
     path = f"/api/calls/{iid}/supervise"
 
     # the live view: sam (sales) sees the call, sue (support) does not, agents may not look
@@ -300,6 +300,32 @@ async def test_given_a_sales_call_then_only_its_supervisors_and_admins_supervise
     assert live[0]["supervision"][0]["supervisor_id"] == "sam"
     assert len(await channels_named(rig, "snoop-")) == 1
 
+    # sid (sales too) listens in as well, on his own phone and snoop
+    await rig.start_phone("sid")
+    assert (await request(rig, "POST", path, "sid", {"mode": "whisper"}))[0] == 202
+    await connected(rig, iid, "sid", "whisper")
+    assert sorted((s["supervisor_id"], s["mode"]) for s in await supervision_of(rig, iid)) == [
+        ("sam", "monitor"), ("sid", "whisper")]
+    assert len(await channels_named(rig, "snoop-")) == 2
+
+    # one call at a time per supervisor: sam cannot be put on bob's support call too
+    await rig.start_phone("bob")
+    await rig.open_feed("bob")
+    await rig.login("bob")
+    second = await rig.place_call(CallerScript(digits="2", dtmf="info", hold_ms=None,
+                                               audio=False),
+                                  caller="07700900456")
+    other = (await eventually(rig.feeds["bob"].offers, 20, "bob's screen pop"))[0]
+    await eventually(lambda: _is(rig, "bob", "busy"), 20, "bob on the second call")
+    status, answer = await request(rig, "POST", f"/api/calls/{other['interaction_id']}"
+                                   "/supervise", "admin", {"mode": "monitor", "supervisor": "sam"})
+    assert (status, answer["error"]) == (409, "supervisor_busy"), answer
+    status, answer = await request(rig, "POST", f"/api/calls/{other['interaction_id']}"
+                                   "/supervise", "sam", {"mode": "monitor"})
+    assert (status, answer["error"]) == (403, "forbidden"), answer
+    await rig.phones["bob"].hangup()
+    assert await second.wait(30) == 0, second.errors()
+
     # the caller hangs up: the supervision ends with the call, nothing is left behind
     assert await caller.wait(60) == 0, caller.errors()
     await eventually(lambda: _none(channels_named(rig, "snoop-")), 10, "no snoop left")
@@ -307,9 +333,12 @@ async def test_given_a_sales_call_then_only_its_supervisors_and_admins_supervise
     bridges = [b["id"] for b in await rig.ari("GET", "/bridges") or []]
     assert not [b for b in bridges if b.startswith("supervise-")], bridges
     events = await eventually(lambda: _ended_history(rig, iid), 10, "the stored history")
-    assert [(e["kind"], e["data"].get("reason")) for e in events] == [
-        ("supervision_started", None), ("supervision_ended", "call_ended")]
-    assert events[0]["data"]["by"] == "admin" and events[0]["data"]["supervisor_id"] == "sam"
+    assert [(e["kind"], e["data"]["supervisor_id"], e["data"].get("reason"))
+            for e in events] == [("supervision_started", "sam", None),
+                                 ("supervision_started", "sid", None),
+                                 ("supervision_ended", "sam", "call_ended"),
+                                 ("supervision_ended", "sid", "call_ended")]
+    assert events[0]["data"]["by"] == "admin" and events[1]["data"]["by"] == "sid"
     assert (await rig.call_api("GET", "/api/supervisor/calls", "sam"))["calls"] == []
 
 
