@@ -26,7 +26,7 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -375,7 +375,7 @@ class Supervisions:
             log.warning("%s of %s not recorded: the interaction is over", kind,
                         session.interaction_id)
 
-    def _spawn(self, session: Session, coro: Any, name: str) -> None:
+    def _spawn(self, session: Session, coro: Coroutine[Any, Any, None], name: str) -> None:
         task = self.voice.router.spawn(coro, name)
         session.tasks.add(task)
         task.add_done_callback(session.tasks.discard)
