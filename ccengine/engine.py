@@ -152,7 +152,7 @@ class Engine:
         router = AriEventRouter(ari)
         self.voice = VoiceChannel(ari, router, self.dispatcher, self.flows[c.ivr_entry],
                                   persist=self.recorder.save, ring_timeout=c.offer_timeout,
-                                  clock=time.time, identify=customers.identify_caller)
+                                  clock=time.time, identify=customers.link)
         self.dispatcher.register_channel(self.voice)
         await self.dispatcher.start()
         self._stack.push_async_callback(self.dispatcher.stop)
@@ -196,7 +196,7 @@ class Engine:
     def _parts(self) -> list[Callable[[], Awaitable[None]]]:
         """Starters of the channels and features beyond voice; each registers its channel
         with the dispatcher, its API routes in ``api_routes`` and its cleanup on the stack."""
-        return [self._start_transfers, self._start_supervision]
+        return [self._start_transfers, self._start_customers, self._start_supervision]
 
     async def _start_transfers(self) -> None:
         """Transfers and conferences on live calls (API under /api/calls/...)."""
@@ -207,6 +207,20 @@ class Engine:
         transfers = Transfers(self.voice, self.dispatcher, clock=time.time)
         self.transfers = transfers  # the outbound part sets transfers.dial_number
         self.api_routes.append(lambda app: add_routes(app, transfers))
+
+    async def _start_customers(self) -> None:
+        """The customer API (/api/customers...), notes and dispositions on interactions;
+        dispositions from the ``dispositions:`` config section."""
+        from ccengine.api.customers import add_customer_api
+        from ccengine.core.dispositions import Dispositions
+        from ccengine.store.timeline import Timeline
+        if self.db is None or self.customers is None:
+            raise RuntimeError("the customer API starts after the store")
+        dispositions = Dispositions.from_config(self.config.raw.get("dispositions"),
+                                                self.config.source, self.queues)
+        customers, timeline = self.customers, Timeline(self.db)
+        self.api_routes.append(
+            lambda app: add_customer_api(app, customers, timeline, dispositions))
 
     async def _start_supervision(self) -> None:
         """Supervisors monitor, whisper to and barge into live calls (API under

@@ -32,7 +32,11 @@ class Customer(Base):
     tier: Mapped[str] = mapped_column(String(40), default="standard")
     created_at: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[float] = mapped_column(Float)
-    merged_into: Mapped[str | None] = mapped_column(ForeignKey("customers.id"))
+    merged_into: Mapped[str | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    # free-form profile data (bounded by ccengine/store/customer_fields.py); None = none yet
+    attributes: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    merged_by: Mapped[str | None] = mapped_column(String(100))  # the user who merged it away
+    merged_at: Mapped[float | None] = mapped_column(Float)
 
 
 class CustomerIdentity(Base):

@@ -21,7 +21,7 @@ from ccengine.store.models import Base
 REPO = Path(__file__).resolve().parents[3]
 TABLES = {"alembic_version", "customers", "customer_identities", "interactions",
           "interaction_events", "notes", "users", "queues", "skills", "messages"}
-HEAD = "0004"  # the newest migration
+HEAD = "0005_customers"  # the newest migration
 
 
 def _differences(connection: Connection) -> list[object]:
