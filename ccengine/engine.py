@@ -25,6 +25,7 @@ from ccengine.core.agent import AgentProfile
 from ccengine.core.media import Medium
 from ccengine.core.queue import QueueConfig
 from ccengine.core.rules import validate_references
+from ccengine.core.supervision import build_supervisors
 from ccengine.core.waiting import parse_waiting
 from ccengine.cti.customers import CustomerContext
 from ccengine.cti.screenpop import ScreenPopFeed
@@ -82,6 +83,8 @@ class Engine:
     def __init__(self, config: EngineConfig) -> None:
         self.config = config
         self.queues, self.agents = build_profiles(config)
+        self.supervisors = build_supervisors(config.supervisors, config.source,
+                                             self.queues, self.agents)
         self.flows = load_flows(config.ivr_dir, sounds_dir=Path(config.asterisk.sounds_dir),
                                 queues=self.queues.keys())
         if config.ivr_entry not in self.flows:
@@ -210,7 +213,8 @@ class Engine:
         """Starters of the channels and features beyond voice; each registers its channel
         with the dispatcher, its API routes in ``api_routes`` and its cleanup on the stack."""
         return [self._start_transfers, self._start_customers, self._start_recording,
-                self._start_chat, self._start_email, self._start_waiting]
+                self._start_chat, self._start_email, self._start_waiting,
+                self._start_supervision]
 
     async def _start_transfers(self) -> None:
         """Transfers and conferences on live calls (API under /api/calls/...)."""
@@ -310,6 +314,19 @@ class Engine:
         self.waiting_room = room
         self._stack.callback(room.unsubscribe)
         self.started_checks.append(lambda: room.check_executors(self.config.source))
+
+    async def _start_supervision(self) -> None:
+        """Supervisors monitor, whisper to and barge into live calls (API under
+        /api/calls/{id}/supervise and /api/supervisor/calls)."""
+        from ccengine.api.supervise import add_routes
+        from ccengine.telephony.supervision import Supervisions
+        if self.voice is None or self.dispatcher is None:
+            raise RuntimeError("supervision starts after the voice channel")
+        ami = self.ami
+        supervisions = Supervisions(
+            self.voice, self.dispatcher, self.supervisors, clock=time.time,
+            reachable=lambda sup: bool(ami is not None and ami.contacts.get(sup)))
+        self.api_routes.append(lambda app: add_routes(app, supervisions))
 
     async def _live_state(self) -> LiveState:
         if self.config.state_backend == "redis":

@@ -48,6 +48,8 @@ AgentLegGone = Callable[["VoiceCall"], Awaitable[bool]]
 CallerWaiting = Callable[["VoiceCall"], Awaitable[None]]
 # told when an agent's leg has answered, just before the caller is bridged with it
 AnsweringHook = Callable[["VoiceCall"], Awaitable[None]]
+# told when a call is over, before its legs are hung up and its interaction closed
+CallEnding = Callable[["VoiceCall"], Awaitable[None]]
 
 
 def offer_failure_reason(cause: int) -> str:
@@ -136,6 +138,7 @@ class VoiceChannel:
         self.agent_leg_gone: AgentLegGone | None = None
         self.caller_waiting: CallerWaiting | None = None
         self.on_answering: list[AnsweringHook] = []
+        self.on_call_ending: list[CallEnding] = []
         router.on_stasis_start("inbound", self.handle_inbound)
 
     def call_of(self, interaction_id: str) -> VoiceCall:
@@ -227,6 +230,11 @@ class VoiceChannel:
 
     async def _finish(self, call: VoiceCall) -> None:
         """Tear the call down and tell the dispatcher how it ended."""
+        for hook in self.on_call_ending:
+            try:
+                await hook(call)
+            except Exception:  # a feature's failure must not keep the call up
+                log.exception("call-ending hook %s failed on %s", hook, call.interaction.id)
         interaction = call.interaction
         if call.offer_task is not None and not call.offer_task.done():
             call.offer_task.cancel()
