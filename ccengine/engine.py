@@ -11,7 +11,6 @@ import uuid
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -38,7 +37,7 @@ from ccengine.telephony.ari.client import AriClient
 from ccengine.telephony.ari.router import AriEventRouter
 from ccengine.telephony.asterisk.process import AsteriskProcess
 from ccengine.telephony.asterisk.render import Rendered, render
-from ccengine.telephony.ivr.flow import load_flows
+from ccengine.telephony.ivr.setup import load_ivr
 from ccengine.telephony.voice import VoiceChannel
 
 log = logging.getLogger(__name__)
@@ -80,12 +79,8 @@ class Engine:
     def __init__(self, config: EngineConfig) -> None:
         self.config = config
         self.queues, self.agents = build_profiles(config)
-        self.flows = load_flows(config.ivr_dir, sounds_dir=Path(config.asterisk.sounds_dir),
-                                queues=self.queues.keys())
-        if config.ivr_entry not in self.flows:
-            from ccengine.config import ConfigError
-            raise ConfigError(config.source, "ivr.entry",
-                              f"no flow {config.ivr_entry!r} in {config.ivr_dir}")
+        self.ivr = load_ivr(config, self.queues.keys(), self.agents.keys())
+        self.flows = self.ivr.flows
         self._stack = AsyncExitStack()
         self.rendered: Rendered | None = None
         self.db: Database | None = None
@@ -147,9 +142,10 @@ class Engine:
         ari = AriClient(asterisk.ari_url, secrets.ari_user, secrets.ari_password,
                         c.asterisk.app, http)
         router = AriEventRouter(ari)
-        self.voice = VoiceChannel(ari, router, self.dispatcher, self.flows[c.ivr_entry],
+        self.voice = VoiceChannel(ari, router, self.dispatcher, self.ivr.entry,
                                   persist=self.recorder.save, ring_timeout=c.offer_timeout,
-                                  clock=time.time, identify=customers.identify_caller)
+                                  clock=time.time, identify=customers.identify_caller,
+                                  flows_by_number=self.ivr.by_number)
         self.dispatcher.register_channel(self.voice)
         await self.dispatcher.start()
         self._stack.push_async_callback(self.dispatcher.stop)
@@ -193,7 +189,7 @@ class Engine:
     def _parts(self) -> list[Callable[[], Awaitable[None]]]:
         """Starters of the channels and features beyond voice; each registers its channel
         with the dispatcher, its API routes in ``api_routes`` and its cleanup on the stack."""
-        return [self._start_transfers]
+        return [self._start_transfers, self._start_ivr]
 
     async def _start_transfers(self) -> None:
         """Transfers and conferences on live calls (API under /api/calls/...)."""
@@ -204,6 +200,14 @@ class Engine:
         transfers = Transfers(self.voice, self.dispatcher, clock=time.time)
         self.transfers = transfers  # the outbound part sets transfers.dial_number
         self.api_routes.append(lambda app: add_routes(app, transfers))
+
+    async def _start_ivr(self) -> None:
+        """The IVR's lookups (their own HTTP client) and transfers to extensions."""
+        from ccengine.telephony.ivr.services import install
+        if self.voice is None:
+            raise RuntimeError("the IVR starts after the voice channel")
+        http = await self._stack.enter_async_context(aiohttp.ClientSession())
+        install(self.voice, http, self.ivr.endpoints, clock=time.time)
 
     async def _live_state(self) -> LiveState:
         if self.config.state_backend == "redis":
