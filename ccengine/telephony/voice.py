@@ -80,7 +80,7 @@ class CallerLeg:
     """The IVR runner's view of the caller: prompts and digits over ARI (CallerMedia).
 
     ``on_played`` hears, for each play, the media Asterisk reported starting (its
-    PlaybackStarted/PlaybackContinuing events) and the language it played them in."""
+    PlaybackStarted events) and the language it played them in."""
 
     def __init__(self, ari: AriClient, call: VoiceCall, on_played: Played | None = None
                  ) -> None:
@@ -113,10 +113,10 @@ class CallerLeg:
             if event.playback_id != playback_id:
                 continue
             playback = event.raw.get("playback") or {}
-            if event.type in ("PlaybackStarted", "PlaybackContinuing"):
+            if event.type == "PlaybackStarted":   # one for each medium of the list
                 played["media"].append(playback.get("media_uri", ""))
                 played["language"] = playback.get("language", language)
-            elif event.type == "PlaybackFinished":
+            if event.type == "PlaybackFinished":
                 played["state"] = playback.get("state", "")
                 self._played(played)
                 return None

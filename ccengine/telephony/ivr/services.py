@@ -55,14 +55,14 @@ class CallServices:
     def __init__(self, voice: VoiceChannel, call: VoiceCall, leg: CallerLeg,
                  http: aiohttp.ClientSession, endpoints: Mapping[str, str],
                  clock: Callable[[], float] = time.time) -> None:
-        self.voice, self.call, self.leg, self.http = voice, call, leg, http
+        self.voice, self.call, self.leg, self.session = voice, call, leg, http
         self.endpoints, self.clock = endpoints, clock
 
     def now(self) -> float:
         return self.clock()
 
     async def http(self, request: HttpRequest) -> HttpAnswer:
-        return await http_lookup(self.http, request)
+        return await http_lookup(self.session, request)
 
     async def transfer(self, extension: str, timeout: float) -> str:
         """Ring the extension; once it answers it is bridged with the caller and a task
@@ -132,15 +132,22 @@ class CallServices:
                         await ari.hangup(channel_id)
 
     async def _ringing(self, events: ChannelEvents) -> str | None:
-        """None once the extension answers, else why it did not."""
+        """None once the extension answers, else why it did not (a phone that rang until
+        the timeout ends with no cause: no_answer)."""
+        rang = False
         while True:
             event = await events.next()
             if event is None:
                 continue
             if event.type == "StasisStart":
                 return None
+            rang = rang or (event.channel is not None and event.channel.state == "Ringing")
             if event.type in ("ChannelDestroyed", "ChannelHangupRequest"):
-                return _FAILED_LEG.get(event.cause, "unavailable")
+                log.info("IVR transfer leg %s ended unanswered (cause %s, rang: %s)",
+                         events.channel_id, event.cause, rang)
+                if event.cause in _FAILED_LEG:
+                    return _FAILED_LEG[event.cause]
+                return "no_answer" if rang else "unavailable"
 
     async def _bridge(self, channel_id: str) -> None:
         ari, call = self.voice.ari, self.call
