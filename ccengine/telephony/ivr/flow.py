@@ -32,7 +32,7 @@ that node), ``language`` (then), ``transfer`` (extension, timeout, prompt, on_fa
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +49,8 @@ from ccengine.telephony.ivr.model import (
 )
 from ccengine.telephony.ivr.sounds import SOUND_EXTENSIONS, SoundLibrary, sound_exists
 
-__all__ = ["Action", "Flow", "Menu", "load_flow", "load_flows", "sound_exists"]
+__all__ = ["Action", "Flow", "Menu", "load_flow", "load_flows", "register_action",
+           "sound_exists"]
 
 DIGITS = frozenset("0123456789*#")
 SECTIONS = {"menus": "menu", "inputs": "input", "lookups": "lookup", "hours": "hours"}
@@ -58,6 +59,20 @@ _NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}([_-][A-Za-z0-9]{2,8})*$")
 MAX_TRANSFER_RING = 120
+
+# Parsers of the action kinds other parts add (voicemail, callback, ...): given the loader
+# (error(key, msg), keys(key, doc, allowed), prompt(key, value), action(key, value)), the
+# key and the action's mapping, they return an Action (settings in ``params``). The runner
+# ends the IVR on such an action; VoiceChannel.ivr_actions[kind] carries it out.
+ActionParser = Callable[[Any, str, dict[str, Any]], Action]
+EXTRA_ACTIONS: dict[str, ActionParser] = {}
+
+
+def register_action(kind: str, parser: ActionParser) -> None:
+    """Let flows use ``{action: kind, ...}``, validated at load by ``parser``."""
+    if kind in ACTIONS or kind in EXTRA_ACTIONS:
+        raise ValueError(f"IVR action {kind!r} is already defined")
+    EXTRA_ACTIONS[kind] = parser
 
 
 def load_flow(path: Path, *, sounds_dir: Path, queues: Collection[str],
@@ -305,7 +320,10 @@ class _Loader:
             d = self.keys(key, value, {"action", "prompt"})
             return Action("hangup", prompt=self.prompt(f"{key}.prompt", d["prompt"])
                           if "prompt" in d else ())
-        raise self.error(f"{key}.action", f"unknown action {kind!r} ({', '.join(ACTIONS)})")
+        if isinstance(kind, str) and kind in EXTRA_ACTIONS:
+            return EXTRA_ACTIONS[kind](self, key, value)
+        known = ", ".join((*ACTIONS, *EXTRA_ACTIONS))
+        raise self.error(f"{key}.action", f"unknown action {kind!r} ({known})")
 
     # -- nodes
     def _menu(self, name: str, doc: Any) -> Menu:

@@ -3,12 +3,16 @@ flow becomes, and every mistake stopped at load with the file, the line and the 
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from ccengine.config import ConfigError
-from tests.unit.telephony.ivr_fixtures import RICH, load, touch
+from ccengine.telephony.ivr.runner import run_flow
+from tests.unit.telephony.ivr_fixtures import RICH, Caller, Services, load, touch
 
 
 def test_given_the_rich_flow_when_loading_then_every_construct_is_there(
@@ -55,6 +59,9 @@ def test_given_a_prompt_missing_in_one_language_when_loading_then_error_names_it
     assert e.value.key == "inputs.account.prompt"
     assert "'only-english' not found for language 'fr'" in e.value.message
     assert e.value.where == f"{path}:{line_of(flow_text, 'prompt: [only-english]')}"
+
+
+MONDAY_10 = dt.datetime(2030, 1, 7, 10, 0, tzinfo=ZoneInfo("Europe/Paris")).timestamp()
 
 
 def line_of(text: str, marker: str) -> int:
@@ -156,3 +163,30 @@ def test_given_a_prompt_name_with_dotdot_when_loading_then_refused(tmp_path: Pat
         load(tmp_path, RICH.replace("prompt: [hello]\n    options",
                                     "prompt: [../en/hello]\n    options"))
     assert e.value.key == "menus.main.prompt" and "'..'" in e.value.message
+
+
+def test_given_another_part_registers_an_action_when_loading_then_it_parses_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ccengine.telephony.ivr import flow as flow_module
+    from ccengine.telephony.ivr.model import Action
+
+    def voicemail(loader, key, doc):  # type: ignore[no-untyped-def]
+        d = loader.keys(key, doc, {"action", "box"})
+        if not isinstance(d.get("box"), str):
+            raise loader.error(f"{key}.box", "is required")
+        return Action("voicemail", d["box"])
+
+    monkeypatch.setattr(flow_module, "EXTRA_ACTIONS", {})
+    flow_module.register_action("voicemail", voicemail)
+    text = RICH.replace('"1": {action: input, input: account}',
+                        '"1": {action: voicemail, box: sales}')
+    flow = load(tmp_path, text)
+    assert flow.menus["main"].options["1"] == Action("voicemail", "sales")
+    # the runner ends the IVR on it: the voice channel's ivr_actions carries it out
+    result = asyncio.run(run_flow(flow, Caller(["1", "1"]), Services(MONDAY_10)))
+    assert result.action == Action("voicemail", "sales")
+    with pytest.raises(ConfigError) as e:
+        load(tmp_path, text.replace("box: sales", "box: 3"))
+    assert e.value.key == "menus.main.options.1.box"
+    with pytest.raises(ValueError):
+        flow_module.register_action("queue", voicemail)
