@@ -26,7 +26,8 @@ key. ``ivr/self_service.yaml`` shows every construct; in short::
 
 Actions: ``queue`` (queue, priority, skills), ``menu``/``input``/``lookup``/``hours`` (go to
 that node), ``language`` (then), ``transfer`` (extension, timeout, prompt, on_failure),
-``hangup`` (prompt).
+``hangup`` (prompt), ``voicemail`` (queue: leave a message for that queue's agents; carried
+out by ccengine.telephony.recording).
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ __all__ = ["Action", "Flow", "Menu", "load_flow", "load_flows", "register_action
 
 DIGITS = frozenset("0123456789*#")
 SECTIONS = {"menus": "menu", "inputs": "input", "lookups": "lookup", "hours": "hours"}
-ACTIONS = ("queue", "menu", "input", "lookup", "hours", "language", "transfer", "hangup")
+ACTIONS = ("queue", "menu", "input", "lookup", "hours", "language", "transfer", "hangup",
+           "voicemail")
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}([_-][A-Za-z0-9]{2,8})*$")
@@ -316,6 +318,12 @@ class _Loader:
                           prompt=self.prompt(f"{key}.prompt", d["prompt"])
                           if "prompt" in d else (),
                           on_failure=self.action(f"{key}.on_failure", d["on_failure"]))
+        if kind == "voicemail":
+            d = self.keys(key, value, {"action", "queue"})
+            if d.get("queue") not in self.queues:
+                raise self.error(f"{key}.queue", f"unknown queue {d.get('queue')!r}; known: "
+                                                 f"{sorted(self.queues)}")
+            return Action("voicemail", d["queue"])
         if kind == "hangup":
             d = self.keys(key, value, {"action", "prompt"})
             return Action("hangup", prompt=self.prompt(f"{key}.prompt", d["prompt"])

@@ -20,8 +20,8 @@ NODE_ACTIONS = ("menu", "input", "lookup", "hours")
 class Action:
     """A step out of a node: go to a node, set the language, or end the IVR.
 
-    ``kind`` is queue | menu | input | lookup | hours | language | transfer | hangup, or
-    a kind another part parses and executes (its settings in ``params``).
+    ``kind`` is queue | menu | input | lookup | hours | language | transfer | hangup |
+    voicemail, or a kind another part parses and executes (its settings in ``params``).
     """
 
     kind: str

@@ -83,8 +83,10 @@ BROKEN = [
      "at most 120", '"0": {action: transfer'),
     ('"1": {action: input, input: account}', '"1": {action: input, input: acount}',
      "menus.main.options.1.input", "unknown input 'acount'", '"1": {action: input'),
-    ('"1": {action: input, input: account}', '"1": {action: voicemail, box: x}',
-     "menus.main.options.1.action", "unknown action 'voicemail'", '"1": {action: voice'),
+    ('"1": {action: input, input: account}', '"1": {action: fax, box: x}',
+     "menus.main.options.1.action", "unknown action 'fax'", '"1": {action: fax'),
+    ('"1": {action: input, input: account}', '"1": {action: voicemail, queue: nowhere}',
+     "menus.main.options.1.queue", "unknown queue 'nowhere'", '"1": {action: voice'),
     ("skills: {sales: 4}", "skills: {sales: 11}", "menus.main.options.2.skills.sales",
      "1-10", '"2": {action: queue'),
     ("    min_digits: 6\n", "    min_digits: 9\n", "inputs.account.min_digits",
@@ -170,23 +172,23 @@ def test_given_another_part_registers_an_action_when_loading_then_it_parses_it(
     from ccengine.telephony.ivr import flow as flow_module
     from ccengine.telephony.ivr.model import Action
 
-    def voicemail(loader, key, doc):  # type: ignore[no-untyped-def]
-        d = loader.keys(key, doc, {"action", "box"})
-        if not isinstance(d.get("box"), str):
-            raise loader.error(f"{key}.box", "is required")
-        return Action("voicemail", d["box"])
+    def callback(loader, key, doc):  # type: ignore[no-untyped-def]
+        d = loader.keys(key, doc, {"action", "within"})
+        if not isinstance(d.get("within"), str):
+            raise loader.error(f"{key}.within", "is required")
+        return Action("callback", d["within"])
 
     monkeypatch.setattr(flow_module, "EXTRA_ACTIONS", {})
-    flow_module.register_action("voicemail", voicemail)
+    flow_module.register_action("callback", callback)
     text = RICH.replace('"1": {action: input, input: account}',
-                        '"1": {action: voicemail, box: sales}')
+                        '"1": {action: callback, within: sales}')
     flow = load(tmp_path, text)
-    assert flow.menus["main"].options["1"] == Action("voicemail", "sales")
+    assert flow.menus["main"].options["1"] == Action("callback", "sales")
     # the runner ends the IVR on it: the voice channel's ivr_actions carries it out
     result = asyncio.run(run_flow(flow, Caller(["1", "1"]), Services(MONDAY_10)))
-    assert result.action == Action("voicemail", "sales")
+    assert result.action == Action("callback", "sales")
     with pytest.raises(ConfigError) as e:
-        load(tmp_path, text.replace("box: sales", "box: 3"))
-    assert e.value.key == "menus.main.options.1.box"
+        load(tmp_path, text.replace("within: sales", "within: 3"))
+    assert e.value.key == "menus.main.options.1.within"
     with pytest.raises(ValueError):
-        flow_module.register_action("queue", voicemail)
+        flow_module.register_action("queue", callback)
