@@ -29,6 +29,7 @@ from ccengine.telephony.ivr.sounds import media_uri
 
 log = logging.getLogger(__name__)
 
+IVR_PROMPTS_KEPT = 50  # the latest plays kept in attributes["ivr_prompts"]
 # Q.850 causes of an agent leg that ended before answering, mapped to the core's reasons.
 _NO_ANSWER = {18, 19, 16}
 _REJECTED = {17, 21}
@@ -211,7 +212,10 @@ class VoiceChannel:
             attrs.update(session.attributes())
 
         def on_played(played: dict[str, Any]) -> None:
-            interaction.record("ivr_prompt", self.clock(), **played)
+            # what the caller heard, in an attribute (not events: a prompt is no milestone)
+            prompts = attrs.setdefault("ivr_prompts", [])
+            prompts.append(played)
+            del prompts[:-IVR_PROMPTS_KEPT]
 
         session.on_step = on_step
         try:

@@ -237,7 +237,7 @@ async def test_given_an_account_number_ended_by_hash_when_looked_up_then_balance
     record = await rig.call_api("GET", f"/api/interactions/{offer['interaction_id']}",
                                 "admin")
     # Asterisk reported playing the answer back: the number, then the reference's digits
-    played = [m for e in events(record, "ivr_prompt") for m in e["media"]]
+    played = [m for p in record["attributes"]["ivr_prompts"] for m in p["media"]]
     assert "number:1250" in played and "digits:4711" in played
     assert played.index("number:1250") < played.index("digits:4711")
     inputs = events(record, "ivr_input")
@@ -289,7 +289,7 @@ async def test_given_the_caller_picks_french_when_prompts_play_then_from_the_fre
     assert record["ivr_path"] == ["choose:2", "language:fr", "main:timeout"]
     assert record["attributes"]["ivr_language"] == "fr"
     assert events(record, "ivr_language") == [{"language": "fr"}]
-    prompts = events(record, "ivr_prompt")
+    prompts = record["attributes"]["ivr_prompts"]
     first, after = prompts[0], prompts[1:]
     assert first["language"] == "en"
     assert first["media"] == [f"sound:{tmp_path}/prompts/en/welcome"]
@@ -311,7 +311,7 @@ async def test_given_the_office_is_closed_now_when_calling_then_the_closed_branc
     assert record["queue"] is None and record["hung_up_by"] == "system"
     (hours,) = events(record, "ivr_hours")
     assert hours["state"] == "closed" and hours["timezone"] == closed_now()[1]
-    assert [m for p in events(record, "ivr_prompt") for m in p["media"]] == [
+    assert [m for p in record["attributes"]["ivr_prompts"] for m in p["media"]] == [
         "sound:vm-goodbye"]
 
 
