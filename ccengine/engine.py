@@ -25,6 +25,8 @@ from ccengine.core.agent import AgentProfile
 from ccengine.core.media import Medium
 from ccengine.core.queue import QueueConfig
 from ccengine.core.rules import validate_references
+from ccengine.core.supervision import build_supervisors
+from ccengine.core.waiting import parse_waiting
 from ccengine.cti.customers import CustomerContext
 from ccengine.cti.screenpop import ScreenPopFeed
 from ccengine.dispatcher import Dispatcher
@@ -81,9 +83,15 @@ class Engine:
     def __init__(self, config: EngineConfig) -> None:
         self.config = config
         self.queues, self.agents = build_profiles(config)
+        self.supervisors = build_supervisors(config.supervisors, config.source,
+                                             self.queues, self.agents)
         self.ivr = load_ivr(config, self.queues.keys(), self.agents.keys())
         self.flows = self.ivr.flows
         self.chat_settings = load_chat_settings(config.raw, config.source, self.queues)
+        from ccengine.channels.email.config import parse_email_config
+        self.email_config = parse_email_config(config.raw.get("email"), config.source,
+                                               self.queues)
+        self.waiting = parse_waiting(config.raw.get("waiting"), config.source, self.queues)
         self._stack = AsyncExitStack()
         self.rendered: Rendered | None = None
         self.db: Database | None = None
@@ -99,8 +107,13 @@ class Engine:
         self.transfers: Any = None  # ccengine.telephony.transfers.Transfers once started
         self.recording: Any = None  # ccengine.telephony.recording.feature.RecordingFeature
         self.chat: Any = None  # ccengine.channels.chat.ChatChannel when chat is configured
+        self.email: Any = None  # ccengine.channels.email.service.EmailChannel if configured
+        self.waiting_room: Any = None  # ccengine.telephony.waiting.WaitingRoom once started
         # API routes added by channels and features: each gets the app before it starts
         self.api_routes: list[Callable[[web.Application], None]] = []
+        # checks run once every part has started (e.g. that configured actions have
+        # executors); each raises ConfigError naming the key
+        self.started_checks: list[Callable[[], None]] = []
 
     async def __aenter__(self) -> Engine:
         await self.start()
@@ -176,9 +189,11 @@ class Engine:
         # the other channels and features (each starts only if configured)
         for start_part in self._parts():
             await start_part()
+        for check in self.started_checks:
+            check()
         # API
         auth = TokenAuth(build_users(c), secrets.api_tokens)
-        api = build_api(auth, self.dispatcher, self.feed, self.recorder)
+        api = build_api(auth, self.dispatcher, self.feed, self.recorder, self.messages)
         for add_routes in self.api_routes:
             add_routes(api)
         runner = web.AppRunner(api, access_log=None)
@@ -195,7 +210,8 @@ class Engine:
         """Starters of the channels and features beyond voice; each registers its channel
         with the dispatcher, its API routes in ``api_routes`` and its cleanup on the stack."""
         return [self._start_transfers, self._start_customers, self._start_recording,
-                self._start_chat, self._start_ivr]
+                self._start_chat, self._start_email, self._start_waiting,
+                self._start_supervision, self._start_ivr]
 
     async def _start_transfers(self) -> None:
         """Transfers and conferences on live calls (API under /api/calls/...)."""
@@ -260,6 +276,54 @@ class Engine:
         self._stack.push_async_callback(chat.stop)
         messages = self.messages
         self.api_routes.append(lambda app: add_routes(app, chat, messages))
+
+    async def _start_email(self) -> None:
+        """The email channel when ``email:`` is configured (mailboxes, SMTP listener,
+        outbox; API under /api/interactions/{id}/messages|reply), and every queue's
+        service level (GET /api/queues/{name}/service-level)."""
+        from ccengine.api.service_level import add_routes as add_service_level
+        self.api_routes.append(add_service_level)
+        if self.email_config is None:
+            return
+        from ccengine.channels.email.api import add_routes
+        from ccengine.channels.email.service import EmailChannel
+        d, feed = self.dispatcher, self.feed
+        if d is None or feed is None or self.messages is None or self.customers is None \
+                or self.recorder is None:
+            raise RuntimeError("email starts after the store and the dispatcher")
+        channel = EmailChannel(self.email_config, d, self.messages, self.customers,
+                               self.recorder, notify=feed.send, clock=time.time)
+        d.register_channel(channel)
+        self._stack.push_async_callback(channel.stop)
+        await channel.start()
+        self.email = channel
+        self.api_routes.append(lambda app: add_routes(app, channel))
+
+    async def _start_waiting(self) -> None:
+        """The queued caller's experience (config ``waiting``): announcements, keys and
+        the maximum wait; its actions' executors are checked once every part started."""
+        from ccengine.telephony.waiting import WaitingRoom
+        if not self.waiting:
+            return
+        if self.voice is None or self.dispatcher is None:
+            raise RuntimeError("the waiting experience starts after the voice channel")
+        room = WaitingRoom(self.voice, self.dispatcher, self.waiting, clock=time.time)
+        self.waiting_room = room
+        self._stack.callback(room.unsubscribe)
+        self.started_checks.append(lambda: room.check_executors(self.config.source))
+
+    async def _start_supervision(self) -> None:
+        """Supervisors monitor, whisper to and barge into live calls (API under
+        /api/calls/{id}/supervise and /api/supervisor/calls)."""
+        from ccengine.api.supervise import add_routes
+        from ccengine.telephony.supervision import Supervisions
+        if self.voice is None or self.dispatcher is None:
+            raise RuntimeError("supervision starts after the voice channel")
+        ami = self.ami
+        supervisions = Supervisions(
+            self.voice, self.dispatcher, self.supervisors, clock=time.time,
+            reachable=lambda sup: bool(ami is not None and ami.contacts.get(sup)))
+        self.api_routes.append(lambda app: add_routes(app, supervisions))
 
     async def _start_ivr(self) -> None:
         """The IVR's lookups (their own HTTP client) and transfers to extensions."""

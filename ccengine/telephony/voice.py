@@ -49,6 +49,13 @@ AgentLegGone = Callable[["VoiceCall"], Awaitable[bool]]
 IvrServicesFactory = Callable[["VoiceCall", "CallerLeg"], IvrServices]
 # told what Asterisk played to a caller: {"media": [...], "language", "interrupted", ...}
 Played = Callable[[dict[str, Any]], None]
+# runs while a queued caller waits for an agent (announcements, keys, maximum wait) as the
+# only reader of the caller's events; returns once an agent answers or the call is over
+CallerWaiting = Callable[["VoiceCall"], Awaitable[None]]
+# told when an agent's leg has answered, just before the caller is bridged with it
+AnsweringHook = Callable[["VoiceCall"], Awaitable[None]]
+# told when a call is over, before its legs are hung up and its interaction closed
+CallEnding = Callable[["VoiceCall"], Awaitable[None]]
 
 
 def offer_failure_reason(cause: int) -> str:
@@ -161,6 +168,9 @@ class VoiceChannel:
         self.ivr_actions: dict[str, IvrActionHandler] = {}
         self.on_bridged: list[BridgedHook] = []
         self.agent_leg_gone: AgentLegGone | None = None
+        self.caller_waiting: CallerWaiting | None = None
+        self.on_answering: list[AnsweringHook] = []
+        self.on_call_ending: list[CallEnding] = []
         router.on_stasis_start("inbound", self.handle_inbound)
 
     def call_of(self, interaction_id: str) -> VoiceCall:
@@ -234,6 +244,11 @@ class VoiceChannel:
         attrs.update(session.attributes())
         interaction.record("ivr_done", self.clock(), path=result.path,
                            language=result.language)
+        if result.action.kind == "transfer":
+            # the IVR bridged the caller with the extension (ivr.services): the call lasts
+            # until either hangs up
+            await self.follow_caller(call)
+            return
         if result.action.kind != "queue":
             handler = self.ivr_actions.get(result.action.kind)
             if handler is not None:
@@ -255,12 +270,16 @@ class VoiceChannel:
         await self.dispatcher.enqueue(interaction)
         await self._follow_caller(call)
 
-    async def follow_caller(self, call: VoiceCall) -> None:
-        """Wait until the call ends: the caller hangs up or another leg ends it."""
-        await self._follow_caller(call)
-
     async def _follow_caller(self, call: VoiceCall) -> None:
         """Wait for the caller's hang-up (or the end of the call from the agent's side)."""
+        if self.caller_waiting is not None and call.agent_id is None \
+                and not call.done.is_set():
+            await self.caller_waiting(call)
+        await self.follow_caller(call)
+
+    async def follow_caller(self, call: VoiceCall) -> None:
+        """Wait until the call ends: the caller hangs up or another leg ends it (no
+        waiting experience: also for calls that are in no queue)."""
         while not call.done.is_set():
             waiter = asyncio.ensure_future(call.events.next())
             finished = asyncio.ensure_future(call.done.wait())
@@ -278,6 +297,11 @@ class VoiceChannel:
 
     async def _finish(self, call: VoiceCall) -> None:
         """Tear the call down and tell the dispatcher how it ended."""
+        for hook in self.on_call_ending:
+            try:
+                await hook(call)
+            except Exception:  # a feature's failure must not keep the call up
+                log.exception("call-ending hook %s failed on %s", hook, call.interaction.id)
         interaction = call.interaction
         if call.offer_task is not None and not call.offer_task.done():
             call.offer_task.cancel()
@@ -347,6 +371,12 @@ class VoiceChannel:
             await self._follow_agent(call, events)
 
     async def _bridge(self, call: VoiceCall, agent_id: str, agent_channel: str) -> None:
+        for answering in self.on_answering:
+            try:
+                await answering(call)
+            except Exception:  # a feature's failure must not drop the call
+                log.exception("answering hook %s failed on %s", answering,
+                              call.interaction.id)
         call.agent_id = agent_id
         with contextlib.suppress(AriNotFound):
             await self.ari.stop_moh(call.caller_channel)

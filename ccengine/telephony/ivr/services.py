@@ -16,7 +16,6 @@ import aiohttp
 from ccengine.telephony.ari.errors import AriError
 from ccengine.telephony.ari.router import HANGUP_EVENTS, ChannelEvents
 from ccengine.telephony.ivr.lookups import MAX_ANSWER_BYTES, HttpAnswer, HttpRequest
-from ccengine.telephony.ivr.model import Action
 from ccengine.telephony.ivr.runner import TRANSFER_ANSWERED
 from ccengine.telephony.voice import CallerGone, CallerLeg, VoiceCall, VoiceChannel
 
@@ -171,12 +170,7 @@ class CallServices:
 
 def install(voice: VoiceChannel, http: aiohttp.ClientSession,
             endpoints: Mapping[str, str], clock: Callable[[], float] = time.time) -> None:
-    """Give ``voice``'s IVR its lookups and transfers, and carry out an answered transfer
-    (the call lasts until the caller or the extension hangs up)."""
+    """Give ``voice``'s IVR its lookups and transfers (an answered transfer ends the IVR
+    with the caller bridged to the extension; VoiceChannel follows the call)."""
     voice.ivr_services = lambda call, leg: CallServices(voice, call, leg, http, endpoints,
                                                         clock)
-
-    async def connected(call: VoiceCall, action: Action) -> None:
-        await voice.follow_caller(call)
-
-    voice.ivr_actions["transfer"] = connected
