@@ -294,6 +294,20 @@ class Dispatcher:
                          InteractionOffered(now, interaction, agent_id))
         return interaction
 
+    async def assign(self, interaction: Interaction, agent_id: str) -> Interaction:
+        """Start work with one named agent, outside routing (an outbound call the agent
+        places): the interaction becomes live without being queued and the agent is
+        reserved for it atomically, as routing does (offered; the screen pops). If the
+        agent cannot take it, AgentUnavailable and nothing is kept."""
+        async with self._lock:
+            await self.state.put_interaction(interaction)
+        try:
+            return await self.reserve_agent(interaction.id, agent_id, take_over=True)
+        except BaseException:
+            async with self._lock:
+                await self.state.remove_interaction(interaction.id)
+            raise
+
     async def agent_joined(self, interaction_id: str, agent_id: str) -> None:
         """A named agent who is not the interaction's agent answered (offered -> busy)."""
         now = self.clock()

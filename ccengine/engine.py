@@ -39,9 +39,13 @@ from ccengine.telephony.ari.router import AriEventRouter
 from ccengine.telephony.asterisk.process import AsteriskProcess
 from ccengine.telephony.asterisk.render import Rendered, render
 from ccengine.telephony.ivr.flow import load_flows
+from ccengine.telephony.outbound.settings import load_settings
 from ccengine.telephony.voice import VoiceChannel
 
 log = logging.getLogger(__name__)
+
+# media that ring the agent's phone: not offered while it is unregistered or unreachable
+PHONE_MEDIA = (Medium.VOICE, Medium.CALLBACK)
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,7 @@ class Engine:
             from ccengine.config import ConfigError
             raise ConfigError(config.source, "ivr.entry",
                               f"no flow {config.ivr_entry!r} in {config.ivr_dir}")
+        self.outbound_settings = load_settings(config)  # trunks:, outbound:, callbacks:
         self._stack = AsyncExitStack()
         self.rendered: Rendered | None = None
         self.db: Database | None = None
@@ -99,6 +104,7 @@ class Engine:
         self.customers: CustomerRepository | None = None
         self.messages: MessageRepository | None = None
         self.transfers: Any = None  # ccengine.telephony.transfers.Transfers once started
+        self.outbound: Any = None  # ccengine.telephony.outbound.calls.OutboundCalls
         # API routes added by channels and features: each gets the app before it starts
         self.api_routes: list[Callable[[web.Application], None]] = []
 
@@ -154,7 +160,8 @@ class Engine:
         await self.dispatcher.start()
         self._stack.push_async_callback(self.dispatcher.stop)
         for agent_id in self.agents:  # until AMI says a phone is registered and reachable
-            await self.dispatcher.set_device_reachable(agent_id, Medium.VOICE, False)
+            for medium in PHONE_MEDIA:
+                await self.dispatcher.set_device_reachable(agent_id, medium, False)
         router_task = asyncio.ensure_future(router.run())
         router_task.set_name("ari-events")
 
@@ -193,7 +200,7 @@ class Engine:
     def _parts(self) -> list[Callable[[], Awaitable[None]]]:
         """Starters of the channels and features beyond voice; each registers its channel
         with the dispatcher, its API routes in ``api_routes`` and its cleanup on the stack."""
-        return [self._start_transfers]
+        return [self._start_transfers, self._start_outbound]
 
     async def _start_transfers(self) -> None:
         """Transfers and conferences on live calls (API under /api/calls/...)."""
@@ -204,6 +211,12 @@ class Engine:
         transfers = Transfers(self.voice, self.dispatcher, clock=time.time)
         self.transfers = transfers  # the outbound part sets transfers.dial_number
         self.api_routes.append(lambda app: add_routes(app, transfers))
+
+    async def _start_outbound(self) -> None:
+        """Trunks, agents' outbound calls, the transfers' dialler and callbacks (API:
+        /api/agents/{id}/dial, /api/callbacks, /api/trunks)."""
+        from ccengine.telephony.outbound.part import start_outbound
+        await start_outbound(self, self.outbound_settings)
 
     async def _live_state(self) -> LiveState:
         if self.config.state_backend == "redis":
@@ -230,7 +243,8 @@ class Engine:
 
     async def _on_contact(self, aor: str, reachable: bool) -> None:
         if self.dispatcher is not None and aor in self.agents:
-            await self.dispatcher.set_device_reachable(aor, Medium.VOICE, reachable)
+            for medium in PHONE_MEDIA:
+                await self.dispatcher.set_device_reachable(aor, medium, reachable)
 
     async def stop(self) -> None:
         await self._stack.aclose()

@@ -1,0 +1,190 @@
+"""The IVR action ``callback``: a caller leaves a number to be called back instead of
+waiting, and keeps their place.
+
+The caller hears the number they are calling from and presses # to take it, or types
+another number and #. The number is read back; 1 confirms. A number the dialling policy
+refuses is explained and asked again (``callbacks.max_tries`` times). Once confirmed, a
+callback request enters the queue keeping the call's place (its ``enqueued_at``), the caller
+hears a goodbye and the call ends. A caller already waiting in the queue (in-queue keys
+call this same executor with the call still queued) is taken out of the queue first; if
+they give up, they simply stay in it. A caller who gives up in the IVR waits in the queue.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable
+
+from ccengine.core.errors import UnknownInteraction
+from ccengine.dispatcher import Dispatcher
+from ccengine.telephony.ari.errors import AriError, AriNotFound
+from ccengine.telephony.ivr.flow import Action
+from ccengine.telephony.outbound.numbers import (
+    BadNumber,
+    Destination,
+    DialPolicy,
+    NumberRefused,
+)
+from ccengine.telephony.outbound.requests import CallbackRequests
+from ccengine.telephony.outbound.settings import CallbackSettings
+from ccengine.telephony.voice import CallerGone, CallerLeg, VoiceCall, VoiceChannel
+
+log = logging.getLogger(__name__)
+
+DIGITS = "0123456789"
+
+
+def expand(prompts: tuple[str, ...], number: str) -> tuple[str, ...]:
+    """The prompt's sounds with ``{number}`` read digit by digit."""
+    out: list[str] = []
+    for sound in prompts:
+        if sound == "{number}":
+            out.extend(f"digits/{d}" for d in number if d in DIGITS)
+        else:
+            out.append(sound)
+    return tuple(out)
+
+
+async def collect_number(leg: CallerLeg, prompts: tuple[str, ...], timeout: float,
+                         max_digits: int = 20) -> str | None:
+    """Play ``prompts`` and collect digits up to ``#`` ("" for # alone; * starts over);
+    None if the caller stops typing for ``timeout`` seconds or types too many."""
+    digit = await leg.play(prompts)
+    typed = ""
+    while True:
+        if digit is None:
+            digit = await leg.get_digit(timeout)
+        if digit is None:
+            return None
+        if digit == "#":
+            return typed
+        if digit == "*":
+            typed = ""
+        elif digit in DIGITS:
+            typed += digit
+            if len(typed) > max_digits:
+                return None
+        digit = None
+
+
+class IvrCallback:
+    """The executor registered as ``VoiceChannel.ivr_actions["callback"]``."""
+
+    def __init__(self, voice: VoiceChannel, dispatcher: Dispatcher,
+                 requests: CallbackRequests, settings: CallbackSettings, *,
+                 clock: Callable[[], float]) -> None:
+        self.voice, self.ari, self.dispatcher = voice, voice.ari, dispatcher
+        self.requests, self.settings, self.clock = requests, settings, clock
+        self.prompts = settings.prompts
+
+    async def __call__(self, call: VoiceCall, action: Action) -> None:
+        interaction = call.interaction
+        queued = interaction.queue is not None
+        if queued and not await self._hold(call):
+            return  # an agent is being offered the call this very moment
+        leg = CallerLeg(self.ari, call)
+        with contextlib.suppress(AriNotFound):
+            await self.ari.stop_moh(call.caller_channel)
+        try:
+            destination = await self._ask(leg, call)
+        except CallerGone:
+            call.hung_up_by = "caller"
+            interaction.record("abandoned", self.clock(), stage="callback")
+            if queued:  # over: the voice adapter cancels the held call as abandoned
+                call.done.set()
+            return
+        if destination is None:
+            await self._keep_waiting(call, action, queued)
+            return
+        try:
+            row = await self.requests.request(
+                number=destination.e164, queue=action.target, due_at=None, via="ivr",
+                by="caller", priority=interaction.priority,
+                enqueued_at=interaction.enqueued_at, from_interaction=interaction.id,
+                name=interaction.attributes.get("caller_name") or None)
+        except Exception:
+            log.exception("callback request of %s failed: the caller keeps waiting",
+                          interaction.id)
+            await self._keep_waiting(call, action, queued)
+            return
+        now = self.clock()
+        interaction.attributes["callback_id"] = row["id"]
+        interaction.record("callback_requested", now, callback_id=row["id"],
+                           number=destination.e164, callback_interaction=row["interaction_id"])
+        if queued:
+            with contextlib.suppress(UnknownInteraction):
+                await self.dispatcher.cancel(interaction.id, "callback_requested",
+                                             callback_id=row["id"],
+                                             callback_interaction=row["interaction_id"])
+        with contextlib.suppress(CallerGone, AriError):
+            await leg.play(self.prompts["done"])
+        call.hung_up_by = "system"
+        with contextlib.suppress(AriError):
+            await self.ari.hangup(call.caller_channel)
+        if queued:
+            call.done.set()
+
+    async def _ask(self, leg: CallerLeg, call: VoiceCall) -> Destination | None:
+        """The number to call back, confirmed by the caller; None if they gave up."""
+        policy = self.requests.policy
+        calling = str(call.interaction.attributes.get("caller_number") or "")
+        usable = _allowed(policy, calling)
+        for _ in range(self.settings.max_tries):
+            if usable is not None:
+                offer = expand(self.prompts["offer"], policy.speakable(calling))
+            else:
+                offer = self.prompts["offer_no_number"]
+            typed = await collect_number(leg, offer, self.settings.digit_timeout)
+            if typed is None:
+                continue
+            if typed == "":
+                destination = usable
+            else:
+                destination = _allowed(policy, typed)
+                if destination is None:
+                    call.interaction.record("callback_number_refused", self.clock(),
+                                            typed=typed)
+                    await leg.play(self.prompts["refused"])
+                    continue
+            if destination is None:
+                continue
+            said = calling if typed == "" else typed
+            answer = await leg.play(expand(self.prompts["confirm"], policy.speakable(said)))
+            if answer is None:
+                answer = await leg.get_digit(self.settings.digit_timeout)
+            if answer == "1":
+                return destination
+        return None
+
+    async def _keep_waiting(self, call: VoiceCall, action: Action, queued: bool) -> None:
+        """No callback after all: the caller waits in the queue (on music)."""
+        call.interaction.record("callback_not_requested", self.clock())
+        if queued:
+            await self._release(call)
+        else:
+            call.interaction.queue = action.target
+            await self.voice.persist(call.interaction)
+            with contextlib.suppress(AriNotFound):
+                await self.ari.start_moh(call.caller_channel)
+            await self.dispatcher.enqueue(call.interaction)
+            return
+        with contextlib.suppress(AriNotFound):
+            await self.ari.start_moh(call.caller_channel)
+
+    async def _hold(self, call: VoiceCall) -> bool:
+        """Take a queued call out of routing while the caller talks to the IVR."""
+        return await self.dispatcher.state.claim(call.interaction.id)
+
+    async def _release(self, call: VoiceCall) -> None:
+        """Put a held call back in routing, in its place."""
+        with contextlib.suppress(KeyError):
+            await self.dispatcher.state.enqueue(call.interaction.id)
+        await self.dispatcher.route()
+
+
+def _allowed(policy: DialPolicy, number: str) -> Destination | None:
+    try:
+        return policy.check(number) if number else None
+    except (BadNumber, NumberRefused):
+        return None

@@ -1,0 +1,92 @@
+"""Wiring of trunks, outbound calls and callbacks into a starting engine."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING
+
+from ccengine.config import ConfigError
+from ccengine.core.media import Medium
+from ccengine.cti.customers import CustomerContext
+from ccengine.store.callbacks import CallbackRepository
+from ccengine.telephony.ivr.flow import Action, Flow
+from ccengine.telephony.outbound.callbacks import CallbackChannel
+from ccengine.telephony.outbound.calls import OutboundCalls
+from ccengine.telephony.outbound.ivr_callback import IvrCallback
+from ccengine.telephony.outbound.registrations import TrunkStatus
+from ccengine.telephony.outbound.requests import CallbackRequests
+from ccengine.telephony.outbound.scheduler import CallbackScheduler
+from ccengine.telephony.outbound.settings import Settings
+
+if TYPE_CHECKING:
+    from ccengine.engine import Engine
+
+log = logging.getLogger(__name__)
+
+
+def callback_actions(flows: dict[str, Flow]) -> list[tuple[str, Action]]:
+    """(where, action) of every IVR ``callback`` action."""
+    out = []
+    for flow in flows.values():
+        for menu in flow.menus.values():
+            branches = [*(f"options.{d}" for d in menu.options), "on_timeout",
+                        "on_max_invalid"]
+            actions = [*menu.options.values(), menu.on_timeout, menu.on_max_invalid]
+            for branch, action in zip(branches, actions, strict=True):
+                if action.kind == "callback":
+                    out.append((f"{flow.source}: menus.{menu.name}.{branch}", action))
+    return out
+
+
+def check_callback_setup(engine: Engine, settings: Settings) -> None:
+    """IVR callback actions need the outbound trunk and a queue that takes callbacks."""
+    for where, action in callback_actions(engine.flows):
+        if settings.outbound is None:
+            raise ConfigError(where, "action", "callback needs an outbound trunk "
+                                               "(outbound: in the engine config)")
+        queue = engine.queues[action.target]
+        if Medium.CALLBACK not in queue.media:
+            raise ConfigError(where, "queue", f"queue {queue.name!r} takes no callbacks: add "
+                                              "callback to its media")
+    for queue in engine.queues.values():
+        if Medium.CALLBACK in queue.media and settings.outbound is not None and not any(
+                a.capacity.get(Medium.CALLBACK, 0) > 0 and a.has_skills(queue.required_skills)
+                for a in engine.agents.values()):
+            log.warning("queue %s takes callbacks but no agent with its skills has callback "
+                        "capacity (agents: capacity: {callback: 1})", queue.name)
+
+
+async def start_outbound(engine: Engine, settings: Settings) -> None:
+    """Outbound calls, the transfers' dialler, the callback channel, the IVR callback
+    action, the callback scheduler and their API routes."""
+    from ccengine.api.outbound import OutboundApi, add_routes
+    voice, dispatcher = engine.voice, engine.dispatcher
+    if voice is None or dispatcher is None or engine.recorder is None \
+            or engine.customers is None or engine.db is None:
+        raise RuntimeError("the outbound part starts after voice, dispatcher and store")
+    check_callback_setup(engine, settings)
+    status = TrunkStatus(engine.ami, settings.trunks)
+    if settings.outbound is None:
+        engine.api_routes.append(lambda app: add_routes(app, OutboundApi(
+            None, None, status, time.time)))
+        return
+    identify = CustomerContext(engine.customers).identify_caller
+    calls = OutboundCalls(voice, dispatcher, settings.outbound, identify=identify,
+                          persist=engine.recorder.save, clock=time.time)
+    if engine.transfers is not None:
+        engine.transfers.dial_number = calls.dial_number
+    repo = CallbackRepository(engine.db)
+    requests = CallbackRequests(repo, engine.recorder, dispatcher, settings.outbound.policy,
+                                identify=identify, clock=time.time)
+    dispatcher.register_channel(CallbackChannel(voice, dispatcher, calls, requests,
+                                                settings.callbacks, clock=time.time))
+    voice.ivr_actions["callback"] = IvrCallback(voice, dispatcher, requests,
+                                                settings.callbacks, clock=time.time)
+    scheduler = CallbackScheduler(repo, requests, dispatcher, clock=time.time,
+                                  poll_seconds=settings.callbacks.poll_seconds)
+    await scheduler.start()
+    engine._stack.push_async_callback(scheduler.stop)
+    engine.outbound = calls
+    engine.api_routes.append(lambda app: add_routes(app, OutboundApi(
+        calls, requests, status, time.time)))
