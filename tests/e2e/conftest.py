@@ -140,13 +140,22 @@ class Rig:
 
 
 @pytest.fixture
-async def rig(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Rig]:
+def rig_overrides() -> list[str]:
+    """More config overrides for the rig. A test module overrides this fixture for values
+    known only at run time (the ports of a sipp carrier it started first)."""
+    return []
+
+
+@pytest.fixture
+async def rig(tmp_path: Path, request: pytest.FixtureRequest,
+              rig_overrides: list[str]) -> AsyncIterator[Rig]:
     """A running engine (private Asterisk on free ports, SQLite, memory state; Redis live
     state when parametrised with "redis")."""
     rtp = free_range(200)
     param = getattr(request, "param", "memory")
     backend = param if isinstance(param, str) else param.get("backend", "memory")
     extra = [] if isinstance(param, str) else list(param.get("overrides", []))
+    extra += rig_overrides
     prefix = f"cce2e:{uuid.uuid4().hex[:8]}:"
     config = load_config(None, env={}, overrides=[
         f"state.backend={backend}", "state.redis_url=redis://127.0.0.1:6379/15",
