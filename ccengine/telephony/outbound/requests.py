@@ -78,7 +78,7 @@ class CallbackRequests:
             callback_id=callback_id, number=destination.e164, queue=queue, due_at=due,
             interaction_id=iid, requested_via=via, requested_by=by, name=name, note=note,
             priority=priority, enqueued_at=enqueued_at, customer_id=customer_id)
-        interaction.attributes.update(_attributes(row, from_interaction))
+        interaction.attributes.update(_attributes(row, from_interaction, enqueued_at))
         await self.recorder.save(interaction)  # the customer's history shows it at once
         if due <= now:
             await self.place(row)
@@ -117,20 +117,22 @@ class CallbackRequests:
             return False
         try:
             interaction = await self._interaction_of(row)
+            fresh = await self.get(row["id"])
         except Exception:
             await self.repo.move(row["id"], ("queued",), state="scheduled")
             raise
+        if interaction.enqueued_at is None:  # its place: a caller's wait, or from now
+            interaction.enqueued_at = fresh["enqueued_at"] or self.clock()
         interaction.agent_id = None
-        interaction.attributes.update(_attributes(await self.get(row["id"]),
-                                                  interaction.attributes.get(
-                                                      "callback", {}).get("from_interaction")))
+        came_from = (interaction.attributes.get("callback") or {}).get("from_interaction")
+        interaction.attributes.update(_attributes(fresh, came_from, interaction.enqueued_at))
         try:
             await self.dispatcher.enqueue(interaction)
         except UnknownQueue:
             log.error("callback %s: queue %r no longer exists", row["id"], row["queue"])
             await self.repo.move(row["id"], ("queued",), state="failed")
             return False
-        if row["enqueued_at"] is None:
+        if fresh["enqueued_at"] is None:
             await self.repo.move(row["id"], ("queued", "in_progress"),
                                  enqueued_at=interaction.enqueued_at)
         return True
@@ -187,18 +189,21 @@ class CallbackRequests:
         await self.recorder.save({**stored, "status": None})
 
 
-def _attributes(row: Mapping[str, Any], from_interaction: str | None) -> dict[str, Any]:
-    """What the callback interaction carries about its request, and its screen pop."""
+def _attributes(row: Mapping[str, Any], from_interaction: str | None,
+                waiting_since: float | None) -> dict[str, Any]:
+    """What the callback interaction carries about its request, and its screen pop
+    (``waiting_since``: its place in the queue, e.g. when the caller started waiting)."""
     callback = {"id": row["id"], "number": row["number"], "attempts": row["attempts"],
                 "outcomes": list(row["outcomes"]), "requested_via": row["requested_via"],
                 "requested_by": row["requested_by"], "requested_at": row["created_at"],
                 "due_at": row["due_at"], "name": row["name"], "note": row["note"],
-                "from_interaction": from_interaction}
+                "from_interaction": from_interaction, "waiting_since": waiting_since}
     pop = {"callback_id": row["id"], "number": row["number"],
            "requested_via": row["requested_via"], "requested_by": row["requested_by"],
            "requested_at": row["created_at"], "scheduled_for": row["due_at"],
            "name": row["name"], "note": row["note"], "attempt": row["attempts"] + 1,
            "previous_outcomes": [o["outcome"] for o in row["outcomes"]],
+           "waiting_since": waiting_since,
            "reason": ("the caller chose a callback in the IVR" if row["requested_via"] == "ivr"
                       else f"requested by {row['requested_by'] or 'the API'}")}
     return {"callback": callback, "pop": pop}

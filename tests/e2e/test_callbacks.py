@@ -1,0 +1,261 @@
+"""Callbacks on a real Asterisk: a caller leaves a number in the IVR (or while waiting in the
+queue) and keeps their place; the engine rings the agent's baresip phone first, then the
+customer through the trunk (a sipp carrier), and bridges them. A customer who does not
+answer is tried again per the retry policy, with every attempt's outcome stored; a
+callback asked for through the API at a time enters the queue at that time."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ccengine.telephony.ari.router import HANGUP_EVENTS
+from ccengine.telephony.ivr.flow import Action
+from ccengine.telephony.voice import VoiceCall
+from tests.e2e.conftest import Rig, eventually
+from tests.e2e.test_first_journey import ready_agents
+from tests.e2e.trunk_rig import (
+    absent,
+    bridge_with_carrier,
+    events_of,
+    invites,
+    kinds,
+    overrides,
+    record,
+    rtp_both_ways,
+    start_carrier,
+    state_is,
+)
+from tests.sip.carrier import Carrier
+from tests.sip.sipp import CallerScript
+
+pytestmark = pytest.mark.asterisk
+
+FLOWS = Path(__file__).resolve().parent / "flows" / "callback"
+# presses 3 (callback), # (the number I am calling from), 1 (yes, that one)
+ASKS_FOR_CALLBACK = CallerScript(digits="3#1", dtmf="info", first_digit_after_ms=1500,
+                                 between_digits_ms=3000, audio=False, hold_ms=None)
+
+
+@pytest.fixture
+async def carrier(tmp_path: Path) -> AsyncIterator[Carrier]:
+    c = await start_carrier(tmp_path)
+    try:
+        yield c
+    finally:
+        await c.stop()
+
+
+@pytest.fixture
+def rig_overrides(carrier: Carrier) -> list[str]:
+    return overrides(carrier, ivr_dir=FLOWS)
+
+
+async def post(rig: Rig, path: str, user: str, body: Any = None) -> tuple[int, dict[str, Any]]:
+    async with rig.http.post(f"{rig.api}{path}", headers=rig.auth(user), json=body) as r:
+        return r.status, await r.json()
+
+
+async def callback(rig: Rig, callback_id: str, state: str, timeout: float = 30
+                   ) -> dict[str, Any]:
+    async def get() -> dict[str, Any] | None:
+        row = await rig.call_api("GET", f"/api/callbacks/{callback_id}", "admin")
+        return row if row["state"] == state else None
+    return await eventually(get, timeout, f"callback {callback_id} {state}")
+
+
+async def test_given_caller_in_ivr_when_asking_for_a_callback_then_the_agent_is_rung_then_the_carrier_and_they_talk(  # noqa: E501
+        rig: Rig, carrier: Carrier) -> None:
+    await ready_agents(rig, "alice")
+    caller = await rig.place_call(ASKS_FOR_CALLBACK, caller="02079460555")
+
+    pop = (await eventually(rig.feeds["alice"].offers, 40, "alice's callback pop"))[0]
+    assert pop["medium"] == "callback" and pop["queue"] == "sales"
+    assert pop["caller_number"] == "+442079460555"
+    assert pop["details"]["requested_via"] == "ivr"
+    assert pop["details"]["number"] == "+442079460555" and pop["details"]["attempt"] == 1
+    assert "IVR" in pop["details"]["reason"]
+    assert pop["customer"]["identities"] == [{"kind": "phone", "value": "+442079460555"}]
+    assert await caller.wait(60) == 0, caller.errors()    # goodbye, then the engine hangs up
+
+    (invite,) = await invites(carrier)
+    assert invite.number == "02079460555"
+    iid = pop["interaction_id"]
+    await bridge_with_carrier(rig, iid)
+    await rtp_both_ways(rig, iid)
+    await state_is(rig, "alice", "busy")
+    await rig.phones["alice"].hangup()
+    await state_is(rig, "alice", "wrap_up")
+
+    stored = await record(rig, iid)
+    assert stored["medium"] == "callback" and stored["agent_id"] == "alice"
+    order = [k for k in kinds(stored) if k in (
+        "entered", "callback_requested", "queued", "offered", "answered",
+        "callback_dialling", "dialling", "connected", "ended")]
+    # the agent answers first, then the engine dials the customer
+    assert order == ["entered", "callback_requested", "queued", "offered", "answered",
+                     "callback_dialling", "dialling", "connected", "ended"]
+    row = await callback(rig, stored["attributes"]["callback"]["id"], "done")
+    assert row["attempts"] == 1 and [o["outcome"] for o in row["outcomes"]] == ["answered"]
+    assert row["requested_via"] == "ivr"
+    voice = await record(rig, events_of(stored, "callback_requested")[0]["from_interaction"])
+    assert voice["medium"] == "voice" and voice["hung_up_by"] == "system"
+    assert events_of(voice, "callback_requested")[0]["callback_id"] == row["id"]
+
+
+async def test_given_caller_waiting_in_queue_when_asking_for_a_callback_then_it_keeps_their_place_before_a_later_caller(  # noqa: E501
+        rig: Rig, carrier: Carrier) -> None:
+    voice = rig.engine.voice
+    assert voice is not None
+
+    async def in_queue_keys(call: VoiceCall) -> None:
+        """Stands in for the in-queue keys (another feature): 3 while waiting runs the
+        registered callback executor with the call still queued."""
+        while not call.done.is_set():
+            event = await call.events.next(0.2)
+            if event is None:
+                continue
+            if event.type in HANGUP_EVENTS:
+                call.hung_up_by = call.hung_up_by or "caller"
+                call.done.set()
+            elif event.type == "ChannelDtmfReceived" and event.digit == "3":
+                await voice.ivr_actions["callback"](call, Action("callback", "sales"))
+    voice._follow_caller = in_queue_keys  # type: ignore[method-assign]
+
+    await rig.start_phone("alice")
+    feed = await rig.open_feed("alice")           # alice is not logged in yet: calls wait
+    first = await rig.place_call(CallerScript(digits="13#1", dtmf="info",
+                                              between_digits_ms=3000, audio=False,
+                                              hold_ms=None), caller="02079460555")
+
+    async def waiting(n: int) -> list[dict[str, Any]] | None:
+        view = await rig.call_api("GET", "/api/queues/sales", "admin")
+        return view["interactions"] if view["waiting"] == n else None
+    (waiter,) = await eventually(lambda: waiting(1), 20, "the first caller waiting")
+    first_queued = (await record(rig, waiter["id"], ended=False))["timestamps"]["queued"]
+    assert await first.wait(60) == 0, first.errors()  # asked for a callback: call over
+    (cb,) = await eventually(lambda: waiting(1), 20, "the callback waiting instead")
+    assert cb["medium"] == "callback"
+
+    second = await rig.place_call(CallerScript(digits="1", dtmf="info", audio=False,
+                                               hold_ms=None), caller="02079460666")
+    await eventually(lambda: waiting(2), 20, "the second caller waiting too")
+    await rig.login("alice")
+
+    offer = (await eventually(feed.offers, 20, "alice's first offer"))[0]
+    assert offer["medium"] == "callback" and offer["caller_number"] == "+442079460555"
+    # the callback kept the first caller's place, ahead of the second caller
+    assert offer["details"]["waiting_since"] == pytest.approx(first_queued, abs=0.001)
+    assert offer["wait_seconds"] >= 0
+    row = await rig.call_api("GET", f"/api/callbacks/{offer['details']['callback_id']}",
+                             "admin")
+    assert row["enqueued_at"] == pytest.approx(first_queued, abs=0.001)
+    (invite,) = await invites(carrier)
+    assert invite.number == "02079460555"
+    await bridge_with_carrier(rig, offer["interaction_id"])
+    assert (await rig.call_api("GET", "/api/queues/sales", "admin"))["waiting"] == 1
+    cancelled = await record(rig, waiter["id"])
+    assert events_of(cancelled, "cancelled")[0]["reason"] == "callback_requested"
+
+    await rig.phones["alice"].hangup()             # wrap-up, then the later caller
+    later = await eventually(lambda: feed.offers()[1:], 30, "alice's second offer")
+    assert later[0]["medium"] == "voice" and later[0]["caller_number"] == "02079460666"
+    await state_is(rig, "alice", "busy")
+    await rig.phones["alice"].hangup()
+    assert await second.wait(30) == 0, second.errors()
+
+
+async def test_given_a_customer_who_never_answers_when_called_back_then_retried_per_policy_and_every_outcome_stored(  # noqa: E501
+        rig: Rig, carrier: Carrier) -> None:
+    await ready_agents(rig, "alice")
+    status, row = await post(rig, "/api/callbacks", "alice",
+                             {"number": "020 7946 0408", "queue": "sales",
+                              "name": "Pat", "note": "about the invoice"})
+    assert status == 201, row
+    assert row["state"] in ("scheduled", "queued") and row["requested_by"] == "alice"
+
+    failed = await callback(rig, row["id"], "failed", timeout=90)
+    assert failed["attempts"] == 2                         # callbacks.attempts
+    assert [o["outcome"] for o in failed["outcomes"]] == ["no_answer", "no_answer"]
+    assert [i.number for i in carrier.invites()] == ["02079460408"] * 2
+    await eventually(lambda: len(carrier.lines("CANCELLED")) == 2, 10, "two cancelled")
+    pops = rig.feeds["alice"].offers()
+    assert [p["details"]["attempt"] for p in pops] == [1, 2]
+    assert pops[1]["details"]["previous_outcomes"] == ["no_answer"]
+    assert pops[0]["details"]["note"] == "about the invoice"
+
+    stored = await record(rig, row["interaction_id"])
+    attempts = events_of(stored, "callback_attempt")
+    assert [(a["attempt"], a["outcome"], a["agent_id"]) for a in attempts] == \
+        [(1, "no_answer", "alice"), (2, "no_answer", "alice")]
+    assert "retry_at" in attempts[0] and "retry_at" not in attempts[1]
+    assert kinds(stored).count("queued") == 2
+    assert events_of(stored, "ended")[-1]["reason"] == "callback_failed"
+    # the second attempt came no sooner than the retry interval after the first failed
+    queued = [e["at"] for e in stored["events"] if e["kind"] == "queued"]
+    assert queued[1] - stored["events"][kinds(stored).index("callback_attempt")]["at"] >= 2.9
+    await state_is(rig, "alice", "wrap_up")
+
+
+async def test_given_a_callback_asked_for_a_few_seconds_ahead_when_its_time_comes_then_it_is_placed(  # noqa: E501
+        rig: Rig, carrier: Carrier) -> None:
+    await ready_agents(rig, "alice")
+    at = time.time() + 6
+    when = datetime.fromtimestamp(at, UTC).isoformat()
+    status, row = await post(rig, "/api/callbacks", "sam",
+                             {"number": "02079460321", "queue": "sales", "at": when})
+    assert status == 201, row
+    assert row["state"] == "scheduled" and row["due_at"] == pytest.approx(at, abs=0.01)
+    listed = await rig.call_api("GET", "/api/callbacks?state=scheduled", "alice")
+    assert [c["id"] for c in listed["callbacks"]] == [row["id"]]
+
+    await absent(rig.feeds["alice"].offers, max(0.0, at - time.time() - 0.5),
+                 "a callback offered before its time")
+    pop = (await eventually(rig.feeds["alice"].offers, 20, "the callback at its time"))[0]
+    assert time.time() >= at - 0.1
+    assert pop["medium"] == "callback" and pop["details"]["requested_by"] == "sam"
+    assert pop["details"]["scheduled_for"] == pytest.approx(at, abs=0.01)
+    (invite,) = await invites(carrier)
+    assert invite.number == "02079460321"
+    await bridge_with_carrier(rig, pop["interaction_id"])
+    await rig.phones["alice"].hangup()
+    await callback(rig, row["id"], "done")
+
+
+async def test_given_callback_requests_when_malformed_or_cancelled_then_clear_answers(
+        rig: Rig, carrier: Carrier) -> None:
+    later = datetime.fromtimestamp(time.time() + 3600, UTC).isoformat()
+    bad = [({"number": "02079460321", "queue": "sales", "at": "2030-01-01T10:00:00"},
+            "bad_time"),
+           ({"number": "02079460321", "queue": "sales", "at": "2001-01-01T10:00:00Z"},
+            "bad_time"),
+           ({"number": "09098790123", "queue": "sales"}, "number_refused"),
+           ({"number": "hello", "queue": "sales"}, "bad_number"),
+           ({"number": "02079460321", "queue": "nowhere"}, "bad_queue"),
+           ({"number": "02079460321", "queue": "sales", "colour": "red"}, "bad_request"),
+           ({"number": "02079460321", "queue": "sales", "note": 5}, "bad_note")]
+    for body, code in bad:
+        status, answer = await post(rig, "/api/callbacks", "alice", body)
+        assert (status, answer["error"]) == (400, code), (body, answer)
+    status, row = await post(rig, "/api/callbacks", "alice",
+                             {"number": "02079460321", "queue": "support", "at": later})
+    assert status == 201, row
+    async with rig.http.delete(f"{rig.api}/api/callbacks/{row['id']}",
+                               headers=rig.auth("bob")) as r:
+        assert r.status == 403
+    async with rig.http.delete(f"{rig.api}/api/callbacks/{row['id']}",
+                               headers=rig.auth("alice")) as r:
+        assert r.status == 200 and (await r.json())["state"] == "cancelled"
+    async with rig.http.delete(f"{rig.api}/api/callbacks/{row['id']}",
+                               headers=rig.auth("alice")) as r:
+        assert (r.status, (await r.json())["error"]) == (409, "callback_conflict")
+    async with rig.http.get(f"{rig.api}/api/callbacks/nope", headers=rig.auth("alice")) as r:
+        assert (r.status, (await r.json())["error"]) == (404, "callback_not_found")
+    stored = await record(rig, row["interaction_id"])
+    assert events_of(stored, "cancelled")[0] == {"reason": "callback_cancelled", "by": "alice"}
+    await absent(carrier.invites, 1, "the carrier received an INVITE")
