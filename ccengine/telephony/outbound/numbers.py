@@ -37,7 +37,7 @@ CATEGORIES = frozenset({*CATEGORY_OF_TYPE.values(), "international"} - {"fixed_o
 FORMATS = ("e164", "e164_digits", "national", "international")
 DEFAULT_ALLOW = frozenset({"fixed", "mobile", "toll_free"})
 # what people type: digits, an optional leading +, and the usual separators
-_TYPED = re.compile(r"^\+?[0-9][0-9 ()./-]{1,30}$")
+_TYPED = re.compile(r"^\+?[0-9(][0-9 ()./-]{1,30}$")
 _SEPARATORS = str.maketrans("", "", " ()./-")
 PREFIX_CHARS = re.compile(r"^[0-9*#]*$")
 
