@@ -39,6 +39,7 @@ from ccengine.telephony.ari.router import AriEventRouter
 from ccengine.telephony.asterisk.process import AsteriskProcess
 from ccengine.telephony.asterisk.render import Rendered, render
 from ccengine.telephony.ivr.flow import load_flows
+from ccengine.telephony.outbound.part import check_callback_setup
 from ccengine.telephony.outbound.settings import load_settings
 from ccengine.telephony.voice import VoiceChannel
 
@@ -91,6 +92,7 @@ class Engine:
             raise ConfigError(config.source, "ivr.entry",
                               f"no flow {config.ivr_entry!r} in {config.ivr_dir}")
         self.outbound_settings = load_settings(config)  # trunks:, outbound:, callbacks:
+        check_callback_setup(self.flows, self.queues, self.agents, self.outbound_settings)
         self._stack = AsyncExitStack()
         self.rendered: Rendered | None = None
         self.db: Database | None = None

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from ccengine.config import ConfigError
+from ccengine.core.agent import AgentProfile
 from ccengine.core.media import Medium
+from ccengine.core.queue import QueueConfig
 from ccengine.cti.customers import CustomerContext
 from ccengine.store.callbacks import CallbackRepository
 from ccengine.telephony.ivr.flow import Action, Flow
@@ -25,7 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def callback_actions(flows: dict[str, Flow]) -> list[tuple[str, Action]]:
+def callback_actions(flows: Mapping[str, Flow]) -> list[tuple[str, Action]]:
     """(where, action) of every IVR ``callback`` action."""
     out = []
     for flow in flows.values():
@@ -39,20 +42,21 @@ def callback_actions(flows: dict[str, Flow]) -> list[tuple[str, Action]]:
     return out
 
 
-def check_callback_setup(engine: Engine, settings: Settings) -> None:
+def check_callback_setup(flows: Mapping[str, Flow], queues: Mapping[str, QueueConfig],
+                         agents: Mapping[str, AgentProfile], settings: Settings) -> None:
     """IVR callback actions need the outbound trunk and a queue that takes callbacks."""
-    for where, action in callback_actions(engine.flows):
+    for where, action in callback_actions(flows):
         if settings.outbound is None:
             raise ConfigError(where, "action", "callback needs an outbound trunk "
                                                "(outbound: in the engine config)")
-        queue = engine.queues[action.target]
+        queue = queues[action.target]
         if Medium.CALLBACK not in queue.media:
             raise ConfigError(where, "queue", f"queue {queue.name!r} takes no callbacks: add "
                                               "callback to its media")
-    for queue in engine.queues.values():
+    for queue in queues.values():
         if Medium.CALLBACK in queue.media and settings.outbound is not None and not any(
                 a.capacity.get(Medium.CALLBACK, 0) > 0 and a.has_skills(queue.required_skills)
-                for a in engine.agents.values()):
+                for a in agents.values()):
             log.warning("queue %s takes callbacks but no agent with its skills has callback "
                         "capacity (agents: capacity: {callback: 1})", queue.name)
 
@@ -65,7 +69,6 @@ async def start_outbound(engine: Engine, settings: Settings) -> None:
     if voice is None or dispatcher is None or engine.recorder is None \
             or engine.customers is None or engine.db is None:
         raise RuntimeError("the outbound part starts after voice, dispatcher and store")
-    check_callback_setup(engine, settings)
     status = TrunkStatus(engine.ami, settings.trunks)
     if settings.outbound is None:
         engine.api_routes.append(lambda app: add_routes(app, OutboundApi(

@@ -123,7 +123,6 @@ def test_given_a_config_file_when_a_trunk_is_wrong_then_the_error_names_the_file
 def test_given_an_ivr_callback_to_a_queue_without_callbacks_when_the_engine_is_built_then_refused(  # noqa: E501
         tmp_path: Path) -> None:
     from ccengine.engine import Engine
-    from ccengine.telephony.outbound.part import check_callback_setup
     flows = tmp_path / "ivr"
     flows.mkdir()
     (flows / "main.yaml").write_text(
@@ -133,9 +132,9 @@ def test_given_an_ivr_callback_to_a_queue_without_callbacks_when_the_engine_is_b
         "    on_max_invalid: {action: queue, queue: sales}\n")
     base = [f"ivr.dir={flows}", f"trunks={json.dumps([REG])}", f"outbound={json.dumps(OUT)}"]
     voice_only = "queues=[{name: sales, media: [voice]}]"
-    engine = Engine(load_config(None, env={}, overrides=[*base, voice_only]))
-    with pytest.raises(ConfigError, match="takes no callbacks"):
-        check_callback_setup(engine, engine.outbound_settings)
-    engine = Engine(load_config(None, env={}, overrides=[f"ivr.dir={flows}", voice_only]))
+    with pytest.raises(ConfigError, match="takes no callbacks") as e:
+        Engine(load_config(None, env={}, overrides=[*base, voice_only]))
+    assert e.value.where == f"{flows / 'main.yaml'}: menus.main.options.3"
     with pytest.raises(ConfigError, match="needs an outbound trunk"):
-        check_callback_setup(engine, engine.outbound_settings)
+        Engine(load_config(None, env={}, overrides=[f"ivr.dir={flows}", voice_only]))
+    Engine(load_config(None, env={}, overrides=[*base]))   # sales takes callbacks: fine
