@@ -138,3 +138,30 @@ def test_given_an_ivr_callback_to_a_queue_without_callbacks_when_the_engine_is_b
     with pytest.raises(ConfigError, match="needs an outbound trunk"):
         Engine(load_config(None, env={}, overrides=[f"ivr.dir={flows}", voice_only]))
     Engine(load_config(None, env={}, overrides=[*base]))   # sales takes callbacks: fine
+
+
+def test_given_trunks_when_asterisk_config_is_rendered_then_no_context_dials_a_trunk(
+        tmp_path: Path) -> None:
+    from ccengine.telephony.asterisk.render import render
+    ipc = {"name": "ipc", "type": "ip", "host": "198.51.100.7", "dids": {"4420794601": "5000"}}
+    rendered = render(load_config(None, env={}, overrides=[
+        f"runtime_dir={tmp_path}", f"trunks={json.dumps([REG, ipc])}",
+        f"outbound={json.dumps(OUT)}"]))
+    dialplan = (rendered.etc_dir / "extensions.conf").read_text()
+    pjsip = (rendered.etc_dir / "pjsip.conf").read_text()
+    assert "Dial(" not in dialplan and "Goto(" not in dialplan and "include" not in dialplan
+    contexts: dict[str, list[str]] = {}
+    current = ""
+    for line in dialplan.splitlines():
+        if line.startswith("["):
+            current = line.strip("[]")
+        elif line.startswith("exten =>"):
+            contexts.setdefault(current, []).append(line.split("=>")[1].split(",")[0].strip())
+    assert contexts["ccengine-public"] == ["5000"]
+    assert contexts["ccengine-trunk-carrier"] == ["+442079460100"]
+    assert contexts["ccengine-trunk-ipc"] == ["4420794601"]
+    assert "Stasis(ccengine,inbound,5000)" in dialplan
+    assert "_X.,1,Stasis(ccengine,dialout,${EXTEN})" in dialplan   # agents: into the engine
+    assert "endpoint_identifier_order = ip,username,anonymous" in pjsip
+    assert "[carrier-registration]" in pjsip and "[ipc-registration]" not in pjsip
+    assert "context = ccengine-trunk-ipc" in pjsip and "match = 198.51.100.7" in pjsip
