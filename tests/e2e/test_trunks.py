@@ -39,6 +39,8 @@ def inbound_port() -> int:
 def rig_overrides(request: pytest.FixtureRequest, carrier: Carrier,
                   inbound_port: int) -> list[str]:
     kind = getattr(request, "param", "registration")
+    if kind == "wrong_password":
+        return overrides(carrier, password="not-what-the-carrier-has")
     return overrides(carrier, kind=kind, inbound_port=inbound_port)
 
 
@@ -56,6 +58,19 @@ async def test_given_registration_trunk_when_engine_starts_then_it_registers_wit
     assert view["dids"] == {DID: "5000"} and "password" not in view
     async with rig.http.get(f"{rig.api}/api/trunks", headers=rig.auth("alice")) as r:
         assert r.status == 403 and (await r.json())["error"] == "forbidden"
+
+
+@pytest.mark.parametrize("rig_overrides", ["wrong_password"], indirect=True)
+async def test_given_a_wrong_trunk_password_when_registering_then_the_engine_reports_it_rejected(
+        rig: Rig, carrier: Carrier) -> None:
+    await eventually(lambda: carrier.lines("FORBIDDEN"), 20, "the carrier refusing it")
+
+    async def registration() -> str | None:
+        status = (await rig.call_api("GET", "/api/trunks", "admin"))["trunks"][0][
+            "registration"]
+        return status if status not in (None, "Unregistered") else None
+    assert await eventually(registration, 20, "the engine seeing the refusal") == "Rejected"
+    assert not carrier.registered()
 
 
 @pytest.mark.parametrize("rig_overrides", ["ip"], indirect=True)

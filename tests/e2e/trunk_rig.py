@@ -50,7 +50,7 @@ async def start_carrier(workdir: Path) -> Carrier:
 
 def overrides(carrier: Carrier, *, kind: str = "registration", inbound_port: int | None = None,
               outbound: dict[str, Any] | None = None, callbacks: dict[str, Any] | None = None,
-              ivr_dir: Path | None = None) -> list[str]:
+              ivr_dir: Path | None = None, password: str = CARRIER_PASSWORD) -> list[str]:
     """Engine config: a trunk of ``kind`` to the carrier (calls from ``inbound_port`` count
     as the carrier's too), outbound through it, callbacks, agents and queues for both."""
     trunk: dict[str, Any] = {
@@ -59,7 +59,7 @@ def overrides(carrier: Carrier, *, kind: str = "registration", inbound_port: int
                  ([f"127.0.0.1:{inbound_port}"] if inbound_port else []),
         "dids": {DID: "5000"}, "retry_seconds": 2}
     if kind == "registration":
-        trunk.update(username=CARRIER_USER, password=CARRIER_PASSWORD)
+        trunk.update(username=CARRIER_USER, password=password)
     out = [f"trunks={json.dumps([trunk])}",
            f"outbound={json.dumps(outbound or OUTBOUND)}",
            f"callbacks={json.dumps(callbacks or CALLBACKS)}",
