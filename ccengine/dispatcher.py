@@ -8,7 +8,7 @@ import asyncio
 import inspect
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 from ccengine.core import agent_state as sm
@@ -147,12 +147,18 @@ class Dispatcher:
         await self._transition(agent_id,
                                lambda a: sm.force(a, self.clock(), presence, reason, by))
 
-    async def set_device_reachable(self, agent_id: str, medium: Medium,
+    async def set_device_reachable(self, agent_id: str, medium: Medium | Iterable[Medium],
                                    reachable: bool) -> None:
-        """From AMI contact status: an unreachable phone is not offered that medium."""
+        """From AMI contact status: an unreachable phone is not offered that medium (or
+        those media: a phone takes calls and callbacks, which change together)."""
+        media = (medium,) if isinstance(medium, Medium) else tuple(medium)
+
+        def change(a: AgentLive) -> tuple[AgentLive, None]:
+            for m in media:
+                a = sm.set_reachable(a, m, reachable)
+            return a, None
         async with self._lock:
-            await self._change(agent_id, lambda a: (sm.set_reachable(a, medium, reachable),
-                                                    None))
+            await self._change(agent_id, change)
         if reachable:
             await self.route()
 

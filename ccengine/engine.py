@@ -162,8 +162,7 @@ class Engine:
         await self.dispatcher.start()
         self._stack.push_async_callback(self.dispatcher.stop)
         for agent_id in self.agents:  # until AMI says a phone is registered and reachable
-            for medium in PHONE_MEDIA:
-                await self.dispatcher.set_device_reachable(agent_id, medium, False)
+            await self.dispatcher.set_device_reachable(agent_id, PHONE_MEDIA, False)
         router_task = asyncio.ensure_future(router.run())
         router_task.set_name("ari-events")
 
@@ -245,8 +244,7 @@ class Engine:
 
     async def _on_contact(self, aor: str, reachable: bool) -> None:
         if self.dispatcher is not None and aor in self.agents:
-            for medium in PHONE_MEDIA:
-                await self.dispatcher.set_device_reachable(aor, medium, reachable)
+            await self.dispatcher.set_device_reachable(aor, PHONE_MEDIA, reachable)
 
     async def stop(self) -> None:
         await self._stack.aclose()
