@@ -259,3 +259,26 @@ async def test_given_callback_requests_when_malformed_or_cancelled_then_clear_an
     stored = await record(rig, row["interaction_id"])
     assert events_of(stored, "cancelled")[0] == {"reason": "callback_cancelled", "by": "alice"}
     await absent(carrier.invites, 1, "the carrier received an INVITE")
+
+
+async def test_given_an_agent_who_does_not_answer_a_callback_then_rona_and_it_waits_for_the_next_agent(  # noqa: E501
+        rig: Rig, carrier: Carrier) -> None:
+    await rig.start_phone("alice", answer="manual")       # rings, nobody picks up
+    await rig.open_feed("alice")
+    await rig.login("alice")
+    status, row = await post(rig, "/api/callbacks", "sam",
+                             {"number": "02079460321", "queue": "sales"})
+    assert status == 201, row
+    await eventually(rig.feeds["alice"].offers, 20, "alice's callback pop")
+
+    async def rona() -> bool:
+        view = await rig.call_api("GET", "/api/agents/alice", "alice")
+        return (view["state"], view["reason"]) == ("not_ready", "rona")
+    await eventually(rona, 30, "alice not ready (RONA)")
+    queue = await rig.call_api("GET", "/api/queues/sales", "admin")
+    assert [i["id"] for i in queue["interactions"]] == [row["interaction_id"]]
+    waiting = await rig.call_api("GET", f"/api/callbacks/{row['id']}", "admin")
+    assert (waiting["state"], waiting["attempts"]) == ("queued", 0)   # no customer attempt
+    stored = await record(rig, row["interaction_id"], ended=False)
+    assert events_of(stored, "requeued")[0]["reason"] == "no_answer"
+    await absent(carrier.invites, 1, "the carrier received an INVITE")
