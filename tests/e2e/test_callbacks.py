@@ -20,6 +20,7 @@ from ccengine.telephony.voice import VoiceCall
 from tests.e2e.conftest import Rig, eventually
 from tests.e2e.test_first_journey import ready_agents
 from tests.e2e.trunk_rig import (
+    CALLBACKS,
     absent,
     bridge_with_carrier,
     events_of,
@@ -52,8 +53,9 @@ async def carrier(tmp_path: Path) -> AsyncIterator[Carrier]:
 
 
 @pytest.fixture
-def rig_overrides(carrier: Carrier) -> list[str]:
-    return overrides(carrier, ivr_dir=FLOWS)
+def rig_overrides(request: pytest.FixtureRequest, carrier: Carrier) -> list[str]:
+    callbacks = {**CALLBACKS, **getattr(request, "param", {})}
+    return overrides(carrier, ivr_dir=FLOWS, callbacks=callbacks)
 
 
 async def post(rig: Rig, path: str, user: str, body: Any = None) -> tuple[int, dict[str, Any]]:
@@ -281,4 +283,23 @@ async def test_given_an_agent_who_does_not_answer_a_callback_then_rona_and_it_wa
     assert (waiting["state"], waiting["attempts"]) == ("queued", 0)   # no customer attempt
     stored = await record(rig, row["interaction_id"], ended=False)
     assert events_of(stored, "requeued")[0]["reason"] == "no_answer"
+    await absent(carrier.invites, 1, "the carrier received an INVITE")
+
+
+@pytest.mark.parametrize("rig_overrides", [{"max_tries": 1}], indirect=True)
+async def test_given_a_caller_who_types_a_refused_number_when_giving_up_then_they_wait_in_the_queue(  # noqa: E501
+        rig: Rig, carrier: Carrier) -> None:
+    await ready_agents(rig, "alice")
+    caller = await rig.place_call(CallerScript(digits="309098790123#", dtmf="info",
+                                               between_digits_ms=300, audio=False,
+                                               hold_ms=None), caller="02079460555")
+    pop = (await eventually(rig.feeds["alice"].offers, 60, "alice's pop"))[0]
+    assert pop["medium"] == "voice" and pop["queue"] == "sales"   # waited after all
+    await state_is(rig, "alice", "busy")
+    await rig.phones["alice"].hangup()
+    assert await caller.wait(30) == 0, caller.errors()
+    stored = await record(rig, pop["interaction_id"])
+    assert events_of(stored, "callback_number_refused") == [{"typed": "09098790123"}]
+    assert "callback_not_requested" in kinds(stored) and "queued" in kinds(stored)
+    assert (await rig.call_api("GET", "/api/callbacks", "admin"))["callbacks"] == []
     await absent(carrier.invites, 1, "the carrier received an INVITE")
