@@ -24,7 +24,7 @@ ENV_PREFIX = "CCENGINE__"
 # top-level sections that channels and features beyond voice read (and validate) themselves
 # from ``EngineConfig.raw``
 SECTIONS_OF_PARTS = frozenset({"email", "chat", "callbacks", "trunks", "recording",
-                               "supervision", "waiting", "outbound"})
+                               "supervision", "waiting", "outbound", "dispositions"})
 
 
 @dataclass(frozen=True)

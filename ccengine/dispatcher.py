@@ -189,14 +189,16 @@ class Dispatcher:
             raise UnknownInteraction(interaction_id)
         return interaction
 
-    async def cancel(self, interaction_id: str, reason: str, **data: Any) -> None:
-        """The customer left while waiting or while being offered: nothing is owed to anyone."""
+    async def cancel(self, interaction_id: str, reason: str, **data: Any
+                     ) -> Interaction | None:
+        """The customer left while waiting or while being offered: nothing is owed to anyone.
+        Returns the interaction as it ended (None if it was not live)."""
         now = self.clock()
         events: list[Event] = []
         async with self._lock:
             interaction = await self.state.get_interaction(interaction_id)
             if interaction is None:
-                return
+                return None
             await self.state.claim(interaction_id)
             if interaction.agent_id:
                 def withdraw(a: AgentLive) -> tuple[AgentLive, AgentStateChanged | None]:
@@ -212,6 +214,7 @@ class Dispatcher:
         events.append(InteractionCancelled(now, interaction, reason))
         await self._emit(*events)
         await self.route()
+        return interaction
 
     async def offer_accepted(self, interaction_id: str, agent_id: str) -> None:
         now = self.clock()

@@ -19,6 +19,7 @@ from aiohttp import web
 
 from ccengine.api.auth import TokenAuth, User
 from ccengine.api.http import build_api
+from ccengine.channels.chat.config import load_chat_settings
 from ccengine.config import EngineConfig
 from ccengine.core.agent import AgentProfile
 from ccengine.core.media import Medium
@@ -91,6 +92,7 @@ class Engine:
             from ccengine.config import ConfigError
             raise ConfigError(config.source, "ivr.entry",
                               f"no flow {config.ivr_entry!r} in {config.ivr_dir}")
+        self.chat_settings = load_chat_settings(config.raw, config.source, self.queues)
         self.outbound_settings = load_settings(config)  # trunks:, outbound:, callbacks:
         check_callback_setup(self.flows, self.queues, self.agents, self.outbound_settings)
         self._stack = AsyncExitStack()
@@ -106,6 +108,8 @@ class Engine:
         self.customers: CustomerRepository | None = None
         self.messages: MessageRepository | None = None
         self.transfers: Any = None  # ccengine.telephony.transfers.Transfers once started
+        self.recording: Any = None  # ccengine.telephony.recording.feature.RecordingFeature
+        self.chat: Any = None  # ccengine.channels.chat.ChatChannel when chat is configured
         self.outbound: Any = None  # ccengine.telephony.outbound.calls.OutboundCalls
         # API routes added by channels and features: each gets the app before it starts
         self.api_routes: list[Callable[[web.Application], None]] = []
@@ -157,7 +161,7 @@ class Engine:
         router = AriEventRouter(ari)
         self.voice = VoiceChannel(ari, router, self.dispatcher, self.flows[c.ivr_entry],
                                   persist=self.recorder.save, ring_timeout=c.offer_timeout,
-                                  clock=time.time, identify=customers.identify_caller)
+                                  clock=time.time, identify=customers.link)
         self.dispatcher.register_channel(self.voice)
         await self.dispatcher.start()
         self._stack.push_async_callback(self.dispatcher.stop)
@@ -201,7 +205,8 @@ class Engine:
     def _parts(self) -> list[Callable[[], Awaitable[None]]]:
         """Starters of the channels and features beyond voice; each registers its channel
         with the dispatcher, its API routes in ``api_routes`` and its cleanup on the stack."""
-        return [self._start_transfers, self._start_outbound]
+        return [self._start_transfers, self._start_customers, self._start_recording,
+                self._start_chat, self._start_outbound]
 
     async def _start_transfers(self) -> None:
         """Transfers and conferences on live calls (API under /api/calls/...)."""
@@ -213,6 +218,59 @@ class Engine:
         self.transfers = transfers  # the outbound part sets transfers.dial_number
         self.api_routes.append(lambda app: add_routes(app, transfers))
 
+    async def _start_customers(self) -> None:
+        """The customer API (/api/customers...), notes and dispositions on interactions;
+        dispositions from the ``dispositions:`` config section."""
+        from ccengine.api.customers import add_customer_api
+        from ccengine.core.dispositions import Dispositions
+        from ccengine.store.timeline import Timeline
+        if self.db is None or self.customers is None:
+            raise RuntimeError("the customer API starts after the store")
+        dispositions = Dispositions.from_config(self.config.raw.get("dispositions"),
+                                                self.config.source, self.queues)
+        customers, timeline = self.customers, Timeline(self.db)
+        self.api_routes.append(
+            lambda app: add_customer_api(app, customers, timeline, dispositions))
+
+    async def _start_recording(self) -> None:
+        """Call recording (per-queue policy, pause/resume) and voicemail (API under
+        /api/calls/{id}/recording, /api/recordings, /api/voicemails)."""
+        from ccengine.api.recordings import add_routes
+        from ccengine.telephony.recording.feature import RecordingFeature
+        from ccengine.telephony.recording.settings import parse_settings
+        c = self.config
+        if self.voice is None or self.dispatcher is None or self.db is None \
+                or self.recorder is None or self.rendered is None:
+            raise RuntimeError("recording starts after the voice channel and the store")
+        settings = parse_settings(c.raw.get("recording"), source=c.source,
+                                  runtime_dir=c.runtime_dir, queues=self.queues.keys(),
+                                  sounds_dir=Path(c.asterisk.sounds_dir))
+        recording = RecordingFeature(
+            settings, voice=self.voice, dispatcher=self.dispatcher, db=self.db,
+            interactions=self.recorder, spool=self.rendered.var_dir / "spool" / "recording",
+            supervisors=c.supervisors, clock=time.time)
+        self.recording = recording
+        self._stack.push_async_callback(recording.stop)
+        self.api_routes.append(lambda app: add_routes(app, recording))
+
+    async def _start_chat(self) -> None:
+        """Web chat when ``chat:`` is configured: visitor routes under /chat/ (public),
+        agents' messages under /api/interactions/{id}/messages."""
+        if not self.chat_settings.enabled:
+            return
+        from ccengine.channels.chat import ChatChannel, add_routes
+        if self.dispatcher is None or self.messages is None or self.customers is None \
+                or self.feed is None:
+            raise RuntimeError("chat starts after the store and the dispatcher")
+        chat = ChatChannel(self.dispatcher, self.messages, self.customers, self.feed,
+                           self.chat_settings, clock=time.time)
+        self.chat = chat
+        self.dispatcher.register_channel(chat)
+        self.dispatcher.subscribe(chat.on_event)
+        await chat.start()
+        self._stack.push_async_callback(chat.stop)
+        messages = self.messages
+        self.api_routes.append(lambda app: add_routes(app, chat, messages))
     async def _start_outbound(self) -> None:
         """Trunks, agents' outbound calls, the transfers' dialler and callbacks (API:
         /api/agents/{id}/dial, /api/callbacks, /api/trunks)."""

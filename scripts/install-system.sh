@@ -3,7 +3,8 @@
 # when everything is already there.
 #
 #   scripts/install-system.sh            Asterisk 16 (from bullseye, pinned), sipp, baresip
-#   scripts/install-system.sh --test     the above plus what tests need (PostgreSQL, Redis)
+#   scripts/install-system.sh --test     the above plus what tests need (PostgreSQL, Redis,
+#                                        chromium and Node.js for the chat widget's browser test)
 #
 # Asterisk is not in Debian 12. Debian 11 ("bullseye") carries Asterisk 16.28; we add a
 # bullseye source from Debian's own archive and pin it so that only asterisk* and the two
@@ -26,7 +27,9 @@ have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok
 pkgs=(asterisk asterisk-core-sounds-en-gsm asterisk-moh-opsound-gsm sip-tester baresip-core)
 # a python3 that can make a venv (Debian 12's python3 needs python3-venv for that)
 python3 -c 'import ensurepip, venv' 2>/dev/null || pkgs+=(python3 python3-venv)
-[ $want_test = 1 ] && pkgs+=(postgresql redis-server)
+[ $want_test = 1 ] && pkgs+=(postgresql redis-server chromium)
+# Node.js and npm drive chromium through playwright-core (tests/browser); any Node >= 18
+[ $want_test = 1 ] && ! command -v node >/dev/null && pkgs+=(nodejs npm)
 
 missing=()
 for p in "${pkgs[@]}"; do have_pkg "$p" || missing+=("$p"); done

@@ -42,7 +42,15 @@ def error(status: int, code: str, message: str) -> web.HTTPException:
 
 def _http(status: int) -> type[web.HTTPException]:
     return {400: web.HTTPBadRequest, 401: web.HTTPUnauthorized, 403: web.HTTPForbidden,
-            404: web.HTTPNotFound, 409: web.HTTPConflict}.get(status, web.HTTPBadRequest)
+            404: web.HTTPNotFound, 409: web.HTTPConflict, 429: web.HTTPTooManyRequests,
+            503: web.HTTPServiceUnavailable}.get(status, web.HTTPBadRequest)
+
+
+def public(handler: Handler) -> Handler:
+    """Mark a route's handler as public: it needs no bearer token (a chat visitor's routes,
+    which check their own session token). Everything else stays authenticated."""
+    handler.public = True  # type: ignore[attr-defined]
+    return handler
 
 
 # Domain error codes that mean "not found" or "conflict"; anything else with a code is a 400.
@@ -59,11 +67,13 @@ def status_for(code: str) -> int:
 
 @web.middleware
 async def auth_and_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Authenticate every request; map domain errors (anything with a ``code``) to 4xx."""
-    user = request.app[AUTH].user_for(token_of(request)) if token_of(request) else None
-    if user is None:
-        raise error(401, "unauthenticated", "a valid bearer token is required")
-    request[USER_KEY] = user
+    """Authenticate every request (but public routes'); map domain errors (anything with
+    a ``code``) to 4xx."""
+    if not getattr(request.match_info.handler, "public", False):
+        user = request.app[AUTH].user_for(token_of(request)) if token_of(request) else None
+        if user is None:
+            raise error(401, "unauthenticated", "a valid bearer token is required")
+        request[USER_KEY] = user
     try:
         return await handler(request)
     except web.HTTPException:
@@ -194,6 +204,10 @@ def build_api(auth: TokenAuth, dispatcher: Dispatcher, feed: ScreenPopFeed,
               interactions: Any) -> web.Application:
     """The API application; the engine's cleanup contexts own everything passed in."""
     app = web.Application(middlewares=[auth_and_errors], client_max_size=1024 * 1024)
+
+    async def close_feeds(_app: web.Application) -> None:
+        await feed.close_all()  # open agent websockets would hold the shutdown ~30 s
+    app.on_shutdown.append(close_feeds)
     app[AUTH], app[DISPATCHER], app[FEED], app[INTERACTIONS] = (auth, dispatcher, feed,
                                                                 interactions)
     app[AGENT_ACTIONS] = {}

@@ -1,42 +1,132 @@
-"""Who is calling: callers are matched to customer records by their number (E.164), and the
-screen pop carries the customer's profile and latest interactions on every channel."""
+"""Who is contacting us, on any medium: an interaction is matched to a customer record by an
+identity (a caller's number, an email sender, a chat handle), and the screen pop carries the
+customer's profile and latest interactions on every channel."""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Protocol
 
 from ccengine.core.interaction import Interaction
 from ccengine.store.customers import CustomerRepository, InvalidIdentity
+from ccengine.store.records import CustomerView
+from ccengine.store.timeline import MEDIA, Timeline, TimelineItem, TimelinePage
 
 log = logging.getLogger(__name__)
 
 HISTORY_IN_POP = 5
+ANONYMOUS = ("anonymous", "unknown", "restricted", "unavailable")
+# the identity kind of the address an interaction came from, by medium
+KIND_OF_MEDIUM = {"voice": "phone", "callback": "phone", "email": "email", "chat": "chat"}
+# attributes a channel adapter may set with that address (the first present is used)
+ADDRESS_ATTRIBUTES = ("from_address", "caller_number", "from")
+
+
+class Customers(Protocol):
+    def normalise(self, kind: str, value: str) -> str: ...
+    async def get(self, customer_id: str) -> CustomerView | None: ...
+    async def find_by_identity(self, kind: str, value: str) -> CustomerView | None: ...
+    async def get_or_create_by_identity(self, kind: str, value: str,
+                                        name: str | None = None) -> CustomerView: ...
+
+
+class History(Protocol):
+    async def page(self, customer_id: str, *, limit: int = 20, before: str | None = None,
+                   medium: str | None = None) -> TimelinePage: ...
+
+
+def identity_of(interaction: Interaction) -> tuple[str, str] | None:
+    """The (kind, value) identifying whoever contacts us through this interaction: the
+    adapter's explicit ``attributes["customer_identity"] = {"kind", "value"}``, else the
+    address it came from read as the medium's kind (phone, email or chat handle)."""
+    attrs = interaction.attributes
+    explicit = attrs.get("customer_identity")
+    if isinstance(explicit, dict) and isinstance(explicit.get("kind"), str) \
+            and isinstance(explicit.get("value"), str):
+        return explicit["kind"], explicit["value"]
+    kind = KIND_OF_MEDIUM.get(str(interaction.medium))
+    address = next((attrs[a] for a in ADDRESS_ATTRIBUTES if isinstance(attrs.get(a), str)
+                    and attrs[a].strip()), None)
+    if kind is None or address is None or address.strip().lower() in ANONYMOUS:
+        return None
+    return kind, address
 
 
 class CustomerContext:
-    def __init__(self, customers: CustomerRepository) -> None:
-        self.customers = customers
+    """Identification of customers for every channel, and the customer part of the pop."""
 
-    async def identify_caller(self, number: str) -> str | None:
-        """The customer id for a caller's number (created on first contact); None for an
-        anonymous or unusable number, which still reaches an agent."""
-        if not number or number.lower() in ("anonymous", "unknown", "restricted"):
+    def __init__(self, customers: CustomerRepository | Customers,
+                 history: History | None = None) -> None:
+        self.customers = customers
+        if history is None:
+            if not isinstance(customers, CustomerRepository):
+                raise TypeError("a history reader is needed with a custom customer store")
+            history = Timeline(customers.db)
+        self.history = history
+
+    async def identify(self, kind: str, value: str | None, *,
+                       name: str | None = None) -> str | None:
+        """The id of the customer with this identity, created on first contact; None for
+        an anonymous or unusable address (the work still reaches an agent)."""
+        if not value or value.strip().lower() in ANONYMOUS:
             return None
         try:
-            customer = await self.customers.get_or_create_by_identity("phone", number)
+            customer = await self.customers.get_or_create_by_identity(kind, value, name)
         except InvalidIdentity as e:
-            log.info("caller number %r not linked to a customer: %s", number, e)
+            log.info("%s %r not linked to a customer: %s", kind, value, e)
             return None
         return str(customer["id"])
 
-    async def screen_pop(self, interaction: Interaction) -> dict[str, Any] | None:
-        """The customer part of a screen pop: profile plus latest other interactions."""
-        if not interaction.customer_id:
-            return None
+    async def identify_caller(self, number: str) -> str | None:
+        """The customer id for a caller's number (see ``identify``)."""
+        return await self.identify("phone", number)
+
+    async def link(self, interaction: Interaction, *, name: str | None = None) -> None:
+        """Link an interaction to its customer (found by ``identity_of``, created on first
+        contact) and copy the customer's tier onto it (``attributes["customer_tier"]``), so
+        queues' key-account rules apply to that customer's work on every medium."""
+        if interaction.customer_id is None:
+            identity = identity_of(interaction)
+            if identity is None:
+                return
+            interaction.customer_id = await self.identify(*identity, name=name)
+        if interaction.customer_id is None:
+            return
         customer = await self.customers.get(interaction.customer_id)
+        tier = customer.get("tier") if customer else None
+        if tier:
+            interaction.attributes["customer_tier"] = tier
+
+    async def _customer_of(self, interaction: Interaction) -> CustomerView | None:
+        if interaction.customer_id:
+            return await self.customers.get(interaction.customer_id)
+        identity = identity_of(interaction)
+        if identity is None:
+            return None
+        try:
+            return await self.customers.find_by_identity(*identity)
+        except InvalidIdentity:
+            return None
+
+    async def screen_pop(self, interaction: Interaction) -> dict[str, Any] | None:
+        """The customer part of a screen pop, for any medium: the profile, the latest
+        other interactions on every channel (``history``, newest first) and the latest one
+        of each medium the customer has used (``last_by_medium``)."""
+        customer = await self._customer_of(interaction)
         if customer is None:
             return None
-        history = await self.customers.history(customer["id"], limit=HISTORY_IN_POP + 1)
-        customer["history"] = [h for h in history if h["id"] != interaction.id][:HISTORY_IN_POP]
-        return customer
+        page = await self.history.page(customer["id"], limit=HISTORY_IN_POP + 1)
+        history = [h for h in page["items"] if h["id"] != interaction.id][:HISTORY_IN_POP]
+        last: dict[str, TimelineItem] = {}
+        for item in history:
+            last.setdefault(item["medium"], item)
+        for medium in MEDIA:
+            if medium not in last and page["next_before"] is not None:
+                older = await self.history.page(customer["id"], limit=2, medium=medium)
+                found = [h for h in older["items"] if h["id"] != interaction.id]
+                if found:
+                    last[medium] = found[0]
+        pop: dict[str, Any] = dict(customer)
+        pop["history"] = history
+        pop["last_by_medium"] = last
+        return pop

@@ -20,6 +20,8 @@ Enricher = Callable[[Interaction], Awaitable[dict[str, Any]]]
 class FeedSocket(Protocol):
     async def send_json(self, data: Any) -> None: ...
 
+    async def close(self) -> Any: ...
+
 
 def offer_payload(interaction: Interaction, agent_id: str, at: float) -> dict[str, Any]:
     """The screen-pop JSON for an offer (customer details are added by an enricher)."""
@@ -65,6 +67,12 @@ class ScreenPopFeed:
                 except Exception:
                     log.exception("screen-pop enrichment failed for %s", event.interaction.id)
             await self.send(event.agent_id, payload)
+
+    async def close_all(self) -> None:
+        """Close every open feed socket (the engine is stopping)."""
+        sockets = [s for group in self._sockets.values() for s in group]
+        self._sockets.clear()
+        await asyncio.gather(*(s.close() for s in sockets), return_exceptions=True)
 
     async def send(self, agent_id: str, payload: dict[str, Any]) -> None:
         sockets = list(self._sockets.get(agent_id, ()))

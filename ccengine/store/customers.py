@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import phonenumbers
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ccengine.store.customer_fields import name_field, patched_attributes, tier_field
 from ccengine.store.db import Database
 from ccengine.store.errors import (
     IdentityTaken,
@@ -19,17 +22,19 @@ from ccengine.store.errors import (
     InvalidRecord,
     StoreConflict,
     UnknownCustomer,
+    UnknownIdentity,
 )
 from ccengine.store.identities import KINDS, normalise
 from ccengine.store.interactions import load_views
-from ccengine.store.merges import survivor
+from ccengine.store.merges import locked_survivors, survivor
 from ccengine.store.models import Customer, CustomerIdentity, InteractionRecord
 from ccengine.store.records import MILESTONES, CustomerView, InteractionView, text_field
 
 __all__ = ["KINDS", "MILESTONES", "CustomerRepository", "IdentityTaken", "InvalidIdentity",
-           "InvalidMerge", "UnknownCustomer", "normalise"]
+           "InvalidMerge", "UnknownCustomer", "UnknownIdentity", "normalise"]
 
 _CREATE_ATTEMPTS = 3
+PROFILE_FIELDS = ("name", "tier", "attributes")
 
 
 class CustomerRepository:
@@ -109,6 +114,92 @@ class CustomerRepository:
             found = await self.find_by_identity(kind, normalised)
             raise IdentityTaken(kind, normalised, found["id"] if found else "?") from e
 
+    async def create(self, *, name: str | None = None, tier: str = "standard",
+                     attributes: Mapping[str, Any] | None = None,
+                     identities: Iterable[tuple[str, str]] = ()) -> CustomerView:
+        """A new customer with these identities (each normalised); IdentityTaken (nothing
+        created) if one already belongs to someone, InvalidIdentity if one is malformed."""
+        name = name_field(name)
+        tier = tier_field(tier)
+        attrs = patched_attributes({}, attributes or {})
+        wanted = list(dict.fromkeys((kind, self.normalise(kind, value))
+                                    for kind, value in identities))
+        try:
+            async with self.db.session.begin() as s:
+                for kind, value in wanted:
+                    owner = await _owner(s, kind, value)
+                    if owner is not None:
+                        raise IdentityTaken(kind, value, owner.id)
+                now = time.time()
+                row = Customer(id=str(uuid.uuid4()), name=name, tier=tier,
+                               attributes=attrs or None, created_at=now, updated_at=now)
+                s.add(row)
+                await s.flush()
+                s.add_all(CustomerIdentity(customer_id=row.id, kind=kind, value=value)
+                          for kind, value in wanted)
+                await s.flush()
+                return await _view(s, row)
+        except IntegrityError as e:  # another writer took one of them meanwhile
+            for kind, value in wanted:
+                found = await self.find_by_identity(kind, value)
+                if found is not None:
+                    raise IdentityTaken(kind, value, found["id"]) from e
+            raise StoreConflict("could not create the customer; retry") from e
+
+    async def patch(self, customer_id: str, changes: Mapping[str, Any]) -> CustomerView:
+        """Change the fields present in ``changes``: ``name`` (None clears it), ``tier``,
+        ``attributes`` (merged key by key; a None value removes that key)."""
+        unknown = set(changes) - set(PROFILE_FIELDS)
+        if unknown:
+            raise InvalidRecord(f"unknown customer field(s) {sorted(unknown)}; one of "
+                                f"{', '.join(PROFILE_FIELDS)}")
+        name = name_field(changes.get("name"))
+        tier = tier_field(changes["tier"]) if "tier" in changes else None
+        async with self.db.session.begin() as s:
+            row = await survivor(s, customer_id)
+            if row is None:
+                raise UnknownCustomer(customer_id)
+            if "name" in changes:
+                row.name = name or None  # "" clears it like null
+            if tier is not None:
+                row.tier = tier
+            if "attributes" in changes:
+                row.attributes = patched_attributes(row.attributes, changes["attributes"]) \
+                    or None
+            row.updated_at = time.time()
+            await s.flush()
+            return await _view(s, row)
+
+    async def remove_identity(self, customer_id: str, kind: str, value: str) -> CustomerView:
+        """Take an identity (given in any format) away from the customer; UnknownIdentity if
+        the customer does not have it."""
+        normalised = self.normalise(kind, value)
+        async with self.db.session.begin() as s:
+            row = await survivor(s, customer_id)
+            if row is None:
+                raise UnknownCustomer(customer_id)
+            gone = await s.execute(delete(CustomerIdentity).where(
+                CustomerIdentity.customer_id == row.id, CustomerIdentity.kind == kind,
+                CustomerIdentity.value == normalised))
+            if not gone.rowcount:
+                raise UnknownIdentity(f"{kind} {normalised}")
+            row.updated_at = time.time()
+            await s.flush()
+            return await _view(s, row)
+
+    async def merges(self, customer_id: str) -> list[dict[str, Any]]:
+        """The customers (transitively) merged into this one: ``{"id", "by", "at"}`` each,
+        oldest merge first."""
+        async with self.db.session() as s:
+            row = await survivor(s, customer_id)
+            if row is None:
+                return []
+            ids = await family(s, row.id) - {row.id}
+            rows = (await s.execute(select(Customer.id, Customer.merged_by, Customer.merged_at)
+                                    .where(Customer.id.in_(ids))
+                                    .order_by(Customer.merged_at, Customer.id))).all()
+            return [{"id": i, "by": by, "at": at} for i, by, at in rows]
+
     async def update_profile(self, customer_id: str, *, name: str | None = None,
                              tier: str | None = None) -> CustomerView:
         """Change the display name and/or tier (e.g. "standard", "key_account")."""
@@ -126,12 +217,25 @@ class CustomerRepository:
             await s.flush()
             return await _view(s, row)
 
-    async def merge(self, source_id: str, target_id: str) -> CustomerView:
+    async def merge(self, source_id: str, target_id: str,
+                    by: str | None = None) -> CustomerView:
         """Merge the source customer into the target: identities and interactions move to the
-        target, the source is kept with ``merged_into`` so old references still resolve."""
+        target, the source is kept with ``merged_into`` (and who merged it, ``by``, and when)
+        so old references still resolve. Attributes the target lacks are taken over."""
+        collision: OperationalError | None = None
+        for _ in range(_CREATE_ATTEMPTS):
+            try:
+                return await self._merge(source_id, target_id, by)
+            except OperationalError as e:  # SQLite: another writer committed meanwhile
+                if self.db.dialect != "sqlite":
+                    raise
+                collision = e
+        raise StoreConflict(f"merging {source_id} into {target_id} kept colliding with "
+                            "another writer; retry") from collision
+
+    async def _merge(self, source_id: str, target_id: str, by: str | None) -> CustomerView:
         async with self.db.session.begin() as s:
-            source = await survivor(s, source_id)
-            target = await survivor(s, target_id)
+            source, target = await locked_survivors(s, source_id, target_id)
             if source is None:
                 raise UnknownCustomer(source_id)
             if target is None:
@@ -148,9 +252,13 @@ class CustomerRepository:
                             .values(merged_into=target.id))
             now = time.time()
             source.merged_into = target.id
+            source.merged_by = text_field(by, "merged_by", max_length=100)
+            source.merged_at = now
             source.updated_at = target.updated_at = now
             if target.name is None:
                 target.name = source.name
+            if source.attributes:
+                target.attributes = {**source.attributes, **(target.attributes or {})}
             await s.flush()
             return await _view(s, target)
 
@@ -164,13 +272,7 @@ class CustomerRepository:
             row = await survivor(s, customer_id)
             if row is None:
                 return []
-            ids = {row.id}
-            frontier = {row.id}
-            while frontier:
-                merged = set((await s.execute(select(Customer.id).where(
-                    Customer.merged_into.in_(frontier)))).scalars()) - ids
-                ids |= merged
-                frontier = merged
+            ids = await family(s, row.id)
             rows = (await s.execute(
                 select(InteractionRecord)
                 .where(InteractionRecord.customer_id.in_(ids))
@@ -178,6 +280,18 @@ class CustomerRepository:
                           InteractionRecord.id)
                 .limit(limit))).scalars().all()
             return await load_views(s, list(rows))
+
+
+async def family(s: AsyncSession, survivor_id: str) -> set[str]:
+    """The surviving customer's id plus every id (transitively) merged into it."""
+    ids = {survivor_id}
+    frontier = {survivor_id}
+    while frontier:
+        merged = set((await s.execute(select(Customer.id).where(
+            Customer.merged_into.in_(frontier)))).scalars()) - ids
+        ids |= merged
+        frontier = merged
+    return ids
 
 
 async def _owner(s: AsyncSession, kind: str, normalised: str) -> Customer | None:
@@ -192,5 +306,6 @@ async def _view(s: AsyncSession, row: Customer) -> CustomerView:
         .where(CustomerIdentity.customer_id == row.id)
         .order_by(CustomerIdentity.kind, CustomerIdentity.value))).all()
     return {"id": row.id, "name": row.name, "tier": row.tier,
+            "attributes": dict(row.attributes or {}),
             "created_at": row.created_at, "updated_at": row.updated_at,
             "identities": [{"kind": k, "value": v} for k, v in identities]}

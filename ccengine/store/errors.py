@@ -31,6 +31,11 @@ class UnknownInteraction(NotFound):
     what = "interaction"
 
 
+class UnknownIdentity(NotFound):
+    code = "identity_not_found"
+    what = "identity"
+
+
 class UnknownUser(NotFound):
     code = "user_not_found"
     what = "user"

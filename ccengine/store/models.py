@@ -32,7 +32,11 @@ class Customer(Base):
     tier: Mapped[str] = mapped_column(String(40), default="standard")
     created_at: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[float] = mapped_column(Float)
-    merged_into: Mapped[str | None] = mapped_column(ForeignKey("customers.id"))
+    merged_into: Mapped[str | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    # free-form profile data (bounded by ccengine/store/customer_fields.py); None = none yet
+    attributes: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    merged_by: Mapped[str | None] = mapped_column(String(100))  # the user who merged it away
+    merged_at: Mapped[float | None] = mapped_column(Float)
 
 
 class CustomerIdentity(Base):
@@ -150,6 +154,30 @@ class MessageRecord(Base):
     created_at: Mapped[float] = mapped_column(Float)
 
 
+class RecordingRecord(Base):
+    """A recording of a call (its bridge) or a voicemail (the caller's channel). ``path`` is
+    relative to the recordings directory; ``paused`` lists [from, to] epoch-second pairs
+    (to is null while paused); ``handled_*`` say who dealt with a voicemail."""
+
+    __tablename__ = "recordings"
+    __table_args__ = (Index("ix_recordings_interaction", "interaction_id", "started_at"),
+                      Index("ix_recordings_kind_queue", "kind", "queue", "started_at"))
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    interaction_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))              # call | voicemail
+    queue: Mapped[str | None] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(100))             # Asterisk's recording name
+    format: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16))             # recording|paused|done|failed
+    path: Mapped[str | None] = mapped_column(String(500))
+    started_by: Mapped[str | None] = mapped_column(String(100))
+    started_at: Mapped[float] = mapped_column(Float)
+    ended_at: Mapped[float | None] = mapped_column(Float)
+    duration: Mapped[float | None] = mapped_column(Float)
+    paused: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    error: Mapped[str | None] = mapped_column(Text)
+    handled_by: Mapped[str | None] = mapped_column(String(100))
+    handled_at: Mapped[float | None] = mapped_column(Float)
 class CallbackRecord(Base):
     """A callback request: the number to call back, the queue, when it is due and what
     became of each attempt. The SQL row is the truth (a restart keeps it); the live

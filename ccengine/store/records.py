@@ -52,6 +52,7 @@ class CustomerView(TypedDict):
     id: str
     name: str | None
     tier: str
+    attributes: dict[str, Any]
     created_at: float
     updated_at: float
     identities: list[IdentityView]

@@ -33,7 +33,8 @@ _NO_ANSWER = {18, 19, 16}
 _REJECTED = {17, 21}
 
 Persist = Callable[[Interaction], Awaitable[None]]
-Identify = Callable[[str], Awaitable[str | None]]
+# links a new interaction to its customer (sets customer_id and customer attributes)
+Identify = Callable[[Interaction], Awaitable[None]]
 # carries out an IVR's terminal action (transfer, voicemail, callback...) on a call; the
 # call ends when it returns unless the handler queued it
 IvrActionHandler = Callable[["VoiceCall", Action], Awaitable[None]]
@@ -153,7 +154,7 @@ class VoiceChannel:
             created_at=now, enqueued_at=None, sl_target_seconds=None)
         interaction.record("entered", now)
         if self.identify is not None:
-            interaction.customer_id = await self.identify(chan.caller_number)
+            await self.identify(interaction)
         call = VoiceCall(interaction, chan.id, events)
         self.calls[interaction.id] = call
         try:

@@ -125,3 +125,31 @@ async def test_given_supervisor_when_forcing_state_then_applied_and_agents_may_n
     r = await client.post("/api/agents/bob/force", json={"state": "asleep"},
                           headers=bearer("admin"))
     assert (r.status, (await r.json())["error"]) == (400, "bad_state")
+
+
+async def test_given_open_agent_feed_when_api_shuts_down_then_feed_closed_promptly(
+        tmp_path: Path) -> None:
+    import asyncio
+
+    import aiohttp
+    from aiohttp import web
+
+    from tests.e2e.ports import free_port
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'api.db'}")
+    await db.migrate()
+    dispatcher = Dispatcher(MemoryState(), {}, {"alice": AgentProfile("alice", "Alice")})
+    app = build_api(TokenAuth({"alice": User("alice", "agent")}, TOKENS), dispatcher,
+                    ScreenPopFeed(), InteractionRepository(db))
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    async with aiohttp.ClientSession() as http:
+        ws = await http.ws_connect(f"ws://127.0.0.1:{port}/ws/agent?token=tok-alice")
+        assert (await ws.receive_json(timeout=5))["type"] == "hello"
+        cleanup = asyncio.ensure_future(runner.cleanup())
+        # the server closes the feed as it shuts down (it used to hold shutdown ~30 s)
+        closing = await ws.receive(timeout=10)
+        assert closing.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+        await asyncio.wait_for(cleanup, 10)
+    await db.close()

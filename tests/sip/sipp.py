@@ -119,6 +119,9 @@ Content-Length: 0
 """
 
 
+AUDIO_MS = 7000  # g711a.pcap plays for about 7 s (sipp plays it in the background)
+
+
 def pcap_for(digit: str) -> Path:
     name = {"#": "pound", "*": "star"}.get(digit, digit)
     return PCAP_DIR / f"dtmf_2833_{name}.pcap"
@@ -133,6 +136,9 @@ class CallerScript:
     first_digit_after_ms: int = 1500
     between_digits_ms: int = 1500
     audio: bool = True               # play a G.711 a-law recording after the digits
+    audio_after_ms: int = 1000       # pause before the recording starts playing
+    audio_repeats: int = 1           # play it this often, back to back (about 7 s each)
+    digits_after_audio: str = ""     # DTMF (SIP INFO) sent once the audio has played
     hold_ms: int | None = 4000       # hang up this long after the last step; None: wait for BYE
     wait_bye_ms: int = 60000
 
@@ -147,7 +153,13 @@ class CallerScript:
             else:
                 parts.append(RFC4733.format(pause=pause, pcap=pcap_for(digit)))
         if self.audio:
-            parts.append(AUDIO.format(pause=1000, pcap=PCAP_DIR / "g711a.pcap"))
+            for i in range(self.audio_repeats):
+                pause = self.audio_after_ms if i == 0 else AUDIO_MS
+                parts.append(AUDIO.format(pause=pause, pcap=PCAP_DIR / "g711a.pcap"))
+        for i, digit in enumerate(self.digits_after_audio):
+            pause = (AUDIO_MS if self.audio else 0) if i == 0 else self.between_digits_ms
+            parts.append(INFO.format(pause=pause, cseq=cseq, digit=digit))
+            cseq += 1
         if self.hold_ms is None:
             parts.append(WAIT_BYE.format(timeout=self.wait_bye_ms))
         else:

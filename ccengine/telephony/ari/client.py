@@ -7,6 +7,7 @@ import base64
 import json
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -101,6 +102,55 @@ class AriClient:
 
     async def get_bridge(self, bridge_id: str) -> dict[str, Any]:
         return await self.request("GET", f"/bridges/{bridge_id}")
+
+    # -- recordings
+    async def record_bridge(self, bridge_id: str, name: str, fmt: str, *,
+                            max_duration: int = 0, max_silence: int = 0, beep: bool = False,
+                            terminate_on: str = "none") -> dict[str, Any]:
+        """Record the mix of a bridge into Asterisk's spool as ``name.fmt``."""
+        return await self.request("POST", f"/bridges/{bridge_id}/record", name=name,
+                                  format=fmt, maxDurationSeconds=max_duration,
+                                  maxSilenceSeconds=max_silence, beep=beep,
+                                  terminateOn=terminate_on, ifExists="fail")
+
+    async def record_channel(self, channel_id: str, name: str, fmt: str, *,
+                             max_duration: int = 0, max_silence: int = 0, beep: bool = False,
+                             terminate_on: str = "none") -> dict[str, Any]:
+        """Record what a channel sends into Asterisk's spool as ``name.fmt``."""
+        return await self.request("POST", f"/channels/{channel_id}/record", name=name,
+                                  format=fmt, maxDurationSeconds=max_duration,
+                                  maxSilenceSeconds=max_silence, beep=beep,
+                                  terminateOn=terminate_on, ifExists="fail")
+
+    async def pause_recording(self, name: str) -> None:
+        """Pause a live recording: nothing is written until it is unpaused."""
+        await self.request("POST", f"/recordings/live/{name}/pause")
+
+    async def unpause_recording(self, name: str) -> None:
+        await self.request("DELETE", f"/recordings/live/{name}/pause")
+
+    async def stop_recording(self, name: str) -> None:
+        """Stop a live recording and keep what it has."""
+        await self.request("POST", f"/recordings/live/{name}/stop")
+
+    async def live_recording(self, name: str) -> dict[str, Any]:
+        return await self.request("GET", f"/recordings/live/{name}")
+
+    async def delete_stored_recording(self, name: str) -> None:
+        await self.request("DELETE", f"/recordings/stored/{name}")
+
+    async def download(self, path: str, target: Path, chunk: int = 65536) -> None:
+        """Stream a binary ARI resource (e.g. a stored recording's file) into ``target``."""
+        url = f"{self.base_url}{path}"
+        try:
+            async with self._http.get(url, headers=self._headers) as r:
+                if r.status >= 400:
+                    raise error_for("GET", path, r.status, await r.text())
+                with target.open("wb") as out:  # noqa: ASYNC230 - chunks of a local file
+                    async for data in r.content.iter_chunked(chunk):
+                        out.write(data)
+        except aiohttp.ClientConnectionError as e:
+            raise AriUnavailable("GET", path, 0, str(e)) from e
 
     # -- events
     async def events(self, *, min_backoff: float = 0.2, max_backoff: float = 10.0

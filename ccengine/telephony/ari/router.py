@@ -1,5 +1,7 @@
 """One ARI event router: owns the websocket, hands each StasisStart to exactly one handler
-(by its first Stasis argument) and every other channel event to that channel's listeners."""
+(by its first Stasis argument) and every other channel event to that channel's listeners.
+Playback and recording events go to a listener of their own (``playback:<id>``,
+``recording:<name>``) when one is open, else to the channel they target."""
 
 from __future__ import annotations
 
@@ -90,8 +92,11 @@ class AriEventRouter:
             self.dispatch(event)
 
     def dispatch(self, event: AriEvent) -> None:
-        channel_id = event.channel.id if event.channel else _playback_channel(event)
-        listener = self._listeners.get(channel_id) if channel_id else None
+        channel_id = event.channel.id if event.channel else _target_channel(event)
+        # a playback's or recording's own listener (listen("recording:<name>")) comes first
+        listener = self._listeners.get(_object_key(event)) if event.channel is None else None
+        if listener is None and channel_id:
+            listener = self._listeners.get(channel_id)
         if event.type == "StasisStart" and listener is None:
             kind = event.args[0] if event.args else ""
             handler = self._handlers.get(kind)
@@ -126,6 +131,19 @@ class AriEventRouter:
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-def _playback_channel(event: AriEvent) -> str | None:
-    target = str((event.raw.get("playback") or {}).get("target_uri", ""))
-    return target.removeprefix("channel:") if target.startswith("channel:") else None
+def _target_channel(event: AriEvent) -> str | None:
+    """The channel a playback or recording event is about (``target_uri`` channel:<id>)."""
+    for kind in ("playback", "recording"):
+        target = str((event.raw.get(kind) or {}).get("target_uri", ""))
+        if target.startswith("channel:"):
+            return target.removeprefix("channel:")
+    return None
+
+
+def _object_key(event: AriEvent) -> str:
+    """``playback:<id>`` or ``recording:<name>`` for playback and recording events."""
+    if isinstance(event.raw.get("recording"), dict):
+        return f"recording:{event.raw['recording'].get('name', '')}"
+    if isinstance(event.raw.get("playback"), dict):
+        return f"playback:{event.raw['playback'].get('id', '')}"
+    return ""

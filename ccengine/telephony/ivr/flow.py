@@ -16,7 +16,8 @@ A flow file::
         on_max_invalid: {action: queue, queue: support}
 
 Actions: ``queue`` (queue, optional priority), ``menu`` (go to another menu), ``hangup``,
-``callback`` (queue: leave a number to be called back, keeping the place in that queue).
+``voicemail`` (queue: leave a message for that queue's agents), ``callback`` (queue: leave a
+number to be called back, keeping the place in that queue).
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ SOUND_EXTENSIONS = (".gsm", ".wav", ".ulaw", ".alaw", ".sln", ".g722", ".wav49")
 
 @dataclass(frozen=True)
 class Action:
-    kind: str            # queue | menu | hangup | callback
-    target: str = ""     # queue name (queue, callback) or menu name
+    kind: str            # queue | menu | hangup | voicemail | callback
+    target: str = ""     # queue name (queue, voicemail, callback) or menu name
     priority: int = 0
 
 
@@ -116,7 +117,7 @@ def _action(w: _Where, key: str, value: Any, queues: Collection[str],
             menus: set[str]) -> Action:
     if not isinstance(value, dict) or "action" not in value:
         raise w.error(key, "must be a mapping with an 'action' (queue, menu, hangup, "
-                           "callback)")
+                           "voicemail, callback)")
     kind = value["action"]
     if kind == "queue":
         queue = value.get("queue")
@@ -133,12 +134,18 @@ def _action(w: _Where, key: str, value: Any, queues: Collection[str],
         return Action("menu", target)
     if kind == "hangup":
         return Action("hangup")
+    if kind == "voicemail":  # a message for the queue's agents (telephony/recording)
+        queue = value.get("queue")
+        if queue not in queues:
+            raise w.error(f"{key}.queue", f"unknown queue {queue!r}; known: {sorted(queues)}")
+        return Action("voicemail", queue)
     if kind == "callback":  # the caller leaves a number and keeps their place in the queue
         queue = value.get("queue")
         if queue not in queues:
             raise w.error(f"{key}.queue", f"unknown queue {queue!r}; known: {sorted(queues)}")
         return Action("callback", queue)
-    raise w.error(f"{key}.action", f"unknown action {kind!r} (queue, menu, hangup, callback)")
+    raise w.error(f"{key}.action", f"unknown action {kind!r} (queue, menu, hangup, "
+                                   "voicemail, callback)")
 
 
 def _menu(w: _Where, name: str, m: Any, sounds_dir: Path, queues: Collection[str],

@@ -39,7 +39,8 @@ from ccengine.telephony.voice import VoiceCall, VoiceChannel
 
 log = logging.getLogger(__name__)
 
-Identify = Callable[[str], Awaitable[str | None]]
+# links an interaction to its customer (by its caller_number; sets customer_id and tier)
+Link = Callable[..., Awaitable[None]]
 Persist = Callable[[Interaction], Awaitable[None]]
 
 
@@ -74,11 +75,11 @@ class OutboundCalls:
     """Places agents' outbound calls and dials numbers for transfers."""
 
     def __init__(self, voice: VoiceChannel, dispatcher: Dispatcher,
-                 settings: OutboundSettings, *, identify: Identify, persist: Persist,
+                 settings: OutboundSettings, *, link: Link, persist: Persist,
                  clock: Callable[[], float]) -> None:
         self.voice, self.ari, self.dispatcher = voice, voice.ari, dispatcher
         self.settings, self.policy = settings, settings.policy
-        self.identify, self.persist, self.clock = identify, persist, clock
+        self.link, self.persist, self.clock = link, persist, clock
         voice.router.on_stasis_start("dialout", self.handle_softphone)
 
     # ------------------------------------------------------------------ transfers
@@ -226,7 +227,6 @@ class OutboundCalls:
                           profile.has_skills if profile else (lambda _: False))
         interaction = Interaction(
             id=uuid.uuid4().hex, medium=Medium.VOICE, queue=queue, created_at=now,
-            customer_id=await self.identify(destination.e164),
             attributes={"direction": "outbound", "caller_number": destination.e164,
                         "number": destination.e164, "dialled": destination.dial,
                         "trunk": self.settings.trunk.name, "initiated_via": via,
@@ -235,6 +235,7 @@ class OutboundCalls:
                                 "initiated_via": via}})
         interaction.record("entered", now, direction="outbound", via=via, by=by,
                            number=destination.e164)
+        await self.link(interaction)
         return interaction
 
     async def _refused(self, agent_id: str, number: str, code: str, message: str,

@@ -74,14 +74,14 @@ async def start_outbound(engine: Engine, settings: Settings) -> None:
         engine.api_routes.append(lambda app: add_routes(app, OutboundApi(
             None, None, status, time.time)))
         return
-    identify = CustomerContext(engine.customers).identify_caller
-    calls = OutboundCalls(voice, dispatcher, settings.outbound, identify=identify,
+    link = CustomerContext(engine.customers).link
+    calls = OutboundCalls(voice, dispatcher, settings.outbound, link=link,
                           persist=engine.recorder.save, clock=time.time)
     if engine.transfers is not None:
         engine.transfers.dial_number = calls.dial_number
     repo = CallbackRepository(engine.db)
     requests = CallbackRequests(repo, engine.recorder, dispatcher, settings.outbound.policy,
-                                identify=identify, clock=time.time)
+                                link=link, clock=time.time)
     dispatcher.register_channel(CallbackChannel(voice, dispatcher, calls, requests,
                                                 settings.callbacks, clock=time.time))
     voice.ivr_actions["callback"] = IvrCallback(voice, dispatcher, requests,

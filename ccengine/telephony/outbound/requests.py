@@ -22,7 +22,8 @@ from ccengine.telephony.outbound.numbers import DialPolicy
 
 log = logging.getLogger(__name__)
 
-Identify = Callable[[str], Awaitable[str | None]]
+# links an interaction to its customer (by its caller_number; sets customer_id and tier)
+Link = Callable[..., Awaitable[None]]
 
 
 class BadQueue(CoreError):
@@ -41,10 +42,10 @@ class CallbackRequests:
     """Creates, places, cancels and books the attempts of callback requests."""
 
     def __init__(self, repo: CallbackRepository, recorder: InteractionRepository,
-                 dispatcher: Dispatcher, policy: DialPolicy, *, identify: Identify,
+                 dispatcher: Dispatcher, policy: DialPolicy, *, link: Link,
                  clock: Callable[[], float]) -> None:
         self.repo, self.recorder, self.dispatcher = repo, recorder, dispatcher
-        self.policy, self.identify, self.clock = policy, identify, clock
+        self.policy, self.link, self.clock = policy, link, clock
 
     # ------------------------------------------------------------------ requests
     async def request(self, *, number: str, queue: str, due_at: float | None, via: str,
@@ -62,13 +63,13 @@ class CallbackRequests:
                            f"{', '.join(sorted(config.media))})")
         now = self.clock()
         due = now if due_at is None else due_at
-        customer_id = await self.identify(destination.e164)
         callback_id, iid = str(uuid.uuid4()), uuid.uuid4().hex
         interaction = Interaction(
-            id=iid, medium=Medium.CALLBACK, queue=queue, priority=priority,
-            customer_id=customer_id, created_at=now,
+            id=iid, medium=Medium.CALLBACK, queue=queue, priority=priority, created_at=now,
             attributes={"caller_number": destination.e164, "caller_name": name,
                         "callback_id": callback_id, "direction": "outbound"})
+        await self.link(interaction, name=name)
+        customer_id = interaction.customer_id
         interaction.record("entered", now, via=via, by=by)
         interaction.record("callback_requested", now, callback_id=callback_id,
                            number=destination.e164, due_at=due, via=via, by=by,

@@ -71,9 +71,9 @@ async def start_node(db: Database, clock: Clock, *, login: bool = True) -> Node:
     await dispatcher.start()
     if login:
         await dispatcher.login("alice")
-    identify = CustomerContext(CustomerRepository(db, "GB")).identify_caller
+    link = CustomerContext(CustomerRepository(db, "GB")).link
     requests = CallbackRequests(CallbackRepository(db), recorder, dispatcher,
-                                DialPolicy(region="GB"), identify=identify, clock=clock)
+                                DialPolicy(region="GB"), link=link, clock=clock)
     scheduler = CallbackScheduler(CallbackRepository(db), requests, dispatcher, clock=clock)
     await scheduler.recover()
     return Node(dispatcher, channel, requests, scheduler, recorder)

@@ -1,13 +1,13 @@
 """callbacks: callback requests (number, queue, due time, attempts and their outcomes)
 
-Revision ID: 0005_callbacks
-Revises: 0004
+Revision ID: 0007_callbacks
+Revises: 0006_recording
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0005_callbacks'
-down_revision = '0004'
+revision = '0007_callbacks'
+down_revision = '0006_recording'
 branch_labels = None
 depends_on = None
 

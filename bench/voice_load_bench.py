@@ -1,0 +1,528 @@
+#!/usr/bin/env python3
+"""Voice load: sipp callers → IVR (one digit) → queue → auto-answering agents (a sipp UAS)
+→ the caller hangs up after a hold time. The same load runs twice on this machine, through
+the engine (its Stasis app on its private Asterisk) and through Asterisk's own app_queue
+(the same rendered endpoints and prompts, a dialplan IVR and Queue()) as the baseline.
+
+For each mode it steps the call rate up and reports, per step: calls placed, calls a
+caller abandoned or that failed in SIP, calls connected to an agent, queue entry → agent
+answer (p50/p99) and the CPU of the engine process and of Asterisk. A call counts as failed
+when sipp reports it failed or no agent answered it before the caller hung up. The highest
+rate with < 1 % failed calls is the sustained rate; the ratio engine/app_queue is printed.
+
+    .venv/bin/python bench/voice_load_bench.py [--rates 2,4,8,12,16,20] [--step-seconds 20]
+        [--hold-ms 5000] [--agents 200] [--only engine|app_queue]
+
+Run it from the repository root on an otherwise idle machine. Needs asterisk and sipp.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import csv
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bench.machine_info import machine  # noqa: E402
+from ccengine.config import load_config  # noqa: E402
+from ccengine.telephony.asterisk.render import render  # noqa: E402
+from tests.e2e.ports import free_port, free_range  # noqa: E402
+from tests.sip.sipp import HANGUP, HEAD, INFO, PCAP_DIR  # noqa: E402
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+REGISTER = """<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="register agents">
+  <send retrans="500"><![CDATA[
+REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:[field0]@[remote_ip]:[remote_port]>;tag=[pid]r[call_number]
+To: <sip:[field0]@[remote_ip]:[remote_port]>
+Call-ID: [call_id]
+CSeq: 1 REGISTER
+Contact: <sip:[field0]@127.0.0.1:{uas_port}>
+Expires: 3600
+Max-Forwards: 70
+Content-Length: 0
+  ]]></send>
+  <recv response="401" auth="true"/>
+  <send retrans="500"><![CDATA[
+REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:[field0]@[remote_ip]:[remote_port]>;tag=[pid]r[call_number]
+To: <sip:[field0]@[remote_ip]:[remote_port]>
+Call-ID: [call_id]
+CSeq: 2 REGISTER
+Contact: <sip:[field0]@127.0.0.1:{uas_port}>
+[field1]
+Expires: 3600
+Max-Forwards: 70
+Content-Length: 0
+  ]]></send>
+  <recv response="200"/>
+</scenario>
+"""
+
+# Callers and agents send RTP from answer, as phones do. (Without media, a channel in
+# Stasis only services ARI requests every 200 ms, which would dominate the measurement.)
+AUDIO_NOW = f"""  <nop><action><exec play_pcap_audio="{PCAP_DIR / 'g711a.pcap'}"/></action></nop>
+"""
+
+AGENT_UAS = """<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="auto-answering agents">
+  <recv request="INVITE" crlf="true"/>
+  <send><![CDATA[
+SIP/2.0 180 Ringing
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+Content-Length: 0
+  ]]></send>
+  <send retrans="500"><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+Content-Type: application/sdp
+Content-Length: [len]
+
+v=0
+o=agent 1 1 IN IP[local_ip_type] [local_ip]
+s=-
+c=IN IP[media_ip_type] [media_ip]
+t=0 0
+m=audio [media_port] RTP/AVP 8
+a=rtpmap:8 PCMA/8000
+  ]]></send>
+  <recv request="ACK" crlf="true"/>
+  <nop><action><exec play_pcap_audio="PCAP"/></action></nop>
+  <recv request="BYE"/>
+  <send><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+Content-Length: 0
+  ]]></send>
+</scenario>
+""".replace("PCAP", str(PCAP_DIR / "g711a.pcap"))
+
+BASELINE_DIALPLAN = """[general]
+static = yes
+writeprotect = yes
+
+[ccengine-public]
+exten => {number},1,Answer()
+ same => n,Background(hello&vm-press&digits/1&vm-for&vm-press&digits/2)
+ same => n,WaitExten(5)
+exten => 1,1,Queue(sales,,,,60)
+ same => n,Hangup()
+exten => 2,1,Queue(sales,,,,60)
+ same => n,Hangup()
+exten => t,1,Queue(sales,,,,60)
+
+[ccengine-agents]
+"""
+
+BASELINE_QUEUES = """[general]
+persistentmembers = no
+shared_lastcall = no
+
+[sales]
+strategy = leastrecent
+timeout = {ring_timeout}
+retry = 0
+wrapuptime = 0
+ringinuse = no
+autofill = yes
+joinempty = yes
+leavewhenempty = no
+announce-frequency = 0
+musicclass = default
+{members}
+"""
+
+
+@dataclass
+class Step:
+    rate: float
+    placed: int = 0
+    sip_failed: int = 0
+    connected: int = 0
+    waits: list[float] = field(default_factory=list)
+    engine_cpu: float | None = None
+    asterisk_cpu: float = 0.0
+
+    @property
+    def failed(self) -> int:
+        return max(self.placed - self.connected, self.sip_failed)
+
+    @property
+    def failed_pct(self) -> float:
+        return 100.0 * self.failed / self.placed if self.placed else 100.0
+
+    def line(self) -> str:
+        w = sorted(self.waits)
+        p50 = statistics.median(w) * 1000 if w else float("nan")
+        p99 = w[min(len(w) - 1, int(0.99 * len(w)))] * 1000 if w else float("nan")
+        cpu = f"engine {self.engine_cpu:5.1f} %" if self.engine_cpu is not None else \
+            "engine     -  "
+        return (f"  {self.rate:5.1f} calls/s: placed {self.placed:5d}, connected "
+                f"{self.connected:5d}, failed {self.failed:4d} ({self.failed_pct:5.2f} %), "
+                f"entry→answer p50 {p50:7.1f} ms p99 {p99:7.1f} ms, CPU {cpu}, "
+                f"asterisk {self.asterisk_cpu:5.1f} %")
+
+
+def cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+class CpuMeter:
+    def __init__(self, pid: int | None) -> None:
+        self.pid = pid
+        self.start = (cpu_seconds(pid), time.monotonic()) if pid else (0.0, time.monotonic())
+
+    def percent(self) -> float | None:
+        if self.pid is None:
+            return None
+        used, at = self.start
+        return 100.0 * (cpu_seconds(self.pid) - used) / max(1e-9, time.monotonic() - at)
+
+
+class Harness:
+    """Ports, agents and the SIP load tools shared by both modes."""
+
+    def __init__(self, work: Path, agents: int, hold_ms: int) -> None:
+        self.work, self.n_agents, self.hold_ms = work, agents, hold_ms
+        self.agent_ids = [f"b{i:03d}" for i in range(agents)]
+        self.uas_port = free_port()
+        self.uas: subprocess.Popen[bytes] | None = None
+
+    def engine_config(self, runtime: Path, ring_timeout: int) -> list[str]:
+        rtp = free_range(2000)
+        agents = ", ".join(f"{{id: {a}, name: {a}, skills: {{sales: 5}}}}"
+                           for a in self.agent_ids)
+        self.sip_port = free_port()
+        self.api_port = free_port()
+        return [
+            f"runtime_dir={runtime}", f"ivr.dir={REPO / 'ivr'}",
+            f"api.port={self.api_port}", f"asterisk.sip_port={self.sip_port}",
+            f"asterisk.http_port={free_port()}", f"asterisk.ami_port={free_port()}",
+            f"asterisk.rtp_start={rtp}", f"asterisk.rtp_end={rtp + 1999}",
+            f"offer_timeout={ring_timeout}", f"agents=[{agents}]",
+            "queues=[{name: sales, media: [voice], required_skills: {sales: 1}, "
+            "wrapup_seconds: 0}, {name: support, media: [voice], required_skills: "
+            "{sales: 1}, wrapup_seconds: 0}]",
+        ]
+
+    def start_uas(self) -> None:
+        """One sipp UAS answers every agent's calls (each agent registers it as contact);
+        -aa answers Asterisk's qualify OPTIONS."""
+        d = self.work / "uas"
+        d.mkdir(exist_ok=True)
+        (d / "agent.xml").write_text(AGENT_UAS)
+        self.uas = subprocess.Popen(
+            ["sipp", "-sf", "agent.xml", "-aa", "-i", "127.0.0.1", "-mi", "127.0.0.1",
+             "-p", str(self.uas_port), "-mp", str(free_range(4)), "-cp", str(free_port()),
+             "-nostdin"],
+            cwd=d, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+
+    def stop_uas(self) -> None:
+        if self.uas is not None and self.uas.poll() is None:
+            self.uas.kill()
+            self.uas.wait()
+
+    def register_agents(self, sip_port: int, passwords: dict[str, str]) -> None:
+        d = self.work / f"register-{sip_port}"
+        d.mkdir(exist_ok=True)
+        (d / "register.xml").write_text(REGISTER.replace("{uas_port}", str(self.uas_port)))
+        with open(d / "agents.csv", "w") as f:
+            f.write("SEQUENTIAL\n")
+            for a in self.agent_ids:
+                # sipp takes per-line credentials as a whole keyword in the CSV
+                f.write(f"{a};[authentication username={a} password={passwords[a]}]\n")
+        r = subprocess.run(
+            ["sipp", f"127.0.0.1:{sip_port}", "-sf", "register.xml", "-inf", "agents.csv",
+             "-i", "127.0.0.1", "-p", str(free_port()), "-mp", str(free_range(4)),
+             "-cp", str(free_port()), "-m", str(self.n_agents), "-r", "50", "-nostdin",
+             "-timeout", "60s", "-timeout_error"],
+            cwd=d, stdin=subprocess.DEVNULL, capture_output=True, timeout=120)
+        if r.returncode != 0:
+            raise RuntimeError(f"agent registration failed (sipp exit {r.returncode})")
+
+    def run_callers(self, sip_port: int, rate: float, seconds: int, tag: str) -> int:
+        """Place ``rate`` calls/s for ``seconds``; returns how many sipp counted failed."""
+        d = self.work / f"callers-{tag}"
+        d.mkdir(exist_ok=True)
+        (d / "caller.xml").write_text(HEAD + AUDIO_NOW + INFO.format(pause=300, cseq=2,
+                                                                     digit="1")
+                                      + HANGUP.format(hold=self.hold_ms, cseq=3))
+        total = max(1, int(rate * seconds))
+        stats = d / "stats.csv"
+        subprocess.run(
+            ["sipp", f"127.0.0.1:{sip_port}", "-sf", "caller.xml", "-i", "127.0.0.1",
+             "-mi", "127.0.0.1", "-p", str(free_port()), "-mp", str(free_range(4)),
+             "-cp", str(free_port()), "-key", "caller", "07700900123", "-s", "5000",
+             "-r", str(rate), "-rp", "1000", "-m", str(total), "-l", "2000",
+             "-nostdin", "-trace_stat", "-stf", str(stats), "-fd", "1",
+             "-timeout", f"{seconds + self.hold_ms // 1000 + 60}s"],
+            cwd=d, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, timeout=seconds + self.hold_ms / 1000 + 120)
+        with open(stats) as f:
+            rows = list(csv.reader(f, delimiter=";"))
+        header, last = rows[0], rows[-1]
+        return int(last[header.index("FailedCall(C)")])
+
+
+# ---------------------------------------------------------------------------- engine mode
+async def wait_http(url: str, timeout: float) -> None:
+    import aiohttp
+    deadline = time.monotonic() + timeout
+    async with aiohttp.ClientSession() as http:
+        while time.monotonic() < deadline:
+            with contextlib.suppress(aiohttp.ClientError):
+                async with http.get(url) as r:
+                    if r.status in (200, 401):
+                        return
+            await asyncio.sleep(0.5)
+    raise RuntimeError(f"{url} did not answer in {timeout} s")
+
+
+async def api_post(url: str, token: str) -> None:
+    import aiohttp
+    async with aiohttp.ClientSession() as http, \
+            http.post(url, headers={"Authorization": f"Bearer {token}"}) as r:
+        if r.status >= 400:
+            raise RuntimeError(f"POST {url}: {r.status} {await r.text()}")
+
+
+def asterisk_pid(runtime: Path) -> int | None:
+    pidfile = runtime / "asterisk" / "var" / "run" / "asterisk.pid"
+    with contextlib.suppress(OSError, ValueError):
+        return int(pidfile.read_text().strip())
+    return None
+
+
+def engine_waits(db: Path, since: float) -> tuple[int, list[float]]:
+    con = sqlite3.connect(db)
+    try:
+        rows = con.execute("select queued_at, answered_at from interactions where "
+                           "entered_at >= ? and queued_at is not null", (since,)).fetchall()
+    finally:
+        con.close()
+    waits = [a - q for q, a in rows if a is not None]
+    return len(waits), waits
+
+
+def run_engine(h: Harness, rates: list[float], seconds: int) -> list[Step]:
+    runtime = h.work / "engine-var"
+    overrides = h.engine_config(runtime, ring_timeout=10)
+    args = [sys.executable, "-m", "ccengine.cli", "--log-level", "WARNING"]
+    for o in overrides:
+        args += ["--set", o]
+    log = open(h.work / "engine.log", "wb")
+    proc = subprocess.Popen([*args, "run"], cwd=REPO, stdin=subprocess.DEVNULL, stdout=log,
+                            stderr=log)
+    try:
+        asyncio.run(wait_http(f"http://127.0.0.1:{h.api_port}/api/me", 90))
+        secrets = json.loads((runtime / "secrets.json").read_text())
+        h.register_agents(h.sip_port, secrets["sip_passwords"])
+        admin = secrets["api_tokens"]["admin"]
+
+        async def login_all() -> None:
+            for a in h.agent_ids:
+                await api_post(f"http://127.0.0.1:{h.api_port}/api/agents/{a}/login", admin)
+        asyncio.run(login_all())
+        time.sleep(2)
+        steps = []
+        for rate in rates:
+            step = Step(rate)
+            started = time.time()
+            engine_cpu, ast_cpu = CpuMeter(proc.pid), CpuMeter(asterisk_pid(runtime))
+            step.sip_failed = h.run_callers(h.sip_port, rate, seconds, f"engine-{rate}")
+            step.engine_cpu, step.asterisk_cpu = engine_cpu.percent(), ast_cpu.percent() or 0
+            time.sleep(2)
+            step.placed = max(1, int(rate * seconds))
+            step.connected, step.waits = engine_waits(runtime / "ccengine.db", started)
+            print(step.line(), flush=True)
+            steps.append(step)
+            if step.failed_pct >= 5:
+                break
+        return steps
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+# ---------------------------------------------------------------------------- app_queue
+class AmiQueueWatch:
+    """Reads app_queue's QueueCallerJoin / AgentConnect events (timestamped) over AMI."""
+
+    def __init__(self, port: int, user: str, secret: str) -> None:
+        self.port, self.user, self.secret = port, user, secret
+        self.joined: dict[str, float] = {}
+        self.connected: dict[str, float] = {}
+        self.task: asyncio.Task[None] | None = None
+
+    async def run(self) -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
+        writer.write(f"Action: Login\r\nUsername: {self.user}\r\nSecret: {self.secret}\r\n"
+                     "Events: on\r\n\r\n".encode())
+        await writer.drain()
+        block: dict[str, str] = {}
+        while line := await reader.readline():
+            text = line.decode(errors="replace").strip()
+            if text:
+                key, _, value = text.partition(":")
+                block[key.strip()] = value.strip()
+                continue
+            event, uid = block.get("Event"), block.get("Uniqueid", "")
+            at = float(block.get("Timestamp", "0") or 0)
+            if event == "QueueCallerJoin":
+                self.joined[uid] = at
+            elif event == "AgentConnect":
+                self.connected[uid] = at
+            block = {}
+
+    def waits(self, since: float) -> list[float]:
+        return [self.connected[u] - j for u, j in self.joined.items()
+                if j >= since and u in self.connected]
+
+
+def run_app_queue(h: Harness, rates: list[float], seconds: int) -> list[Step]:
+    runtime = h.work / "app-queue-var"
+    overrides = h.engine_config(runtime, ring_timeout=10)
+    config = load_config(None, env={}, overrides=overrides)
+    rendered = render(config)
+    etc = rendered.etc_dir
+    (etc / "extensions.conf").write_text(
+        BASELINE_DIALPLAN.replace("{number}", config.service_numbers[0]))
+    members = "\n".join(f"member => PJSIP/{a}" for a in h.agent_ids)
+    (etc / "queues.conf").write_text(BASELINE_QUEUES.format(ring_timeout=10, members=members))
+    modules = (etc / "modules.conf").read_text()
+    (etc / "modules.conf").write_text(modules + "load => app_queue.so\n")
+    manager = (etc / "manager.conf").read_text()
+    (etc / "manager.conf").write_text(manager.replace("[general]\n",
+                                                      "[general]\ntimestampevents = yes\n", 1))
+    log = open(h.work / "app-queue-asterisk.log", "wb")
+    ast = subprocess.Popen([config.asterisk.binary, "-f", "-n", "-C",
+                            str(rendered.asterisk_conf)], stdin=subprocess.DEVNULL,
+                           stdout=log, stderr=log)
+    try:
+        time.sleep(4)
+        secrets = rendered.secrets
+        h.register_agents(h.sip_port, dict(secrets.sip_passwords))
+        time.sleep(2)
+
+        async def measure() -> list[Step]:
+            watch = AmiQueueWatch(config.asterisk.ami_port, secrets.ami_user,
+                                  secrets.ami_secret)
+            watch.task = asyncio.ensure_future(watch.run())
+            await asyncio.sleep(1)
+            steps = []
+            for rate in rates:
+                step = Step(rate)
+                started = time.time()
+                meter = CpuMeter(ast.pid)
+                step.sip_failed = await asyncio.to_thread(
+                    h.run_callers, h.sip_port, rate, seconds, f"appq-{rate}")
+                step.asterisk_cpu = meter.percent() or 0
+                await asyncio.sleep(2)
+                step.placed = max(1, int(rate * seconds))
+                step.waits = watch.waits(started)
+                step.connected = len(step.waits)
+                print(step.line(), flush=True)
+                steps.append(step)
+                if step.failed_pct >= 5:
+                    break
+            watch.task.cancel()
+            return steps
+        return asyncio.run(measure())
+    finally:
+        ast.send_signal(signal.SIGTERM)
+        try:
+            ast.wait(20)
+        except subprocess.TimeoutExpired:
+            ast.kill()
+        log.close()
+
+
+def sustained(steps: list[Step]) -> float:
+    ok = [s.rate for s in steps if s.failed_pct < 1.0]
+    return max(ok) if ok else 0.0
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--rates", default="2,4,8,12,16,20,24,28,32")
+    p.add_argument("--step-seconds", type=int, default=20)
+    p.add_argument("--hold-ms", type=int, default=5000)
+    p.add_argument("--agents", type=int, default=200)
+    p.add_argument("--only", choices=("engine", "app_queue"))
+    p.add_argument("--keep", action="store_true", help="keep the work directory")
+    a = p.parse_args()
+    for tool in ("sipp", "asterisk"):
+        if not shutil.which(tool):
+            print(f"needs {tool} (scripts/install-system.sh)", file=sys.stderr)
+            return 2
+    rates = [float(r) for r in a.rates.split(",")]
+    work = Path(tempfile.mkdtemp(prefix="ccengine-voice-bench-"))
+    print(f"voice load: {machine()}; {a.agents} agents (one sipp UAS), hold {a.hold_ms} ms, "
+          f"{a.step_seconds} s per step; work dir {work}", flush=True)
+    h = Harness(work, a.agents, a.hold_ms)
+    h.start_uas()
+    results: dict[str, list[Step]] = {}
+    try:
+        if a.only in (None, "engine"):
+            print("engine (Stasis app):", flush=True)
+            results["engine"] = run_engine(h, rates, a.step_seconds)
+        if a.only in (None, "app_queue"):
+            print("baseline (Asterisk app_queue):", flush=True)
+            results["app_queue"] = run_app_queue(h, rates, a.step_seconds)
+    finally:
+        h.stop_uas()
+        if not a.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    for mode, steps in results.items():
+        print(f"{mode}: highest sustained rate with < 1 % failed calls: "
+              f"{sustained(steps):.1f} calls/s")
+    if len(results) == 2 and sustained(results["app_queue"]):
+        ratio = sustained(results["engine"]) / sustained(results["app_queue"])
+        print(f"engine / app_queue: {ratio:.2f} (target >= 0.90)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,215 @@
+"""The visitor's side of chat over HTTP, all public (no bearer token) and all under /chat/:
+
+- ``POST /chat/sessions`` starts a chat (optional name, email, phone, entry point):
+  201 ``{"chat_id", "token"}``; rate-limited per address and size-limited;
+- ``GET /chat/ws?token=...`` the chat's websocket (the token authorises that chat only);
+- ``GET /chat/widget.js`` the embeddable widget, ``GET /chat/demo`` a page embedding it.
+
+Browsers' ``Origin`` must be one of ``chat.allowed_origins`` (or the engine's own);
+requests without one (not from a browser) are let through.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from ccengine.api.http import error, public
+from ccengine.channels.chat.channel import ChatChannel
+from ccengine.channels.chat.frames import error_frame, parse_visitor_frame
+from ccengine.channels.chat.ratelimit import RateLimiter
+from ccengine.channels.chat.sessions import ChatSession
+from ccengine.channels.chat.text import check_optional
+from ccengine.channels.chat.visitors import normalised_visitor
+
+log = logging.getLogger(__name__)
+
+WIDGET_DIR = Path(__file__).resolve().parents[3] / "agents" / "widget"
+MAX_SESSION_BODY = 4096
+SESSION_FIELDS = frozenset({"name", "email", "phone", "entry"})
+CLOSE_CHAT_NOT_FOUND = 4404
+
+
+def _origin(request: web.Request, channel: ChatChannel) -> str | None:
+    """The request's Origin if a browser sent one it may use; HTTP 403 otherwise."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return None
+    own = f"{request.scheme}://{request.host}".lower()
+    if origin.lower() == own or channel.settings.origin_allowed(origin):
+        return origin
+    raise error(403, "origin_not_allowed", f"origin {origin!r} may not use this chat "
+                "(chat.allowed_origins)")
+
+
+def _cors(response: web.StreamResponse, origin: str | None) -> web.StreamResponse:
+    """Let the page at ``origin`` (already allowed) read this answer."""
+    if origin is not None:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Vary"] = "Origin"
+    return response
+
+
+def _cors_error(e: web.HTTPException, origin: str | None) -> web.HTTPException:
+    _cors(e, origin)
+    return e
+
+
+def _too_large(size: int) -> web.HTTPException:
+    body = json.dumps({"error": "too_large", "message": "the request body is limited to "
+                                                        f"{MAX_SESSION_BODY} bytes"})
+    return web.HTTPRequestEntityTooLarge(max_size=MAX_SESSION_BODY, actual_size=size,
+                                         text=body, content_type="application/json")
+
+
+async def _session_body(request: web.Request) -> dict[str, Any]:
+    if request.content_length is not None and request.content_length > MAX_SESSION_BODY:
+        raise _too_large(request.content_length)
+    raw = await request.content.read(MAX_SESSION_BODY + 1)
+    if len(raw) > MAX_SESSION_BODY:
+        raise _too_large(len(raw))
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError as e:
+        raise error(400, "bad_json", f"request body is not JSON: {e}") from e
+    if not isinstance(body, dict):
+        raise error(400, "bad_json", "request body must be a JSON object")
+    unknown = set(body) - SESSION_FIELDS
+    if unknown:
+        raise error(400, "unknown_field", f"unknown field(s) {sorted(unknown)}; known: "
+                                          f"{sorted(SESSION_FIELDS)}")
+    for key, value in body.items():
+        if value is not None and not isinstance(value, str):
+            raise error(400, f"bad_{key}", f"{key} must be text")
+    return body
+
+
+def add_visitor_routes(app: web.Application, channel: ChatChannel) -> None:
+    """Register the public visitor routes for ``channel`` on the API app."""
+    per_address = RateLimiter(channel.settings.sessions_per_minute, channel.clock)
+    # a frame may carry the longest text JSON-escaped (6 bytes a character) and a little more
+    max_frame = max(16 * 1024, channel.settings.max_message_chars * 6 + 1024)
+
+    @public
+    async def preflight(request: web.Request) -> web.StreamResponse:
+        origin = _origin(request, channel)
+        response = web.Response(status=204)
+        response.headers.update({"Access-Control-Allow-Methods": "POST",
+                                 "Access-Control-Allow-Headers": "Content-Type",
+                                 "Access-Control-Max-Age": "600"})
+        return _cors(response, origin)
+
+    @public
+    async def start(request: web.Request) -> web.StreamResponse:
+        origin = _origin(request, channel)
+        try:
+            address = request.remote or "?"
+            if not per_address.allow(address):
+                raise error(429, "rate_limited", "too many new chats from this address; "
+                            f"wait {per_address.retry_after(address):.0f} s")
+            body = await _session_body(request)
+            entry = channel.entry_point(body.get("entry"))
+            name = check_optional(body.get("name"), 100, "name")
+            visitor = normalised_visitor(channel.customers, name, body.get("email") or None,
+                                         body.get("phone") or None)
+            session, token = await channel.open_chat(visitor, entry)
+        except web.HTTPException as e:
+            raise _cors_error(e, origin) from None
+        except Exception as e:
+            code = getattr(e, "code", None)
+            if not isinstance(code, str):
+                raise
+            status = 503 if code == "chat_busy" else 400
+            raise _cors_error(error(status, code, str(e)), origin) from e
+        return _cors(web.json_response({"chat_id": session.chat_id, "token": token,
+                                        "websocket": "/chat/ws"}, status=201), origin)
+
+    @public
+    async def socket(request: web.Request) -> web.StreamResponse:
+        _origin(request, channel)
+        ws = web.WebSocketResponse(heartbeat=20, max_msg_size=max_frame)
+        await ws.prepare(request)
+        session = channel.sessions.by_token(request.query.get("token", ""))
+        if session is None:
+            await ws.send_json(error_frame("chat_not_found", "no open chat for this token "
+                                           "(it ended, or never existed)"))
+            await ws.close(code=CLOSE_CHAT_NOT_FOUND, message=b"chat_not_found")
+            return ws
+        try:
+            await channel.visitor_connected(session, ws)
+        except Exception as e:
+            await ws.send_json(error_frame(getattr(e, "code", "internal_error"), str(e)))
+            await ws.close(code=1008, message=b"refused")
+            return ws
+        try:
+            async for msg in ws:
+                if msg.type == WSMsgType.TEXT:
+                    await _frame(channel, session, ws, msg.data)
+                elif msg.type == WSMsgType.BINARY:
+                    await ws.send_json(error_frame("bad_frame", "send JSON text frames"))
+        finally:
+            channel.visitor_disconnected(session, ws)
+        return ws
+
+    @public
+    async def widget(request: web.Request) -> web.StreamResponse:
+        return web.FileResponse(WIDGET_DIR / "chat-widget.js", headers={
+            "Content-Type": "text/javascript; charset=utf-8",
+            "Cache-Control": "public, max-age=300",
+            "X-Content-Type-Options": "nosniff",
+            "Access-Control-Allow-Origin": "*"})
+
+    @public
+    async def demo(request: web.Request) -> web.StreamResponse:
+        return web.FileResponse(WIDGET_DIR / "demo.html", headers={
+            "Content-Type": "text/html; charset=utf-8", "X-Content-Type-Options": "nosniff"})
+
+    async def close_visitors(_: web.Application) -> None:
+        await channel.close_visitor_sockets()
+
+    app.on_shutdown.append(close_visitors)
+    app.router.add_route("OPTIONS", "/chat/sessions", preflight)
+    app.router.add_post("/chat/sessions", start)
+    app.router.add_get("/chat/ws", socket)
+    app.router.add_get("/chat/widget.js", widget)
+    app.router.add_get("/chat/demo", demo)
+
+
+async def _frame(channel: ChatChannel, session: ChatSession, ws: web.WebSocketResponse,
+                 data: str) -> None:
+    """Handle one visitor frame; any problem is an error frame and the chat goes on."""
+    client_id = None
+    reply: dict[str, Any] | None = None
+    try:
+        kind, frame = parse_visitor_frame(data)
+        client_id = frame.get("client_id")
+        if kind == "message":
+            view = await channel.run(channel.visitor_message(session, frame.get("text"),
+                                                             client_id, ws))
+            reply = {"type": "ack", "client_id": client_id, "id": view["id"],
+                     "at": view["created_at"]}
+        elif kind == "callback":
+            callback = await channel.run(channel.visitor_callback(session,
+                                                                  frame.get("number")))
+            reply = {"type": "callback_requested", "client_id": client_id,
+                     "number": callback.attributes["number"]}
+        elif kind == "end":
+            await channel.run(channel.end_chat(session.chat_id, "visitor_ended", "caller"))
+    except Exception as e:
+        code = getattr(e, "code", None)
+        message = str(e)
+        if not isinstance(code, str):
+            log.exception("chat %s: frame failed", session.chat_id)
+            code, message = "internal_error", "the message could not be handled; send it again"
+        reply = error_frame(code, message, client_id)
+    if reply is not None and not ws.closed:
+        try:
+            await ws.send_json(reply)
+        except ConnectionError:
+            pass  # the visitor went meanwhile: a reconnect's hello carries the transcript
