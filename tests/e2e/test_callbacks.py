@@ -22,6 +22,7 @@ from tests.e2e.test_first_journey import ready_agents
 from tests.e2e.trunk_rig import (
     CALLBACKS,
     absent,
+    agent_hears_ringing,
     bridge_with_carrier,
     events_of,
     invites,
@@ -181,6 +182,8 @@ async def test_given_a_customer_who_never_answers_when_called_back_then_retried_
     assert status == 201, row
     assert row["state"] in ("scheduled", "queued") and row["requested_by"] == "alice"
 
+    await invites(carrier)                         # the customer's phone rings...
+    await agent_hears_ringing(rig, "callback-agent-")   # ...and alice hears ringing
     failed = await callback(rig, row["id"], "failed", timeout=90)
     assert failed["attempts"] == 2                         # callbacks.attempts
     assert [o["outcome"] for o in failed["outcomes"]] == ["no_answer", "no_answer"]

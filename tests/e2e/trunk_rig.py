@@ -146,3 +146,23 @@ async def state_is(rig: Rig, agent: str, state: str, timeout: float = 30) -> Non
     async def check() -> bool:
         return await rig.agent_state(agent) == state
     await eventually(check, timeout, f"{agent} {state}")
+
+
+async def agent_hears_ringing(rig: Rig, channel_prefix: str) -> None:
+    """The agent's leg (channel id starting ``channel_prefix``), alone while the number
+    rings, keeps receiving audio from Asterisk: the ringing tone."""
+    async def leg() -> str | None:
+        channels = await rig.ari("GET", "/channels") or []
+        found = [c["id"] for c in channels if c["id"].startswith(channel_prefix)]
+        return found[0] if found else None
+    channel = await eventually(leg, 20, "the agent's leg")
+
+    async def sent() -> int:
+        value = await rig.ari("GET", f"/channels/{channel}/variable",
+                              variable="CHANNEL(rtcp,txcount)")
+        return int(value["value"] or 0) if value else 0
+    before = await sent()
+
+    async def more() -> bool:
+        return await sent() > before + 25
+    await eventually(more, 5, "RTP (the ringing tone) to the agent's leg")
