@@ -275,7 +275,9 @@ class Engine:
         """Trunks, agents' outbound calls, the transfers' dialler and callbacks (API:
         /api/agents/{id}/dial, /api/callbacks, /api/trunks)."""
         from ccengine.telephony.outbound.part import start_outbound
-        await start_outbound(self, self.outbound_settings)
+        stop = await start_outbound(self, self.outbound_settings)
+        if stop is not None:
+            self._stack.push_async_callback(stop)
 
     async def _live_state(self) -> LiveState:
         if self.config.state_backend == "redis":

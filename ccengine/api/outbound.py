@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -75,7 +76,7 @@ class OutboundApi:
     calls: OutboundCalls | None
     requests: CallbackRequests | None
     trunks: TrunkStatus
-    clock: Any
+    clock: Callable[[], float]
 
     def need_calls(self) -> OutboundCalls:
         if self.calls is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING
 
 from ccengine.config import ConfigError
@@ -61,9 +61,10 @@ def check_callback_setup(flows: Mapping[str, Flow], queues: Mapping[str, QueueCo
                         "capacity (agents: capacity: {callback: 1})", queue.name)
 
 
-async def start_outbound(engine: Engine, settings: Settings) -> None:
+async def start_outbound(engine: Engine, settings: Settings
+                         ) -> Callable[[], Awaitable[None]] | None:
     """Outbound calls, the transfers' dialler, the callback channel, the IVR callback
-    action, the callback scheduler and their API routes."""
+    action, the callback scheduler and their API routes; returns what stops them."""
     from ccengine.api.outbound import OutboundApi, add_routes
     voice, dispatcher = engine.voice, engine.dispatcher
     if voice is None or dispatcher is None or engine.recorder is None \
@@ -73,7 +74,7 @@ async def start_outbound(engine: Engine, settings: Settings) -> None:
     if settings.outbound is None:
         engine.api_routes.append(lambda app: add_routes(app, OutboundApi(
             None, None, status, time.time)))
-        return
+        return None
     link = CustomerContext(engine.customers).link
     calls = OutboundCalls(voice, dispatcher, settings.outbound, link=link,
                           persist=engine.recorder.save, clock=time.time)
@@ -89,7 +90,7 @@ async def start_outbound(engine: Engine, settings: Settings) -> None:
     scheduler = CallbackScheduler(repo, requests, dispatcher, clock=time.time,
                                   poll_seconds=settings.callbacks.poll_seconds)
     await scheduler.start()
-    engine._stack.push_async_callback(scheduler.stop)
     engine.outbound = calls
     engine.api_routes.append(lambda app: add_routes(app, OutboundApi(
         calls, requests, status, time.time)))
+    return scheduler.stop
