@@ -72,6 +72,13 @@ class Dispatcher:
         except KeyError:
             raise NoChannel(f"no channel adapter for {medium.value}") from None
 
+    def registered_channel(self, medium: str | None) -> Channel | None:
+        """The adapter registered for a medium given by name, or None."""
+        try:
+            return self._channels.get(Medium(medium)) if medium else None
+        except ValueError:
+            return None
+
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
         self._subscribers.append(callback)
         return lambda: self._subscribers.remove(callback)
@@ -386,6 +393,45 @@ class Dispatcher:
             await self.state.put_interaction(interaction)
         await self._emit(InteractionUpdated(now, interaction, kind))
         return interaction
+
+    # ------------------------------------------------------------------ waiting work
+    # A waiting caller's own choices (keys, maximum wait) act only on work nobody is being
+    # offered: each returns None/False while an offer is out, and the caller tries again.
+    async def move_waiting(self, interaction_id: str, queue: str, *, kind: str,
+                           attributes: Mapping[str, Any] | None = None,
+                           **data: Any) -> Interaction | None:
+        """Waiting work waits for ``queue`` from now on, keeping its ``enqueued_at`` (its
+        wait so far); ``kind`` is recorded with ``data``. None when it is being offered."""
+        if queue not in self.queues:
+            raise UnknownQueue(queue)
+        now = self.clock()
+        async with self._lock:
+            interaction = await self._interaction(interaction_id)
+            if interaction.agent_id is not None:
+                return None
+            interaction.queue = queue
+            interaction.attributes.update(attributes or {})
+            interaction.record(kind, now, **data)
+            await self.state.put_interaction(interaction)
+        await self._emit(InteractionUpdated(now, interaction, kind))
+        await self.route()
+        return interaction
+
+    async def hold_waiting(self, interaction_id: str) -> bool:
+        """Take waiting work out of routing (it stays live, keeping its place) while the
+        caller does something else; False when it is being offered or not waiting."""
+        async with self._lock:
+            interaction = await self._interaction(interaction_id)
+            if interaction.agent_id is not None:
+                return False
+            return await self.state.claim(interaction_id)
+
+    async def unhold_waiting(self, interaction_id: str) -> None:
+        """Held work waits again, in its old place."""
+        async with self._lock:
+            await self._interaction(interaction_id)
+            await self.state.enqueue(interaction_id)
+        await self.route()
 
     # ------------------------------------------------------------------ routing
     async def route(self) -> int:

@@ -25,6 +25,8 @@ from ccengine.core.agent import AgentProfile
 from ccengine.core.media import Medium
 from ccengine.core.queue import QueueConfig
 from ccengine.core.rules import validate_references
+from ccengine.core.supervision import build_supervisors
+from ccengine.core.waiting import parse_waiting
 from ccengine.cti.customers import CustomerContext
 from ccengine.cti.screenpop import ScreenPopFeed
 from ccengine.dispatcher import Dispatcher
@@ -86,6 +88,8 @@ class Engine:
     def __init__(self, config: EngineConfig) -> None:
         self.config = config
         self.queues, self.agents = build_profiles(config)
+        self.supervisors = build_supervisors(config.supervisors, config.source,
+                                             self.queues, self.agents)
         self.flows = load_flows(config.ivr_dir, sounds_dir=Path(config.asterisk.sounds_dir),
                                 queues=self.queues.keys())
         if config.ivr_entry not in self.flows:
@@ -93,6 +97,10 @@ class Engine:
             raise ConfigError(config.source, "ivr.entry",
                               f"no flow {config.ivr_entry!r} in {config.ivr_dir}")
         self.chat_settings = load_chat_settings(config.raw, config.source, self.queues)
+        from ccengine.channels.email.config import parse_email_config
+        self.email_config = parse_email_config(config.raw.get("email"), config.source,
+                                               self.queues)
+        self.waiting = parse_waiting(config.raw.get("waiting"), config.source, self.queues)
         self.outbound_settings = load_settings(config)  # trunks:, outbound:, callbacks:
         check_callback_setup(self.flows, self.queues, self.agents, self.outbound_settings)
         self._stack = AsyncExitStack()
@@ -110,9 +118,14 @@ class Engine:
         self.transfers: Any = None  # ccengine.telephony.transfers.Transfers once started
         self.recording: Any = None  # ccengine.telephony.recording.feature.RecordingFeature
         self.chat: Any = None  # ccengine.channels.chat.ChatChannel when chat is configured
+        self.email: Any = None  # ccengine.channels.email.service.EmailChannel if configured
+        self.waiting_room: Any = None  # ccengine.telephony.waiting.WaitingRoom once started
         self.outbound: Any = None  # ccengine.telephony.outbound.calls.OutboundCalls
         # API routes added by channels and features: each gets the app before it starts
         self.api_routes: list[Callable[[web.Application], None]] = []
+        # checks run once every part has started (e.g. that configured actions have
+        # executors); each raises ConfigError naming the key
+        self.started_checks: list[Callable[[], None]] = []
 
     async def __aenter__(self) -> Engine:
         await self.start()
@@ -187,9 +200,11 @@ class Engine:
         # the other channels and features (each starts only if configured)
         for start_part in self._parts():
             await start_part()
+        for check in self.started_checks:
+            check()
         # API
         auth = TokenAuth(build_users(c), secrets.api_tokens)
-        api = build_api(auth, self.dispatcher, self.feed, self.recorder)
+        api = build_api(auth, self.dispatcher, self.feed, self.recorder, self.messages)
         for add_routes in self.api_routes:
             add_routes(api)
         runner = web.AppRunner(api, access_log=None)
@@ -206,7 +221,8 @@ class Engine:
         """Starters of the channels and features beyond voice; each registers its channel
         with the dispatcher, its API routes in ``api_routes`` and its cleanup on the stack."""
         return [self._start_transfers, self._start_customers, self._start_recording,
-                self._start_chat, self._start_outbound]
+                self._start_chat, self._start_email, self._start_waiting,
+                self._start_supervision, self._start_outbound]
 
     async def _start_transfers(self) -> None:
         """Transfers and conferences on live calls (API under /api/calls/...)."""
@@ -271,6 +287,7 @@ class Engine:
         self._stack.push_async_callback(chat.stop)
         messages = self.messages
         self.api_routes.append(lambda app: add_routes(app, chat, messages))
+
     async def _start_outbound(self) -> None:
         """Trunks, agents' outbound calls, the transfers' dialler and callbacks (API:
         /api/agents/{id}/dial, /api/callbacks, /api/trunks)."""
@@ -278,6 +295,54 @@ class Engine:
         stop = await start_outbound(self, self.outbound_settings)
         if stop is not None:
             self._stack.push_async_callback(stop)
+
+    async def _start_email(self) -> None:
+        """The email channel when ``email:`` is configured (mailboxes, SMTP listener,
+        outbox; API under /api/interactions/{id}/messages|reply), and every queue's
+        service level (GET /api/queues/{name}/service-level)."""
+        from ccengine.api.service_level import add_routes as add_service_level
+        self.api_routes.append(add_service_level)
+        if self.email_config is None:
+            return
+        from ccengine.channels.email.api import add_routes
+        from ccengine.channels.email.service import EmailChannel
+        d, feed = self.dispatcher, self.feed
+        if d is None or feed is None or self.messages is None or self.customers is None \
+                or self.recorder is None:
+            raise RuntimeError("email starts after the store and the dispatcher")
+        channel = EmailChannel(self.email_config, d, self.messages, self.customers,
+                               self.recorder, notify=feed.send, clock=time.time)
+        d.register_channel(channel)
+        self._stack.push_async_callback(channel.stop)
+        await channel.start()
+        self.email = channel
+        self.api_routes.append(lambda app: add_routes(app, channel))
+
+    async def _start_waiting(self) -> None:
+        """The queued caller's experience (config ``waiting``): announcements, keys and
+        the maximum wait; its actions' executors are checked once every part started."""
+        from ccengine.telephony.waiting import WaitingRoom
+        if not self.waiting:
+            return
+        if self.voice is None or self.dispatcher is None:
+            raise RuntimeError("the waiting experience starts after the voice channel")
+        room = WaitingRoom(self.voice, self.dispatcher, self.waiting, clock=time.time)
+        self.waiting_room = room
+        self._stack.callback(room.unsubscribe)
+        self.started_checks.append(lambda: room.check_executors(self.config.source))
+
+    async def _start_supervision(self) -> None:
+        """Supervisors monitor, whisper to and barge into live calls (API under
+        /api/calls/{id}/supervise and /api/supervisor/calls)."""
+        from ccengine.api.supervise import add_routes
+        from ccengine.telephony.supervision import Supervisions
+        if self.voice is None or self.dispatcher is None:
+            raise RuntimeError("supervision starts after the voice channel")
+        ami = self.ami
+        supervisions = Supervisions(
+            self.voice, self.dispatcher, self.supervisors, clock=time.time,
+            reachable=lambda sup: bool(ami is not None and ami.contacts.get(sup)))
+        self.api_routes.append(lambda app: add_routes(app, supervisions))
 
     async def _live_state(self) -> LiveState:
         if self.config.state_backend == "redis":

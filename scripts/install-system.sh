@@ -4,7 +4,8 @@
 #
 #   scripts/install-system.sh            Asterisk 16 (from bullseye, pinned), sipp, baresip
 #   scripts/install-system.sh --test     the above plus what tests need (PostgreSQL, Redis,
-#                                        chromium and Node.js for the chat widget's browser test)
+#                                        chromium and Node.js for the chat widget's browser test,
+#                                        dovecot: the email tests' private IMAP server)
 #
 # Asterisk is not in Debian 12. Debian 11 ("bullseye") carries Asterisk 16.28; we add a
 # bullseye source from Debian's own archive and pin it so that only asterisk* and the two
@@ -27,7 +28,7 @@ have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok
 pkgs=(asterisk asterisk-core-sounds-en-gsm asterisk-moh-opsound-gsm sip-tester baresip-core)
 # a python3 that can make a venv (Debian 12's python3 needs python3-venv for that)
 python3 -c 'import ensurepip, venv' 2>/dev/null || pkgs+=(python3 python3-venv)
-[ $want_test = 1 ] && pkgs+=(postgresql redis-server chromium)
+[ $want_test = 1 ] && pkgs+=(postgresql redis-server chromium dovecot-imapd)
 # Node.js and npm drive chromium through playwright-core (tests/browser); any Node >= 18
 [ $want_test = 1 ] && ! command -v node >/dev/null && pkgs+=(nodejs npm)
 
@@ -59,11 +60,14 @@ PIN
   fi
   log "installing: ${missing[*]}"
   apt-get install -y -q --no-install-recommends "${missing[@]}"
-  # The Debian package starts a system-wide Asterisk; ccengine runs its own private one.
-  if command -v systemctl >/dev/null && systemctl is-active --quiet asterisk 2>/dev/null; then
-    systemctl stop asterisk || true
-    systemctl disable asterisk || true
-  fi
+  # The Debian packages start a system-wide Asterisk (and dovecot); ccengine runs its own
+  # private ones.
+  for service in asterisk dovecot; do
+    if command -v systemctl >/dev/null && systemctl is-active --quiet $service 2>/dev/null; then
+      systemctl stop $service || true
+      systemctl disable $service || true
+    fi
+  done
 fi
 
 if [ $want_test = 1 ]; then

@@ -7,16 +7,21 @@ Asterisk does not hold gets 409 ``call_on_other_node`` when another node has it 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
 
+from ccengine.api.auth import User
 from ccengine.api.http import DISPATCHER, _json_body, current_user, error
 from ccengine.core.errors import AgentUnavailable, UnknownInteraction
 from ccengine.telephony.transfers import Target, Transfers, parse_transfer_body
 from ccengine.telephony.voice import VoiceCall
 
 TRANSFERS = web.AppKey("transfers", Transfers)
+# sections other features add to GET /api/calls/{id}: name -> view(call, user), None to omit
+CallView = Callable[[VoiceCall, User], Any]
+CALL_VIEWS = web.AppKey("call_views", dict)
 
 
 async def _call(request: web.Request, *, party_may_see: bool = False) -> VoiceCall:
@@ -54,7 +59,12 @@ async def _unavailable_is_conflict(coro: Any) -> dict[str, Any]:
 
 async def call_get(request: web.Request) -> web.Response:
     call = await _call(request, party_may_see=True)
-    return web.json_response(Transfers.view(call))
+    body = Transfers.view(call)
+    for name, view in request.app.get(CALL_VIEWS, {}).items():
+        section = view(call, current_user(request))
+        if section is not None:
+            body[name] = section
+    return web.json_response(body)
 
 
 async def transfer(request: web.Request) -> web.Response:

@@ -201,8 +201,9 @@ async def agent_feed(request: web.Request) -> web.WebSocketResponse:
 
 
 def build_api(auth: TokenAuth, dispatcher: Dispatcher, feed: ScreenPopFeed,
-              interactions: Any) -> web.Application:
-    """The API application; the engine's cleanup contexts own everything passed in."""
+              interactions: Any, messages: Any = None) -> web.Application:
+    """The API application; the engine's cleanup contexts own everything passed in. With
+    a MessageRepository, conversations (chat, email) are readable and writable."""
     app = web.Application(middlewares=[auth_and_errors], client_max_size=1024 * 1024)
 
     async def close_feeds(_app: web.Application) -> None:
@@ -219,4 +220,7 @@ def build_api(auth: TokenAuth, dispatcher: Dispatcher, feed: ScreenPopFeed,
     app.router.add_get("/ws/agent", agent_feed)
     from ccengine.api.work import add_routes as add_work_routes
     add_work_routes(app)
+    if messages is not None:
+        from ccengine.api.messages import add_routes as add_message_routes
+        add_message_routes(app, messages)
     return app

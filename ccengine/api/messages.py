@@ -1,8 +1,10 @@
-"""The messages of a conversation handled in the desktop (chat today):
+"""The messages of a conversation handled in the desktop (chat, email):
 
 - ``GET /api/interactions/{id}/messages``: the stored conversation, oldest first, for the
   agent offered or holding it (and after it ended, the agent who handled it), supervisors
-  and admins; each message carries its plain ``text`` and an HTML-escaped ``html``;
+  and admins; a channel with a ``conversation`` method gives its own view (email: the
+  whole thread), otherwise each message carries its plain ``text`` and an HTML-escaped
+  ``html``;
 - ``POST /api/interactions/{id}/messages`` ``{"text": ...}``: the agent holding the work
   writes to the customer (its channel stores it, then delivers it).
 """
@@ -21,6 +23,13 @@ from ccengine.core.interaction import Interaction
 from ccengine.store.messages import MessageRepository, MessageView
 
 MESSAGES = web.AppKey("messages", MessageRepository)
+
+
+@runtime_checkable
+class ConversationChannel(Protocol):
+    """A channel that presents an interaction's conversation its own way."""
+
+    async def conversation(self, interaction_id: str) -> list[dict[str, Any]]: ...
 
 
 @runtime_checkable
@@ -49,9 +58,15 @@ async def list_messages(request: web.Request) -> web.Response:
         stored_agent = stored.get("agent_id") if isinstance(stored, dict) else None
         if user.id not in (live.agent_id if live else None, stored_agent):
             raise error(403, "forbidden", "agents see only their own conversations")
-    messages = await request.app[MESSAGES].for_interaction(interaction_id)
-    return web.json_response({"interaction_id": interaction_id,
-                              "messages": [message_payload(m) for m in messages]})
+    medium = live.medium.value if live else stored.get("medium") if isinstance(stored, dict) \
+        else None
+    channel = request.app[DISPATCHER].registered_channel(medium)
+    if isinstance(channel, ConversationChannel):
+        payload = await channel.conversation(interaction_id)
+    else:
+        payload = [message_payload(m)
+                   for m in await request.app[MESSAGES].for_interaction(interaction_id)]
+    return web.json_response({"interaction_id": interaction_id, "messages": payload})
 
 
 async def post_message(request: web.Request) -> web.Response:

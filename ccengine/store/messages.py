@@ -113,6 +113,15 @@ class MessageRepository:
                                     .order_by(MessageRecord.id))).scalars().all()
             return [_view(r) for r in rows]
 
+    async def for_thread(self, medium: str, thread_key: str) -> list[MessageView]:
+        """Every message of one conversation (all its interactions), oldest first."""
+        async with self.db.session() as s:
+            rows = (await s.execute(select(MessageRecord)
+                                    .where(MessageRecord.medium == medium,
+                                           MessageRecord.thread_key == thread_key)
+                                    .order_by(MessageRecord.id))).scalars().all()
+            return [_view(r) for r in rows]
+
     async def in_state(self, medium: str, state: str, limit: int = 100) -> list[MessageView]:
         """Messages of ``medium`` left in ``state`` (e.g. "received" ones a crash
         interrupted before they were queued), oldest first."""

@@ -43,6 +43,13 @@ BridgedHook = Callable[["VoiceCall"], Awaitable[None]]
 # told when the call's agent leg hangs up; True when the call goes on without that agent
 # (a transfer or a conference hands it over), False to end the call as usual
 AgentLegGone = Callable[["VoiceCall"], Awaitable[bool]]
+# runs while a queued caller waits for an agent (announcements, keys, maximum wait) as the
+# only reader of the caller's events; returns once an agent answers or the call is over
+CallerWaiting = Callable[["VoiceCall"], Awaitable[None]]
+# told when an agent's leg has answered, just before the caller is bridged with it
+AnsweringHook = Callable[["VoiceCall"], Awaitable[None]]
+# told when a call is over, before its legs are hung up and its interaction closed
+CallEnding = Callable[["VoiceCall"], Awaitable[None]]
 
 
 def offer_failure_reason(cause: int) -> str:
@@ -129,6 +136,9 @@ class VoiceChannel:
         self.ivr_actions: dict[str, IvrActionHandler] = {}
         self.on_bridged: list[BridgedHook] = []
         self.agent_leg_gone: AgentLegGone | None = None
+        self.caller_waiting: CallerWaiting | None = None
+        self.on_answering: list[AnsweringHook] = []
+        self.on_call_ending: list[CallEnding] = []
         router.on_stasis_start("inbound", self.handle_inbound)
 
     def call_of(self, interaction_id: str) -> VoiceCall:
@@ -200,6 +210,9 @@ class VoiceChannel:
 
     async def _follow_caller(self, call: VoiceCall) -> None:
         """Wait for the caller's hang-up (or the end of the call from the agent's side)."""
+        if self.caller_waiting is not None and call.agent_id is None \
+                and not call.done.is_set():
+            await self.caller_waiting(call)
         while not call.done.is_set():
             waiter = asyncio.ensure_future(call.events.next())
             finished = asyncio.ensure_future(call.done.wait())
@@ -217,6 +230,11 @@ class VoiceChannel:
 
     async def _finish(self, call: VoiceCall) -> None:
         """Tear the call down and tell the dispatcher how it ended."""
+        for hook in self.on_call_ending:
+            try:
+                await hook(call)
+            except Exception:  # a feature's failure must not keep the call up
+                log.exception("call-ending hook %s failed on %s", hook, call.interaction.id)
         interaction = call.interaction
         if call.offer_task is not None and not call.offer_task.done():
             call.offer_task.cancel()
@@ -306,6 +324,12 @@ class VoiceChannel:
             await self._follow_agent(call, events)
 
     async def _bridge(self, call: VoiceCall, agent_id: str, agent_channel: str) -> None:
+        for answering in self.on_answering:
+            try:
+                await answering(call)
+            except Exception:  # a feature's failure must not drop the call
+                log.exception("answering hook %s failed on %s", answering,
+                              call.interaction.id)
         call.agent_id = agent_id
         with contextlib.suppress(AriNotFound):
             await self.ari.stop_moh(call.caller_channel)

@@ -106,11 +106,13 @@ class Rig:
                                          s.ari_user, s.ari_password)}) as r:
             return await r.json() if r.status == 200 else None
 
-    async def start_phone(self, agent: str, answer: str = "auto") -> Baresip:
+    async def start_phone(self, agent: str, answer: str = "auto", **options: Any) -> Baresip:
+        """A baresip phone registered as ``agent`` (or a supervisor); ``options`` go to
+        Baresip (tone, record)."""
         secrets = self.engine.rendered.secrets  # type: ignore[union-attr]
         phone = Baresip(self.workdir, agent, secrets.sip_passwords[agent],
-                        self.engine.config.asterisk.sip_port, free_port(), free_port(),
-                        free_range(20), answer=answer)
+                        self.engine.config.asterisk.sip_port, free_port(2), free_port(),
+                        free_range(20), answer=answer, **options)
         phone.start()
         self.phones[agent] = phone
         ami = self.engine.ami

@@ -15,11 +15,13 @@ def _free(kind: int, port: int) -> bool:
     return True
 
 
-def free_port() -> int:
-    """A port free for both TCP and UDP on 127.0.0.1."""
+def free_port(span: int = 1) -> int:
+    """A port free for both TCP and UDP on 127.0.0.1 (with the ``span - 1`` ports after
+    it: baresip also listens for SIP over TLS on its SIP port + 1)."""
     for _ in range(200):
         port = random.randint(20000, 39999)
-        if _free(socket.SOCK_STREAM, port) and _free(socket.SOCK_DGRAM, port):
+        if all(_free(socket.SOCK_STREAM, p) and _free(socket.SOCK_DGRAM, p)
+               for p in range(port, port + span)):
             return port
     raise RuntimeError("no free port found")
 

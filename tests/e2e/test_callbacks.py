@@ -6,6 +6,7 @@ callback asked for through the API at a time enters the queue at that time."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -14,9 +15,6 @@ from typing import Any
 
 import pytest
 
-from ccengine.telephony.ari.router import HANGUP_EVENTS
-from ccengine.telephony.ivr.flow import Action
-from ccengine.telephony.voice import VoiceCall
 from tests.e2e.conftest import Rig, eventually
 from tests.e2e.test_first_journey import ready_agents
 from tests.e2e.trunk_rig import (
@@ -39,6 +37,8 @@ from tests.sip.sipp import CallerScript
 pytestmark = pytest.mark.asterisk
 
 FLOWS = Path(__file__).resolve().parent / "flows" / "callback"
+# while waiting in sales, 3 asks for a callback (the waiting room's keys)
+WAITING_KEY_3 = {"waiting": {"sales": {"keys": {"3": {"action": "callback"}}}}}
 # presses 3 (callback), # (the number I am calling from), 1 (yes, that one)
 ASKS_FOR_CALLBACK = CallerScript(digits="3#1", dtmf="info", first_digit_after_ms=1500,
                                  between_digits_ms=3000, audio=False, hold_ms=None)
@@ -55,8 +55,10 @@ async def carrier(tmp_path: Path) -> AsyncIterator[Carrier]:
 
 @pytest.fixture
 def rig_overrides(request: pytest.FixtureRequest, carrier: Carrier) -> list[str]:
-    callbacks = {**CALLBACKS, **getattr(request, "param", {})}
-    return overrides(carrier, ivr_dir=FLOWS, callbacks=callbacks)
+    param = getattr(request, "param", {})
+    callbacks = {**CALLBACKS, **param.get("callbacks", {})}
+    extra = [f"waiting={json.dumps(param['waiting'])}"] if "waiting" in param else []
+    return overrides(carrier, ivr_dir=FLOWS, callbacks=callbacks) + extra
 
 
 async def post(rig: Rig, path: str, user: str, body: Any = None) -> tuple[int, dict[str, Any]]:
@@ -111,25 +113,9 @@ async def test_given_caller_in_ivr_when_asking_for_a_callback_then_the_agent_is_
     assert events_of(voice, "callback_requested")[0]["callback_id"] == row["id"]
 
 
+@pytest.mark.parametrize("rig_overrides", [WAITING_KEY_3], indirect=True)
 async def test_given_caller_waiting_in_queue_when_asking_for_a_callback_then_it_keeps_their_place_before_a_later_caller(  # noqa: E501
         rig: Rig, carrier: Carrier) -> None:
-    voice = rig.engine.voice
-    assert voice is not None
-
-    async def in_queue_keys(call: VoiceCall) -> None:
-        """Stands in for the in-queue keys (another feature): 3 while waiting runs the
-        registered callback executor with the call still queued."""
-        while not call.done.is_set():
-            event = await call.events.next(0.2)
-            if event is None:
-                continue
-            if event.type in HANGUP_EVENTS:
-                call.hung_up_by = call.hung_up_by or "caller"
-                call.done.set()
-            elif event.type == "ChannelDtmfReceived" and event.digit == "3":
-                await voice.ivr_actions["callback"](call, Action("callback", "sales"))
-    voice._follow_caller = in_queue_keys  # type: ignore[method-assign]
-
     await rig.start_phone("alice")
     feed = await rig.open_feed("alice")           # alice is not logged in yet: calls wait
     first = await rig.place_call(CallerScript(digits="13#1", dtmf="info",
@@ -164,6 +150,9 @@ async def test_given_caller_waiting_in_queue_when_asking_for_a_callback_then_it_
     assert (await rig.call_api("GET", "/api/queues/sales", "admin"))["waiting"] == 1
     cancelled = await record(rig, waiter["id"])
     assert events_of(cancelled, "cancelled")[0]["reason"] == "callback_requested"
+    assert events_of(cancelled, "wait_key")[0]["digit"] == "3"   # the waiting room's key
+    assert events_of(cancelled, "callback_requested")[0]["callback_id"] == \
+        offer["details"]["callback_id"]
 
     await rig.phones["alice"].hangup()             # wrap-up, then the later caller
     later = await eventually(lambda: feed.offers()[1:], 30, "alice's second offer")
@@ -289,7 +278,7 @@ async def test_given_an_agent_who_does_not_answer_a_callback_then_rona_and_it_wa
     await absent(carrier.invites, 1, "the carrier received an INVITE")
 
 
-@pytest.mark.parametrize("rig_overrides", [{"max_tries": 1}], indirect=True)
+@pytest.mark.parametrize("rig_overrides", [{"callbacks": {"max_tries": 1}}], indirect=True)
 async def test_given_a_caller_who_types_a_refused_number_when_giving_up_then_they_wait_in_the_queue(  # noqa: E501
         rig: Rig, carrier: Carrier) -> None:
     await ready_agents(rig, "alice")

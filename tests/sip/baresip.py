@@ -1,5 +1,6 @@
-"""A baresip softphone acting as an agent's phone: registers, auto-answers, sends a sine
-tone as its microphone, and takes commands (hangup) over ctrl_tcp."""
+"""A baresip softphone acting as an agent's (or supervisor's) phone: registers,
+auto-answers, sends a sine tone as its microphone, and takes commands (hangup) over
+ctrl_tcp. With ``record`` it also writes what it receives (and sends) to WAV files."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ poll_method epoll
 sip_listen 127.0.0.1:{sip_port}
 net_interface 127.0.0.1
 audio_player aubridge,nil
-audio_source ausine,440
+audio_source ausine,{tone}
 ausrc_srate 48000
 ausrc_channels 2
 auplay_srate 48000
@@ -29,6 +30,10 @@ module_app menu.so
 module ctrl_tcp.so
 ctrl_tcp_listen 127.0.0.1:{ctrl_port}
 """
+# sndfile: dump-<time>-dec.wav is what the phone received, -enc.wav what it sent
+RECORD = """module sndfile.so
+snd_path {dir}
+"""
 
 
 class Baresip:
@@ -36,13 +41,15 @@ class Baresip:
 
     def __init__(self, workdir: Path, user: str, password: str, registrar_port: int,
                  sip_port: int, ctrl_port: int, rtp_start: int,
-                 answer: str = "auto") -> None:
+                 answer: str = "auto", tone: int = 440, record: bool = False) -> None:
         self.dir = workdir / f"baresip-{user}"
         self.user, self.ctrl_port = user, ctrl_port
         self.dir.mkdir(parents=True, exist_ok=True)
-        (self.dir / "config").write_text(CONFIG.format(
-            sip_port=sip_port, ctrl_port=ctrl_port, rtp_start=rtp_start,
-            rtp_end=rtp_start + 19))
+        config = CONFIG.format(sip_port=sip_port, ctrl_port=ctrl_port, rtp_start=rtp_start,
+                               rtp_end=rtp_start + 19, tone=tone)
+        if record:
+            config += RECORD.format(dir=self.dir)
+        (self.dir / "config").write_text(config)
         (self.dir / "accounts").write_text(
             f"<sip:{user}@127.0.0.1:{registrar_port}>;auth_pass={password};"
             f"answermode={answer};regint=60;ptime=20;audio_codecs=PCMA,PCMU\n")
@@ -81,6 +88,10 @@ class Baresip:
                 self.proc.kill()
                 self.proc.wait()
         self.proc = None
+
+    def received_audio(self) -> list[Path]:
+        """The WAV files of what the phone received, one per call, oldest first."""
+        return sorted(self.dir.glob("dump-*-dec.wav"), key=lambda p: p.stat().st_mtime_ns)
 
     def log_text(self) -> str:
         path = self.dir / "baresip.log"

@@ -4,6 +4,7 @@ then hang up after a hold time or wait for the far end's BYE."""
 from __future__ import annotations
 
 import asyncio
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -137,12 +138,12 @@ class CallerScript:
     between_digits_ms: int = 1500
     audio: bool = True               # play a G.711 a-law recording after the digits
     audio_after_ms: int = 1000       # pause before the recording starts playing
-    audio_repeats: int = 1           # play it this often, back to back (about 7 s each)
+    audio_repeats: int = 1           # play it this often, as one stream (about 7 s each)
     digits_after_audio: str = ""     # DTMF (SIP INFO) sent once the audio has played
     hold_ms: int | None = 4000       # hang up this long after the last step; None: wait for BYE
     wait_bye_ms: int = 60000
 
-    def scenario(self) -> str:
+    def scenario(self, audio: Path = PCAP_DIR / "g711a.pcap") -> str:
         parts = [HEAD]
         cseq = 2
         for i, digit in enumerate(self.digits):
@@ -153,11 +154,11 @@ class CallerScript:
             else:
                 parts.append(RFC4733.format(pause=pause, pcap=pcap_for(digit)))
         if self.audio:
-            for i in range(self.audio_repeats):
-                pause = self.audio_after_ms if i == 0 else AUDIO_MS
-                parts.append(AUDIO.format(pause=pause, pcap=PCAP_DIR / "g711a.pcap"))
+            # one stream: with audio_repeats > 1 the caller's SippCaller loops the pcap
+            parts.append(AUDIO.format(pause=self.audio_after_ms, pcap=audio))
         for i, digit in enumerate(self.digits_after_audio):
-            pause = (AUDIO_MS if self.audio else 0) if i == 0 else self.between_digits_ms
+            pause = (AUDIO_MS * self.audio_repeats if self.audio else 0) if i == 0 \
+                else self.between_digits_ms
             parts.append(INFO.format(pause=pause, cseq=cseq, digit=digit))
             cseq += 1
         if self.hold_ms is None:
@@ -176,7 +177,10 @@ class SippCaller:
         self.dir = workdir / f"sipp-{name}"
         self.dir.mkdir(parents=True, exist_ok=True)
         self.scenario = self.dir / "caller.xml"
-        self.scenario.write_text(script.scenario())
+        audio = PCAP_DIR / "g711a.pcap"
+        if script.audio_repeats > 1:
+            audio = looped_pcap(audio, script.audio_repeats, self.dir / "audio.pcap")
+        self.scenario.write_text(script.scenario(audio))
         self.args = [
             "sipp", f"127.0.0.1:{target_port}", "-sf", str(self.scenario),
             "-i", "127.0.0.1", "-mi", "127.0.0.1", "-p", str(sip_port),
@@ -209,3 +213,32 @@ class SippCaller:
     def errors(self) -> str:
         path = self.dir / "errors.log"
         return path.read_text(errors="replace")[-3000:] if path.exists() else ""
+
+
+def looped_pcap(source: Path, repeats: int, target: Path) -> Path:
+    """``source`` (Ethernet/IPv4/UDP/RTP packets) played ``repeats`` times in a row as one
+    stream: capture times, RTP sequence numbers and timestamps carry on across repeats."""
+    data = source.read_bytes()
+    header, records, offset = data[:24], [], 24
+    while offset + 16 <= len(data):
+        sec, usec, incl, orig = struct.unpack("<IIII", data[offset:offset + 16])
+        records.append((sec + usec / 1e6, orig, data[offset + 16:offset + 16 + incl]))
+        offset += 16 + incl
+    rtp = 14 + 20 + 8  # Ethernet, IPv4 (no options), UDP
+    first_ts, last_ts = (struct.unpack(">I", records[i][2][rtp + 4:rtp + 8])[0]
+                         for i in (0, -1))
+    step = (last_ts - first_ts) // max(1, len(records) - 1)
+    span_ts = last_ts - first_ts + step
+    span_time = records[-1][0] - records[0][0] + (records[1][0] - records[0][0])
+    out = [header]
+    for k in range(repeats):
+        for when, orig, packet in records:
+            seq, ts = struct.unpack(">HI", packet[rtp + 2:rtp + 8])
+            body = (packet[:rtp + 2] + struct.pack(">HI", (seq + k * len(records)) % 65536,
+                                                   (ts + k * span_ts) % 2**32)
+                    + packet[rtp + 8:])
+            moment = when + k * span_time
+            out.append(struct.pack("<IIII", int(moment), int(moment % 1 * 1e6), len(body),
+                                   orig) + body)
+    target.write_bytes(b"".join(out))
+    return target

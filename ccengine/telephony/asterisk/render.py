@@ -62,6 +62,12 @@ def agent_entries(config: EngineConfig, secrets: Secrets) -> list[dict[str, str]
             for a in config.agents]
 
 
+def supervisor_entries(config: EngineConfig, secrets: Secrets) -> list[dict[str, str]]:
+    return [{"id": str(s["id"]), "name": str(s.get("name", s["id"])),
+             "sip_password": secrets.sip_passwords[str(s["id"])]}
+            for s in config.supervisors]
+
+
 def user_ids(config: EngineConfig) -> list[str]:
     return [*(str(u["id"]) for u in (*config.agents, *config.supervisors)), "admin"]
 
@@ -90,6 +96,7 @@ def render(config: EngineConfig) -> Rendered:
         "data_dir": Path(config.asterisk.sounds_dir).parent,
         "secrets": secrets,
         "agents": agent_entries(config, secrets),
+        "supervisors": supervisor_entries(config, secrets),
         "service_numbers": config.service_numbers,
         "modules": MODULES,
         "trunks": template_trunks(config),

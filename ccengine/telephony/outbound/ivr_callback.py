@@ -5,9 +5,11 @@ The caller hears the number they are calling from and presses # to take it, or t
 another number and #. The number is read back; 1 confirms. A number the dialling policy
 refuses is explained and asked again (``callbacks.max_tries`` times). Once confirmed, a
 callback request enters the queue keeping the call's place (its ``enqueued_at``), the caller
-hears a goodbye and the call ends. A caller already waiting in the queue (in-queue keys
-call this same executor with the call still queued) is taken out of the queue first; if
-they give up, they simply stay in it. A caller who gives up in the IVR waits in the queue.
+hears a goodbye and the call ends. A caller already waiting in the queue (a key while
+waiting: the waiting room calls this same executor with the call still queued, held out of
+routing, and is meanwhile the only reader of the call's events) is taken out of the queue
+with the callback booked; if they give up, they stay in it, in their place. A caller who
+gives up in the IVR waits in the queue.
 """
 
 from __future__ import annotations
@@ -80,19 +82,17 @@ class IvrCallback:
 
     async def __call__(self, call: VoiceCall, action: Action) -> None:
         interaction = call.interaction
-        queued = interaction.queue is not None
-        if queued and not await self._hold(call):
-            return  # an agent is being offered the call this very moment
+        queued = interaction.queue is not None  # waiting (held) in a queue, not in the IVR
         leg = CallerLeg(self.ari, call)
         with contextlib.suppress(AriNotFound):
             await self.ari.stop_moh(call.caller_channel)
         try:
-            destination = await self._ask(leg, call)
+            destination = await self._ask(leg, call, queued)
         except CallerGone:
             call.hung_up_by = "caller"
+            if queued:
+                raise  # the waiting room ends the held call as abandoned
             interaction.record("abandoned", self.clock(), stage="callback")
-            if queued:  # over: the voice adapter cancels the held call as abandoned
-                call.done.set()
             return
         if destination is None:
             await self._keep_waiting(call, action, queued)
@@ -108,11 +108,10 @@ class IvrCallback:
                           interaction.id)
             await self._keep_waiting(call, action, queued)
             return
-        now = self.clock()
         interaction.attributes["callback_id"] = row["id"]
-        interaction.record("callback_requested", now, callback_id=row["id"],
-                           number=destination.e164, callback_interaction=row["interaction_id"])
-        if queued:
+        await self._note(call, queued, "callback_requested", callback_id=row["id"],
+                         number=destination.e164, callback_interaction=row["interaction_id"])
+        if queued:  # out of the queue: the callback has its place now
             with contextlib.suppress(UnknownInteraction):
                 await self.dispatcher.cancel(interaction.id, "callback_requested",
                                              callback_id=row["id"],
@@ -125,7 +124,8 @@ class IvrCallback:
         if queued:
             call.done.set()
 
-    async def _ask(self, leg: CallerLeg, call: VoiceCall) -> Destination | None:
+    async def _ask(self, leg: CallerLeg, call: VoiceCall, queued: bool
+                   ) -> Destination | None:
         """The number to call back, confirmed by the caller; None if they gave up."""
         policy = self.requests.policy
         calling = str(call.interaction.attributes.get("caller_number") or "")
@@ -143,8 +143,7 @@ class IvrCallback:
             else:
                 destination = _allowed(policy, typed)
                 if destination is None:
-                    call.interaction.record("callback_number_refused", self.clock(),
-                                            typed=typed)
+                    await self._note(call, queued, "callback_number_refused", typed=typed)
                     await leg.play(self.prompts["refused"])
                     continue
             if destination is None:
@@ -159,28 +158,23 @@ class IvrCallback:
 
     async def _keep_waiting(self, call: VoiceCall, action: Action, queued: bool) -> None:
         """No callback after all: the caller waits in the queue (on music)."""
-        call.interaction.record("callback_not_requested", self.clock())
+        await self._note(call, queued, "callback_not_requested")
         if queued:
-            await self._release(call)
-        else:
-            call.interaction.queue = action.target
-            await self.voice.persist(call.interaction)
-            with contextlib.suppress(AriNotFound):
-                await self.ari.start_moh(call.caller_channel)
-            await self.dispatcher.enqueue(call.interaction)
-            return
+            return  # still in the queue, in their place: the waiting room goes on
+        call.interaction.queue = action.target
+        await self.voice.persist(call.interaction)
         with contextlib.suppress(AriNotFound):
             await self.ari.start_moh(call.caller_channel)
+        await self.dispatcher.enqueue(call.interaction)
 
-    async def _hold(self, call: VoiceCall) -> bool:
-        """Take a queued call out of routing while the caller talks to the IVR."""
-        return await self.dispatcher.state.claim(call.interaction.id)
-
-    async def _release(self, call: VoiceCall) -> None:
-        """Put a held call back in routing, in its place."""
-        with contextlib.suppress(KeyError):
-            await self.dispatcher.state.enqueue(call.interaction.id)
-        await self.dispatcher.route()
+    async def _note(self, call: VoiceCall, queued: bool, kind: str, **data: object) -> None:
+        """Record on the call's interaction: the live one while queued, else the local one
+        (stored when the call ends)."""
+        if queued:
+            with contextlib.suppress(UnknownInteraction):
+                await self.dispatcher.record(call.interaction.id, kind, **data)
+                return
+        call.interaction.record(kind, self.clock(), **data)
 
 
 def _allowed(policy: DialPolicy, number: str) -> Destination | None:

@@ -176,8 +176,9 @@ def load_settings(config: EngineConfig) -> Settings:
     """The part's settings from ``config.raw``; ConfigError on anything wrong."""
     raw = config.raw
     source = config.source
-    agent_ids = {str(a.get("id")) for a in config.agents}
-    trunks = _trunks(raw.get("trunks"), source, agent_ids, set(config.service_numbers))
+    # agents and supervisors are PJSIP endpoints too
+    endpoints = {str(u.get("id")) for u in (*config.agents, *config.supervisors)}
+    trunks = _trunks(raw.get("trunks"), source, endpoints, set(config.service_numbers))
     outbound = None
     if raw.get("outbound") is not None:
         outbound = _outbound(raw["outbound"], source, trunks, config)
@@ -190,7 +191,7 @@ def load_settings(config: EngineConfig) -> Settings:
     return Settings(tuple(trunks), outbound, callbacks, callbacks_doc is not None)
 
 
-def _trunks(doc: Any, source: str, agent_ids: set[str], services: set[str]) -> list[Trunk]:
+def _trunks(doc: Any, source: str, endpoints: set[str], services: set[str]) -> list[Trunk]:
     if doc is None:
         return []
     if not isinstance(doc, list):
@@ -199,9 +200,9 @@ def _trunks(doc: Any, source: str, agent_ids: set[str], services: set[str]) -> l
     names: set[str] = set()
     for i, item in enumerate(doc):
         trunk = _trunk(item, source, f"trunks[{i}]", services)
-        if trunk.name in names or trunk.name in agent_ids or trunk.name == "anonymous":
-            raise ConfigError(source, f"trunks[{i}].name",
-                              f"{trunk.name!r} is already an agent or another trunk")
+        if trunk.name in names or trunk.name in endpoints or trunk.name == "anonymous":
+            raise ConfigError(source, f"trunks[{i}].name", f"{trunk.name!r} is already an "
+                              "agent, a supervisor, 'anonymous' or another trunk")
         names.add(trunk.name)
         trunks.append(trunk)
     return trunks

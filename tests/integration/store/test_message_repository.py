@@ -56,3 +56,18 @@ async def test_given_messages_then_the_conversation_and_states_are_listed(
         await repo.update(a["id"], body="changed")
     with pytest.raises(InvalidRecord):
         await repo.add(medium="chat", direction="sideways")
+
+
+async def test_given_a_thread_over_two_interactions_then_for_thread_lists_all_in_order(
+        db: Database) -> None:
+    repo = MessageRepository(db)
+    for external_id, interaction in (("a@x", "i-1"), ("b@us", "i-1"), ("c@x", "i-2")):
+        await repo.add(medium="email", direction="in", external_id=external_id,
+                       interaction_id=interaction, thread_key="a@x")
+    await repo.add(medium="email", direction="in", external_id="other@x",
+                   interaction_id="i-3", thread_key="other@x")
+    await repo.add(medium="chat", direction="in", external_id="a@x", thread_key="a@x")
+    thread = await repo.for_thread("email", "a@x")
+    assert [(m["external_id"], m["interaction_id"]) for m in thread] == [
+        ("a@x", "i-1"), ("b@us", "i-1"), ("c@x", "i-2")]
+    assert await repo.for_thread("email", "none") == []

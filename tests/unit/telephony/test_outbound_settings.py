@@ -58,6 +58,7 @@ def test_given_trunks_when_rendered_then_templates_get_them_without_surprises() 
     ({**REG, "password": "a;b"}, "trunks[0].password", "without spaces or ';'"),
     ({**REG, "name": "bad name"}, "trunks[0].name", "not a name"),
     ({**REG, "name": "alice"}, "trunks[0].name", "already an agent"),
+    ({**REG, "name": "sam"}, "trunks[0].name", "a supervisor"),
     ({**REG, "port": 70000}, "trunks[0].port", "from 1 to 65535"),
     ({**REG, "codecs": ["opus"]}, "trunks[0].codecs", "unknown codec"),
     ({**REG, "match": ["carrier.example"]}, "trunks[0].match", "not an IP address"),
@@ -131,7 +132,7 @@ def test_given_an_ivr_callback_to_a_queue_without_callbacks_when_the_engine_is_b
         "    on_timeout: {action: queue, queue: sales}\n"
         "    on_max_invalid: {action: queue, queue: sales}\n")
     base = [f"ivr.dir={flows}", f"trunks={json.dumps([REG])}", f"outbound={json.dumps(OUT)}"]
-    voice_only = "queues=[{name: sales, media: [voice]}]"
+    voice_only = "queues=[{name: sales, media: [voice]}, {name: support, media: [voice]}]"
     with pytest.raises(ConfigError, match="takes no callbacks") as e:
         Engine(load_config(None, env={}, overrides=[*base, voice_only]))
     assert e.value.where == f"{flows / 'main.yaml'}: menus.main.options.3"

@@ -1,0 +1,118 @@
+"""Offering calls to real phones: an agent whose phone rejects the call (a baresip
+softphone answering 486 Busy Here, a sipp phone answering 603 Decline) goes not ready (RONA,
+reason ``rejected``) and the call is offered to the next agent without losing its place;
+an agent whose phone unregisters mid-shift gets no calls until it registers again."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tests.e2e.conftest import Rig, eventually
+from tests.e2e.ports import free_port, free_range
+from tests.e2e.test_first_journey import bridged_legs_with_audio, stored
+from tests.sip.sipp import CallerScript
+from tests.sip.sipp_agent import SippAgentPhone
+
+pytestmark = pytest.mark.asterisk
+
+TWO_SALES_AGENTS = {"overrides": [
+    "agents=[{id: alice, name: Alice, skills: {sales: 5}}, "
+    "{id: carol, name: Carol, skills: {sales: 3}}]",
+]}
+
+
+@pytest.mark.parametrize("rig", [TWO_SALES_AGENTS], indirect=True)
+async def test_given_agent_rejects_ringing_call_when_busy_here_then_rona_and_next_agent(
+        rig: Rig) -> None:
+    await rig.start_phone("alice", answer="manual")    # rings until alice decides
+    await rig.start_phone("carol")
+    for agent in ("alice", "carol"):
+        await rig.open_feed(agent)
+    await rig.login("alice")        # idle longest: offered first
+    await rig.login("carol")
+    caller = await rig.place_call(CallerScript(digits="1", dtmf="info", hold_ms=10000))
+
+    first = (await eventually(rig.feeds["alice"].offers, 20, "offer to alice"))[0]
+    await eventually(lambda: "Incoming call" in rig.phones["alice"].log_text(), 10,
+                     "alice's phone ringing")
+    await rig.phones["alice"].hangup()                  # baresip rejects: 486 Busy Here
+    second = (await eventually(rig.feeds["carol"].offers, 20, "re-offer to carol"))[0]
+    assert second["interaction_id"] == first["interaction_id"]
+    view = await rig.call_api("GET", "/api/agents/alice", "alice")
+    assert (view["state"], view["reason"]) == ("not_ready", "rona")
+    await bridged_legs_with_audio(rig)
+    assert await caller.wait(40) == 0, caller.errors()
+
+    record = await stored(rig, first["interaction_id"], "admin")
+    requeued = [e for e in record["events"] if e["kind"] == "requeued"]
+    assert [(e["data"]["agent_id"], e["data"]["reason"]) for e in requeued] == [
+        ("alice", "rejected")]                          # Q.850 17 (user busy) -> rejected
+    queued = record["timestamps"]["queued"]
+    assert record["agent_id"] == "carol"
+    # it kept its place: still the one queued interaction, never queued again
+    assert [e["at"] for e in record["events"] if e["kind"] == "queued"] == [queued]
+
+
+@pytest.mark.parametrize("rig", [TWO_SALES_AGENTS], indirect=True)
+async def test_given_agent_phone_declines_when_603_then_rona_rejected_and_next_agent(
+        rig: Rig) -> None:
+    secrets = rig.engine.rendered.secrets  # type: ignore[union-attr]
+    carol = SippAgentPhone(rig.workdir, "carol", secrets.sip_passwords["carol"],
+                           rig.engine.config.asterisk.sip_port, free_port(), free_range(4),
+                           free_port(), status="603 Decline")
+    await carol.start()
+    try:
+        ami = rig.engine.ami
+        assert ami is not None
+        await eventually(lambda: ami.contacts.get("carol"), 20, "carol's phone registered")
+        await rig.start_phone("alice")
+        for agent in ("carol", "alice"):
+            await rig.open_feed(agent)
+        await rig.login("carol")    # idle longest: offered first
+        await rig.login("alice")
+        caller = await rig.place_call(CallerScript(digits="1", dtmf="info", hold_ms=8000))
+
+        first = (await eventually(rig.feeds["carol"].offers, 20, "offer to carol"))[0]
+        second = (await eventually(rig.feeds["alice"].offers, 20, "re-offer to alice"))[0]
+        assert second["interaction_id"] == first["interaction_id"]
+        assert "SIP/2.0 603 Decline" in carol.messages()
+        view = await rig.call_api("GET", "/api/agents/carol", "carol")
+        assert (view["state"], view["reason"]) == ("not_ready", "rona")
+        await bridged_legs_with_audio(rig)
+        assert await caller.wait(40) == 0, caller.errors()
+        record = await stored(rig, first["interaction_id"], "admin")
+        assert [(e["data"]["agent_id"], e["data"]["reason"]) for e in record["events"]
+                if e["kind"] == "requeued"] == [("carol", "rejected")]  # Q.850 21
+        assert record["agent_id"] == "alice"
+    finally:
+        await carol.stop()
+
+
+async def test_given_phone_unregistered_mid_shift_when_call_waits_then_offered_after_reregister(
+        rig: Rig) -> None:
+    await rig.start_phone("alice")
+    feed = await rig.open_feed("alice")
+    await rig.login("alice")
+    ami = rig.engine.ami
+    assert ami is not None
+    rig.phones.pop("alice").stop()                     # baresip unregisters on the way out
+    await eventually(lambda: ami.contacts.get("alice") is False, 20,
+                     "alice's phone reported unreachable")
+    assert await rig.agent_state("alice") == "available"   # still logged in and ready
+
+    caller = await rig.place_call(CallerScript(digits="1", dtmf="info", hold_ms=30000))
+
+    async def waiting() -> bool:
+        return (await rig.call_api("GET", "/api/queues/sales", "admin"))["waiting"] == 1
+    await eventually(waiting, 20, "the caller waiting in sales")
+    await asyncio.sleep(5)                             # a routing pass runs every 0.25 s
+    assert feed.offers() == []
+    assert await waiting()
+
+    await rig.start_phone("alice")                     # registers again
+    offer = (await eventually(feed.offers, 20, "the call offered once registered"))[0]
+    assert offer["queue"] == "sales"
+    await bridged_legs_with_audio(rig)
+    assert await caller.wait(60) == 0, caller.errors()

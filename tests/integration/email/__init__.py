@@ -1,0 +1,1 @@
+"""Email channel against real mail servers: a private dovecot and an SMTP sink."""

@@ -1,0 +1,115 @@
+"""A sipp user agent standing in for an agent's phone that declines every call: it
+registers with digest auth, answers OPTIONS (qualify) with 200, and answers each INVITE
+with 180 Ringing then a final status (603 Decline by default)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+REGISTER = """<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="ccengine agent registers">
+  <send retrans="500">
+    <![CDATA[
+REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:{user}@[remote_ip]:[remote_port]>;tag=[pid]SIPpTag00[call_number]
+To: <sip:{user}@[remote_ip]:[remote_port]>
+Call-ID: [call_id]
+CSeq: 1 REGISTER
+Contact: <sip:{user}@[local_ip]:[local_port]>
+Expires: 300
+Max-Forwards: 70
+Content-Length: 0
+    ]]>
+  </send>
+  <recv response="401" auth="true"/>
+  <send retrans="500">
+    <![CDATA[
+REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:{user}@[remote_ip]:[remote_port]>;tag=[pid]SIPpTag00[call_number]
+To: <sip:{user}@[remote_ip]:[remote_port]>
+Call-ID: [call_id]
+CSeq: 2 REGISTER
+Contact: <sip:{user}@[local_ip]:[local_port]>
+[authentication username={user} password={password}]
+Expires: 300
+Max-Forwards: 70
+Content-Length: 0
+    ]]>
+  </send>
+  <recv response="200"/>
+  <pause milliseconds="600000"/>
+</scenario>
+"""
+
+# every request outside the registration (an INVITE from the engine) runs this
+DECLINE = """<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="ccengine agent declines">
+  <recv request="INVITE"/>
+  <send>
+    <![CDATA[
+SIP/2.0 180 Ringing
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:[local_ip]:[local_port]>
+Content-Length: 0
+    ]]>
+  </send>
+  <pause milliseconds="500"/>
+  <send>
+    <![CDATA[
+SIP/2.0 {status}
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+    ]]>
+  </send>
+  <recv request="ACK"/>
+</scenario>
+"""
+
+
+class SippAgentPhone:
+    """One sipp process registered as ``user`` that answers INVITEs with ``status``."""
+
+    def __init__(self, workdir: Path, user: str, password: str, registrar_port: int,
+                 sip_port: int, media_port: int, control_port: int,
+                 status: str = "603 Decline") -> None:
+        self.dir = workdir / f"sipp-agent-{user}"
+        self.dir.mkdir(parents=True, exist_ok=True)
+        (self.dir / "register.xml").write_text(REGISTER.format(user=user, password=password))
+        (self.dir / "decline.xml").write_text(DECLINE.format(status=status))
+        self.args = [
+            "sipp", f"127.0.0.1:{registrar_port}", "-sf", str(self.dir / "register.xml"),
+            "-oocsf", str(self.dir / "decline.xml"), "-aa",
+            "-i", "127.0.0.1", "-mi", "127.0.0.1", "-p", str(sip_port),
+            "-mp", str(media_port), "-cp", str(control_port),
+            "-m", "1", "-l", "1", "-nostdin",
+            "-trace_msg", "-message_file", str(self.dir / "messages.log"),
+            "-trace_err", "-error_file", str(self.dir / "errors.log"),
+        ]
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        log = open(self.dir / "sipp.log", "wb")  # noqa: ASYNC230 - a log file handed to the child
+        self.proc = await asyncio.create_subprocess_exec(
+            *self.args, stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log,
+            cwd=self.dir)
+        log.close()
+
+    def messages(self) -> str:
+        path = self.dir / "messages.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    async def stop(self) -> None:
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.kill()
+            await self.proc.wait()
