@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -73,6 +74,9 @@ class EngineConfig:
     queues: tuple[Mapping[str, Any], ...]
     supervisors: tuple[Mapping[str, Any], ...] = field(default_factory=tuple)
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    # service number -> IVR flow (ivr.numbers; each is also a service number)
+    ivr_numbers: Mapping[str, str] = field(default_factory=dict)
+    ivr_sounds_dir: Path | None = None   # the admin's prompts: <dir>/<language>/NAME
 
 
 # ---------------------------------------------------------------------------- loading
@@ -240,7 +244,8 @@ def _build(doc: Mapping[str, Any], source: str, lines: Mapping[str, int],
     if backend not in ("memory", "redis"):
         raise ConfigError(state.where("backend"), "state.backend", "must be memory or redis")
     ivr = r.section("ivr")
-    ivr.unknown({"dir", "entry"})
+    ivr.unknown({"dir", "entry", "numbers", "sounds_dir", "urls", "extensions"})
+    ivr_numbers = _ivr_numbers(ivr)
     api = r.section("api")
     api.unknown({"host", "port"})
     a = r.section("asterisk")
@@ -261,7 +266,7 @@ def _build(doc: Mapping[str, Any], source: str, lines: Mapping[str, int],
         redis_url=state.get("redis_url", str),
         redis_prefix=state.get("redis_prefix", str),
         default_region=r.get("default_region", str),
-        service_numbers=tuple(str(n) for n in numbers),
+        service_numbers=tuple(dict.fromkeys([*(str(n) for n in numbers), *ivr_numbers])),
         ivr_dir=(base_dir / ivr.get("dir", str)).resolve()
         if not Path(ivr.get("dir", str)).is_absolute() else Path(ivr.get("dir", str)),
         ivr_entry=ivr.get("entry", str),
@@ -280,4 +285,29 @@ def _build(doc: Mapping[str, Any], source: str, lines: Mapping[str, int],
         queues=_items(r, "queues"),
         supervisors=_items(r, "supervisors"),
         raw=doc,
+        ivr_numbers=ivr_numbers,
+        ivr_sounds_dir=_path(base_dir, ivr.get("sounds_dir", str))
+        if ivr.data.get("sounds_dir") is not None else None,
     )
+
+
+def _path(base_dir: Path, value: str) -> Path:
+    return Path(value) if Path(value).is_absolute() else (base_dir / value).resolve()
+
+
+def _ivr_numbers(ivr: _Reader) -> dict[str, str]:
+    """``ivr.numbers: {"5001": self_service}``: service numbers with their own flow."""
+    numbers = ivr.data.get("numbers") or {}
+    if not isinstance(numbers, Mapping):
+        raise ConfigError(ivr.where("numbers"), "ivr.numbers",
+                          "must map service numbers to flow names")
+    out = {}
+    for number, flow in numbers.items():
+        if not re.fullmatch(r"\+?[0-9]{1,31}", str(number)):
+            raise ConfigError(ivr.where("numbers"), f"ivr.numbers.{number}",
+                              "is not a service number (digits, optional leading +)")
+        if not isinstance(flow, str) or not flow:
+            raise ConfigError(ivr.where("numbers"), f"ivr.numbers.{number}",
+                              "must name a flow (a file ivr/NAME.yaml)")
+        out[str(number)] = flow
+    return out

@@ -41,7 +41,7 @@ from ccengine.telephony.ari.client import AriClient
 from ccengine.telephony.ari.router import AriEventRouter
 from ccengine.telephony.asterisk.process import AsteriskProcess
 from ccengine.telephony.asterisk.render import Rendered, render
-from ccengine.telephony.ivr.flow import load_flows
+from ccengine.telephony.ivr.setup import load_ivr
 from ccengine.telephony.outbound.part import check_callback_setup
 from ccengine.telephony.outbound.settings import load_settings
 from ccengine.telephony.voice import VoiceChannel
@@ -90,12 +90,8 @@ class Engine:
         self.queues, self.agents = build_profiles(config)
         self.supervisors = build_supervisors(config.supervisors, config.source,
                                              self.queues, self.agents)
-        self.flows = load_flows(config.ivr_dir, sounds_dir=Path(config.asterisk.sounds_dir),
-                                queues=self.queues.keys())
-        if config.ivr_entry not in self.flows:
-            from ccengine.config import ConfigError
-            raise ConfigError(config.source, "ivr.entry",
-                              f"no flow {config.ivr_entry!r} in {config.ivr_dir}")
+        self.ivr = load_ivr(config, self.queues.keys(), self.agents.keys())
+        self.flows = self.ivr.flows
         self.chat_settings = load_chat_settings(config.raw, config.source, self.queues)
         from ccengine.channels.email.config import parse_email_config
         self.email_config = parse_email_config(config.raw.get("email"), config.source,
@@ -172,9 +168,10 @@ class Engine:
         ari = AriClient(asterisk.ari_url, secrets.ari_user, secrets.ari_password,
                         c.asterisk.app, http)
         router = AriEventRouter(ari)
-        self.voice = VoiceChannel(ari, router, self.dispatcher, self.flows[c.ivr_entry],
+        self.voice = VoiceChannel(ari, router, self.dispatcher, self.ivr.entry,
                                   persist=self.recorder.save, ring_timeout=c.offer_timeout,
-                                  clock=time.time, identify=customers.link)
+                                  clock=time.time, identify=customers.link,
+                                  flows_by_number=self.ivr.by_number)
         self.dispatcher.register_channel(self.voice)
         await self.dispatcher.start()
         self._stack.push_async_callback(self.dispatcher.stop)
@@ -222,7 +219,7 @@ class Engine:
         with the dispatcher, its API routes in ``api_routes`` and its cleanup on the stack."""
         return [self._start_transfers, self._start_customers, self._start_recording,
                 self._start_chat, self._start_email, self._start_waiting,
-                self._start_supervision, self._start_outbound]
+                self._start_supervision, self._start_ivr, self._start_outbound]
 
     async def _start_transfers(self) -> None:
         """Transfers and conferences on live calls (API under /api/calls/...)."""
@@ -343,6 +340,14 @@ class Engine:
             self.voice, self.dispatcher, self.supervisors, clock=time.time,
             reachable=lambda sup: bool(ami is not None and ami.contacts.get(sup)))
         self.api_routes.append(lambda app: add_routes(app, supervisions))
+
+    async def _start_ivr(self) -> None:
+        """The IVR's lookups (their own HTTP client) and transfers to extensions."""
+        from ccengine.telephony.ivr.services import install
+        if self.voice is None:
+            raise RuntimeError("the IVR starts after the voice channel")
+        http = await self._stack.enter_async_context(aiohttp.ClientSession())
+        install(self.voice, http, self.ivr.endpoints, clock=time.time)
 
     async def _live_state(self) -> LiveState:
         if self.config.state_backend == "redis":

@@ -25,7 +25,10 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 
-pkgs=(asterisk asterisk-core-sounds-en-gsm asterisk-moh-opsound-gsm sip-tester baresip-core)
+# French prompts (sounds/fr) for IVR flows that offer a language choice (ivr/self_service.yaml);
+# asterisk-core-sounds-fr makes the sounds/fr link, -fr-gsm carries the files
+pkgs=(asterisk asterisk-core-sounds-en-gsm asterisk-core-sounds-fr asterisk-core-sounds-fr-gsm
+      asterisk-moh-opsound-gsm sip-tester baresip-core)
 # a python3 that can make a venv (Debian 12's python3 needs python3-venv for that)
 python3 -c 'import ensurepip, venv' 2>/dev/null || pkgs+=(python3 python3-venv)
 [ $want_test = 1 ] && pkgs+=(postgresql redis-server chromium dovecot-imapd)

@@ -249,6 +249,10 @@ class BusinessHours:
     def timezone(self) -> str:
         return self.zone.key
 
+    def is_holiday(self, now: float) -> bool:
+        """Is ``now`` on one of the holidays (a local date in this time zone)?"""
+        return dt.datetime.fromtimestamp(now, self.zone).date() in self.holidays
+
     def is_open(self, now: float) -> bool:
         local = dt.datetime.fromtimestamp(now, self.zone)
         if local.date() in self.holidays:

@@ -34,6 +34,10 @@ def offer_payload(interaction: Interaction, agent_id: str, at: float) -> dict[st
         "caller_number": attrs.get("caller_number"),
         "caller_name": attrs.get("caller_name"),
         "ivr_path": list(attrs.get("ivr_path", [])),
+        # the caller's IVR language and what they entered or lookups found (masked
+        # where the flow marks an input sensitive)
+        "ivr_language": attrs.get("ivr_language"),
+        "ivr_vars": dict(attrs.get("ivr_vars", {})),
         # what a channel wants the desktop to show for its medium (an email's subject and
         # sender, a chat's first message...), set by the adapter in attributes["pop"]
         "details": dict(attrs.get("pop", {})),

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,10 +24,12 @@ from ccengine.telephony.ari.errors import AriError, AriNotFound
 from ccengine.telephony.ari.events import AriEvent
 from ccengine.telephony.ari.router import HANGUP_EVENTS, AriEventRouter, ChannelEvents
 from ccengine.telephony.ivr.flow import Action, Flow
-from ccengine.telephony.ivr.runner import run_flow
+from ccengine.telephony.ivr.runner import IvrServices, IvrSession, run_flow
+from ccengine.telephony.ivr.sounds import media_uri
 
 log = logging.getLogger(__name__)
 
+IVR_PROMPTS_KEPT = 50  # the latest plays kept in attributes["ivr_prompts"]
 # Q.850 causes of an agent leg that ended before answering, mapped to the core's reasons.
 _NO_ANSWER = {18, 19, 16}
 _REJECTED = {17, 21}
@@ -43,6 +45,10 @@ BridgedHook = Callable[["VoiceCall"], Awaitable[None]]
 # told when the call's agent leg hangs up; True when the call goes on without that agent
 # (a transfer or a conference hands it over), False to end the call as usual
 AgentLegGone = Callable[["VoiceCall"], Awaitable[bool]]
+# the IVR's lookups and transfers for one call (ccengine.telephony.ivr.services)
+IvrServicesFactory = Callable[["VoiceCall", "CallerLeg"], IvrServices]
+# told what Asterisk played to a caller: {"media": [...], "language", "interrupted", ...}
+Played = Callable[[dict[str, Any]], None]
 # runs while a queued caller waits for an agent (announcements, keys, maximum wait) as the
 # only reader of the caller's events; returns once an agent answers or the call is over
 CallerWaiting = Callable[["VoiceCall"], Awaitable[None]]
@@ -80,10 +86,14 @@ class VoiceCall:
 
 
 class CallerLeg:
-    """The IVR runner's view of the caller: prompts and digits over ARI (CallerMedia)."""
+    """The IVR runner's view of the caller: prompts and digits over ARI (CallerMedia).
 
-    def __init__(self, ari: AriClient, call: VoiceCall) -> None:
-        self.ari, self.call = ari, call
+    ``on_played`` hears, for each play, the media Asterisk reported starting (its
+    PlaybackStarted events) and the language it played them in."""
+
+    def __init__(self, ari: AriClient, call: VoiceCall, on_played: Played | None = None
+                 ) -> None:
+        self.ari, self.call, self.on_played = ari, call, on_played
 
     async def _event(self, timeout: float | None) -> AriEvent | None:
         event = await self.call.events.next(timeout)
@@ -91,10 +101,14 @@ class CallerLeg:
             raise CallerGone()
         return event
 
-    async def play(self, prompts: tuple[str, ...]) -> str | None:
+    async def play(self, prompts: tuple[str, ...], language: str | None = None
+                   ) -> str | None:
+        """Play sound names or media URIs (digits:12...); a digit stops the playback and
+        is returned."""
         playback_id = f"pb-{uuid.uuid4().hex}"
-        await self.ari.play(self.call.caller_channel, [f"sound:{p}" for p in prompts],
-                            playback_id)
+        await self.ari.play(self.call.caller_channel, [media_uri(p) for p in prompts],
+                            playback_id, lang=language)
+        played: dict[str, Any] = {"media": [], "language": language, "interrupted": False}
         while True:
             event = await self._event(None)
             if event is None:
@@ -102,9 +116,23 @@ class CallerLeg:
             if event.type == "ChannelDtmfReceived":
                 with contextlib.suppress(AriNotFound):
                     await self.ari.stop_playback(playback_id)
+                played["interrupted"] = True
+                self._played(played)
                 return event.digit
-            if event.type == "PlaybackFinished" and event.playback_id == playback_id:
+            if event.playback_id != playback_id:
+                continue
+            playback = event.raw.get("playback") or {}
+            if event.type == "PlaybackStarted":   # one for each medium of the list
+                played["media"].append(playback.get("media_uri", ""))
+                played["language"] = playback.get("language", language)
+            if event.type == "PlaybackFinished":
+                played["state"] = playback.get("state", "")
+                self._played(played)
                 return None
+
+    def _played(self, played: dict[str, Any]) -> None:
+        if self.on_played is not None:
+            self.on_played(played)
 
     async def get_digit(self, timeout: float) -> str | None:
         loop = asyncio.get_running_loop()
@@ -127,8 +155,12 @@ class VoiceChannel:
 
     def __init__(self, ari: AriClient, router: AriEventRouter, dispatcher: Dispatcher,
                  flow: Flow, *, persist: Persist, ring_timeout: float,
-                 clock: Callable[[], float], identify: Identify | None = None) -> None:
+                 clock: Callable[[], float], identify: Identify | None = None,
+                 flows_by_number: Mapping[str, Flow] | None = None) -> None:
         self.ari, self.router, self.dispatcher, self.flow = ari, router, dispatcher, flow
+        # service number -> its flow; other numbers get ``flow`` (ivr.entry)
+        self.flows_by_number = dict(flows_by_number or {})
+        self.ivr_services: IvrServicesFactory | None = None
         self.persist, self.ring_timeout, self.clock = persist, ring_timeout, clock
         self.identify = identify
         self.calls: dict[str, VoiceCall] = {}
@@ -174,11 +206,34 @@ class VoiceChannel:
             self.calls.pop(call.interaction.id, None)  # a transfer to a queue re-keys it
             await self._finish(call)
 
+    def flow_for(self, service_number: str) -> Flow:
+        return self.flows_by_number.get(service_number, self.flow)
+
     async def _run(self, call: VoiceCall) -> None:
         interaction = call.interaction
+        attrs = interaction.attributes
+        session = IvrSession(caller=attrs.get("caller_number") or "",
+                             service_number=str(attrs.get("service_number") or ""),
+                             interaction_id=interaction.id)
+
+        def on_step(kind: str | None, data: dict[str, Any]) -> None:
+            if kind is not None:
+                interaction.record(kind, self.clock(), **data)
+            attrs.update(session.attributes())
+
+        def on_played(played: dict[str, Any]) -> None:
+            # what the caller heard, in an attribute (not events: a prompt is no milestone)
+            prompts = attrs.setdefault("ivr_prompts", [])
+            prompts.append(played)
+            del prompts[:-IVR_PROMPTS_KEPT]
+
+        session.on_step = on_step
         try:
             await self.ari.answer(call.caller_channel)
-            result = await run_flow(self.flow, CallerLeg(self.ari, call))
+            leg = CallerLeg(self.ari, call, on_played)
+            services = self.ivr_services(call, leg) if self.ivr_services else None
+            result = await run_flow(self.flow_for(session.service_number), leg, services,
+                                    session)
         except CallerGone:
             call.hung_up_by = "caller"
             interaction.record("abandoned", self.clock(), stage="ivr")
@@ -186,8 +241,14 @@ class VoiceChannel:
         except AriNotFound:
             call.hung_up_by = "caller"
             return
-        interaction.attributes["ivr_path"] = result.path
-        interaction.record("ivr_done", self.clock(), path=result.path)
+        attrs.update(session.attributes())
+        interaction.record("ivr_done", self.clock(), path=result.path,
+                           language=result.language)
+        if result.action.kind == "transfer":
+            # the IVR bridged the caller with the extension (ivr.services): the call lasts
+            # until either hangs up
+            await self.follow_caller(call)
+            return
         if result.action.kind != "queue":
             handler = self.ivr_actions.get(result.action.kind)
             if handler is not None:
@@ -202,6 +263,7 @@ class VoiceChannel:
             return
         interaction.queue = result.action.target
         interaction.priority = result.action.priority
+        interaction.required_skills = dict(result.skills)
         await self.persist(interaction)
         with contextlib.suppress(AriNotFound):
             await self.ari.start_moh(call.caller_channel)
@@ -213,6 +275,11 @@ class VoiceChannel:
         if self.caller_waiting is not None and call.agent_id is None \
                 and not call.done.is_set():
             await self.caller_waiting(call)
+        await self.follow_caller(call)
+
+    async def follow_caller(self, call: VoiceCall) -> None:
+        """Wait until the call ends: the caller hangs up or another leg ends it (no
+        waiting experience: also for calls that are in no queue)."""
         while not call.done.is_set():
             waiter = asyncio.ensure_future(call.events.next())
             finished = asyncio.ensure_future(call.done.wait())

@@ -4,11 +4,12 @@ baresip softphones registered as agents, sipp callers, and agents' screen-pop fe
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import shutil
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -142,22 +143,21 @@ class Rig:
 
 
 @pytest.fixture
-def rig_overrides() -> list[str]:
-    """More config overrides for the rig. A test module overrides this fixture for values
-    known only at run time (the ports of a sipp carrier it started first)."""
-    return []
-
-
-@pytest.fixture
-async def rig(tmp_path: Path, request: pytest.FixtureRequest,
-              rig_overrides: list[str]) -> AsyncIterator[Rig]:
+async def rig(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Rig]:
     """A running engine (private Asterisk on free ports, SQLite, memory state; Redis live
     state when parametrised with "redis")."""
-    rtp = free_range(200)
     param = getattr(request, "param", "memory")
     backend = param if isinstance(param, str) else param.get("backend", "memory")
     extra = [] if isinstance(param, str) else list(param.get("overrides", []))
-    extra += rig_overrides
+    async with running_rig(tmp_path, backend, extra) as r:
+        yield r
+
+
+@contextlib.asynccontextmanager
+async def running_rig(tmp_path: Path, backend: str = "memory",
+                      extra: Sequence[str] = ()) -> AsyncIterator[Rig]:
+    """The rig fixture's engine, for fixtures that need to prepare config first."""
+    rtp = free_range(200)
     prefix = f"cce2e:{uuid.uuid4().hex[:8]}:"
     config = load_config(None, env={}, overrides=[
         f"state.backend={backend}", "state.redis_url=redis://127.0.0.1:6379/15",

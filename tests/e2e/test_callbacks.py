@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Rig, eventually
+from tests.e2e.conftest import Rig, eventually, running_rig
 from tests.e2e.test_first_journey import ready_agents
 from tests.e2e.trunk_rig import (
     CALLBACKS,
@@ -54,11 +54,17 @@ async def carrier(tmp_path: Path) -> AsyncIterator[Carrier]:
 
 
 @pytest.fixture
-def rig_overrides(request: pytest.FixtureRequest, carrier: Carrier) -> list[str]:
+async def rig(tmp_path: Path, request: pytest.FixtureRequest,
+              carrier: Carrier) -> AsyncIterator[Rig]:
+    """The engine with a trunk to the carrier and the callback test flow; parametrised
+    with {"callbacks": {...}} (settings) or {"waiting": {...}} (keys while waiting)."""
     param = getattr(request, "param", {})
     callbacks = {**CALLBACKS, **param.get("callbacks", {})}
-    extra = [f"waiting={json.dumps(param['waiting'])}"] if "waiting" in param else []
-    return overrides(carrier, ivr_dir=FLOWS, callbacks=callbacks) + extra
+    extra = overrides(carrier, ivr_dir=FLOWS, callbacks=callbacks)
+    if "waiting" in param:
+        extra.append(f"waiting={json.dumps(param['waiting'])}")
+    async with running_rig(tmp_path, "memory", extra) as r:
+        yield r
 
 
 async def post(rig: Rig, path: str, user: str, body: Any = None) -> tuple[int, dict[str, Any]]:
@@ -113,7 +119,7 @@ async def test_given_caller_in_ivr_when_asking_for_a_callback_then_the_agent_is_
     assert events_of(voice, "callback_requested")[0]["callback_id"] == row["id"]
 
 
-@pytest.mark.parametrize("rig_overrides", [WAITING_KEY_3], indirect=True)
+@pytest.mark.parametrize("rig", [WAITING_KEY_3], indirect=True)
 async def test_given_caller_waiting_in_queue_when_asking_for_a_callback_then_it_keeps_their_place_before_a_later_caller(  # noqa: E501
         rig: Rig, carrier: Carrier) -> None:
     await rig.start_phone("alice")
@@ -126,7 +132,11 @@ async def test_given_caller_waiting_in_queue_when_asking_for_a_callback_then_it_
         view = await rig.call_api("GET", "/api/queues/sales", "admin")
         return view["interactions"] if view["waiting"] == n else None
     (waiter,) = await eventually(lambda: waiting(1), 20, "the first caller waiting")
-    first_queued = (await record(rig, waiter["id"], ended=False))["timestamps"]["queued"]
+
+    async def queued_at() -> float | None:
+        stored = await rig.call_api("GET", f"/api/interactions/{waiter['id']}", "admin")
+        return stored["timestamps"].get("queued")
+    first_queued = await eventually(queued_at, 20, "the first caller's queued time stored")
     assert await first.wait(60) == 0, first.errors()  # asked for a callback: call over
     (cb,) = await eventually(lambda: waiting(1), 20, "the callback waiting instead")
     assert cb["medium"] == "callback"
@@ -278,7 +288,7 @@ async def test_given_an_agent_who_does_not_answer_a_callback_then_rona_and_it_wa
     await absent(carrier.invites, 1, "the carrier received an INVITE")
 
 
-@pytest.mark.parametrize("rig_overrides", [{"callbacks": {"max_tries": 1}}], indirect=True)
+@pytest.mark.parametrize("rig", [{"callbacks": {"max_tries": 1}}], indirect=True)
 async def test_given_a_caller_who_types_a_refused_number_when_giving_up_then_they_wait_in_the_queue(  # noqa: E501
         rig: Rig, carrier: Carrier) -> None:
     await ready_agents(rig, "alice")

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Rig, eventually
+from tests.e2e.conftest import Rig, eventually, running_rig
 from tests.e2e.test_first_journey import bridged_legs_with_audio, ready_agents
 from tests.e2e.trunk_rig import (
     CALLER_ID,
@@ -45,8 +45,10 @@ async def carrier(tmp_path: Path) -> AsyncIterator[Carrier]:
 
 
 @pytest.fixture
-def rig_overrides(carrier: Carrier) -> list[str]:
-    return overrides(carrier)
+async def rig(tmp_path: Path, carrier: Carrier) -> AsyncIterator[Rig]:
+    """The engine with a registration trunk to the carrier."""
+    async with running_rig(tmp_path, "memory", overrides(carrier)) as r:
+        yield r
 
 
 async def post(rig: Rig, path: str, user: str, body: Any = None) -> tuple[int, dict[str, Any]]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import Rig, eventually
+from tests.e2e.conftest import Rig, eventually, running_rig
 from tests.e2e.ports import free_port, free_range
 from tests.e2e.test_first_journey import ready_agents
 from tests.e2e.trunk_rig import DID, absent, overrides, refused_call, start_carrier
@@ -36,12 +36,17 @@ def inbound_port() -> int:
 
 
 @pytest.fixture
-def rig_overrides(request: pytest.FixtureRequest, carrier: Carrier,
-                  inbound_port: int) -> list[str]:
+async def rig(tmp_path: Path, request: pytest.FixtureRequest, carrier: Carrier,
+              inbound_port: int) -> AsyncIterator[Rig]:
+    """The engine with a trunk to the carrier: registration (default), ip, or
+    registration with a password the carrier does not accept (wrong_password)."""
     kind = getattr(request, "param", "registration")
     if kind == "wrong_password":
-        return overrides(carrier, password="not-what-the-carrier-has")
-    return overrides(carrier, kind=kind, inbound_port=inbound_port)
+        extra = overrides(carrier, password="not-what-the-carrier-has")
+    else:
+        extra = overrides(carrier, kind=kind, inbound_port=inbound_port)
+    async with running_rig(tmp_path, "memory", extra) as r:
+        yield r
 
 
 async def test_given_registration_trunk_when_engine_starts_then_it_registers_with_digest(
@@ -60,7 +65,7 @@ async def test_given_registration_trunk_when_engine_starts_then_it_registers_wit
         assert r.status == 403 and (await r.json())["error"] == "forbidden"
 
 
-@pytest.mark.parametrize("rig_overrides", ["wrong_password"], indirect=True)
+@pytest.mark.parametrize("rig", ["wrong_password"], indirect=True)
 async def test_given_a_wrong_trunk_password_when_registering_then_the_engine_reports_it_rejected(
         rig: Rig, carrier: Carrier) -> None:
     await eventually(lambda: carrier.lines("FORBIDDEN"), 20, "the carrier refusing it")
@@ -73,7 +78,7 @@ async def test_given_a_wrong_trunk_password_when_registering_then_the_engine_rep
     assert not carrier.registered()
 
 
-@pytest.mark.parametrize("rig_overrides", ["ip"], indirect=True)
+@pytest.mark.parametrize("rig", ["ip"], indirect=True)
 async def test_given_ip_trunk_when_carrier_calls_a_did_then_the_ivr_answers_and_an_agent_pops(
         rig: Rig, carrier: Carrier, inbound_port: int) -> None:
     await ready_agents(rig, "alice")
@@ -94,7 +99,7 @@ async def test_given_ip_trunk_when_carrier_calls_a_did_then_the_ivr_answers_and_
     assert trunks[0]["type"] == "ip" and trunks[0]["registration"] is None
 
 
-@pytest.mark.parametrize("rig_overrides", ["ip"], indirect=True)
+@pytest.mark.parametrize("rig", ["ip"], indirect=True)
 async def test_given_ip_trunk_when_carrier_calls_a_number_that_is_no_did_then_refused(
         rig: Rig, carrier: Carrier, inbound_port: int) -> None:
     # the carrier's own address may only reach the DIDs: not another number, not back out

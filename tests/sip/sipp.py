@@ -156,9 +156,12 @@ class CallerScript:
         if self.audio:
             # one stream: with audio_repeats > 1 the caller's SippCaller loops the pcap
             parts.append(AUDIO.format(pause=self.audio_after_ms, pcap=audio))
+            if self.audio_repeats > 1 and (self.hold_ms is not None or self.digits_after_audio):
+                # the hold (or the digits) count from the last repetition, as for one play;
+                # never a pause before waiting for a BYE (sipp aborts on a BYE in a pause)
+                parts.append(f'  <pause milliseconds="{AUDIO_MS * (self.audio_repeats - 1)}"/>\n')
         for i, digit in enumerate(self.digits_after_audio):
-            pause = (AUDIO_MS * self.audio_repeats if self.audio else 0) if i == 0 \
-                else self.between_digits_ms
+            pause = (AUDIO_MS if self.audio else 0) if i == 0 else self.between_digits_ms
             parts.append(INFO.format(pause=pause, cseq=cseq, digit=digit))
             cseq += 1
         if self.hold_ms is None:

@@ -55,9 +55,10 @@ class AriClient:
     async def hangup(self, channel_id: str, reason: str = "normal") -> None:
         await self.request("DELETE", f"/channels/{channel_id}", reason=reason)
 
-    async def play(self, channel_id: str, media: list[str], playback_id: str) -> None:
+    async def play(self, channel_id: str, media: list[str], playback_id: str,
+                   lang: str | None = None) -> None:
         await self.request("POST", f"/channels/{channel_id}/play/{playback_id}",
-                           media=",".join(media))
+                           media=",".join(media), lang=lang)
 
     async def stop_playback(self, playback_id: str) -> None:
         await self.request("DELETE", f"/playbacks/{playback_id}")
@@ -70,6 +71,9 @@ class AriClient:
 
     async def ring(self, channel_id: str) -> None:
         await self.request("POST", f"/channels/{channel_id}/ring")
+
+    async def ring_stop(self, channel_id: str) -> None:
+        await self.request("DELETE", f"/channels/{channel_id}/ring")
 
     async def originate(self, endpoint: str, channel_id: str, app_args: list[str], *,
                         caller_id: str, timeout: int) -> dict[str, Any]:

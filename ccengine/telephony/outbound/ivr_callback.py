@@ -17,11 +17,12 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from ccengine.core.errors import UnknownInteraction
 from ccengine.dispatcher import Dispatcher
 from ccengine.telephony.ari.errors import AriError, AriNotFound
-from ccengine.telephony.ivr.flow import Action
+from ccengine.telephony.ivr.flow import EXTRA_ACTIONS, Action, register_action
 from ccengine.telephony.outbound.numbers import (
     BadNumber,
     Destination,
@@ -35,6 +36,21 @@ from ccengine.telephony.voice import CallerGone, CallerLeg, VoiceCall, VoiceChan
 log = logging.getLogger(__name__)
 
 DIGITS = "0123456789"
+
+
+def parse_callback_action(loader: Any, key: str, doc: dict[str, Any]) -> Action:
+    """``{action: callback, queue: <name>}`` in an IVR flow, checked when flows load."""
+    d = loader.keys(key, doc, {"action", "queue"})
+    queue = d.get("queue")
+    if queue not in loader.queues:
+        raise loader.error(f"{key}.queue", f"unknown queue {queue!r}; known: "
+                                           f"{sorted(loader.queues)}")
+    return Action("callback", str(queue))
+
+
+# flows may use the action as soon as this part is imported (the engine imports it)
+if "callback" not in EXTRA_ACTIONS:
+    register_action("callback", parse_callback_action)
 
 
 def expand(prompts: tuple[str, ...], number: str) -> tuple[str, ...]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from dataclasses import fields, is_dataclass
 from typing import TYPE_CHECKING
 
 from ccengine.config import ConfigError
@@ -29,17 +30,34 @@ log = logging.getLogger(__name__)
 
 
 def callback_actions(flows: Mapping[str, Flow]) -> list[tuple[str, Action]]:
-    """(where, action) of every IVR ``callback`` action."""
-    out = []
+    """(where, action) of every IVR ``callback`` action, in any node of any flow."""
+    out: list[tuple[str, Action]] = []
     for flow in flows.values():
-        for menu in flow.menus.values():
-            branches = [*(f"options.{d}" for d in menu.options), "on_timeout",
-                        "on_max_invalid"]
-            actions = [*menu.options.values(), menu.on_timeout, menu.on_max_invalid]
-            for branch, action in zip(branches, actions, strict=True):
-                if action.kind == "callback":
-                    out.append((f"{flow.source}: menus.{menu.name}.{branch}", action))
+        for section in ("menus", "inputs", "lookups", "hours"):
+            for name, node in getattr(flow, section).items():
+                for where, action in _actions(node, f"{section}.{name}"):
+                    if action.kind == "callback":
+                        out.append((f"{flow.source}: {where}", action))
     return out
+
+
+def _actions(value: object, where: str) -> Iterator[tuple[str, Action]]:
+    """Every action reachable from a node (options, branches, then/on_failure chains)."""
+    if isinstance(value, Action):
+        yield where, value
+        for name in ("then", "on_failure"):
+            nested = getattr(value, name)
+            if nested is not None:
+                yield from _actions(nested, f"{where}.{name}")
+    elif is_dataclass(value) and not isinstance(value, type):
+        for f in fields(value):
+            yield from _actions(getattr(value, f.name), f"{where}.{f.name}")
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from _actions(item, f"{where}.{key}")
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            yield from _actions(item, f"{where}[{i}]")
 
 
 def check_callback_setup(flows: Mapping[str, Flow], queues: Mapping[str, QueueConfig],

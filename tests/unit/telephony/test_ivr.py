@@ -59,7 +59,8 @@ class ScriptedCaller:
         self.presses = list(presses)
         self.played: list[tuple[str, ...]] = []
 
-    async def play(self, prompts: tuple[str, ...]) -> str | None:
+    async def play(self, prompts: tuple[str, ...], language: str | None = None
+                   ) -> str | None:
         self.played.append(prompts)
         return None
 
@@ -100,7 +101,7 @@ async def test_given_invalid_digit_when_running_then_invalid_prompt_and_menu_rep
      "menus.main.options.9.menu", "unknown menu"),
     (('"1": {action', '"12": {action'), "menus.main.options.12", "one DTMF digit"),
     (("timeout: 3", "timeout: -1"), "menus.main.timeout", "positive"),
-    (("start: main", "start: nope"), "start", "must name one of the menus"),
+    (("start: main", "start: nope"), "start", "must name one of the nodes"),
     (("    on_timeout: {action: queue, queue: sales}\n", ""), "menus.main.on_timeout",
      "is required"),
 ])
@@ -125,7 +126,8 @@ def test_given_the_shipped_main_flow_when_loading_then_it_is_valid() -> None:
 class BargingCaller(ScriptedCaller):
     """Presses the next digit while the invalid-option prompt is still playing."""
 
-    async def play(self, prompts: tuple[str, ...]) -> str | None:
+    async def play(self, prompts: tuple[str, ...], language: str | None = None
+                   ) -> str | None:
         self.played.append(prompts)
         if prompts == ("pm-invalid-option",) and self.presses:
             return self.presses.pop(0)
