@@ -179,6 +179,7 @@ def load_settings(config: EngineConfig) -> Settings:
     # agents and supervisors are PJSIP endpoints too
     endpoints = {str(u.get("id")) for u in (*config.agents, *config.supervisors)}
     trunks = _trunks(raw.get("trunks"), source, endpoints, set(config.service_numbers))
+    _no_extension_to_a_trunk(raw.get("ivr"), source, trunks)
     outbound = None
     if raw.get("outbound") is not None:
         outbound = _outbound(raw["outbound"], source, trunks, config)
@@ -206,6 +207,23 @@ def _trunks(doc: Any, source: str, endpoints: set[str], services: set[str]) -> l
         names.add(trunk.name)
         trunks.append(trunk)
     return trunks
+
+
+def _no_extension_to_a_trunk(ivr: Any, source: str, trunks: list[Trunk]) -> None:
+    """An IVR transfer's extension (``ivr.extensions``) may not dial through a trunk:
+    callers would reach it without the dialling policy."""
+    extensions = ivr.get("extensions") if isinstance(ivr, Mapping) else None
+    if not isinstance(extensions, Mapping):
+        return
+    names = {t.name for t in trunks}
+    for name, endpoint in extensions.items():
+        rest = str(endpoint).partition("/")[2]
+        reached = {rest.split("/", 1)[0].rsplit("@", 1)[-1], rest.split("/", 1)[0]}
+        for trunk in sorted(reached & names):
+            raise ConfigError(source, f"ivr.extensions.{name}",
+                              f"{endpoint!r} dials through trunk {trunk!r}: callers would "
+                              "reach it without the dialling policy (agents dial numbers "
+                              "through the API or their phone; transfers through the API)")
 
 
 def _trunk(item: Any, source: str, key: str, services: set[str]) -> Trunk:

@@ -166,3 +166,20 @@ def test_given_trunks_when_asterisk_config_is_rendered_then_no_context_dials_a_t
     assert "endpoint_identifier_order = ip,username,anonymous" in pjsip
     assert "[carrier-registration]" in pjsip and "[ipc-registration]" not in pjsip
     assert "context = ccengine-trunk-ipc" in pjsip and "match = 198.51.100.7" in pjsip
+
+
+@pytest.mark.parametrize("endpoint", ["PJSIP/02079460123@carrier", "PJSIP/carrier",
+                                      "PJSIP/carrier/sip:02079460123@203.0.113.10"])
+def test_given_an_ivr_extension_through_a_trunk_when_loaded_then_refused(endpoint: str) -> None:
+    with pytest.raises(ConfigError, match="without the dialling policy") as e:
+        load_settings(load_config(None, env={}, overrides=[
+            f"trunks={json.dumps([REG])}",
+            f"ivr.extensions={json.dumps({'outside': endpoint})}"]))
+    assert e.value.key == "ivr.extensions.outside"
+
+
+def test_given_ivr_extensions_to_phones_when_loaded_then_fine() -> None:
+    s = load_settings(load_config(None, env={}, overrides=[
+        f"trunks={json.dumps([REG])}",
+        f"ivr.extensions={json.dumps({'reception': 'PJSIP/reception'})}"]))
+    assert s.trunks[0].name == "carrier"
