@@ -6,7 +6,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import fields, is_dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ccengine.config import ConfigError
 from ccengine.core.agent import AgentProfile
@@ -79,6 +79,23 @@ def check_callback_setup(flows: Mapping[str, Flow], queues: Mapping[str, QueueCo
                         "capacity (agents: capacity: {callback: 1})", queue.name)
 
 
+def check_waiting_callbacks(waiting: Mapping[str, Any], queues: Mapping[str, QueueConfig],
+                            source: str) -> None:
+    """A waiting room's ``callback`` key (or maximum wait) needs a queue that takes
+    callbacks (the one named, else the queue the caller waits for)."""
+    for name, config in waiting.items():
+        actions = [(f"keys.{k}", a) for k, a in config.keys.items()]
+        if config.on_max_wait is not None:
+            actions.append(("on_max_wait", config.on_max_wait))
+        for where, action in actions:
+            target = queues.get(action.queue or name)
+            if action.kind == "callback" and target is not None \
+                    and Medium.CALLBACK not in target.media:
+                raise ConfigError(source, f"waiting.{name}.{where}",
+                                  f"queue {target.name!r} takes no callbacks: add callback "
+                                  "to its media")
+
+
 async def start_outbound(engine: Engine, settings: Settings
                          ) -> Callable[[], Awaitable[None]] | None:
     """Outbound calls, the transfers' dialler, the callback channel, the IVR callback
@@ -93,6 +110,8 @@ async def start_outbound(engine: Engine, settings: Settings
         engine.api_routes.append(lambda app: add_routes(app, OutboundApi(
             None, None, status, time.time)))
         return None
+    check_waiting_callbacks(getattr(engine, "waiting", None) or {}, engine.queues,
+                            engine.config.source)
     link = CustomerContext(engine.customers).link
     calls = OutboundCalls(voice, dispatcher, settings.outbound, link=link,
                           persist=engine.recorder.save, clock=time.time)

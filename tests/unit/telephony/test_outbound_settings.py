@@ -183,3 +183,17 @@ def test_given_ivr_extensions_to_phones_when_loaded_then_fine() -> None:
         f"trunks={json.dumps([REG])}",
         f"ivr.extensions={json.dumps({'reception': 'PJSIP/reception'})}"]))
     assert s.trunks[0].name == "carrier"
+
+
+def test_given_a_waiting_key_for_a_callback_to_a_queue_without_callbacks_then_refused() -> None:
+    from ccengine.core.waiting import WaitAction, WaitingConfig
+    from ccengine.engine import build_profiles
+    from ccengine.telephony.outbound.part import check_waiting_callbacks
+    queues, _ = build_profiles(load_config(None, env={}, overrides=[
+        "queues=[{name: sales, media: [voice]}, {name: support, media: [voice, callback]}]"]))
+    ok = {"sales": WaitingConfig("sales", keys={"1": WaitAction("callback", "support")})}
+    check_waiting_callbacks(ok, queues, "engine.yaml")
+    bad = {"sales": WaitingConfig("sales", keys={"1": WaitAction("callback")})}
+    with pytest.raises(ConfigError, match="takes no callbacks") as e:
+        check_waiting_callbacks(bad, queues, "engine.yaml")
+    assert (e.value.where, e.value.key) == ("engine.yaml", "waiting.sales.keys.1")
