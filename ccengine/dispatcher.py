@@ -8,7 +8,7 @@ import asyncio
 import inspect
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 from ccengine.core import agent_state as sm
@@ -154,12 +154,18 @@ class Dispatcher:
         await self._transition(agent_id,
                                lambda a: sm.force(a, self.clock(), presence, reason, by))
 
-    async def set_device_reachable(self, agent_id: str, medium: Medium,
+    async def set_device_reachable(self, agent_id: str, medium: Medium | Iterable[Medium],
                                    reachable: bool) -> None:
-        """From AMI contact status: an unreachable phone is not offered that medium."""
+        """From AMI contact status: an unreachable phone is not offered that medium (or
+        those media: a phone takes calls and callbacks, which change together)."""
+        media = (medium,) if isinstance(medium, Medium) else tuple(medium)
+
+        def change(a: AgentLive) -> tuple[AgentLive, None]:
+            for m in media:
+                a = sm.set_reachable(a, m, reachable)
+            return a, None
         async with self._lock:
-            await self._change(agent_id, lambda a: (sm.set_reachable(a, medium, reachable),
-                                                    None))
+            await self._change(agent_id, change)
         if reachable:
             await self.route()
 
@@ -303,6 +309,20 @@ class Dispatcher:
                                            {"interaction_id": interaction_id}),
                          InteractionOffered(now, interaction, agent_id))
         return interaction
+
+    async def assign(self, interaction: Interaction, agent_id: str) -> Interaction:
+        """Start work with one named agent, outside routing (an outbound call the agent
+        places): the interaction becomes live without being queued and the agent is
+        reserved for it atomically, as routing does (offered; the screen pops). If the
+        agent cannot take it, AgentUnavailable and nothing is kept."""
+        async with self._lock:
+            await self.state.put_interaction(interaction)
+        try:
+            return await self.reserve_agent(interaction.id, agent_id, take_over=True)
+        except BaseException:
+            async with self._lock:
+                await self.state.remove_interaction(interaction.id)
+            raise
 
     async def agent_joined(self, interaction_id: str, agent_id: str) -> None:
         """A named agent who is not the interaction's agent answered (offered -> busy)."""

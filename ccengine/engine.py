@@ -42,9 +42,14 @@ from ccengine.telephony.ari.router import AriEventRouter
 from ccengine.telephony.asterisk.process import AsteriskProcess
 from ccengine.telephony.asterisk.render import Rendered, render
 from ccengine.telephony.ivr.setup import load_ivr
+from ccengine.telephony.outbound.part import check_callback_setup
+from ccengine.telephony.outbound.settings import load_settings
 from ccengine.telephony.voice import VoiceChannel
 
 log = logging.getLogger(__name__)
+
+# media that ring the agent's phone: not offered while it is unregistered or unreachable
+PHONE_MEDIA = (Medium.VOICE, Medium.CALLBACK)
 
 
 @dataclass(frozen=True)
@@ -92,6 +97,8 @@ class Engine:
         self.email_config = parse_email_config(config.raw.get("email"), config.source,
                                                self.queues)
         self.waiting = parse_waiting(config.raw.get("waiting"), config.source, self.queues)
+        self.outbound_settings = load_settings(config)  # trunks:, outbound:, callbacks:
+        check_callback_setup(self.flows, self.queues, self.agents, self.outbound_settings)
         self._stack = AsyncExitStack()
         self.rendered: Rendered | None = None
         self.db: Database | None = None
@@ -109,6 +116,7 @@ class Engine:
         self.chat: Any = None  # ccengine.channels.chat.ChatChannel when chat is configured
         self.email: Any = None  # ccengine.channels.email.service.EmailChannel if configured
         self.waiting_room: Any = None  # ccengine.telephony.waiting.WaitingRoom once started
+        self.outbound: Any = None  # ccengine.telephony.outbound.calls.OutboundCalls
         # API routes added by channels and features: each gets the app before it starts
         self.api_routes: list[Callable[[web.Application], None]] = []
         # checks run once every part has started (e.g. that configured actions have
@@ -168,7 +176,7 @@ class Engine:
         await self.dispatcher.start()
         self._stack.push_async_callback(self.dispatcher.stop)
         for agent_id in self.agents:  # until AMI says a phone is registered and reachable
-            await self.dispatcher.set_device_reachable(agent_id, Medium.VOICE, False)
+            await self.dispatcher.set_device_reachable(agent_id, PHONE_MEDIA, False)
         router_task = asyncio.ensure_future(router.run())
         router_task.set_name("ari-events")
 
@@ -211,7 +219,7 @@ class Engine:
         with the dispatcher, its API routes in ``api_routes`` and its cleanup on the stack."""
         return [self._start_transfers, self._start_customers, self._start_recording,
                 self._start_chat, self._start_email, self._start_waiting,
-                self._start_supervision, self._start_ivr]
+                self._start_supervision, self._start_ivr, self._start_outbound]
 
     async def _start_transfers(self) -> None:
         """Transfers and conferences on live calls (API under /api/calls/...)."""
@@ -276,6 +284,14 @@ class Engine:
         self._stack.push_async_callback(chat.stop)
         messages = self.messages
         self.api_routes.append(lambda app: add_routes(app, chat, messages))
+
+    async def _start_outbound(self) -> None:
+        """Trunks, agents' outbound calls, the transfers' dialler and callbacks (API:
+        /api/agents/{id}/dial, /api/callbacks, /api/trunks)."""
+        from ccengine.telephony.outbound.part import start_outbound
+        stop = await start_outbound(self, self.outbound_settings)
+        if stop is not None:
+            self._stack.push_async_callback(stop)
 
     async def _start_email(self) -> None:
         """The email channel when ``email:`` is configured (mailboxes, SMTP listener,
@@ -358,7 +374,7 @@ class Engine:
 
     async def _on_contact(self, aor: str, reachable: bool) -> None:
         if self.dispatcher is not None and aor in self.agents:
-            await self.dispatcher.set_device_reachable(aor, Medium.VOICE, reachable)
+            await self.dispatcher.set_device_reachable(aor, PHONE_MEDIA, reachable)
 
     async def stop(self) -> None:
         await self._stack.aclose()

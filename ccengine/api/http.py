@@ -27,6 +27,11 @@ FEED = web.AppKey("feed", ScreenPopFeed)
 INTERACTIONS = web.AppKey("interactions", object)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# actions of POST /api/agents/{id}/{action} that features add (the outbound part's "dial"):
+# each is called with the request and the agent's id once the agent is known and the user
+# may act for them (the agent, a supervisor or an admin)
+AgentAction = Callable[[web.Request, str], Awaitable[web.StreamResponse]]
+AGENT_ACTIONS = web.AppKey("agent_actions", dict)
 
 
 def error(status: int, code: str, message: str) -> web.HTTPException:
@@ -125,6 +130,9 @@ async def agent_action(request: web.Request) -> web.Response:
     agent_id = await known_agent(request)
     require_self_or_role(request, agent_id, "supervisor", "admin")
     action = request.match_info["action"]
+    feature_action = request.app[AGENT_ACTIONS].get(action)
+    if feature_action is not None:
+        return await feature_action(request, agent_id)
     d = request.app[DISPATCHER]
     if action == "login":
         await d.login(agent_id)
@@ -203,6 +211,7 @@ def build_api(auth: TokenAuth, dispatcher: Dispatcher, feed: ScreenPopFeed,
     app.on_shutdown.append(close_feeds)
     app[AUTH], app[DISPATCHER], app[FEED], app[INTERACTIONS] = (auth, dispatcher, feed,
                                                                 interactions)
+    app[AGENT_ACTIONS] = {}
     app.router.add_get("/api/me", me)
     app.router.add_get("/api/agents/{agent_id}", agent_get)
     app.router.add_post("/api/agents/{agent_id}/{action}", agent_action)

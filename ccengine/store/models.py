@@ -178,3 +178,27 @@ class RecordingRecord(Base):
     error: Mapped[str | None] = mapped_column(Text)
     handled_by: Mapped[str | None] = mapped_column(String(100))
     handled_at: Mapped[float | None] = mapped_column(Float)
+class CallbackRecord(Base):
+    """A callback request: the number to call back, the queue, when it is due and what
+    became of each attempt. The SQL row is the truth (a restart keeps it); the live
+    interaction (``interaction_id``) is made from it when it enters the queue."""
+
+    __tablename__ = "callbacks"
+    __table_args__ = (Index("ix_callbacks_state_due", "state", "due_at"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    interaction_id: Mapped[str] = mapped_column(String(64), unique=True)
+    number: Mapped[str] = mapped_column(String(32))
+    queue: Mapped[str] = mapped_column(String(100))
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[float] = mapped_column(Float)
+    enqueued_at: Mapped[float | None] = mapped_column(Float)
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    outcomes: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    name: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+    requested_via: Mapped[str] = mapped_column(String(16))
+    requested_by: Mapped[str | None] = mapped_column(String(100))
+    customer_id: Mapped[str | None] = mapped_column(String(36))
+    created_at: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float] = mapped_column(Float)

@@ -327,6 +327,26 @@ class VoiceChannel:
         else:
             await self.dispatcher.cancel(interaction.id, "abandoned", hung_up_by="caller")
 
+    async def follow_connected(self, call: VoiceCall, agent_events: ChannelEvents) -> None:
+        """Follow a call a feature connected itself (an outbound call, a callback): the
+        customer's leg (``call.caller_channel``, its events in ``call.events``) and the
+        agent's leg are in ``call.bridge_id`` and the interaction is live, with a queue,
+        its agent busy. From here it goes as an answered inbound call does: hang-ups,
+        transfers and conferences, then the end of the interaction (agent to wrap-up)."""
+        self.calls[call.interaction.id] = call
+        for hook in self.on_bridged:
+            try:
+                await hook(call)
+            except Exception:  # a feature's failure must not drop the call
+                log.exception("bridged hook %s failed on %s", hook, call.interaction.id)
+        call.offer_task = self.router.spawn(self._follow_agent(call, agent_events),
+                                            f"agent-leg-{call.interaction.id}")
+        try:
+            await self._follow_caller(call)
+        finally:
+            self.calls.pop(call.interaction.id, None)
+            await self._finish(call)
+
     # ------------------------------------------------------------------ offering
     async def offer(self, interaction: Interaction, agent_id: str) -> None:
         """Ring ``agent_id``'s endpoint; on answer bridge them with the caller."""

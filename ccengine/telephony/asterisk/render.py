@@ -9,6 +9,7 @@ import jinja2
 
 from ccengine.config import EngineConfig
 from ccengine.telephony.asterisk.secrets import Secrets, load_or_create
+from ccengine.telephony.outbound.settings import template_trunks
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 TEMPLATE_DIRS = (REPO_ROOT / "asterisk-config", REPO_ROOT / "dialplan")
@@ -98,6 +99,7 @@ def render(config: EngineConfig) -> Rendered:
         "supervisors": supervisor_entries(config, secrets),
         "service_numbers": config.service_numbers,
         "modules": MODULES,
+        "trunks": template_trunks(config),
     }
     for name in env.list_templates(extensions=["j2"]):
         target = etc_dir / name.removesuffix(".j2")

@@ -20,8 +20,9 @@ from ccengine.store.models import Base
 
 REPO = Path(__file__).resolve().parents[3]
 TABLES = {"alembic_version", "customers", "customer_identities", "interactions",
-          "interaction_events", "notes", "users", "queues", "skills", "messages", "recordings"}
-HEAD = "0006_recording"  # the newest migration
+          "interaction_events", "notes", "users", "queues", "skills", "messages", "recordings",
+          "callbacks"}
+HEAD = "0007_callbacks"  # the newest migration
 
 
 def _differences(connection: Connection) -> list[object]:

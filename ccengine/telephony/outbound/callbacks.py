@@ -1,0 +1,122 @@
+"""The callback channel adapter (Medium.CALLBACK), registered with the dispatcher.
+
+When routing offers a callback to an agent, the engine rings the agent's phone first (not
+answering is a RONA, as for calls: the agent goes not ready and the callback goes back to
+the head of its queue). Once the agent answers (busy), it dials the customer's number
+through the trunk — the agent hears ringing — and bridges them; the call then goes on like
+any answered call (transfers, wrap-up). If the customer does not answer, is busy or the
+call fails, the attempt's outcome is stored on the interaction (``callback_attempt``) and
+on the request, the agent goes to wrap-up, and the request is scheduled again after
+``callbacks.interval_seconds`` until ``callbacks.attempts`` attempts were made.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import uuid
+from collections.abc import Callable
+
+from ccengine.core.errors import CoreError, UnknownInteraction
+from ccengine.core.interaction import Interaction
+from ccengine.core.media import Medium
+from ccengine.dispatcher import Dispatcher
+from ccengine.telephony.ari.errors import AriError
+from ccengine.telephony.outbound.calls import OutboundCalls
+from ccengine.telephony.outbound.legs import ANSWERED, RETRYABLE, ring
+from ccengine.telephony.outbound.numbers import BadNumber, NumberRefused
+from ccengine.telephony.outbound.requests import CallbackRequests
+from ccengine.telephony.outbound.settings import CallbackSettings
+from ccengine.telephony.voice import VoiceChannel
+
+log = logging.getLogger(__name__)
+
+# how an agent's leg that did not answer counts for the dispatcher (RONA reasons)
+_AGENT_FAILURE = {"no_answer": "no_answer", "busy": "rejected", "rejected": "rejected"}
+
+
+class CallbackChannel:
+    """Carries out "offer this callback to this agent": agent first, then the customer."""
+
+    medium = Medium.CALLBACK
+
+    def __init__(self, voice: VoiceChannel, dispatcher: Dispatcher, calls: OutboundCalls,
+                 requests: CallbackRequests, settings: CallbackSettings, *,
+                 clock: Callable[[], float]) -> None:
+        self.voice, self.ari, self.dispatcher = voice, voice.ari, dispatcher
+        self.calls, self.requests, self.settings, self.clock = calls, requests, settings, clock
+
+    async def offer(self, interaction: Interaction, agent_id: str) -> None:
+        if interaction.id in self.voice.calls:
+            # the customer is already on the line (a transfer of a connected callback
+            # came back to the queue): ring the agent and bridge, as for any call
+            await self.voice.offer(interaction, agent_id)
+            return
+        self.voice.router.spawn(self._attempt(interaction, agent_id),
+                                f"callback-{interaction.id}-{agent_id}")
+
+    async def _attempt(self, interaction: Interaction, agent_id: str) -> None:
+        iid = interaction.id
+        info = interaction.attributes.get("callback") or {}
+        row_id, number = str(info.get("id", "")), str(info.get("number", ""))
+        attempt = int(info.get("attempts", 0)) + 1
+        agent_channel = f"callback-agent-{uuid.uuid4().hex}"
+        with self.voice.router.listen(agent_channel) as agent_events:
+            outcome = await ring(self.ari, agent_events, f"PJSIP/{agent_id}",
+                                 app_args=["callback", iid],
+                                 caller_id=f'"Callback" <{number}>',
+                                 timeout=int(self.voice.ring_timeout))
+            if outcome != ANSWERED:
+                await self.dispatcher.offer_failed(
+                    iid, agent_id, _AGENT_FAILURE.get(outcome, "unreachable"))
+                return
+            try:
+                await self.dispatcher.offer_accepted(iid, agent_id)
+            except CoreError:  # cancelled while the agent's phone rang
+                with contextlib.suppress(AriError):
+                    await self.ari.hangup(agent_channel)
+                return
+            await self.requests.attempt_started(row_id)
+            await self.dispatcher.record(iid, "callback_dialling", attempt=attempt,
+                                         number=number, agent_id=agent_id)
+            try:
+                destination = self.calls.policy.check(number)
+            except (BadNumber, NumberRefused) as e:  # the policy changed since the request
+                log.warning("callback %s to %s refused: %s", row_id, number, e)
+                outcome = "refused"
+            else:
+                outcome = await self.calls.connect(
+                    iid, agent_id, agent_channel, agent_events, destination, agent_up=True,
+                    ring_seconds=self.settings.ring_seconds)
+            if outcome == ANSWERED:  # the call took place and is over
+                await self.requests.attempt_connected(row_id, attempt)
+                return
+            with contextlib.suppress(AriError):
+                await self.ari.hangup(agent_channel)
+        await self._failed(iid, agent_id, row_id, number, attempt, outcome)
+
+    async def _failed(self, iid: str, agent_id: str, row_id: str, number: str, attempt: int,
+                      outcome: str) -> None:
+        """Store the attempt's outcome; retry later or give up; the agent wraps up."""
+        retry = outcome in RETRYABLE and attempt < self.settings.attempts
+        retry_at = self.clock() + self.settings.interval_seconds if retry else None
+        with contextlib.suppress(UnknownInteraction):
+            live = await self.dispatcher.live_interaction(iid)
+            info = dict(live.attributes.get("callback") or {})
+            info["attempts"] = attempt
+            info["outcomes"] = [*info.get("outcomes", []),
+                                {"attempt": attempt, "outcome": outcome}]
+            await self.dispatcher.record(
+                iid, "callback_attempt", attributes={"callback": info}, attempt=attempt,
+                outcome=outcome, agent_id=agent_id, number=number,
+                **({"retry_at": retry_at} if retry_at is not None else {}))
+        await self.requests.attempt_failed(row_id, attempt, outcome, retry_at=retry_at)
+        if retry:
+            # the agent wraps up; the interaction stays live, out of the queue, until the
+            # scheduler puts it back at retry_at (keeping its place)
+            await self.dispatcher.agent_left(iid, agent_id)
+            return
+        with contextlib.suppress(UnknownInteraction):
+            await self.dispatcher.interaction_ended(iid, agent_id, reason="callback_failed",
+                                                    outcome=outcome, attempts=attempt,
+                                                    hung_up_by="system")
