@@ -18,7 +18,9 @@ import pytest
 from tests.e2e.conftest import Rig, eventually, running_rig
 from tests.e2e.test_first_journey import ready_agents
 from tests.e2e.trunk_rig import (
+    AGENTS,
     CALLBACKS,
+    QUEUES,
     absent,
     agent_hears_ringing,
     bridge_with_carrier,
@@ -63,6 +65,10 @@ async def rig(tmp_path: Path, request: pytest.FixtureRequest,
     extra = overrides(carrier, ivr_dir=FLOWS, callbacks=callbacks)
     if "waiting" in param:
         extra.append(f"waiting={json.dumps(param['waiting'])}")
+    if "chat" in param:  # the web chat too: agents and sales take chats
+        extra += [f"agents={json.dumps([{**a, 'capacity': {**a['capacity'], 'chat': 2}} for a in AGENTS])}",  # noqa: E501
+                  f"queues={json.dumps([{**q, 'media': [*q['media'], 'chat']} for q in QUEUES])}",  # noqa: E501
+                  f"chat={json.dumps(param['chat'])}"]
     async with running_rig(tmp_path, "memory", extra) as r:
         yield r
 
@@ -305,3 +311,41 @@ async def test_given_a_caller_who_types_a_refused_number_when_giving_up_then_the
     assert "callback_not_requested" in kinds(stored) and "queued" in kinds(stored)
     assert (await rig.call_api("GET", "/api/callbacks", "admin"))["callbacks"] == []
     await absent(carrier.invites, 1, "the carrier received an INVITE")
+
+
+SITE = "https://shop.example.com"
+
+
+@pytest.mark.parametrize("rig", [{"chat": {"allowed_origins": [SITE],
+                                           "entry_points": {"web": "sales"}}}], indirect=True)
+async def test_given_visitor_asking_for_a_callback_in_a_chat_then_the_agent_is_rung_then_the_carrier(  # noqa: E501
+        rig: Rig, carrier: Carrier) -> None:
+    await ready_agents(rig, "alice")
+    async with rig.http.post(f"{rig.api}/chat/sessions", headers={"Origin": SITE},
+                             json={"name": "Cal", "email": "cal@example.com"}) as r:
+        assert r.status == 201, await r.text()
+        session = await r.json()
+    ws = await rig.http.ws_connect(f"ws://127.0.0.1:{rig.engine.config.api.port}/chat/ws"
+                                   f"?token={session['token']}", headers={"Origin": SITE})
+    try:
+        assert (await ws.receive_json(timeout=10))["type"] == "hello"
+        await ws.send_json({"type": "callback", "number": "020 7946 0777", "client_id": "c"})
+        answer = await ws.receive_json(timeout=10)
+        assert (answer["type"], answer["number"]) == ("callback_requested", "+442079460777")
+    finally:
+        await ws.close()
+
+    def callback_pops() -> list[dict[str, Any]]:
+        return [o for o in rig.feeds["alice"].offers() if o["medium"] == "callback"]
+    pop = (await eventually(callback_pops, 40, "alice's callback pop"))[0]
+    assert pop["details"]["requested_via"] == "chat"
+    assert {"kind": "email", "value": "cal@example.com"} in pop["customer"]["identities"]
+    (invite,) = await invites(carrier)
+    assert invite.number == "02079460777"
+    iid = pop["interaction_id"]
+    await bridge_with_carrier(rig, iid)
+    await rig.phones["alice"].hangup()
+    stored = await record(rig, iid)
+    assert events_of(stored, "callback_requested")[0]["from_interaction"] == \
+        session["chat_id"]
+    assert stored["customer_id"] == pop["customer"]["id"]

@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-from ccengine.channels.chat.callbacks import request_callback
+from ccengine.channels.chat.callbacks import BookedCallback, CallbackBooker, request_callback
 from ccengine.channels.chat.config import ChatSettings, EntryPoint
 from ccengine.channels.chat.frames import message_payload
 from ccengine.channels.chat.ratelimit import RateLimiter
@@ -70,6 +70,8 @@ class ChatChannel(WorkChannel):
         self.messages, self.customers, self.feed = messages, customers, feed
         self.settings, self.clock = settings, clock
         self.sessions = SessionRegistry()
+        # the callback feature's requests, when it runs (the engine sets it)
+        self.callbacks: CallbackBooker | None = None
         self._message_limit = RateLimiter(settings.messages_per_minute, clock)
         self._sweeper: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -229,7 +231,8 @@ class ChatChannel(WorkChannel):
                 await self.feed.send(agent, {"type": "chat_message", **payload})
         return view
 
-    async def visitor_callback(self, session: ChatSession, number: object) -> Interaction:
+    async def visitor_callback(self, session: ChatSession, number: object
+                               ) -> BookedCallback:
         """The visitor asks to be called back on ``number`` (one callback per chat)."""
         self._open(session)
         if session.callback_id is not None:
@@ -238,15 +241,16 @@ class ChatChannel(WorkChannel):
             raise BadNumber("number must be a phone number")
         chat = await self.dispatcher.live_interaction(session.chat_id)
         queue = self.settings.callback_queue or session.queue
-        callback = await request_callback(self.dispatcher, self.customers, chat, number,
-                                          queue, self.clock)
-        session.callback_id = callback.id
+        callback = await request_callback(self.dispatcher, self.customers, self.callbacks,
+                                          chat, number, queue, session.visitor_name)
+        session.callback_id = callback.callback_id
         agent = await self._agent_of(session.chat_id)
         if agent is not None:
             await self.feed.send(agent, {"type": "chat_callback_requested",
                                          "interaction_id": session.chat_id,
-                                         "callback_id": callback.id,
-                                         "number": callback.attributes["number"]})
+                                         "callback_id": callback.callback_id,
+                                         "callback_interaction": callback.interaction_id,
+                                         "number": callback.number})
         return callback
 
     # ------------------------------------------------------------------ the agent's side

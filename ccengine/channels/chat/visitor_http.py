@@ -198,7 +198,7 @@ async def _frame(channel: ChatChannel, session: ChatSession, ws: web.WebSocketRe
             callback = await channel.run(channel.visitor_callback(session,
                                                                   frame.get("number")))
             reply = {"type": "callback_requested", "client_id": client_id,
-                     "number": callback.attributes["number"]}
+                     "number": callback.number}
         elif kind == "end":
             await channel.run(channel.end_chat(session.chat_id, "visitor_ended", "caller"))
     except Exception as e:

@@ -25,10 +25,13 @@ from ccengine.cti.customers import CustomerContext
 from ccengine.cti.screenpop import ScreenPopFeed
 from ccengine.dispatcher import Dispatcher
 from ccengine.state.memory import MemoryState
+from ccengine.store.callbacks import CallbackRepository
 from ccengine.store.customers import CustomerRepository
 from ccengine.store.db import Database
 from ccengine.store.interactions import InteractionRepository
 from ccengine.store.messages import MessageRepository
+from ccengine.telephony.outbound.numbers import DialPolicy
+from ccengine.telephony.outbound.requests import CallbackRequests
 
 TOKENS = {"alice": "tok-alice", "bob": "tok-bob", "sam": "tok-sam"}
 SITE = "https://shop.example.com"
@@ -200,6 +203,11 @@ async def start_rig(tmp_path: Path, chat: Mapping[str, Any] | None = None,
     dispatcher.register_channel(channel)
     for extra in extra_channels:
         dispatcher.register_channel(extra(dispatcher) if callable(extra) else extra)
+        if getattr(extra, "medium", None) == Medium.CALLBACK:
+            # the callback feature's real requests book what the visitor asks for
+            channel.callbacks = CallbackRequests(
+                CallbackRepository(db), recorder, dispatcher, DialPolicy(),
+                link=CustomerContext(customers).link, clock=time.time)
     dispatcher.subscribe(channel.on_event)
     await dispatcher.start()
     await channel.start()
