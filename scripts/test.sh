@@ -10,4 +10,6 @@ bash scripts/setup-venv.sh --test
 # playwright-core for the browser test, as locked (it drives Debian's chromium: no download)
 (cd tests/browser && npm ci --no-audit --no-fund --silent)
 .venv/bin/ruff check ccengine tests bench
-exec .venv/bin/pytest -q -rs "$@"
+# four at a time (pytest-xdist): the end-to-end tests mostly wait on real timers, each with
+# its own Asterisk on free loopback ports; pass -n 0 to run them one by one
+exec .venv/bin/pytest -q -rs -n 4 --dist worksteal "$@"
