@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 import uuid
@@ -22,6 +23,7 @@ from ccengine.api.http import build_api
 from ccengine.channels.chat.config import load_chat_settings
 from ccengine.config import EngineConfig
 from ccengine.core.agent import AgentProfile
+from ccengine.core.dispositions import Dispositions
 from ccengine.core.media import Medium
 from ccengine.core.queue import QueueConfig
 from ccengine.core.rules import validate_references
@@ -44,6 +46,7 @@ from ccengine.telephony.asterisk.render import Rendered, render
 from ccengine.telephony.ivr.setup import load_ivr
 from ccengine.telephony.outbound.part import check_callback_setup
 from ccengine.telephony.outbound.settings import load_settings
+from ccengine.telephony.recording.settings import parse_settings as parse_recording_settings
 from ccengine.telephony.voice import VoiceChannel
 
 log = logging.getLogger(__name__)
@@ -97,6 +100,11 @@ class Engine:
         self.email_config = parse_email_config(config.raw.get("email"), config.source,
                                                self.queues)
         self.waiting = parse_waiting(config.raw.get("waiting"), config.source, self.queues)
+        self.dispositions = Dispositions.from_config(config.raw.get("dispositions"),
+                                                     config.source, self.queues)
+        self.recording_settings = parse_recording_settings(
+            config.raw.get("recording"), source=config.source, runtime_dir=config.runtime_dir,
+            queues=self.queues.keys(), sounds_dir=Path(config.asterisk.sounds_dir))
         self.outbound_settings = load_settings(config)  # trunks:, outbound:, callbacks:
         check_callback_setup(self.flows, self.queues, self.agents, self.outbound_settings)
         self._stack = AsyncExitStack()
@@ -215,139 +223,9 @@ class Engine:
                                    sip=f"udp:{c.asterisk.bind}:{c.asterisk.sip_port}")
 
     def _parts(self) -> list[Callable[[], Awaitable[None]]]:
-        """Starters of the channels and features beyond voice; each registers its channel
-        with the dispatcher, its API routes in ``api_routes`` and its cleanup on the stack."""
-        return [self._start_transfers, self._start_customers, self._start_recording,
-                self._start_chat, self._start_email, self._start_waiting,
-                self._start_supervision, self._start_ivr, self._start_outbound]
-
-    async def _start_transfers(self) -> None:
-        """Transfers and conferences on live calls (API under /api/calls/...)."""
-        from ccengine.api.calls import add_routes
-        from ccengine.telephony.transfers import Transfers
-        if self.voice is None or self.dispatcher is None:
-            raise RuntimeError("transfers start after the voice channel")
-        transfers = Transfers(self.voice, self.dispatcher, clock=time.time)
-        self.transfers = transfers  # the outbound part sets transfers.dial_number
-        self.api_routes.append(lambda app: add_routes(app, transfers))
-
-    async def _start_customers(self) -> None:
-        """The customer API (/api/customers...), notes and dispositions on interactions;
-        dispositions from the ``dispositions:`` config section."""
-        from ccengine.api.customers import add_customer_api
-        from ccengine.core.dispositions import Dispositions
-        from ccengine.store.timeline import Timeline
-        if self.db is None or self.customers is None:
-            raise RuntimeError("the customer API starts after the store")
-        dispositions = Dispositions.from_config(self.config.raw.get("dispositions"),
-                                                self.config.source, self.queues)
-        customers, timeline = self.customers, Timeline(self.db)
-        self.api_routes.append(
-            lambda app: add_customer_api(app, customers, timeline, dispositions))
-
-    async def _start_recording(self) -> None:
-        """Call recording (per-queue policy, pause/resume) and voicemail (API under
-        /api/calls/{id}/recording, /api/recordings, /api/voicemails)."""
-        from ccengine.api.recordings import add_routes
-        from ccengine.telephony.recording.feature import RecordingFeature
-        from ccengine.telephony.recording.settings import parse_settings
-        c = self.config
-        if self.voice is None or self.dispatcher is None or self.db is None \
-                or self.recorder is None or self.rendered is None:
-            raise RuntimeError("recording starts after the voice channel and the store")
-        settings = parse_settings(c.raw.get("recording"), source=c.source,
-                                  runtime_dir=c.runtime_dir, queues=self.queues.keys(),
-                                  sounds_dir=Path(c.asterisk.sounds_dir))
-        recording = RecordingFeature(
-            settings, voice=self.voice, dispatcher=self.dispatcher, db=self.db,
-            interactions=self.recorder, spool=self.rendered.var_dir / "spool" / "recording",
-            supervisors=c.supervisors, clock=time.time)
-        self.recording = recording
-        self._stack.push_async_callback(recording.stop)
-        self.api_routes.append(lambda app: add_routes(app, recording))
-
-    async def _start_chat(self) -> None:
-        """Web chat when ``chat:`` is configured: visitor routes under /chat/ (public),
-        agents' messages under /api/interactions/{id}/messages."""
-        if not self.chat_settings.enabled:
-            return
-        from ccengine.channels.chat import ChatChannel, add_routes
-        if self.dispatcher is None or self.messages is None or self.customers is None \
-                or self.feed is None:
-            raise RuntimeError("chat starts after the store and the dispatcher")
-        chat = ChatChannel(self.dispatcher, self.messages, self.customers, self.feed,
-                           self.chat_settings, clock=time.time)
-        self.chat = chat
-        self.dispatcher.register_channel(chat)
-        self.dispatcher.subscribe(chat.on_event)
-        await chat.start()
-        self._stack.push_async_callback(chat.stop)
-        messages = self.messages
-        self.api_routes.append(lambda app: add_routes(app, chat, messages))
-
-    async def _start_outbound(self) -> None:
-        """Trunks, agents' outbound calls, the transfers' dialler and callbacks (API:
-        /api/agents/{id}/dial, /api/callbacks, /api/trunks)."""
-        from ccengine.telephony.outbound.part import start_outbound
-        stop = await start_outbound(self, self.outbound_settings)
-        if stop is not None:
-            self._stack.push_async_callback(stop)
-
-    async def _start_email(self) -> None:
-        """The email channel when ``email:`` is configured (mailboxes, SMTP listener,
-        outbox; API under /api/interactions/{id}/messages|reply), and every queue's
-        service level (GET /api/queues/{name}/service-level)."""
-        from ccengine.api.service_level import add_routes as add_service_level
-        self.api_routes.append(add_service_level)
-        if self.email_config is None:
-            return
-        from ccengine.channels.email.api import add_routes
-        from ccengine.channels.email.service import EmailChannel
-        d, feed = self.dispatcher, self.feed
-        if d is None or feed is None or self.messages is None or self.customers is None \
-                or self.recorder is None:
-            raise RuntimeError("email starts after the store and the dispatcher")
-        channel = EmailChannel(self.email_config, d, self.messages, self.customers,
-                               self.recorder, notify=feed.send, clock=time.time)
-        d.register_channel(channel)
-        self._stack.push_async_callback(channel.stop)
-        await channel.start()
-        self.email = channel
-        self.api_routes.append(lambda app: add_routes(app, channel))
-
-    async def _start_waiting(self) -> None:
-        """The queued caller's experience (config ``waiting``): announcements, keys and
-        the maximum wait; its actions' executors are checked once every part started."""
-        from ccengine.telephony.waiting import WaitingRoom
-        if not self.waiting:
-            return
-        if self.voice is None or self.dispatcher is None:
-            raise RuntimeError("the waiting experience starts after the voice channel")
-        room = WaitingRoom(self.voice, self.dispatcher, self.waiting, clock=time.time)
-        self.waiting_room = room
-        self._stack.callback(room.unsubscribe)
-        self.started_checks.append(lambda: room.check_executors(self.config.source))
-
-    async def _start_supervision(self) -> None:
-        """Supervisors monitor, whisper to and barge into live calls (API under
-        /api/calls/{id}/supervise and /api/supervisor/calls)."""
-        from ccengine.api.supervise import add_routes
-        from ccengine.telephony.supervision import Supervisions
-        if self.voice is None or self.dispatcher is None:
-            raise RuntimeError("supervision starts after the voice channel")
-        ami = self.ami
-        supervisions = Supervisions(
-            self.voice, self.dispatcher, self.supervisors, clock=time.time,
-            reachable=lambda sup: bool(ami is not None and ami.contacts.get(sup)))
-        self.api_routes.append(lambda app: add_routes(app, supervisions))
-
-    async def _start_ivr(self) -> None:
-        """The IVR's lookups (their own HTTP client) and transfers to extensions."""
-        from ccengine.telephony.ivr.services import install
-        if self.voice is None:
-            raise RuntimeError("the IVR starts after the voice channel")
-        http = await self._stack.enter_async_context(aiohttp.ClientSession())
-        install(self.voice, http, self.ivr.endpoints, clock=time.time)
+        """Starters of the channels and features beyond voice (ccengine/parts.py)."""
+        from ccengine.parts import PARTS
+        return [functools.partial(part, self) for part in PARTS]
 
     async def _live_state(self) -> LiveState:
         if self.config.state_backend == "redis":

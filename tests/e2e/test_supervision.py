@@ -85,9 +85,15 @@ async def rtp_count(rig: Rig, channel: str, direction: str) -> int:
     return int(value["value"] or 0) if value else 0
 
 
-async def history(rig: Rig, iid: str, *kinds: str) -> list[dict[str, Any]]:
-    record = await rig.call_api("GET", f"/api/interactions/{iid}", "admin")
-    return [e for e in record["events"] if e["kind"] in kinds]
+async def history(rig: Rig, iid: str, *kinds: str, at_least: int = 0
+                  ) -> list[dict[str, Any]]:
+    """The stored events of these kinds, once there are ``at_least`` of them (the store
+    follows the live call by a moment)."""
+    async def found() -> list[dict[str, Any]] | None:
+        record = await rig.call_api("GET", f"/api/interactions/{iid}", "admin")
+        events = [e for e in record["events"] if e["kind"] in kinds]
+        return events if len(events) >= at_least else None
+    return await eventually(found, 20, f"{at_least} stored {kinds} of {iid}")
 
 
 def latest(files: list[Path]) -> Path:
@@ -359,7 +365,7 @@ async def test_given_sam_supervising_when_he_hangs_up_or_the_call_is_transferred
     await sam.hangup()
     await eventually(lambda: _empty(supervision_of(rig, iid)), 10, "the supervision over")
     await eventually(lambda: _none(channels_named(rig, "snoop-")), 10, "no snoop left")
-    ended = await history(rig, iid, "supervision_ended")
+    ended = await history(rig, iid, "supervision_ended", at_least=1)
     assert ended[-1]["data"]["reason"] == "supervisor_hung_up", ended
 
     # sam listens again; alice hands the call to bob: the supervision ends with the transfer
@@ -371,7 +377,7 @@ async def test_given_sam_supervising_when_he_hangs_up_or_the_call_is_transferred
     await eventually(lambda: _none(channels_named(rig, "snoop-")), 10, "no snoop left")
     await eventually(lambda: _none(endpoint_channel(rig, "sam")), 10, "sam's leg hung up")
     kinds = [e["kind"] for e in await history(rig, iid, "supervision_ended",
-                                               "transfer_started")]
+                                               "transfer_started", at_least=3)]
     assert kinds[-2:] == ["transfer_started", "supervision_ended"], kinds
     assert (await history(rig, iid, "supervision_ended"))[-1]["data"]["reason"] == "transferred"
 
@@ -394,7 +400,8 @@ async def test_given_sam_supervising_when_he_hangs_up_or_the_call_is_transferred
     await eventually(lambda: _empty(supervision_of(rig, iid)), 10, "the supervision over")
     await eventually(lambda: _none(channels_named(rig, "snoop-")), 10, "no snoop left")
     await eventually(lambda: _none(endpoint_channel(rig, "sam")), 10, "sam's leg hung up")
-    assert (await history(rig, iid, "supervision_ended"))[-1]["data"]["reason"] == "agent_left"
+    ended = await history(rig, iid, "supervision_ended", at_least=3)
+    assert ended[-1]["data"]["reason"] == "agent_left"
     assert (await rig.call_api("GET", f"/api/calls/{iid}", "sam"))["agent_id"] == "alice"
 
     # sam listens to alice until the caller's call ends

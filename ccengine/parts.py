@@ -1,0 +1,162 @@
+"""The engine's parts beyond the voice core, each started in order by ``Engine``: a part
+registers its channel with the dispatcher, its API routes in ``engine.api_routes``, its
+cleanup on the engine's exit stack and, where it needs one, a check to run once every part
+has started (``engine.started_checks``). Their config sections are parsed (and refused,
+naming file and key) when the Engine is built, so ``ccengine check`` validates them too."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+import aiohttp
+
+if TYPE_CHECKING:
+    from ccengine.engine import Engine
+
+Part = Callable[["Engine"], Awaitable[None]]
+
+
+async def start_transfers(engine: Engine) -> None:
+    """Transfers and conferences on live calls (API under /api/calls/...)."""
+    from ccengine.api.calls import add_routes
+    from ccengine.telephony.transfers import Transfers
+    if engine.voice is None or engine.dispatcher is None:
+        raise RuntimeError("transfers start after the voice channel")
+    transfers = Transfers(engine.voice, engine.dispatcher, clock=time.time)
+    engine.transfers = transfers  # the outbound part sets transfers.dial_number
+    engine.api_routes.append(lambda app: add_routes(app, transfers))
+
+
+async def start_customers(engine: Engine) -> None:
+    """The customer API (/api/customers...), notes and dispositions on interactions;
+    dispositions from the ``dispositions:`` config section."""
+    from ccengine.api.customers import add_customer_api
+    from ccengine.store.timeline import Timeline
+    if engine.db is None or engine.customers is None:
+        raise RuntimeError("the customer API starts after the store")
+    customers, timeline = engine.customers, Timeline(engine.db)
+    dispositions = engine.dispositions
+    engine.api_routes.append(
+        lambda app: add_customer_api(app, customers, timeline, dispositions))
+
+
+async def start_recording(engine: Engine) -> None:
+    """Call recording (per-queue policy, pause/resume) and voicemail (API under
+    /api/calls/{id}/recording, /api/recordings, /api/voicemails)."""
+    from ccengine.api.recordings import add_routes
+    from ccengine.telephony.recording.feature import RecordingFeature
+    c = engine.config
+    if engine.voice is None or engine.dispatcher is None or engine.db is None \
+            or engine.recorder is None or engine.rendered is None:
+        raise RuntimeError("recording starts after the voice channel and the store")
+    recording = RecordingFeature(
+        engine.recording_settings, voice=engine.voice, dispatcher=engine.dispatcher, db=engine.db,
+        interactions=engine.recorder, spool=engine.rendered.var_dir / "spool" / "recording",
+        supervisors=c.supervisors, clock=time.time)
+    engine.recording = recording
+    engine._stack.push_async_callback(recording.stop)
+    engine.api_routes.append(lambda app: add_routes(app, recording))
+
+
+async def start_chat(engine: Engine) -> None:
+    """Web chat when ``chat:`` is configured: visitor routes under /chat/ (public),
+    agents' messages under /api/interactions/{id}/messages."""
+    if not engine.chat_settings.enabled:
+        return
+    from ccengine.channels.chat import ChatChannel, add_routes
+    if engine.dispatcher is None or engine.messages is None or engine.customers is None \
+            or engine.feed is None:
+        raise RuntimeError("chat starts after the store and the dispatcher")
+    chat = ChatChannel(engine.dispatcher, engine.messages, engine.customers, engine.feed,
+                       engine.chat_settings, clock=time.time)
+    engine.chat = chat
+    engine.dispatcher.register_channel(chat)
+    engine.dispatcher.subscribe(chat.on_event)
+    await chat.start()
+    engine._stack.push_async_callback(chat.stop)
+    messages = engine.messages
+    engine.api_routes.append(lambda app: add_routes(app, chat, messages))
+
+
+async def start_outbound(engine: Engine) -> None:
+    """Trunks, agents' outbound calls, the transfers' dialler and callbacks (API:
+    /api/agents/{id}/dial, /api/callbacks, /api/trunks)."""
+    from ccengine.telephony.outbound.part import start_outbound
+    stop = await start_outbound(engine, engine.outbound_settings)
+    if stop is not None:
+        engine._stack.push_async_callback(stop)
+
+
+async def start_email(engine: Engine) -> None:
+    """The email channel when ``email:`` is configured (mailboxes, SMTP listener,
+    outbox; API under /api/interactions/{id}/messages|reply), and every queue's
+    service level (GET /api/queues/{name}/service-level)."""
+    from ccengine.api.service_level import add_routes as add_service_level
+    engine.api_routes.append(add_service_level)
+    if engine.email_config is None:
+        return
+    from ccengine.channels.email.api import add_routes
+    from ccengine.channels.email.service import EmailChannel
+    d, feed = engine.dispatcher, engine.feed
+    if d is None or feed is None or engine.messages is None or engine.customers is None \
+            or engine.recorder is None:
+        raise RuntimeError("email starts after the store and the dispatcher")
+    channel = EmailChannel(engine.email_config, d, engine.messages, engine.customers,
+                           engine.recorder, notify=feed.send, clock=time.time)
+    d.register_channel(channel)
+    engine._stack.push_async_callback(channel.stop)
+    await channel.start()
+    engine.email = channel
+    engine.api_routes.append(lambda app: add_routes(app, channel))
+
+
+async def start_waiting(engine: Engine) -> None:
+    """The queued caller's experience (config ``waiting``): announcements, keys and
+    the maximum wait; its actions' executors are checked once every part started."""
+    from ccengine.telephony.waiting import WaitingRoom
+    if not engine.waiting:
+        return
+    if engine.voice is None or engine.dispatcher is None:
+        raise RuntimeError("the waiting experience starts after the voice channel")
+    room = WaitingRoom(engine.voice, engine.dispatcher, engine.waiting, clock=time.time)
+    engine.waiting_room = room
+    engine._stack.callback(room.unsubscribe)
+    engine.started_checks.append(lambda: room.check_executors(engine.config.source))
+
+
+async def start_supervision(engine: Engine) -> None:
+    """Supervisors monitor, whisper to and barge into live calls (API under
+    /api/calls/{id}/supervise and /api/supervisor/calls)."""
+    from ccengine.api.supervise import add_routes
+    from ccengine.telephony.supervision import Supervisions
+    if engine.voice is None or engine.dispatcher is None:
+        raise RuntimeError("supervision starts after the voice channel")
+    ami = engine.ami
+    supervisions = Supervisions(
+        engine.voice, engine.dispatcher, engine.supervisors, clock=time.time,
+        reachable=lambda sup: bool(ami is not None and ami.contacts.get(sup)))
+    engine.api_routes.append(lambda app: add_routes(app, supervisions))
+
+
+async def start_ivr(engine: Engine) -> None:
+    """The IVR's lookups (their own HTTP client) and transfers to extensions."""
+    from ccengine.telephony.ivr.services import install
+    if engine.voice is None:
+        raise RuntimeError("the IVR starts after the voice channel")
+    http = await engine._stack.enter_async_context(aiohttp.ClientSession())
+    install(engine.voice, http, engine.ivr.endpoints, clock=time.time)
+
+
+PARTS: tuple[Part, ...] = (
+    start_transfers,
+    start_customers,
+    start_recording,
+    start_chat,
+    start_outbound,
+    start_email,
+    start_waiting,
+    start_supervision,
+    start_ivr,
+)

@@ -1,0 +1,36 @@
+"""``ccengine check`` validates every section, including those of the parts that start
+after the voice core (recording, dispositions, waiting, chat, email, trunks...), without
+starting anything."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ccengine.cli import main
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(("override", "key"), [
+    ("recording={record: maybe}", "recording.record"),
+    ("dispositions={default: []}", "dispositions.default"),
+    ("waiting={nope: {announce_every: 30}}", "waiting.nope"),
+    ("chat={entry_points: {web: nope}}", "chat.entry_points"),
+    ("trunks=[{name: t, type: ip, host: carrier.example.com}]", "trunks[0].host"),
+])
+def test_given_bad_part_section_when_checked_then_refused_naming_the_key(
+        override: str, key: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["--set", f"ivr.dir={REPO / 'ivr'}", "--set", f"runtime_dir={tmp_path}",
+                 "--set", override, "check"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "configuration error" in err and key in err, err
+
+
+def test_given_defaults_when_checked_then_ok(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--set", f"ivr.dir={REPO / 'ivr'}", "--set", f"runtime_dir={tmp_path}",
+                 "check"]) == 0
+    assert "config OK" in capsys.readouterr().out
