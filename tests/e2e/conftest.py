@@ -7,9 +7,8 @@ import asyncio
 import contextlib
 import json
 import shutil
-import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from ccengine.config import load_config
 from ccengine.engine import Engine
 from ccengine.telephony.ari.client import basic_auth
 from tests.e2e.ports import free_port, free_range
+from tests.polling import eventually  # noqa: F401 - the tests import it from here
 from tests.sip.baresip import Baresip
 from tests.sip.sipp import CallerScript, SippCaller
 
@@ -33,19 +33,6 @@ if not shutil.which("asterisk") or not shutil.which("sipp") or not shutil.which(
                 allow_module_level=True)
 
 
-async def eventually(check: Callable[[], Awaitable[Any] | Any], timeout: float = 20.0,
-                     what: str = "condition") -> Any:
-    """Poll ``check`` until it returns something truthy, or fail after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = check()
-        if asyncio.iscoroutine(last):
-            last = await last
-        if last:
-            return last
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what} (last: {last!r})")
 
 
 @dataclass

@@ -18,6 +18,7 @@ from tests.e2e.test_first_journey import bridged_legs_with_audio
 from tests.mail import dovecot
 from tests.mail.dovecot import Dovecot, Mailbox
 from tests.mail.messages import customer_mail
+from tests.mail.servers import running_dovecot, running_sink
 from tests.mail.sink import SmtpSink
 from tests.sip.sipp import CallerScript
 
@@ -51,22 +52,14 @@ ADDRESS = "jane.doe@example.org"
 
 @pytest.fixture
 async def mail_server() -> AsyncIterator[Dovecot]:
-    server = Dovecot(IMAP_PORT, {MAILBOX: PASSWORD})
-    server.start()
-    try:
+    async with running_dovecot(IMAP_PORT, {MAILBOX: PASSWORD}) as server:
         yield server
-    finally:
-        server.cleanup()
 
 
 @pytest.fixture
 async def sink() -> AsyncIterator[SmtpSink]:
-    s = SmtpSink(SINK_PORT)
-    await s.start()
-    try:
+    async with running_sink(SINK_PORT) as s:
         yield s
-    finally:
-        await s.stop()
 
 
 def offers(rig: Rig, medium: str) -> list[dict[str, Any]]:

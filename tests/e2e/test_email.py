@@ -18,6 +18,7 @@ from tests.e2e.ports import free_port
 from tests.mail import dovecot
 from tests.mail.dovecot import Dovecot, Mailbox
 from tests.mail.messages import customer_mail
+from tests.mail.servers import running_dovecot, running_sink
 from tests.mail.sink import SmtpSink
 
 pytestmark = pytest.mark.asterisk
@@ -48,22 +49,14 @@ EMAIL_ENGINE = {"overrides": [
 
 @pytest.fixture
 async def mail_server() -> AsyncIterator[Dovecot]:
-    server = Dovecot(IMAP_PORT, {USER: PASSWORD})
-    server.start()
-    try:
+    async with running_dovecot(IMAP_PORT, {USER: PASSWORD}) as server:
         yield server
-    finally:
-        server.cleanup()
 
 
 @pytest.fixture
 async def sink() -> AsyncIterator[SmtpSink]:
-    s = SmtpSink(SINK_PORT)
-    await s.start()
-    try:
+    async with running_sink(SINK_PORT) as s:
         yield s
-    finally:
-        await s.stop()
 
 
 def of_type(rig: Rig, agent: str, kind: str) -> list[dict[str, Any]]:

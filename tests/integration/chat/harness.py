@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,24 +32,12 @@ from ccengine.store.interactions import InteractionRepository
 from ccengine.store.messages import MessageRepository
 from ccengine.telephony.outbound.numbers import DialPolicy
 from ccengine.telephony.outbound.requests import CallbackRequests
+from tests.polling import eventually  # noqa: F401 - the tests import it from here
 
 TOKENS = {"alice": "tok-alice", "bob": "tok-bob", "sam": "tok-sam"}
 SITE = "https://shop.example.com"
 
 
-async def eventually(check: Callable[[], Awaitable[Any] | Any], timeout: float = 10.0,
-                     what: str = "condition") -> Any:
-    """Poll ``check`` until it returns something truthy, or fail after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = check()
-        if asyncio.iscoroutine(last):
-            last = await last
-        if last:
-            return last
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what} (last: {last!r})")
 
 
 @dataclass

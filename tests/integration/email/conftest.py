@@ -33,7 +33,9 @@ from ccengine.store.messages import MessageRepository
 from tests.e2e.ports import free_port
 from tests.mail import dovecot
 from tests.mail.dovecot import Dovecot, Mailbox
+from tests.mail.servers import running_dovecot, running_sink
 from tests.mail.sink import SmtpSink
+from tests.polling import eventually  # noqa: F401 - the tests import it from here
 
 if not dovecot.available():
     pytest.skip("needs dovecot (scripts/install-system.sh --test)", allow_module_level=True)
@@ -47,20 +49,6 @@ AGENTS = {"alice": AgentProfile("alice", "Alice", {"sales": 5}, {Medium.VOICE: 1
           "bob": AgentProfile("bob", "Bob", {"sales": 5}, {Medium.EMAIL: 2})}
 
 
-async def eventually(check: Callable[[], Awaitable[Any] | Any], timeout: float = 20.0,
-                     what: str = "condition") -> Any:
-    """Poll ``check`` until it returns something truthy, or fail after ``timeout``."""
-    import asyncio
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = check()
-        if asyncio.iscoroutine(last):
-            last = await last
-        if last:
-            return last
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what} (last: {last!r})")
 
 
 class Socket:
@@ -123,22 +111,14 @@ def email_section(imap_port: int, relay_port: int, listener_port: int | None = N
 
 @pytest.fixture
 async def mail_server() -> AsyncIterator[Dovecot]:
-    server = Dovecot(free_port(), {MAIL_USER: MAIL_PASSWORD})
-    server.start()
-    try:
+    async with running_dovecot(free_port(), {MAIL_USER: MAIL_PASSWORD}) as server:
         yield server
-    finally:
-        server.cleanup()
 
 
 @pytest.fixture
 async def sink() -> AsyncIterator[SmtpSink]:
-    s = SmtpSink(free_port())
-    await s.start()
-    try:
+    async with running_sink(free_port()) as s:
         yield s
-    finally:
-        await s.stop()
 
 
 RigFactory = Callable[..., Awaitable[EmailRig]]
