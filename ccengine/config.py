@@ -7,9 +7,10 @@ The result is frozen at start. Anything missing or wrong fails at once with a
 from __future__ import annotations
 
 import copy
+import math
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -19,7 +20,7 @@ import yaml
 
 from ccengine.core.errors import ConfigError
 
-__all__ = ["ConfigError", "EngineConfig", "load_config"]
+__all__ = ["ConfigError", "ConfigSection", "EngineConfig", "load_config", "locate"]
 
 ENV_PREFIX = "CCENGINE__"
 # top-level sections that channels and features beyond voice read (and validate) themselves
@@ -311,3 +312,110 @@ def _ivr_numbers(ivr: _Reader) -> dict[str, str]:
                               "must name a flow (a file ivr/NAME.yaml)")
         out[str(number)] = flow
     return out
+
+
+# ---------------------------------------------------------------------------- parts' sections
+_KEY_PARTS = re.compile(r"\[(\d+)\]|([^.\[\]]+)")
+
+
+def locate(source: str, key: str) -> str:
+    """``source:line`` of the deepest part of the dotted ``key`` (``trunks[0].host``) found
+    in the config file ``source``; ``source`` itself when it is not a readable YAML file
+    (embedded defaults, overrides) or the key's first part is not in it."""
+    try:
+        doc: Any = load_yaml_with_lines(Path(source).read_text(), source)
+    except (OSError, ConfigError):
+        return source
+    line = None
+    for index, name in _KEY_PARTS.findall(key):
+        if index:
+            if not isinstance(doc, list) or int(index) >= len(doc):
+                break
+            doc = doc[int(index)]
+        elif isinstance(doc, dict) and name in doc:
+            line = doc.get("__lines__", {}).get(name, line)
+            doc = doc[name]
+        else:
+            break
+    return f"{source}:{line}" if line else source
+
+
+class ConfigSection:
+    """Typed reads from one mapping of a part's config section (``config.raw``); every
+    problem raises ConfigError naming the file (and line, see ``locate``), the dotted key
+    and what is wrong. Text given as an empty string counts as not given."""
+
+    def __init__(self, data: Any, source: str, key: str,
+                 allowed: Collection[str] | None = None) -> None:
+        self.data, self.source, self.key = data, source, key
+        if not isinstance(data, Mapping):
+            raise self.error("", "must be a mapping")
+        if allowed is not None:
+            for k in data:
+                if k not in allowed:
+                    raise self.error(str(k), "unknown key (allowed: "
+                                             f"{', '.join(sorted(allowed))})")
+
+    def error(self, key: str, message: str) -> ConfigError:
+        full = f"{self.key}.{key}" if key else self.key
+        return ConfigError(locate(self.source, full), full, message)
+
+    def section(self, key: str, allowed: Collection[str] | None = None) -> ConfigSection:
+        """The mapping under ``key`` (absent: empty), read the same way."""
+        return type(self)(self.data.get(key, {}), self.source, f"{self.key}.{key}", allowed)
+
+    def text(self, key: str, default: str | None = None, *, required: bool = False,
+             pattern: re.Pattern[str] | None = None, what: str = "") -> str | None:
+        value = self.data.get(key)
+        if value is None or value == "":
+            if required and default is None:
+                raise self.error(key, "is required")
+            return default
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise self.error(key, f"must be text, got {value!r}")
+        text = str(value)
+        if pattern is not None and not pattern.match(text):
+            raise self.error(key, f"{text!r} is not {what or 'valid here'}")
+        return text
+
+    def flag(self, key: str, default: bool) -> bool:
+        value = self.data.get(key, default)
+        if not isinstance(value, bool):
+            raise self.error(key, f"must be true or false, got {value!r}")
+        return value
+
+    def integer(self, key: str, default: int | None, *, minimum: int = 0,
+                maximum: int | None = None) -> int:
+        """A whole number in bounds; a default of None makes it required."""
+        value = self.data.get(key, default)
+        if value is None:
+            raise self.error(key, "is required")
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum \
+                or (maximum is not None and value > maximum):
+            raise self.error(key, f"must be a whole number {_bounds(minimum, maximum)}, "
+                                  f"got {value!r}")
+        return value
+
+    def number(self, key: str, default: float, *, minimum: float = 0.0,
+               maximum: float = math.inf, unit: str = "") -> float:
+        value = self.data.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                or not minimum <= value <= maximum:
+            what = f"a number of {unit}" if unit else "a number"
+            limit = None if maximum == math.inf else maximum
+            raise self.error(key, f"must be {what} {_bounds(minimum, limit)}, got {value!r}")
+        return float(value)
+
+    def port(self, key: str, default: int | None = None) -> int:
+        return self.integer(key, default, minimum=1, maximum=65535)
+
+    def strings(self, key: str, default: Collection[str] = ()) -> list[str]:
+        value = self.data.get(key, list(default))
+        if not isinstance(value, list) or not all(isinstance(v, (str, int))
+                                                  and not isinstance(v, bool) for v in value):
+            raise self.error(key, "must be a list of text values")
+        return [str(v) for v in value]
+
+
+def _bounds(minimum: float, maximum: float | None) -> str:
+    return f">= {minimum:g}" if maximum is None else f"from {minimum:g} to {maximum:g}"

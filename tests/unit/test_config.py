@@ -73,3 +73,15 @@ def test_given_a_wrong_type_when_loading_then_error_says_what_was_expected() -> 
 def test_given_an_override_without_equals_when_loading_then_it_is_refused() -> None:
     with pytest.raises(ConfigError, match="key.sub=value"):
         load_config(None, env={}, overrides=["api.port"])
+
+
+def test_given_nested_key_when_located_then_file_and_line_of_deepest_part_found(
+        tmp_path: Path) -> None:
+    from ccengine.config import locate
+    f = tmp_path / "engine.yaml"
+    f.write_text("email:\n  mailboxes:\n    - address: a@shop.test\n      imap:\n"
+                 "        port: 0\n")
+    assert locate(str(f), "email.mailboxes[0].imap.port") == f"{f}:5"
+    assert locate(str(f), "email.mailboxes[3].imap") == f"{f}:2"      # no 4th mailbox
+    assert locate(str(f), "chat.idle_timeout") == str(f)             # not in the file
+    assert locate("embedded defaults", "email.relay") == "embedded defaults"

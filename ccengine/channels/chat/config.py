@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from ccengine.core.errors import ConfigError
+from ccengine.config import ConfigSection
 from ccengine.core.media import Medium
 from ccengine.core.queue import QueueConfig
 
@@ -44,27 +44,7 @@ class ChatSettings:
         return "*" in self.allowed_origins or origin.lower().rstrip("/") in self.allowed_origins
 
 
-class _Section:
-    def __init__(self, data: Mapping[str, Any], source: str) -> None:
-        self.data, self.source = data, source
-
-    def error(self, key: str, message: str) -> ConfigError:
-        return ConfigError(self.source, f"chat.{key}", message)
-
-    def number(self, key: str, default: float, minimum: float) -> float:
-        value = self.data.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < minimum:
-            raise self.error(key, f"must be a number of seconds >= {minimum}, got {value!r}")
-        return float(value)
-
-    def integer(self, key: str, default: int, minimum: int = 1) -> int:
-        value = self.data.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise self.error(key, f"must be a whole number >= {minimum}, got {value!r}")
-        return value
-
-
-def _origin(s: _Section, i: int, value: Any) -> str:
+def _origin(s: ConfigSection, i: int, value: Any) -> str:
     key = f"allowed_origins[{i}]"
     if value == "*":
         return "*"
@@ -77,7 +57,7 @@ def _origin(s: _Section, i: int, value: Any) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
-def _entry_points(s: _Section, queues: Mapping[str, QueueConfig]) -> dict[str, EntryPoint]:
+def _entry_points(s: ConfigSection, queues: Mapping[str, QueueConfig]) -> dict[str, EntryPoint]:
     doc = s.data.get("entry_points")
     if not isinstance(doc, Mapping) or not doc:
         raise s.error("entry_points", "must map entry-point names to {queue: NAME} "
@@ -114,16 +94,8 @@ def load_chat_settings(raw: Mapping[str, Any], source: str,
     doc = raw.get("chat")
     if doc is None:
         return ChatSettings()
-    if not isinstance(doc, Mapping):
-        raise ConfigError(source, "chat", "must be a mapping of chat settings")
-    s = _Section(doc, source)
-    for key in doc:
-        if key not in KEYS:
-            raise s.error(str(key), f"unknown key (known: {', '.join(sorted(KEYS))})")
-    enabled = doc.get("enabled", True)
-    if not isinstance(enabled, bool):
-        raise s.error("enabled", f"must be true or false, got {enabled!r}")
-    if not enabled:
+    s = ConfigSection(doc, source, "chat", KEYS)
+    if not s.flag("enabled", True):
         return ChatSettings()
     origins = doc.get("allowed_origins", [])
     if not isinstance(origins, list):
@@ -145,13 +117,11 @@ def load_chat_settings(raw: Mapping[str, Any], source: str,
         enabled=True,
         allowed_origins=frozenset(_origin(s, i, o) for i, o in enumerate(origins)),
         entry_points=entry_points, default_entry=default_entry,
-        idle_timeout=s.number("idle_timeout", 600.0, 1.0),
-        reconnect_grace=s.number("reconnect_grace", 30.0, 0.0),
-        max_message_chars=s.integer("max_message_chars", 2000),
-        max_sessions=s.integer("max_sessions", 500),
-        sessions_per_minute=s.integer("sessions_per_minute", 10),
-        messages_per_minute=s.integer("messages_per_minute", 60),
+        idle_timeout=s.number("idle_timeout", 600.0, minimum=1.0, unit="seconds"),
+        reconnect_grace=s.number("reconnect_grace", 30.0, unit="seconds"),
+        max_message_chars=s.integer("max_message_chars", 2000, minimum=1, maximum=20000),
+        max_sessions=s.integer("max_sessions", 500, minimum=1),
+        sessions_per_minute=s.integer("sessions_per_minute", 10, minimum=1),
+        messages_per_minute=s.integer("messages_per_minute", 60, minimum=1),
         callback_queue=callback_queue)
-    if settings.max_message_chars > 20000:
-        raise s.error("max_message_chars", "must be at most 20000")
     return settings

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ccengine.core.errors import ConfigError
+from ccengine.config import ConfigSection
 from ccengine.core.media import Medium
 from ccengine.core.queue import QueueConfig
 from ccengine.store.errors import InvalidIdentity
@@ -104,59 +104,8 @@ class EmailConfig:
         return None
 
 
-class _Section:
-    """Typed reads from one mapping of the email section; errors name the dotted key."""
-
-    def __init__(self, data: Any, key: str, source: str, allowed: set[str]) -> None:
-        if not isinstance(data, Mapping):
-            raise ConfigError(source, key, "must be a mapping")
-        for k in data:
-            if k not in allowed:
-                raise ConfigError(source, f"{key}.{k}",
-                                  f"unknown key (allowed: {', '.join(sorted(allowed))})")
-        self.data, self.key, self.source = data, key, source
-
-    def error(self, key: str, message: str) -> ConfigError:
-        return ConfigError(self.source, f"{self.key}.{key}", message)
-
-    def text(self, key: str, default: str | None = None, *, required: bool = False
-             ) -> str | None:
-        value = self.data.get(key, default)
-        if value is None:
-            if required:
-                raise self.error(key, "is required")
-            return None
-        if isinstance(value, bool) or not isinstance(value, (str, int)) or str(value) == "":
-            raise self.error(key, f"must be a non-empty string, got {value!r}")
-        return str(value)
-
-    def flag(self, key: str, default: bool) -> bool:
-        value = self.data.get(key, default)
-        if not isinstance(value, bool):
-            raise self.error(key, f"must be true or false, got {value!r}")
-        return value
-
-    def number(self, key: str, default: float, *, minimum: float = 0.0) -> float:
-        value = self.data.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < minimum:
-            raise self.error(key, f"must be a number >= {minimum:g}, got {value!r}")
-        return float(value)
-
-    def integer(self, key: str, default: int | None, *, minimum: int, maximum: int
-                ) -> int:
-        value = self.data.get(key, default)
-        if value is None:
-            raise self.error(key, "is required")
-        if isinstance(value, bool) or not isinstance(value, int) \
-                or not minimum <= value <= maximum:
-            raise self.error(key, f"must be a whole number {minimum}-{maximum}, got {value!r}")
-        return value
-
-    def port(self, key: str, default: int | None = None) -> int:
-        return self.integer(key, default, minimum=1, maximum=65535)
-
-    def section(self, key: str, allowed: set[str]) -> _Section:
-        return _Section(self.data.get(key), f"{self.key}.{key}", self.source, allowed)
+class _Section(ConfigSection):
+    """The email section's reads: the shared typed reads plus addresses and secrets."""
 
     def address(self, key: str) -> str:
         value = self.text(key, required=True)
@@ -184,7 +133,7 @@ def parse_email_config(raw: Any, source: str,
     """The validated ``email:`` section, or None when it is absent or empty."""
     if raw is None or raw == {}:
         return None
-    top = _Section(raw, "email", source, {"mailboxes", "relay", "listener", "auto_ack",
+    top = _Section(raw, source, "email", {"mailboxes", "relay", "listener", "auto_ack",
                                           "domain", "send_retry", "reconnect"})
     boxes = raw.get("mailboxes")
     if not isinstance(boxes, list) or not boxes:
@@ -220,7 +169,7 @@ def parse_email_config(raw: Any, source: str,
 
 
 def _mailbox(top: _Section, i: int, data: Any, queues: Mapping[str, QueueConfig]) -> Mailbox:
-    s = _Section(data, f"email.mailboxes[{i}]", top.source,
+    s = _Section(data, top.source, f"email.mailboxes[{i}]",
                  {"name", "address", "queue", "priority", "display_name", "imap"})
     queue = s.text("queue", required=True)
     assert queue is not None

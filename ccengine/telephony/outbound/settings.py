@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import phonenumbers
 
-from ccengine.config import ConfigError, EngineConfig
+from ccengine.config import ConfigError, ConfigSection, EngineConfig
 from ccengine.telephony.outbound.numbers import (
     CATEGORIES,
     DEFAULT_ALLOW,
@@ -122,56 +122,6 @@ class Settings:
     callbacks_configured: bool = False
 
 
-class _Section:
-    """Typed reads from one mapping of a section; errors name the file and dotted key."""
-
-    def __init__(self, data: Any, source: str, key: str, allowed: Collection[str]) -> None:
-        if not isinstance(data, Mapping):
-            raise ConfigError(source, key, "must be a mapping")
-        for k in data:
-            if k not in allowed:
-                raise ConfigError(source, f"{key}.{k}",
-                                  f"unknown key (allowed: {', '.join(sorted(allowed))})")
-        self.data, self.source, self.key = data, source, key
-
-    def error(self, key: str, message: str) -> ConfigError:
-        return ConfigError(self.source, f"{self.key}.{key}", message)
-
-    def text(self, key: str, pattern: re.Pattern[str] | None = None, *,
-             required: bool = False, what: str = "") -> str | None:
-        value = self.data.get(key)
-        if value is None:
-            if required:
-                raise self.error(key, "is required")
-            return None
-        if isinstance(value, bool) or not isinstance(value, (str, int)):
-            raise self.error(key, f"must be text, got {type(value).__name__}")
-        text = str(value)
-        if pattern is not None and not pattern.match(text):
-            raise self.error(key, f"{text!r} is not {what or 'valid here'}")
-        return text
-
-    def integer(self, key: str, default: int, lo: int, hi: int) -> int:
-        value = self.data.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-            raise self.error(key, f"must be a whole number from {lo} to {hi}, got {value!r}")
-        return value
-
-    def number(self, key: str, default: float, lo: float, hi: float) -> float:
-        value = self.data.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) \
-                or not lo <= value <= hi:
-            raise self.error(key, f"must be a number from {lo} to {hi}, got {value!r}")
-        return float(value)
-
-    def strings(self, key: str, default: Collection[str] = ()) -> list[str]:
-        value = self.data.get(key, list(default))
-        if not isinstance(value, list) or not all(isinstance(v, (str, int))
-                                                  and not isinstance(v, bool) for v in value):
-            raise self.error(key, "must be a list of text values")
-        return [str(v) for v in value]
-
-
 def load_settings(config: EngineConfig) -> Settings:
     """The part's settings from ``config.raw``; ConfigError on anything wrong."""
     raw = config.raw
@@ -227,19 +177,19 @@ def _no_extension_to_a_trunk(ivr: Any, source: str, trunks: list[Trunk]) -> None
 
 
 def _trunk(item: Any, source: str, key: str, services: set[str]) -> Trunk:
-    s = _Section(item, source, key, {
+    s = ConfigSection(item, source, key, {
         "name", "type", "host", "port", "username", "password", "realm", "from_user",
         "from_domain", "contact_user", "expiration", "retry_seconds", "qualify_seconds",
         "codecs", "match", "dids"})
-    name = s.text("name", _NAME, required=True,
+    name = s.text("name", pattern=_NAME, required=True,
                   what="a name (a letter, then letters, digits, '-' or '_')")
     kind = s.text("type", required=True)
     if kind not in TRUNK_TYPES:
         raise s.error("type", f"must be one of {', '.join(TRUNK_TYPES)}, got {kind!r}")
     host = str(s.text("host", required=True))
     _ip(s, "host", host)
-    username = s.text("username", _SIP_USER, what="a SIP user name")
-    password = s.text("password", _SECRET,
+    username = s.text("username", pattern=_SIP_USER, what="a SIP user name")
+    password = s.text("password", pattern=_SECRET,
                       what="a password of printable characters without spaces or ';'")
     if kind == "registration" and (username is None or password is None):
         raise s.error("username" if username is None else "password",
@@ -260,18 +210,18 @@ def _trunk(item: Any, source: str, key: str, services: set[str]) -> Trunk:
         _match_entry(s, m)
     return Trunk(
         name=str(name), type=str(kind), host=host,
-        port=s.integer("port", 5060, 1, 65535), username=username, password=password,
-        realm=s.text("realm", _DOMAIN, what="a realm"),
-        from_user=s.text("from_user", _SIP_USER, what="a SIP user name"),
-        from_domain=s.text("from_domain", _DOMAIN, what="a domain"),
-        contact_user=s.text("contact_user", _SIP_USER, what="a SIP user name"),
-        expiration=s.integer("expiration", 300, 60, 86400),
-        retry_seconds=s.integer("retry_seconds", 30, 1, 3600),
-        qualify_seconds=s.integer("qualify_seconds", 0, 0, 3600),
+        port=s.port("port", 5060), username=username, password=password,
+        realm=s.text("realm", pattern=_DOMAIN, what="a realm"),
+        from_user=s.text("from_user", pattern=_SIP_USER, what="a SIP user name"),
+        from_domain=s.text("from_domain", pattern=_DOMAIN, what="a domain"),
+        contact_user=s.text("contact_user", pattern=_SIP_USER, what="a SIP user name"),
+        expiration=s.integer("expiration", 300, minimum=60, maximum=86400),
+        retry_seconds=s.integer("retry_seconds", 30, minimum=1, maximum=3600),
+        qualify_seconds=s.integer("qualify_seconds", 0, minimum=0, maximum=3600),
         codecs=tuple(codecs), match=tuple(match), dids=_dids(s, services))
 
 
-def _ip(s: _Section, key: str, value: str) -> None:
+def _ip(s: ConfigSection, key: str, value: str) -> None:
     try:
         ipaddress.ip_address(value)
     except ValueError:
@@ -279,7 +229,7 @@ def _ip(s: _Section, key: str, value: str) -> None:
                            "they would make Asterisk query DNS)") from None
 
 
-def _match_entry(s: _Section, entry: str) -> None:
+def _match_entry(s: ConfigSection, entry: str) -> None:
     """``ip``, ``ip/prefix`` or ``ip:port`` (IPv4) — what the identify section matches."""
     address, _, mask = entry.partition("/")
     host, sep, port = address.rpartition(":") if address.count(":") == 1 else (address, "", "")
@@ -294,7 +244,7 @@ def _match_entry(s: _Section, entry: str) -> None:
         raise s.error("match", f"{entry!r}: {port!r} is not a port")
 
 
-def _dids(s: _Section, services: set[str]) -> dict[str, str]:
+def _dids(s: ConfigSection, services: set[str]) -> dict[str, str]:
     doc = s.data.get("dids", {})
     if not isinstance(doc, Mapping):
         raise s.error("dids", "must map inbound numbers to service numbers")
@@ -312,7 +262,7 @@ def _dids(s: _Section, services: set[str]) -> dict[str, str]:
 
 def _outbound(doc: Any, source: str, trunks: list[Trunk], config: EngineConfig
               ) -> OutboundSettings:
-    s = _Section(doc, source, "outbound", {
+    s = ConfigSection(doc, source, "outbound", {
         "trunk", "caller_id", "caller_name", "region", "format", "prefix", "allow",
         "allow_prefixes", "deny_prefixes", "queue", "ring_seconds"})
     by_name = {t.name: t for t in trunks}
@@ -320,7 +270,7 @@ def _outbound(doc: Any, source: str, trunks: list[Trunk], config: EngineConfig
     if trunk_name not in by_name:
         raise s.error("trunk", f"no trunk {trunk_name!r} in trunks: "
                                f"({', '.join(sorted(by_name)) or 'none configured'})")
-    caller_id = str(s.text("caller_id", _E164ISH, required=True,
+    caller_id = str(s.text("caller_id", pattern=_E164ISH, required=True,
                            what="a number (digits, optional leading +)"))
     region = str(s.text("region") or config.default_region).upper()
     if region not in phonenumbers.SUPPORTED_REGIONS:
@@ -351,14 +301,14 @@ def _outbound(doc: Any, source: str, trunks: list[Trunk], config: EngineConfig
                         deny_prefixes=prefixes["deny_prefixes"])
     return OutboundSettings(
         trunk=by_name[trunk_name], policy=policy, caller_id=caller_id,
-        caller_name=str(s.text("caller_name", _CALLER_NAME,
+        caller_name=str(s.text("caller_name", pattern=_CALLER_NAME,
                                what="up to 40 letters, digits, spaces or . _ ' & -") or ""),
-        queue=queue, ring_seconds=s.integer("ring_seconds", 30, 5, 300))
+        queue=queue, ring_seconds=s.integer("ring_seconds", 30, minimum=5, maximum=300))
 
 
 def _callbacks(doc: Any, source: str, sounds_dir: Path, *, check_sounds: bool
                ) -> CallbackSettings:
-    s = _Section({} if doc is None else doc, source, "callbacks", {
+    s = ConfigSection({} if doc is None else doc, source, "callbacks", {
         "attempts", "interval_seconds", "ring_seconds", "digit_timeout", "max_tries",
         "poll_seconds", "prompts"})
     prompts_doc = s.data.get("prompts", {})
@@ -372,16 +322,16 @@ def _callbacks(doc: Any, source: str, sounds_dir: Path, *, check_sounds: bool
                              sounds_dir if check_sounds or name in prompts_doc else None)
                for name, default in DEFAULT_PROMPTS.items()}
     return CallbackSettings(
-        attempts=s.integer("attempts", 3, 1, 20),
-        interval_seconds=s.number("interval_seconds", 300, 1, 7 * 86400),
-        ring_seconds=s.integer("ring_seconds", 30, 5, 300),
-        digit_timeout=s.number("digit_timeout", 6, 1, 60),
-        max_tries=s.integer("max_tries", 3, 1, 10),
-        poll_seconds=s.number("poll_seconds", 1, 0.1, 60),
+        attempts=s.integer("attempts", 3, minimum=1, maximum=20),
+        interval_seconds=s.number("interval_seconds", 300, minimum=1, maximum=7 * 86400),
+        ring_seconds=s.integer("ring_seconds", 30, minimum=5, maximum=300),
+        digit_timeout=s.number("digit_timeout", 6, minimum=1, maximum=60),
+        max_tries=s.integer("max_tries", 3, minimum=1, maximum=10),
+        poll_seconds=s.number("poll_seconds", 1, minimum=0.1, maximum=60),
         prompts=prompts)
 
 
-def _sounds(s: _Section, key: str, value: Any, sounds_dir: Path | None
+def _sounds(s: ConfigSection, key: str, value: Any, sounds_dir: Path | None
             ) -> tuple[str, ...]:
     """A prompt: sound names (each must exist under ``sounds_dir`` when given)."""
     from ccengine.telephony.ivr.flow import SOUND_EXTENSIONS, sound_exists

@@ -25,8 +25,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from ccengine.config import load_yaml_with_lines
-from ccengine.core.errors import ConfigError
+from ccengine.config import ConfigSection
 from ccengine.telephony.ivr.flow import sound_exists
 
 SECTION = "recording"
@@ -68,103 +67,63 @@ class RecordingSettings:
         return CONTENT_TYPES[self.format]
 
 
-class _Section:
-    """Typed reads of one mapping of the section; errors name file:line and the key."""
-
-    def __init__(self, data: Any, keys: tuple[str, ...], source: str,
-                 allowed: Collection[str]) -> None:
-        self.keys, self.source = keys, source
-        if not isinstance(data, Mapping):
-            raise self.error((), "must be a mapping")
-        for key in data:
-            if key not in allowed:
-                raise self.error((str(key),), f"unknown key (allowed: {sorted(allowed)})")
-        self.data = data
-
-    def error(self, keys: tuple[str, ...], message: str) -> ConfigError:
-        path = (*self.keys, *keys)
-        return ConfigError(where(self.source, path), ".".join(path), message)
-
-    def integer(self, key: str, default: int, minimum: int) -> int:
-        value = self.data.get(key, default)
-        if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-            raise self.error((key,), f"must be a whole number >= {minimum}, got {value!r}")
-        return value
-
-    def prompt(self, key: str, default: tuple[str, ...], sounds_dir: Path | None
-               ) -> tuple[str, ...]:
-        value = self.data.get(key, list(default))
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-            raise self.error((key,), "must be a sound name or a list of sound names")
-        for sound in value:
-            if sounds_dir is not None and not sound_exists(sounds_dir, sound):
-                raise self.error((key,), f"prompt {sound!r} not found under {sounds_dir}/en")
-        return tuple(value)
+def _prompt(s: ConfigSection, key: str, default: tuple[str, ...],
+            sounds_dir: Path | None) -> tuple[str, ...]:
+    value = s.data.get(key, list(default))
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise s.error(key, "must be a sound name or a list of sound names")
+    for sound in value:
+        if sounds_dir is not None and not sound_exists(sounds_dir, sound):
+            raise s.error(key, f"prompt {sound!r} not found under {sounds_dir}/en")
+    return tuple(value)
 
 
 def parse_settings(raw: Any, *, source: str, runtime_dir: Path, queues: Collection[str],
                    sounds_dir: Path | None = None) -> RecordingSettings:
     """The recording settings from the config's ``recording`` section (None: defaults).
     ``queues`` are the configured queue names; prompts are checked under ``sounds_dir``."""
-    s = _Section({} if raw is None else raw, (SECTION,), source,
-                 {"dir", "format", "record", "queues", "voicemail"})
+    s = ConfigSection({} if raw is None else raw, source, SECTION,
+                      {"dir", "format", "record", "queues", "voicemail"})
     directory = s.data.get("dir", "recordings")
     if not isinstance(directory, str) or not directory.strip():
-        raise s.error(("dir",), "must be a directory path")
+        raise s.error("dir", "must be a directory path")
     path = Path(directory)
     fmt = s.data.get("format", "wav")
     if fmt not in CONTENT_TYPES:
-        raise s.error(("format",), f"must be one of {sorted(CONTENT_TYPES)}, got {fmt!r}")
-    default = _policy(s, ("record",), s.data.get("record", Policy.NEVER.value))
+        raise s.error("format", f"must be one of {sorted(CONTENT_TYPES)}, got {fmt!r}")
+    default = _policy(s, "record", s.data.get("record", Policy.NEVER.value))
     policies: dict[str, Policy] = {}
     per_queue = s.data.get("queues", {})
     if not isinstance(per_queue, Mapping):
-        raise s.error(("queues",), "must map queue names to {record: always|never|on_demand}")
+        raise s.error("queues", "must map queue names to {record: always|never|on_demand}")
     for name, value in per_queue.items():
-        key = ("queues", str(name))
+        key = f"queues.{name}"
         if name not in queues:
             raise s.error(key, f"unknown queue {name!r}; known: {sorted(queues)}")
         if isinstance(value, Mapping):
-            q = _Section(value, (SECTION, *key), source, {"record"})
+            q = ConfigSection(value, source, f"{SECTION}.{key}", {"record"})
             if "record" not in value:
-                raise q.error(("record",), "is required")
-            policies[str(name)] = _policy(q, ("record",), value["record"])
+                raise q.error("record", "is required")
+            policies[str(name)] = _policy(q, "record", value["record"])
         else:
             policies[str(name)] = _policy(s, key, value)
-    v = _Section(s.data.get("voicemail", {}), (SECTION, "voicemail"), source,
-                 {"prompt", "goodbye", "max_seconds", "max_silence_seconds"})
+    v = s.section("voicemail", {"prompt", "goodbye", "max_seconds", "max_silence_seconds"})
     defaults = VoicemailSettings()
     voicemail = VoicemailSettings(
-        prompt=v.prompt("prompt", defaults.prompt, sounds_dir),
-        goodbye=v.prompt("goodbye", defaults.goodbye, sounds_dir),
-        max_seconds=v.integer("max_seconds", defaults.max_seconds, 1),
-        max_silence_seconds=v.integer("max_silence_seconds", defaults.max_silence_seconds, 0))
+        prompt=_prompt(v, "prompt", defaults.prompt, sounds_dir),
+        goodbye=_prompt(v, "goodbye", defaults.goodbye, sounds_dir),
+        max_seconds=v.integer("max_seconds", defaults.max_seconds, minimum=1),
+        max_silence_seconds=v.integer("max_silence_seconds", defaults.max_silence_seconds))
     return RecordingSettings(dir=path if path.is_absolute() else runtime_dir / path,
                              format=fmt, default=default, queues=policies,
                              voicemail=voicemail)
 
 
-def _policy(s: _Section, key: tuple[str, ...], value: Any) -> Policy:
+def _policy(s: ConfigSection, key: str, value: Any) -> Policy:
     try:
         return Policy(value)
     except ValueError:
         raise s.error(key, f"must be one of {[p.value for p in Policy]}, "
                            f"got {value!r}") from None
-
-
-def where(source: str, keys: tuple[str, ...]) -> str:
-    """``source:line`` of the deepest of ``keys`` found in the config file ``source``
-    (just ``source`` when it is not a readable YAML file)."""
-    try:
-        doc = load_yaml_with_lines(Path(source).read_text(), source)
-    except (OSError, ConfigError):
-        return source
-    line = None
-    for key in keys:
-        if not isinstance(doc, dict) or key not in doc:
-            break
-        line = doc.get("__lines__", {}).get(key, line)
-        doc = doc[key]
-    return f"{source}:{line}" if line else source

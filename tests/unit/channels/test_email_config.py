@@ -50,7 +50,7 @@ def test_given_minimal_section_then_defaults() -> None:
      "email.mailboxes[0].imap.user", "required"),
     (section(mailboxes=[{"address": "a@b.test", "queue": "sales",
                          "imap": {"host": "h", "user": "u", "password": "p", "port": 0}}]),
-     "email.mailboxes[0].imap.port", "1-65535"),
+     "email.mailboxes[0].imap.port", "from 1 to 65535"),
     (section(mailboxes=[{"address": "a@b.test", "queue": "sales"},
                         {"address": "A@b.test", "queue": "sales", "name": "other"}]),
      "email.mailboxes[1].address", "used twice"),

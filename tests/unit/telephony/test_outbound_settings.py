@@ -112,13 +112,13 @@ def test_given_callbacks_without_outbound_when_loaded_then_refused() -> None:
         settings([REG], None, {"attempts": 2})
 
 
-def test_given_a_config_file_when_a_trunk_is_wrong_then_the_error_names_the_file(
+def test_given_a_config_file_when_a_trunk_is_wrong_then_the_error_names_file_and_line(
         tmp_path: Path) -> None:
     f = tmp_path / "engine.yaml"
     f.write_text("trunks:\n  - name: carrier\n    type: ip\n    host: carrier.example\n")
     with pytest.raises(ConfigError) as e:
         load_settings(load_config(f, env={}))
-    assert e.value.where == str(f) and e.value.key == "trunks[0].host"
+    assert e.value.where == f"{f}:4" and e.value.key == "trunks[0].host"
 
 
 def test_given_an_ivr_callback_to_a_queue_without_callbacks_when_the_engine_is_built_then_refused(  # noqa: E501
