@@ -7,33 +7,11 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from tests.sip.sipp import INVITE
+
 SCENARIO = """<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="ccengine refused call">
-  <send retrans="500">
-    <![CDATA[
-INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: "Caller" <sip:[caller]@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-To: <sip:[service]@[remote_ip]:[remote_port]>
-Call-ID: [call_id]
-CSeq: 1 INVITE
-Contact: <sip:[caller]@[local_ip]:[local_port]>
-Max-Forwards: 70
-Content-Type: application/sdp
-Content-Length: [len]
-
-v=0
-o=caller 1 1 IN IP[local_ip_type] [local_ip]
-s=-
-c=IN IP[media_ip_type] [media_ip]
-t=0 0
-m=audio [media_port] RTP/AVP 8 101
-a=rtpmap:8 PCMA/8000
-a=rtpmap:101 telephone-event/8000
-a=sendrecv
-    ]]>
-  </send>
-  <recv response="100" optional="true"/>
+""" + INVITE + """  <recv response="100" optional="true"/>
   <recv response="403" optional="true" next="ack"/>
   <recv response="484" optional="true" next="ack"/>
   <recv response="603" optional="true" next="ack"/>

@@ -10,9 +10,8 @@ from pathlib import Path
 
 PCAP_DIR = Path("/usr/share/sip-tester")
 
-HEAD = """<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="ccengine caller">
-  <send retrans="500">
+# the caller's INVITE (G.711 a-law and telephone-events offered)
+INVITE = """  <send retrans="500">
     <![CDATA[
 INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
@@ -37,7 +36,11 @@ a=fmtp:101 0-16
 a=sendrecv
     ]]>
   </send>
-  <recv response="100" optional="true"/>
+"""
+
+HEAD = """<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="ccengine caller">
+""" + INVITE + """  <recv response="100" optional="true"/>
   <recv response="180" optional="true"/>
   <recv response="183" optional="true"/>
   <recv response="200" rtd="true"/>
