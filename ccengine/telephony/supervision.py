@@ -42,6 +42,7 @@ from ccengine.core.supervision import (
 from ccengine.dispatcher import Dispatcher
 from ccengine.telephony.ari.errors import AriError
 from ccengine.telephony.ari.events import AriEvent
+from ccengine.telephony.ari.legs import wait_answer
 from ccengine.telephony.ari.router import HANGUP_EVENTS, ChannelEvents
 from ccengine.telephony.voice import VoiceCall, VoiceChannel, offer_failure_reason
 
@@ -208,16 +209,11 @@ class Supervisions:
                     f"{session.supervisor_id}'s phone cannot be called: {e}"))
                 return
             ringing.set_result(None)
-            while True:  # ringing
-                event = await events.next()
-                if event is None:
-                    continue
-                if event.type == "StasisStart":
-                    break
-                if event.type in ("ChannelDestroyed", "ChannelHangupRequest"):
-                    async with self._lock:
-                        await self._end(session, offer_failure_reason(event.cause))
-                    return
+            unanswered = await wait_answer(events)
+            if unanswered is not None:
+                async with self._lock:
+                    await self._end(session, offer_failure_reason(unanswered.cause))
+                return
             async with self._lock:
                 if session.ended:
                     with contextlib.suppress(AriError):

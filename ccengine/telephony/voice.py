@@ -22,6 +22,7 @@ from ccengine.dispatcher import Dispatcher
 from ccengine.telephony.ari.client import AriClient
 from ccengine.telephony.ari.errors import AriError, AriNotFound
 from ccengine.telephony.ari.events import AriEvent
+from ccengine.telephony.ari.legs import wait_answer
 from ccengine.telephony.ari.router import HANGUP_EVENTS, AriEventRouter, ChannelEvents
 from ccengine.telephony.ivr.flow import Action, Flow
 from ccengine.telephony.ivr.runner import IvrServices, IvrSession, run_flow
@@ -372,19 +373,14 @@ class VoiceChannel:
                 await self.dispatcher.offer_failed(iid, agent_id, "unreachable")
                 return
             call.agent_channel = channel_id
-            while True:
-                event = await events.next()
-                if event is None:
-                    continue
-                if event.type == "StasisStart":
-                    break
-                if event.type in ("ChannelDestroyed", "ChannelHangupRequest"):
-                    call.agent_channel = None
-                    reason = offer_failure_reason(event.cause)
-                    log.info("agent %s did not take %s (cause %s: %s)", agent_id, iid,
-                             event.cause, reason)
-                    await self.dispatcher.offer_failed(iid, agent_id, reason)
-                    return
+            unanswered = await wait_answer(events)
+            if unanswered is not None:
+                call.agent_channel = None
+                reason = offer_failure_reason(unanswered.cause)
+                log.info("agent %s did not take %s (cause %s: %s)", agent_id, iid,
+                         unanswered.cause, reason)
+                await self.dispatcher.offer_failed(iid, agent_id, reason)
+                return
             if call.done.is_set():
                 return
             await self._bridge(call, agent_id, channel_id)

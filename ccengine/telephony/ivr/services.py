@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 import aiohttp
 
 from ccengine.telephony.ari.errors import AriError
+from ccengine.telephony.ari.legs import wait_answer
 from ccengine.telephony.ari.router import HANGUP_EVENTS, ChannelEvents
 from ccengine.telephony.ivr.lookups import MAX_ANSWER_BYTES, HttpAnswer, HttpRequest
 from ccengine.telephony.ivr.runner import TRANSFER_ANSWERED
@@ -133,20 +134,14 @@ class CallServices:
     async def _ringing(self, events: ChannelEvents) -> str | None:
         """None once the extension answers, else why it did not (a phone that rang until
         the timeout ends with no cause: no_answer)."""
-        rang = False
-        while True:
-            event = await events.next()
-            if event is None:
-                continue
-            if event.type == "StasisStart":
-                return None
-            rang = rang or (event.channel is not None and event.channel.state == "Ringing")
-            if event.type in ("ChannelDestroyed", "ChannelHangupRequest"):
-                log.info("IVR transfer leg %s ended unanswered (cause %s, rang: %s)",
-                         events.channel_id, event.cause, rang)
-                if event.cause in _FAILED_LEG:
-                    return _FAILED_LEG[event.cause]
-                return "no_answer" if rang else "unavailable"
+        unanswered = await wait_answer(events)
+        if unanswered is None:
+            return None
+        log.info("IVR transfer leg %s ended unanswered (cause %s, rang: %s)",
+                 events.channel_id, unanswered.cause, unanswered.rang)
+        if unanswered.cause in _FAILED_LEG:
+            return _FAILED_LEG[unanswered.cause]
+        return "no_answer" if unanswered.rang else "unavailable"
 
     async def _bridge(self, channel_id: str) -> None:
         ari, call = self.voice.ari, self.call
