@@ -18,7 +18,7 @@ from tests.e2e.test_first_journey import bridged_legs_with_audio
 from tests.mail import dovecot
 from tests.mail.dovecot import Dovecot, Mailbox
 from tests.mail.messages import customer_mail
-from tests.mail.servers import running_dovecot, running_sink
+from tests.mail.servers import email_config, running_dovecot, running_sink
 from tests.mail.sink import SmtpSink
 from tests.sip.sipp import CallerScript
 
@@ -30,14 +30,7 @@ if not dovecot.available():
 SITE = "https://shop.example.com"
 IMAP_PORT, SINK_PORT = free_port(), free_port()
 MAILBOX, PASSWORD = "sales@shop.test", "mail-secret"
-EMAIL = {
-    "domain": "shop.test",
-    "mailboxes": [{"name": "sales", "address": MAILBOX, "queue": "sales",
-                   "imap": {"host": "127.0.0.1", "port": IMAP_PORT, "tls": False,
-                            "user": MAILBOX, "password": PASSWORD, "timeout": 5}}],
-    "relay": {"host": "127.0.0.1", "port": SINK_PORT, "security": "none"},
-    "reconnect": {"first_seconds": 0.2, "max_seconds": 1},
-}
+EMAIL = email_config(MAILBOX, PASSWORD, IMAP_PORT, SINK_PORT)
 EVERY_CHANNEL = {"overrides": [
     "agents=[{id: alice, name: Alice, skills: {sales: 5}, "
     "capacity: {voice: 1, chat: 2, email: 2}}, {id: bob, name: Bob, skills: {support: 5}}]",

@@ -18,7 +18,7 @@ from tests.e2e.ports import free_port
 from tests.mail import dovecot
 from tests.mail.dovecot import Dovecot, Mailbox
 from tests.mail.messages import customer_mail
-from tests.mail.servers import running_dovecot, running_sink
+from tests.mail.servers import email_config, running_dovecot, running_sink
 from tests.mail.sink import SmtpSink
 
 pytestmark = pytest.mark.asterisk
@@ -28,14 +28,7 @@ if not dovecot.available():
 
 IMAP_PORT, SINK_PORT = free_port(), free_port()
 USER, PASSWORD = "sales@shop.test", "mail-secret"
-EMAIL = {
-    "domain": "shop.test",
-    "mailboxes": [{"name": "sales", "address": USER, "queue": "sales",
-                   "imap": {"host": "127.0.0.1", "port": IMAP_PORT, "tls": False,
-                            "user": USER, "password": PASSWORD, "timeout": 5}}],
-    "relay": {"host": "127.0.0.1", "port": SINK_PORT, "security": "none"},
-    "reconnect": {"first_seconds": 0.2, "max_seconds": 1},
-}
+EMAIL = email_config(USER, PASSWORD, IMAP_PORT, SINK_PORT)
 EMAIL_ENGINE = {"overrides": [
     # alice has the skill but takes no email; bob takes up to two at once
     "agents=[{id: alice, name: Alice, skills: {sales: 5}, capacity: {voice: 1}}, "

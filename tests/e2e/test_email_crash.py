@@ -26,6 +26,7 @@ from tests.e2e.ports import free_port, free_range
 from tests.mail import dovecot
 from tests.mail.dovecot import Dovecot, Mailbox
 from tests.mail.messages import customer_mail
+from tests.mail.servers import email_config
 from tests.mail.sink import SmtpSink
 
 pytestmark = pytest.mark.asterisk
@@ -60,16 +61,10 @@ def engine_config(tmp: Path, imap_port: int, sink_port: int) -> Path:
         "api": {"port": free_port()}, "offer_timeout": 8,
         "asterisk": {"sip_port": free_port(), "http_port": free_port(),
                      "ami_port": free_port(), "rtp_start": rtp, "rtp_end": rtp + 99},
-        "email": {
-            "domain": "shop.test",
-            "mailboxes": [{"name": "support", "address": USER, "queue": "support",
-                           "imap": {"host": "127.0.0.1", "port": imap_port, "tls": False,
-                                    "user": USER, "password": PASSWORD, "timeout": 5}}],
-            "relay": {"host": "127.0.0.1", "port": sink_port, "security": "none"},
-            "reconnect": {"first_seconds": 0.2, "max_seconds": 1},
-            "send_retry": {"first_seconds": 0.2, "max_seconds": 1},
-            "auto_ack": {"body": "We have your message about {{ subject }}."},
-        },
+        "email": email_config(
+            USER, PASSWORD, imap_port, sink_port, queue="support",
+            send_retry={"first_seconds": 0.2, "max_seconds": 1},
+            auto_ack={"body": "We have your message about {{ subject }}."}),
     }
     path = tmp / "engine.yaml"
     path.write_text(yaml.safe_dump(doc))
