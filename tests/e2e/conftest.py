@@ -190,3 +190,14 @@ async def drop_redis_prefix(url: str, prefix: str) -> None:
     if keys:
         await client.delete(*keys)
     await client.aclose()
+
+
+@pytest.fixture
+async def carrier(tmp_path: Path) -> AsyncIterator[Any]:
+    """A sipp carrier behind a SIP trunk (tests/sip/carrier.py), for the trunk tests."""
+    from tests.e2e.trunk_rig import start_carrier
+    c = await start_carrier(tmp_path)
+    try:
+        yield c
+    finally:
+        await c.stop()

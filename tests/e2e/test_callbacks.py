@@ -30,7 +30,6 @@ from tests.e2e.trunk_rig import (
     overrides,
     record,
     rtp_both_ways,
-    start_carrier,
     state_is,
 )
 from tests.sip.carrier import Carrier
@@ -44,15 +43,6 @@ WAITING_KEY_3 = {"waiting": {"sales": {"keys": {"3": {"action": "callback"}}}}}
 # presses 3 (callback), # (the number I am calling from), 1 (yes, that one)
 ASKS_FOR_CALLBACK = CallerScript(digits="3#1", dtmf="info", first_digit_after_ms=1500,
                                  between_digits_ms=3000, audio=False, hold_ms=None)
-
-
-@pytest.fixture
-async def carrier(tmp_path: Path) -> AsyncIterator[Carrier]:
-    c = await start_carrier(tmp_path)
-    try:
-        yield c
-    finally:
-        await c.stop()
 
 
 @pytest.fixture

@@ -26,22 +26,12 @@ from tests.e2e.trunk_rig import (
     overrides,
     record,
     rtp_both_ways,
-    start_carrier,
     state_is,
 )
 from tests.sip.carrier import Carrier
 from tests.sip.sipp import CallerScript
 
 pytestmark = pytest.mark.asterisk
-
-
-@pytest.fixture
-async def carrier(tmp_path: Path) -> AsyncIterator[Carrier]:
-    c = await start_carrier(tmp_path)
-    try:
-        yield c
-    finally:
-        await c.stop()
 
 
 @pytest.fixture

@@ -12,21 +12,12 @@ import pytest
 from tests.e2e.conftest import Rig, eventually, running_rig
 from tests.e2e.ports import free_port, free_range
 from tests.e2e.test_first_journey import ready_agents
-from tests.e2e.trunk_rig import DID, absent, overrides, refused_call, start_carrier
+from tests.e2e.trunk_rig import DID, absent, overrides, refused_call
 from tests.sip.carrier import Carrier
 from tests.sip.sipp import CallerScript, SippCaller
 
 pytestmark = pytest.mark.asterisk
 
-
-
-@pytest.fixture
-async def carrier(tmp_path: Path) -> AsyncIterator[Carrier]:
-    c = await start_carrier(tmp_path)
-    try:
-        yield c
-    finally:
-        await c.stop()
 
 
 @pytest.fixture
