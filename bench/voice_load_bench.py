@@ -43,40 +43,9 @@ from ccengine.config import load_config  # noqa: E402
 from ccengine.telephony.asterisk.render import render  # noqa: E402
 from tests.e2e.ports import free_port, free_range  # noqa: E402
 from tests.sip.sipp import HANGUP, HEAD, INFO, PCAP_DIR  # noqa: E402
+from tests.sip.sipp_agent import register_scenario  # noqa: E402
 
 TICKS = os.sysconf("SC_CLK_TCK")
-
-REGISTER = """<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="register agents">
-  <send retrans="500"><![CDATA[
-REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: <sip:[field0]@[remote_ip]:[remote_port]>;tag=[pid]r[call_number]
-To: <sip:[field0]@[remote_ip]:[remote_port]>
-Call-ID: [call_id]
-CSeq: 1 REGISTER
-Contact: <sip:[field0]@127.0.0.1:{uas_port}>
-Expires: 3600
-Max-Forwards: 70
-Content-Length: 0
-  ]]></send>
-  <recv response="401" auth="true"/>
-  <send retrans="500"><![CDATA[
-REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: <sip:[field0]@[remote_ip]:[remote_port]>;tag=[pid]r[call_number]
-To: <sip:[field0]@[remote_ip]:[remote_port]>
-Call-ID: [call_id]
-CSeq: 2 REGISTER
-Contact: <sip:[field0]@127.0.0.1:{uas_port}>
-[field1]
-Expires: 3600
-Max-Forwards: 70
-Content-Length: 0
-  ]]></send>
-  <recv response="200"/>
-</scenario>
-"""
 
 # Callers and agents send RTP from answer, as phones do. (Without media, a channel in
 # Stasis only services ARI requests every 200 ms, which would dominate the measurement.)
@@ -262,7 +231,9 @@ class Harness:
     def register_agents(self, sip_port: int, passwords: dict[str, str]) -> None:
         d = self.work / f"register-{sip_port}"
         d.mkdir(exist_ok=True)
-        (d / "register.xml").write_text(REGISTER.replace("{uas_port}", str(self.uas_port)))
+        # every agent's contact is the one UAS; [field1] holds the agent's credentials
+        (d / "register.xml").write_text(register_scenario(
+            "[field0]", "[field1]", f"sip:[field0]@127.0.0.1:{self.uas_port}", 3600))
         with open(d / "agents.csv", "w") as f:
             f.write("SEQUENTIAL\n")
             for a in self.agent_ids:

@@ -7,42 +7,35 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-REGISTER = """<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="ccengine agent registers">
-  <send retrans="500">
-    <![CDATA[
-REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
+_REGISTER = """REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
 From: <sip:{user}@[remote_ip]:[remote_port]>;tag=[pid]SIPpTag00[call_number]
 To: <sip:{user}@[remote_ip]:[remote_port]>
 Call-ID: [call_id]
-CSeq: 1 REGISTER
-Contact: <sip:{user}@[local_ip]:[local_port]>
-Expires: 300
+CSeq: {cseq} REGISTER
+Contact: <{contact}>
+{auth}Expires: {expires}
 Max-Forwards: 70
 Content-Length: 0
-    ]]>
-  </send>
-  <recv response="401" auth="true"/>
-  <send retrans="500">
-    <![CDATA[
-REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: <sip:{user}@[remote_ip]:[remote_port]>;tag=[pid]SIPpTag00[call_number]
-To: <sip:{user}@[remote_ip]:[remote_port]>
-Call-ID: [call_id]
-CSeq: 2 REGISTER
-Contact: <sip:{user}@[local_ip]:[local_port]>
-[authentication username={user} password={password}]
-Expires: 300
-Max-Forwards: 70
-Content-Length: 0
-    ]]>
-  </send>
-  <recv response="200"/>
-  <pause milliseconds="600000"/>
-</scenario>
 """
+
+
+def register_scenario(user: str, auth: str, contact: str, expires: int, tail: str = ""
+                      ) -> str:
+    """A sipp scenario registering ``user`` with digest auth: REGISTER, the 401 challenge,
+    REGISTER with ``auth`` (sipp's ``[authentication ...]`` keyword, or a CSV field
+    holding one), 200 OK; then ``tail``. ``user`` and ``auth`` may be sipp fields."""
+    def register(cseq: int, auth_line: str) -> str:
+        return ('  <send retrans="500">\n    <![CDATA[\n'
+                + _REGISTER.format(user=user, cseq=cseq, contact=contact, auth=auth_line,
+                                   expires=expires)
+                + "    ]]>\n  </send>\n")
+    return ('<?xml version="1.0" encoding="ISO-8859-1" ?>\n'
+            '<scenario name="ccengine agent registers">\n'
+            + register(1, "") + '  <recv response="401" auth="true"/>\n'
+            + register(2, f"{auth}\n") + '  <recv response="200"/>\n' + tail
+            + "</scenario>\n")
+
 
 # every request outside the registration (an INVITE from the engine) runs this
 DECLINE = """<?xml version="1.0" encoding="ISO-8859-1" ?>
@@ -85,7 +78,10 @@ class SippAgentPhone:
                  status: str = "603 Decline") -> None:
         self.dir = workdir / f"sipp-agent-{user}"
         self.dir.mkdir(parents=True, exist_ok=True)
-        (self.dir / "register.xml").write_text(REGISTER.format(user=user, password=password))
+        (self.dir / "register.xml").write_text(register_scenario(
+            user, f"[authentication username={user} password={password}]",
+            f"sip:{user}@[local_ip]:[local_port]", 300,
+            tail='  <pause milliseconds="600000"/>\n'))
         (self.dir / "decline.xml").write_text(DECLINE.format(status=status))
         self.args = [
             "sipp", f"127.0.0.1:{registrar_port}", "-sf", str(self.dir / "register.xml"),
