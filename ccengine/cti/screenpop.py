@@ -20,6 +20,8 @@ Enricher = Callable[[Interaction], Awaitable[dict[str, Any]]]
 class FeedSocket(Protocol):
     async def send_json(self, data: Any) -> None: ...
 
+    async def close(self) -> Any: ...
+
 
 def offer_payload(interaction: Interaction, agent_id: str, at: float) -> dict[str, Any]:
     """The screen-pop JSON for an offer (customer details are added by an enricher)."""
@@ -74,8 +76,7 @@ class ScreenPopFeed:
         """Close every open feed socket (the engine is stopping)."""
         sockets = [s for group in self._sockets.values() for s in group]
         self._sockets.clear()
-        closers = [close() for s in sockets if (close := getattr(s, "close", None))]
-        await asyncio.gather(*closers, return_exceptions=True)
+        await asyncio.gather(*(s.close() for s in sockets), return_exceptions=True)
 
     async def send(self, agent_id: str, payload: dict[str, Any]) -> None:
         sockets = list(self._sockets.get(agent_id, ()))

@@ -60,6 +60,9 @@ class Socket:
     async def send_json(self, data: Any) -> None:
         self.sent.append(data)
 
+    async def close(self) -> None:
+        return None
+
 
 @dataclass
 class EmailRig:
