@@ -125,6 +125,8 @@ class Engine:
         self.email: Any = None  # ccengine.channels.email.service.EmailChannel if configured
         self.waiting_room: Any = None  # ccengine.telephony.waiting.WaitingRoom once started
         self.outbound: Any = None  # ccengine.telephony.outbound.calls.OutboundCalls
+        # ccengine.telephony.outbound.requests.CallbackRequests when callbacks can be dialled
+        self.callback_requests: Any = None
         # API routes added by channels and features: each gets the app before it starts
         self.api_routes: list[Callable[[web.Application], None]] = []
         # checks run once every part has started (e.g. that configured actions have

@@ -87,6 +87,8 @@ async def start_outbound(engine: Engine) -> None:
     stop = await start_outbound(engine, engine.outbound_settings)
     if stop is not None:
         engine._stack.push_async_callback(stop)
+    if engine.chat is not None:  # a chat's visitor may ask for a callback
+        engine.chat.callbacks = engine.callback_requests
 
 
 async def start_email(engine: Engine) -> None:

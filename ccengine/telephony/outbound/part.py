@@ -128,8 +128,7 @@ async def start_outbound(engine: Engine, settings: Settings
                                   poll_seconds=settings.callbacks.poll_seconds)
     await scheduler.start()
     engine.outbound = calls
-    if getattr(engine, "chat", None) is not None:  # a chat's visitor may ask for a callback
-        engine.chat.callbacks = requests
+    engine.callback_requests = requests
     engine.api_routes.append(lambda app: add_routes(app, OutboundApi(
         calls, requests, status, time.time)))
     return scheduler.stop
