@@ -378,7 +378,7 @@ class AmiQueueWatch:
     async def run(self) -> None:
         reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
         writer.write(f"Action: Login\r\nUsername: {self.user}\r\nSecret: {self.secret}\r\n"
-                     "Events: on\r\n\r\n".encode())
+                     "Events: agent\r\n\r\n".encode())
         await writer.drain()
         block: dict[str, str] = {}
         while line := await reader.readline():
@@ -413,8 +413,10 @@ def run_app_queue(h: Harness, rates: list[float], seconds: int) -> list[Step]:
     modules = (etc / "modules.conf").read_text()
     (etc / "modules.conf").write_text(modules + "load => app_queue.so\n")
     manager = (etc / "manager.conf").read_text()
-    (etc / "manager.conf").write_text(manager.replace("[general]\n",
-                                                      "[general]\ntimestampevents = yes\n", 1))
+    # app_queue's QueueCallerJoin / AgentConnect are class agent (the engine reads system)
+    manager = manager.replace("[general]\n", "[general]\ntimestampevents = yes\n", 1)
+    (etc / "manager.conf").write_text(manager.replace("read = system,call\n",
+                                                      "read = system,call,agent\n", 1))
     log = open(h.work / "app-queue-asterisk.log", "wb")
     ast = subprocess.Popen([config.asterisk.binary, "-f", "-n", "-C",
                             str(rendered.asterisk_conf)], stdin=subprocess.DEVNULL,

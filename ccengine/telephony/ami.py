@@ -18,7 +18,7 @@ ContactCallback = Callable[[str, bool], Awaitable[None]]
 _REACHABLE = {"created", "reachable", "updated", "nonqualified", "notinuse", "unknown"}
 
 
-class _Manager(Manager):
+class ClosingManager(Manager):
     """panoramisk's Manager, but it stays closed once we close it (no reconnect after stop)."""
 
     closing = False
@@ -39,8 +39,9 @@ class AmiMonitor:
         self._events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._config = {"host": host, "port": port, "username": user, "secret": secret,
-                        "ping_delay": 5, "ping_interval": 5, "reconnect_timeout": 1}
-        self.manager: _Manager | None = None
+                        "ping_delay": 5, "ping_interval": 5, "reconnect_timeout": 1,
+                        "events": "system"}  # ContactStatus; not every call's events
+        self.manager: ClosingManager | None = None
         self.contacts: dict[str, bool] = {}
 
     async def start(self, timeout: float = 10.0) -> None:
@@ -54,7 +55,7 @@ class AmiMonitor:
             # after a reconnect, resynchronise from scratch
             self._events.put_nowait({"__resync__": True})
 
-        self.manager = _Manager(loop=loop, on_login=on_login, **self._config)
+        self.manager = ClosingManager(loop=loop, on_login=on_login, **self._config)
         self.manager.register_event("ContactStatus", self._queue_event)
         self.manager.connect()
         await asyncio.wait_for(logged_in, timeout)

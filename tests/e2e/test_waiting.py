@@ -6,9 +6,10 @@ nothing changing nothing."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import pytest
 
 from ccengine.config import ConfigError, load_config
 from ccengine.engine import Engine
+from ccengine.telephony.ami import ClosingManager
 from ccengine.telephony.ari.errors import AriNotFound
 from ccengine.telephony.ivr.flow import Action
 from ccengine.telephony.voice import VoiceCall
@@ -51,17 +53,29 @@ def live_events(rig: Rig, interaction_id: str, kind: str) -> Callable[[], Awaita
     return events
 
 
-def moh_starts(rig: Rig) -> dict[str, list[float]]:
-    """Music-on-hold starts per channel id (Asterisk's AMI MusicOnHoldStart events)."""
+@contextlib.asynccontextmanager
+async def moh_starts(rig: Rig) -> AsyncIterator[dict[str, list[float]]]:
+    """Music-on-hold starts per channel id (Asterisk's AMI MusicOnHoldStart events), on an
+    AMI session of the test's own: the engine's asks for contact status only."""
     starts: dict[str, list[float]] = {}
-    ami = rig.engine.ami
-    assert ami is not None and ami.manager is not None
+    c, secrets = rig.engine.config.asterisk, rig.engine.rendered.secrets  # type: ignore[union-attr]
+    loop = asyncio.get_running_loop()
+    logged_in: asyncio.Future[None] = loop.create_future()
 
     def on_start(_manager: Any, event: Any) -> None:
-        starts.setdefault(str(event.get("Uniqueid")), []).append(
-            asyncio.get_running_loop().time())
-    ami.manager.register_event("MusicOnHoldStart", on_start)
-    return starts
+        starts.setdefault(str(event.get("Uniqueid")), []).append(loop.time())
+    manager = ClosingManager(
+        loop=loop, host=c.control_bind, port=c.ami_port, username=secrets.ami_user,
+        secret=secrets.ami_secret, events="call",
+        on_login=lambda _m: logged_in.done() or logged_in.set_result(None))
+    manager.register_event("MusicOnHoldStart", on_start)
+    manager.connect()
+    try:
+        await asyncio.wait_for(logged_in, 10)
+        yield starts
+    finally:
+        manager.closing = True
+        manager.close()
 
 
 @pytest.mark.parametrize("rig", [
@@ -71,7 +85,11 @@ def moh_starts(rig: Rig) -> dict[str, list[float]]:
 async def test_given_two_callers_waiting_when_announced_then_each_hears_own_place_and_wait(
         rig: Rig) -> None:
     await ready_agents(rig, "alice")
-    moh = moh_starts(rig)
+    async with moh_starts(rig) as moh:
+        await waiting_announced_to_each(rig, moh)
+
+
+async def waiting_announced_to_each(rig: Rig, moh: dict[str, list[float]]) -> None:
     # the first caller takes alice: she is busy, so the next two wait
     first = await rig.place_call(CallerScript(digits="1", dtmf="info", hold_ms=60000))
     await eventually(rig.feeds["alice"].offers, 20, "alice's screen pop")
