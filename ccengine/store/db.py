@@ -1,6 +1,6 @@
 """The database: an async SQLAlchemy engine, its session factory, and the Alembic migrations
 run at start. URLs: ``sqlite+aiosqlite:///path.db`` (the embedded default; foreign keys
-enforced, WAL journal) or ``postgresql+asyncpg://user@host:5432/db``."""
+enforced, WAL journal; SQLite runs in the loop's thread, see ``sqlite_inline``) or ``postgresql+asyncpg://user@host:5432/db``."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from ccengine.store.errors import StoreError
+from ccengine.store.sqlite_inline import inline_creator
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
@@ -53,6 +54,10 @@ def create_engine_from_url(url: str, **engine_options: Any) -> AsyncEngine:
     sqlite = parsed.drivername.startswith("sqlite")
     if sqlite and parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    if sqlite and "async_creator" not in engine_options:
+        # SQLite calls run in the loop's thread, not through aiosqlite's worker thread
+        engine_options = {**engine_options,
+                          "async_creator": inline_creator(parsed.database or ":memory:")}
     engine = create_async_engine(url, **engine_options)
     if sqlite:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

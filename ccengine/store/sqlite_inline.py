@@ -1,0 +1,191 @@
+"""SQLite run in the event loop's own thread, under SQLAlchemy's aiosqlite dialect.
+
+aiosqlite runs each SQLite call in a worker thread and hands the result back through the
+event loop: a cursor made, a statement run, its rows fetched and the cursor closed are four
+round trips between threads. On a local file those hand-overs cost several times the SQL
+itself (``bench/call_store_bench.py``: about half the store's CPU per call went there), and
+the engine's call path makes dozens of statements per call. Here the same calls run at once
+in the loop's thread, through a connection object that offers the part of aiosqlite's
+interface SQLAlchemy's dialect uses (``async_creator``, a documented hook).
+
+What is lost is that SQLite never blocks the loop: a statement runs to its end before any
+other task does. The engine's statements are index lookups and single-row writes that take
+microseconds. Two waits stay off the loop. A commit, which waits for the disk's flush, runs
+in a worker thread (one hand-over per transaction). And no statement waits for a lock: a
+database locked by another connection (another process, or another of this pool's
+connections mid-transaction) makes SQLite answer "busy" at once (timeout 0), and the
+statement is tried again after an asyncio sleep, so the lock's holder goes on meanwhile, up
+to ``BUSY_SECONDS`` as sqlite3's own default timeout would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+BUSY_SECONDS = 5.0  # as sqlite3.connect's default timeout
+_FIRST_PAUSE, _LONGEST_PAUSE = 0.0005, 0.02
+
+
+def is_busy(error: BaseException) -> bool:
+    """SQLite's "database is locked" (another connection writes): worth trying again. Not
+    SQLITE_BUSY_SNAPSHOT (this transaction read data written since), which never clears."""
+    return (isinstance(error, sqlite3.OperationalError)
+            and getattr(error, "sqlite_errorname", None) == "SQLITE_BUSY")
+
+
+async def retrying_busy(call: Callable[..., T], *args: Any, in_thread: bool = False) -> T:
+    """``call(*args)`` (in a worker thread if ``in_thread``), tried again while SQLite is
+    busy (sleeping in between, doubling the pause), until it succeeds, fails otherwise, or
+    ``BUSY_SECONDS`` have passed."""
+    deadline: float | None = None
+    pause = _FIRST_PAUSE
+    while True:
+        try:
+            return await asyncio.to_thread(call, *args) if in_thread else call(*args)
+        except sqlite3.OperationalError as e:
+            if not is_busy(e):
+                raise
+            now = time.monotonic()
+            deadline = deadline if deadline is not None else now + BUSY_SECONDS
+            if now >= deadline:
+                raise
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, _LONGEST_PAUSE)
+
+
+class InlineCursor:
+    """An aiosqlite-shaped cursor whose calls run at once."""
+
+    def __init__(self, cursor: sqlite3.Cursor) -> None:
+        self._cursor = cursor
+
+    async def __aenter__(self) -> InlineCursor:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        self._cursor.close()
+
+    @property
+    def description(self) -> Any:
+        return self._cursor.description
+
+    @property
+    def rowcount(self) -> int:
+        return self._cursor.rowcount
+
+    @property
+    def lastrowid(self) -> int | None:
+        return self._cursor.lastrowid
+
+    @property
+    def arraysize(self) -> int:
+        return self._cursor.arraysize
+
+    @arraysize.setter
+    def arraysize(self, value: int) -> None:
+        self._cursor.arraysize = value
+
+    async def execute(self, sql: str, parameters: Any = None) -> InlineCursor:
+        if parameters is None:
+            await retrying_busy(self._cursor.execute, sql)
+        else:
+            await retrying_busy(self._cursor.execute, sql, parameters)
+        return self
+
+    async def executemany(self, sql: str, parameters: Any) -> InlineCursor:
+        # a list, not an iterator: a busy first try must not have used up the rows
+        await retrying_busy(self._cursor.executemany, sql, list(parameters))
+        return self
+
+    async def fetchone(self) -> Any:
+        return self._cursor.fetchone()
+
+    async def fetchmany(self, size: int | None = None) -> list[Any]:
+        return self._cursor.fetchmany(self._cursor.arraysize if size is None else size)
+
+    async def fetchall(self) -> list[Any]:
+        return self._cursor.fetchall()
+
+    async def setinputsizes(self, *_sizes: Any) -> None:
+        return None
+
+    async def close(self) -> None:
+        self._cursor.close()
+
+
+class _RunNow:
+    """SQLAlchemy sets the isolation level by queueing a function to aiosqlite's worker
+    (``_tx.put_nowait((future, function))``); here it runs at once."""
+
+    def put_nowait(self, item: tuple[asyncio.Future[Any], Callable[[], Any]]) -> None:
+        future, function = item
+        try:
+            future.set_result(function())
+        except Exception as e:  # the caller awaits the future and sees it
+            future.set_exception(e)
+
+
+class InlineConnection:
+    """An aiosqlite-shaped connection over a sqlite3 connection used in this thread."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._conn = connection
+        self._connection: sqlite3.Connection | None = connection  # None once closed
+        self._tx = _RunNow()
+
+    @property
+    def isolation_level(self) -> str | None:
+        return self._conn.isolation_level
+
+    @isolation_level.setter
+    def isolation_level(self, value: str | None) -> None:
+        self._conn.isolation_level = value
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._conn.in_transaction
+
+    def cursor(self) -> InlineCursor:
+        return InlineCursor(self._conn.cursor())
+
+    async def execute(self, sql: str, parameters: Sequence[Any] | None = None
+                      ) -> InlineCursor:
+        return await self.cursor().execute(sql, parameters)
+
+    async def commit(self) -> None:
+        # the one call that waits for the disk (the journal's flush): in a worker thread,
+        # while this connection is this transaction's alone and the loop goes on
+        await retrying_busy(self._conn.commit, in_thread=True)
+
+    async def rollback(self) -> None:
+        self._conn.rollback()
+
+    async def create_function(self, *args: Any, **kwargs: Any) -> None:
+        self._conn.create_function(*args, **kwargs)
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            self._connection = None
+            self._conn.close()
+
+    def stop(self) -> None:
+        """Close at once (SQLAlchemy's terminate)."""
+        if self._connection is not None:
+            self._connection = None
+            self._conn.close()
+
+
+def inline_creator(database: str) -> Callable[[], Any]:
+    """The ``async_creator`` of an engine for this SQLite file (or ":memory:")."""
+    async def connect() -> InlineConnection:
+        # timeout 0: a locked database answers busy at once and retrying_busy waits in
+        # the loop; check_same_thread off because SQLAlchemy may close a connection that
+        # the garbage collector hands it from elsewhere
+        return InlineConnection(sqlite3.connect(database, timeout=0, check_same_thread=False))
+    return connect
