@@ -8,24 +8,20 @@ from __future__ import annotations
 import builtins
 import time
 from collections import defaultdict
-from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import Insert
 
 from ccengine.store.db import Database
 from ccengine.store.errors import (
     InvalidRecord,
-    StoreConflict,
     UnknownCustomer,
     UnknownInteraction,
 )
-from ccengine.store.merges import survivor
-from ccengine.store.models import InteractionEventRecord, InteractionRecord, Note
+from ccengine.store.models import Customer, InteractionEventRecord, InteractionRecord, Note
 from ccengine.store.records import (
     HUNG_UP_BY,
     MILESTONES,
@@ -45,7 +41,7 @@ __all__ = ["MILESTONES", "InteractionRepository", "load_views"]
 STATUS_AFTER = {"entered": "new", "ivr_done": "new", "queued": "queued",
                 "offered": "offered", "answered": "answered", "ended": "ended",
                 "cancelled": "ended"}
-_SAVE_ATTEMPTS = 3
+_HINTS = 10_000  # interactions whose stored-event count is remembered
 
 
 class InteractionRepository:
@@ -53,45 +49,42 @@ class InteractionRepository:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        # per interaction, how many of its events this repository has stored (a hint: the
+        # events before it need not be sent again; the insert skips stored ones anyway)
+        self._stored: dict[str, int] = {}
 
     async def save(self, record: InteractionData | Any) -> int:
         """Upsert the interaction (an InteractionData, a dict of its fields, or any object
         with those attributes) and append its events not stored yet; returns how many
-        events were new. InvalidRecord names a missing or wrongly typed field."""
-        data = to_interaction(record)
-        row_values = _row_values(data)
-        collision: IntegrityError | None = None
-        for _ in range(_SAVE_ATTEMPTS):
-            try:
-                async with self.db.session.begin() as s:
-                    customer_id = await _customer_of(s, data.customer_id)
-                    row = await s.get(InteractionRecord, data.id)
-                    if row is None:
-                        row = InteractionRecord(id=data.id, medium=data.medium)
-                        s.add(row)
-                    for name, value in row_values.items():
-                        setattr(row, name, value)
-                    row.customer_id = customer_id
-                    if data.disposition is not None:
-                        row.disposition = data.disposition
-                    await s.flush()
-                    return await self._append_events(s, data.id, data.events)
-            except IntegrityError as e:
-                collision = e  # another node inserted the same interaction meanwhile
-        raise StoreConflict(f"interaction {data.id!r} kept colliding with another writer") \
-            from collision
+        events were new. InvalidRecord names a missing or wrongly typed field.
 
-    async def _append_events(self, s: AsyncSession, interaction_id: str,
-                             events: Sequence[EventData]) -> int:
-        stored = (await s.execute(
-            select(func.count()).select_from(InteractionEventRecord)
-            .where(InteractionEventRecord.interaction_id == interaction_id))).scalar_one()
-        new = [{"interaction_id": interaction_id, "seq": seq, "kind": e.kind, "at": e.at,
+        Two statements in one transaction, safe with other writers (engine nodes) saving the
+        same interaction at once: an INSERT ... ON CONFLICT DO UPDATE of the row (its
+        customer resolved to the merge survivor in the same statement) and an INSERT of the
+        events that skips (interaction_id, seq) pairs already stored."""
+        data = to_interaction(record)
+        values = _row_values(data)
+        stored = self._stored.get(data.id, 0)
+        if stored > len(data.events):  # another record under this id: check every event
+            stored = 0
+        new = [{"interaction_id": data.id, "seq": seq, "kind": e.kind, "at": e.at,
                 "agent_id": _agent_of(e), "data": dict(e.data)}
-               for seq, e in enumerate(events[stored:], start=stored)]
-        if new:
-            await s.execute(_insert_ignoring_duplicates(self.db.dialect), new)
-        return len(new)
+               for seq, e in enumerate(data.events[stored:], start=stored)]
+        async with self.db.engine.begin() as conn:
+            customer_id = (await conn.execute(
+                _upsert(self.db.dialect, data, values))).scalar_one()
+            if data.customer_id is not None and customer_id is None:
+                raise UnknownCustomer(data.customer_id)  # rolls the upsert back
+            added = len((await conn.execute(_insert_events(self.db.dialect), new)).all()) \
+                if new else 0
+        self._remember(data.id, len(data.events))
+        return added
+
+    def _remember(self, interaction_id: str, stored: int) -> None:
+        self._stored.pop(interaction_id, None)
+        self._stored[interaction_id] = stored
+        if len(self._stored) > _HINTS:
+            del self._stored[next(iter(self._stored))]  # the longest unsaved
 
     async def on_event(self, event: Any) -> None:
         """Dispatcher subscriber: every event carrying an ``interaction`` (the core's
@@ -245,31 +238,43 @@ def _row_values(data: InteractionData) -> dict[str, Any]:
     return values
 
 
-async def _customer_of(s: AsyncSession, customer_id: str | None) -> str | None:
-    """The surviving customer's id (an interaction of a merged-away customer follows the
-    merge); UnknownCustomer if there is no such customer."""
-    if customer_id is None:
-        return None
-    row = await survivor(s, customer_id)
-    if row is None:
-        raise UnknownCustomer(customer_id)
-    return row.id
+def _upsert(dialect: str, data: InteractionData, values: dict[str, Any]) -> Any:
+    """INSERT ... ON CONFLICT (id) DO UPDATE of the interaction's row, RETURNING the customer
+    id it was stored with: the survivor of ``data.customer_id`` (merges repoint every
+    merged-away customer at the final survivor, so one ``merged_into`` step is the whole
+    chain), or NULL when no such customer exists. A disposition is only ever set, never
+    cleared, by a save."""
+    table = InteractionRecord.__table__
+    row: dict[str, Any] = {**values, "id": data.id, "disposition": data.disposition}
+    if data.customer_id is not None:
+        row["customer_id"] = (select(func.coalesce(Customer.merged_into, Customer.id))
+                              .where(Customer.id == data.customer_id).scalar_subquery())
+    stmt = _dialect_insert(dialect)(table).values(row)
+    update = {name: stmt.excluded[name] for name in row if name != "id"}
+    update["disposition"] = func.coalesce(stmt.excluded.disposition, table.c.disposition)
+    return stmt.on_conflict_do_update(index_elements=["id"], set_=update) \
+        .returning(table.c.customer_id)
+
+
+def _insert_events(dialect: str) -> Insert:
+    """INSERT of event rows that skips (interaction_id, seq) pairs already stored,
+    RETURNING the rows it did store."""
+    table = InteractionEventRecord.__table__
+    return _dialect_insert(dialect)(table).on_conflict_do_nothing(
+        index_elements=["interaction_id", "seq"]).returning(table.c.seq)
+
+
+def _dialect_insert(dialect: str) -> Any:
+    if dialect == "postgresql":
+        return postgresql.insert
+    if dialect == "sqlite":
+        return sqlite.insert
+    raise InvalidRecord(f"no upsert for the {dialect} dialect")
 
 
 def _agent_of(event: EventData) -> str | None:
     agent = event.data.get("agent_id")
     return agent if isinstance(agent, str) else None
-
-
-def _insert_ignoring_duplicates(dialect: str) -> Insert:
-    """INSERT of event rows that skips (interaction_id, seq) pairs already stored."""
-    table = InteractionEventRecord.__table__
-    keys = ["interaction_id", "seq"]
-    if dialect == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing(index_elements=keys)
-    if dialect == "sqlite":
-        return sqlite.insert(table).on_conflict_do_nothing(index_elements=keys)
-    return insert(table)
 
 
 def _jsonable(value: Any) -> bool:
