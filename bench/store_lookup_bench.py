@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import random
 import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import phonenumbers
@@ -173,7 +174,9 @@ async def run(url: str, n: int, count: int, seed: int) -> None:
         await db.close()
 
 
-async def with_throwaway_postgres(url: str, n: int, count: int, seed: int) -> None:
+@contextlib.asynccontextmanager
+async def throwaway_postgres(url: str) -> AsyncIterator[str]:
+    """The URL of a new database beside the one ``url`` names, dropped afterwards."""
     import asyncpg  # only needed for --url postgresql...
 
     base = make_url(url)
@@ -183,12 +186,16 @@ async def with_throwaway_postgres(url: str, n: int, count: int, seed: int) -> No
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
         try:
-            await run(base.set(database=name).render_as_string(hide_password=False),
-                      n, count, seed)
+            yield base.set(database=name).render_as_string(hide_password=False)
         finally:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await admin.close()
+
+
+async def with_throwaway_postgres(url: str, n: int, count: int, seed: int) -> None:
+    async with throwaway_postgres(url) as throwaway:
+        await run(throwaway, n, count, seed)
 
 
 def main() -> None:
