@@ -68,14 +68,18 @@ class CustomerContext:
                        name: str | None = None) -> str | None:
         """The id of the customer with this identity, created on first contact; None for
         an anonymous or unusable address (the work still reaches an agent)."""
+        customer = await self._identified(kind, value, name)
+        return str(customer["id"]) if customer else None
+
+    async def _identified(self, kind: str, value: str | None,
+                          name: str | None) -> CustomerView | None:
         if not value or value.strip().lower() in ANONYMOUS:
             return None
         try:
-            customer = await self.customers.get_or_create_by_identity(kind, value, name)
+            return await self.customers.get_or_create_by_identity(kind, value, name)
         except InvalidIdentity as e:
             log.info("%s %r not linked to a customer: %s", kind, value, e)
             return None
-        return str(customer["id"])
 
     async def identify_caller(self, number: str) -> str | None:
         """The customer id for a caller's number (see ``identify``)."""
@@ -87,12 +91,12 @@ class CustomerContext:
         queues' key-account rules apply to that customer's work on every medium."""
         if interaction.customer_id is None:
             identity = identity_of(interaction)
-            if identity is None:
+            customer = await self._identified(*identity, name) if identity else None
+            if customer is None:
                 return
-            interaction.customer_id = await self.identify(*identity, name=name)
-        if interaction.customer_id is None:
-            return
-        customer = await self.customers.get(interaction.customer_id)
+            interaction.customer_id = str(customer["id"])
+        else:
+            customer = await self.customers.get(interaction.customer_id)
         tier = customer.get("tier") if customer else None
         if tier:
             interaction.attributes["customer_tier"] = tier

@@ -80,6 +80,11 @@ async def chat_with_alice(rig: Rig) -> str:
         await rig.call_api("POST", f"/api/interactions/{chat_id}/accept", "alice")
         await ws.send_json({"type": "message", "text": "My parcel never came.",
                             "client_id": "1"})
+        # stored (acknowledged) before alice answers it: the chat's first message is hers
+        frames = [await ws.receive_json(timeout=10)]
+        while frames[-1]["type"] != "ack":
+            frames.append(await ws.receive_json(timeout=10))
+        assert frames[-1]["client_id"] == "1", frames
         await rig.call_api("POST", f"/api/interactions/{chat_id}/messages", "alice",
                            json={"text": "I'll check with the courier."})
         await rig.call_api("POST", f"/api/interactions/{chat_id}/close", "alice",
