@@ -32,7 +32,8 @@ class Customers(Protocol):
 
 class History(Protocol):
     async def page(self, customer_id: str, *, limit: int = 20, before: str | None = None,
-                   medium: str | None = None) -> TimelinePage: ...
+                   medium: str | None = None, excluding: str | None = None
+                   ) -> TimelinePage: ...
 
 
 def identity_of(interaction: Interaction) -> tuple[str, str] | None:
@@ -119,17 +120,18 @@ class CustomerContext:
         customer = await self._customer_of(interaction)
         if customer is None:
             return None
-        page = await self.history.page(customer["id"], limit=HISTORY_IN_POP + 1)
-        history = [h for h in page["items"] if h["id"] != interaction.id][:HISTORY_IN_POP]
+        page = await self.history.page(customer["id"], limit=HISTORY_IN_POP,
+                                       excluding=interaction.id)
+        history = page["items"]
         last: dict[str, TimelineItem] = {}
         for item in history:
             last.setdefault(item["medium"], item)
         for medium in MEDIA:
             if medium not in last and page["next_before"] is not None:
-                older = await self.history.page(customer["id"], limit=2, medium=medium)
-                found = [h for h in older["items"] if h["id"] != interaction.id]
-                if found:
-                    last[medium] = found[0]
+                older = await self.history.page(customer["id"], limit=1, medium=medium,
+                                                excluding=interaction.id)
+                if older["items"]:
+                    last[medium] = older["items"][0]
         pop: dict[str, Any] = dict(customer)
         pop["history"] = history
         pop["last_by_medium"] = last

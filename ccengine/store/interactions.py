@@ -6,11 +6,12 @@ so a later save never overwrites them."""
 from __future__ import annotations
 
 import builtins
+import functools
 import time
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import Insert
@@ -72,7 +73,9 @@ class InteractionRepository:
                for seq, e in enumerate(data.events[stored:], start=stored)]
         async with self.db.engine.begin() as conn:
             customer_id = (await conn.execute(
-                _upsert(self.db.dialect, data, values))).scalar_one()
+                _upsert(self.db.dialect, data.customer_id is not None),
+                {**values, "id": data.id, "disposition": data.disposition,
+                 "customer_ref": data.customer_id})).scalar_one()
             if data.customer_id is not None and customer_id is None:
                 raise UnknownCustomer(data.customer_id)  # rolls the upsert back
             added = len((await conn.execute(_insert_events(self.db.dialect), new)).all()) \
@@ -238,24 +241,29 @@ def _row_values(data: InteractionData) -> dict[str, Any]:
     return values
 
 
-def _upsert(dialect: str, data: InteractionData, values: dict[str, Any]) -> Any:
-    """INSERT ... ON CONFLICT (id) DO UPDATE of the interaction's row, RETURNING the customer
-    id it was stored with: the survivor of ``data.customer_id`` (merges repoint every
-    merged-away customer at the final survivor, so one ``merged_into`` step is the whole
-    chain), or NULL when no such customer exists. A disposition is only ever set, never
-    cleared, by a save."""
+@functools.cache
+def _upsert(dialect: str, with_customer: bool) -> Any:
+    """INSERT ... ON CONFLICT (id) DO UPDATE of an interaction's row from bound parameters
+    named after its columns, RETURNING the customer id it was stored with. With a customer
+    (parameter ``customer_ref``) that is its survivor: merges repoint every merged-away
+    customer at the final survivor, so one ``merged_into`` step is the whole chain; NULL
+    when no such customer exists. A disposition is only ever set, never cleared, by a save.
+    Built once per dialect (building a statement costs more than running it)."""
     table = InteractionRecord.__table__
-    row: dict[str, Any] = {**values, "id": data.id, "disposition": data.disposition}
-    if data.customer_id is not None:
+    names = [c.name for c in table.columns]
+    row: dict[str, Any] = {n: bindparam(n, type_=table.c[n].type) for n in names}
+    if with_customer:
         row["customer_id"] = (select(func.coalesce(Customer.merged_into, Customer.id))
-                              .where(Customer.id == data.customer_id).scalar_subquery())
+                              .where(Customer.id == bindparam("customer_ref"))
+                              .scalar_subquery())
     stmt = _dialect_insert(dialect)(table).values(row)
-    update = {name: stmt.excluded[name] for name in row if name != "id"}
+    update = {n: stmt.excluded[n] for n in names if n != "id"}
     update["disposition"] = func.coalesce(stmt.excluded.disposition, table.c.disposition)
     return stmt.on_conflict_do_update(index_elements=["id"], set_=update) \
         .returning(table.c.customer_id)
 
 
+@functools.cache
 def _insert_events(dialect: str) -> Insert:
     """INSERT of event rows that skips (interaction_id, seq) pairs already stored,
     RETURNING the rows it did store."""

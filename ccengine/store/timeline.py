@@ -117,10 +117,11 @@ class Timeline:
         self.db = db
 
     async def page(self, customer_id: str, *, limit: int = 20, before: str | None = None,
-                   medium: str | None = None) -> TimelinePage:
+                   medium: str | None = None, excluding: str | None = None) -> TimelinePage:
         """One page of the timeline, newest first; ``before`` is the id of the last item
-        of the previous page. UnknownCustomer if there is no such customer (an id merged
-        away gives the survivor's timeline)."""
+        of the previous page; ``excluding`` leaves one interaction out (the pop's own).
+        UnknownCustomer if there is no such customer (an id merged away gives the
+        survivor's timeline)."""
         limit = _checked_limit(limit)
         medium = _checked_medium(medium)
         async with self.db.session() as s:
@@ -131,6 +132,8 @@ class Timeline:
             query = select(InteractionRecord).where(InteractionRecord.customer_id.in_(ids))
             if medium is not None:
                 query = query.where(InteractionRecord.medium == medium)
+            if excluding is not None:
+                query = query.where(InteractionRecord.id != excluding)
             if before is not None:
                 cursor = await s.get(InteractionRecord, before)
                 if cursor is None or cursor.customer_id not in ids:

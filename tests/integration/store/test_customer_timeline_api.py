@@ -239,3 +239,17 @@ async def test_given_no_token_when_calling_customer_routes_then_401(
     assert (status, body["error"]) == (401, "unauthenticated")
     status, body = await api.call(method, path, "nobody")
     assert (status, body["error"]) == (401, "unauthenticated")
+
+
+async def test_given_pop_of_one_interaction_when_page_excludes_it_then_the_others_paged(
+        api: CustomerApi, db: Database) -> None:
+    from ccengine.store.timeline import Timeline
+    jane = await jane_across_media(api)
+    timeline = Timeline(db)
+    page = await timeline.page(jane["id"], limit=2, excluding="chat-1")
+    assert [i["id"] for i in page["items"]] == ["cb-1", "mail-1"]
+    assert page["next_before"] == "mail-1"  # call-1 is still to come
+    rest = await timeline.page(jane["id"], limit=2, before="mail-1", excluding="chat-1")
+    assert ([i["id"] for i in rest["items"]], rest["next_before"]) == (["call-1"], None)
+    voice = await timeline.page(jane["id"], limit=1, medium="voice", excluding="call-1")
+    assert voice["items"] == []

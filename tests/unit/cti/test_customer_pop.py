@@ -54,10 +54,11 @@ class FakeHistory:
         self.pages: list[tuple[int, str | None]] = []
 
     async def page(self, customer_id: str, *, limit: int = 20, before: str | None = None,
-                   medium: str | None = None) -> dict[str, Any]:
+                   medium: str | None = None, excluding: str | None = None
+                   ) -> dict[str, Any]:
         self.pages.append((limit, medium))
         items = [i for i in self.items.get(customer_id, [])
-                 if medium is None or i["medium"] == medium]
+                 if (medium is None or i["medium"] == medium) and i["id"] != excluding]
         return {"customer_id": customer_id, "items": items[:limit],
                 "next_before": items[limit - 1]["id"] if len(items) > limit else None}
 
@@ -117,7 +118,7 @@ async def test_given_chat_with_customer_id_when_popped_then_latest_on_every_chan
     assert {m: h["id"] for m, h in pop["last_by_medium"].items()} == {
         "voice": "call-0", "email": "mail-1"}  # the email is older than the page
     assert [p for p in history.pages if p[1] is not None] == [
-        (2, "callback"), (2, "email"), (2, "chat")]
+        (1, "callback"), (1, "email"), (1, "chat")]
 
 
 async def test_given_unknown_or_anonymous_contact_when_popped_then_no_customer(
