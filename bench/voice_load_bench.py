@@ -6,7 +6,8 @@ the engine (its Stasis app on its private Asterisk) and through Asterisk's own a
 
 For each mode it steps the call rate up and reports, per step: calls placed, calls a
 caller abandoned or that failed in SIP, calls connected to an agent, queue entry → agent
-answer (p50/p99) and the CPU of the engine process and of Asterisk. A call counts as failed
+answer (p50/p99), the CPU of the engine process and of Asterisk (also per call placed) and
+of the whole machine (sipp included). A call counts as failed
 when sipp reports it failed or no agent answered it before the caller hung up. The highest
 rate with < 1 % failed calls is the sustained rate; the ratio engine/app_queue is printed.
 
@@ -145,6 +146,7 @@ class Step:
     waits: list[float] = field(default_factory=list)
     engine_cpu: float | None = None
     asterisk_cpu: float = 0.0
+    machine_cpu: float = 0.0  # every process, % of one core (the machine has cpu_count)
 
     @property
     def failed(self) -> int:
@@ -158,18 +160,39 @@ class Step:
         w = sorted(self.waits)
         p50 = statistics.median(w) * 1000 if w else float("nan")
         p99 = w[min(len(w) - 1, int(0.99 * len(w)))] * 1000 if w else float("nan")
-        cpu = f"engine {self.engine_cpu:5.1f} %" if self.engine_cpu is not None else \
-            "engine     -  "
+        def per_call(percent: float) -> str:  # CPU ms per call placed
+            return f"{percent:5.1f} % ({percent * 10 / self.rate:4.1f} ms/call)"
+        cpu = f"engine {per_call(self.engine_cpu)}" if self.engine_cpu is not None else \
+            "engine     -"
         return (f"  {self.rate:5.1f} calls/s: placed {self.placed:5d}, connected "
                 f"{self.connected:5d}, failed {self.failed:4d} ({self.failed_pct:5.2f} %), "
                 f"entry→answer p50 {p50:7.1f} ms p99 {p99:7.1f} ms, CPU {cpu}, "
-                f"asterisk {self.asterisk_cpu:5.1f} %")
+                f"asterisk {per_call(self.asterisk_cpu)}, machine "
+                f"{self.machine_cpu:5.1f} % of {100 * (os.cpu_count() or 1)} %")
 
 
 def cpu_seconds(pid: int) -> float:
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+class MachineMeter:
+    """CPU used by every process (sipp, Asterisk, the engine...), in % of one core."""
+
+    def __init__(self) -> None:
+        self.start = self.busy_total()
+
+    @staticmethod
+    def busy_total() -> tuple[float, float]:
+        with open("/proc/stat") as f:
+            ticks = [int(v) for v in f.readline().split()[1:]]
+        idle = ticks[3] + ticks[4]  # idle, iowait
+        return sum(ticks) - idle, sum(ticks)
+
+    def percent(self) -> float:
+        (busy0, total0), (busy1, total1) = self.start, self.busy_total()
+        return 100.0 * (os.cpu_count() or 1) * (busy1 - busy0) / max(1, total1 - total0)
 
 
 class CpuMeter:
@@ -346,8 +369,10 @@ def run_engine(h: Harness, rates: list[float], seconds: int) -> list[Step]:
             step = Step(rate)
             started = time.time()
             engine_cpu, ast_cpu = CpuMeter(proc.pid), CpuMeter(asterisk_pid(runtime))
+            machine_cpu = MachineMeter()
             step.sip_failed = h.run_callers(h.sip_port, rate, seconds, f"engine-{rate}")
             step.engine_cpu, step.asterisk_cpu = engine_cpu.percent(), ast_cpu.percent() or 0
+            step.machine_cpu = machine_cpu.percent()
             time.sleep(2)
             step.placed = max(1, int(rate * seconds))
             step.connected, step.waits = engine_waits(runtime / "ccengine.db", started)
@@ -436,10 +461,11 @@ def run_app_queue(h: Harness, rates: list[float], seconds: int) -> list[Step]:
             for rate in rates:
                 step = Step(rate)
                 started = time.time()
-                meter = CpuMeter(ast.pid)
+                meter, machine_cpu = CpuMeter(ast.pid), MachineMeter()
                 step.sip_failed = await asyncio.to_thread(
                     h.run_callers, h.sip_port, rate, seconds, f"appq-{rate}")
                 step.asterisk_cpu = meter.percent() or 0
+                step.machine_cpu = machine_cpu.percent()
                 await asyncio.sleep(2)
                 step.placed = max(1, int(rate * seconds))
                 step.waits = watch.waits(started)

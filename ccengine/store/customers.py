@@ -3,15 +3,16 @@ every medium, lookup by any identity, merging of duplicates, cross-channel histo
 
 from __future__ import annotations
 
+import functools
 import time
 import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import phonenumbers
-from sqlalchemy import delete, select, update
+from sqlalchemy import Row, Select, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from ccengine.store.customer_fields import name_field, patched_attributes, tier_field
 from ccengine.store.db import Database
@@ -53,19 +54,25 @@ class CustomerRepository:
         """The stored form of an identity; InvalidIdentity if it has none."""
         return normalise(kind, value, self.default_region)
 
+    # The reads and the creation on every contact's way in (get, find, get-or-create) are
+    # Core statements built once on a plain connection: an ORM session costs several times
+    # the SQL there. A merged-away id resolves in the same statement: merges repoint every
+    # customer merged into the source at the target, so one ``merged_into`` step is the
+    # whole chain (``merges.survivor`` walks it for the writers).
     async def get(self, customer_id: str) -> CustomerView | None:
         """The customer (or the one it was merged into), or None."""
-        async with self.db.session() as s:
-            row = await survivor(s, customer_id)
-            return await _view(s, row) if row else None
+        async with self.db.engine.connect() as conn:
+            row = (await conn.execute(_survivor_of_id(), {"cid": customer_id})).first()
+            return await _view(conn, row) if row else None
 
     async def find_by_identity(self, kind: str, value: str) -> CustomerView | None:
         """The customer owning this identity (normalised first), following merges; None if
         nobody has it."""
         normalised = self.normalise(kind, value)
-        async with self.db.session() as s:
-            row = await _owner(s, kind, normalised)
-            return await _view(s, row) if row else None
+        async with self.db.engine.connect() as conn:
+            row = (await conn.execute(_survivor_of_identity(),
+                                      {"kind": kind, "value": normalised})).first()
+            return await _view(conn, row) if row else None
 
     async def get_or_create_by_identity(self, kind: str, value: str,
                                         name: str | None = None) -> CustomerView:
@@ -78,18 +85,20 @@ class CustomerRepository:
             found = await self.find_by_identity(kind, normalised)
             if found is not None:
                 return found
+            now, customer_id = time.time(), str(uuid.uuid4())
             try:
-                async with self.db.session.begin() as s:
-                    now = time.time()
-                    row = Customer(id=str(uuid.uuid4()), name=name, tier="standard",
-                                   created_at=now, updated_at=now)
-                    s.add(row)
-                    await s.flush()
-                    s.add(CustomerIdentity(customer_id=row.id, kind=kind, value=normalised))
-                    await s.flush()
-                    return await _view(s, row)
+                async with self.db.engine.begin() as conn:
+                    await conn.execute(insert(Customer.__table__), {
+                        "id": customer_id, "name": name, "tier": "standard",
+                        "created_at": now, "updated_at": now})
+                    await conn.execute(insert(CustomerIdentity.__table__), {
+                        "customer_id": customer_id, "kind": kind, "value": normalised})
             except IntegrityError as e:
                 collision = e  # another node created it meanwhile: read theirs
+                continue
+            return {"id": customer_id, "name": name, "tier": "standard", "attributes": {},
+                    "created_at": now, "updated_at": now,
+                    "identities": [{"kind": kind, "value": normalised}]}
         raise StoreConflict(f"could not get or create a customer for {kind} {normalised!r}") \
             from collision
 
@@ -300,7 +309,26 @@ async def _owner(s: AsyncSession, kind: str, normalised: str) -> Customer | None
     return await survivor(s, owner_id) if owner_id is not None else None
 
 
-async def _view(s: AsyncSession, row: Customer) -> CustomerView:
+@functools.cache
+def _survivor_of_id() -> Select[Any]:
+    """The customer ``:cid`` or the one it was merged into (one step: see ``get``)."""
+    c = Customer.__table__.c
+    target = select(func.coalesce(c.merged_into, c.id)).where(c.id == bindparam("cid"))
+    return select(Customer.__table__).where(c.id == target.scalar_subquery())
+
+
+@functools.cache
+def _survivor_of_identity() -> Select[Any]:
+    """The surviving owner of the identity (``:kind``, ``:value``)."""
+    c, i = Customer.__table__.c, CustomerIdentity.__table__.c
+    target = (select(func.coalesce(c.merged_into, c.id))
+              .join_from(CustomerIdentity.__table__, Customer.__table__,
+                         c.id == i.customer_id)
+              .where(i.kind == bindparam("kind"), i.value == bindparam("value")))
+    return select(Customer.__table__).where(c.id == target.scalar_subquery())
+
+
+async def _view(s: AsyncSession | AsyncConnection, row: Customer | Row[Any]) -> CustomerView:
     identities = (await s.execute(
         select(CustomerIdentity.kind, CustomerIdentity.value)
         .where(CustomerIdentity.customer_id == row.id)
