@@ -10,12 +10,14 @@ interface SQLAlchemy's dialect uses (``async_creator``, a documented hook).
 
 What is lost is that SQLite never blocks the loop: a statement runs to its end before any
 other task does. The engine's statements are index lookups and single-row writes that take
-microseconds. Two waits stay off the loop. A commit, which waits for the disk's flush, runs
-in a worker thread (one hand-over per transaction). And no statement waits for a lock: a
-database locked by another connection (another process, or another of this pool's
-connections mid-transaction) makes SQLite answer "busy" at once (timeout 0), and the
-statement is tried again after an asyncio sleep, so the lock's holder goes on meanwhile, up
-to ``BUSY_SECONDS`` as sqlite3's own default timeout would.
+microseconds, and a commit waits for the disk's flush of the journal (about 0.3 ms on this
+project's test machine; a commit handed to a worker thread instead cost twice the CPU per
+save, measured). A slow disk (an SD card, a network volume) therefore slows the whole
+engine: run PostgreSQL there. No statement waits for a lock, though: a database locked by
+another connection (another process, or another of this pool's connections
+mid-transaction) makes SQLite answer "busy" at once (timeout 0), and the statement is tried
+again after an asyncio sleep, so the lock's holder goes on meanwhile, up to
+``BUSY_SECONDS`` as sqlite3's own default timeout would.
 """
 
 from __future__ import annotations
@@ -39,15 +41,14 @@ def is_busy(error: BaseException) -> bool:
             and getattr(error, "sqlite_errorname", None) == "SQLITE_BUSY")
 
 
-async def retrying_busy(call: Callable[..., T], *args: Any, in_thread: bool = False) -> T:
-    """``call(*args)`` (in a worker thread if ``in_thread``), tried again while SQLite is
-    busy (sleeping in between, doubling the pause), until it succeeds, fails otherwise, or
-    ``BUSY_SECONDS`` have passed."""
+async def retrying_busy(call: Callable[..., T], *args: Any) -> T:
+    """``call(*args)``, tried again while SQLite is busy (sleeping in between, doubling the
+    pause), until it succeeds, fails otherwise, or ``BUSY_SECONDS`` have passed."""
     deadline: float | None = None
     pause = _FIRST_PAUSE
     while True:
         try:
-            return await asyncio.to_thread(call, *args) if in_thread else call(*args)
+            return call(*args)
         except sqlite3.OperationalError as e:
             if not is_busy(e):
                 raise
@@ -159,9 +160,7 @@ class InlineConnection:
         return await self.cursor().execute(sql, parameters)
 
     async def commit(self) -> None:
-        # the one call that waits for the disk (the journal's flush): in a worker thread,
-        # while this connection is this transaction's alone and the loop goes on
-        await retrying_busy(self._conn.commit, in_thread=True)
+        await retrying_busy(self._conn.commit)
 
     async def rollback(self) -> None:
         self._conn.rollback()
