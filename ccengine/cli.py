@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import signal
 import sys
@@ -76,6 +77,12 @@ async def _run(config: EngineConfig) -> int:
               f"{', '.join(config.service_numbers)}\n"
               f"  ARI:        {where.ari}\n"
               f"  runtime:    {config.runtime_dir}", flush=True)
+        # What starting made (modules, config, the ORM's metadata...) lives as long as the
+        # process: out of the garbage collector's sight, a full collection no longer walks
+        # it (under the voice load such collections stalled the loop up to ~200 ms, with
+        # the freeze up to ~120 ms)
+        gc.collect()
+        gc.freeze()
         await stop.wait()
     return 0
 
