@@ -265,10 +265,14 @@ class VoiceChannel:
         interaction.queue = result.action.target
         interaction.priority = result.action.priority
         interaction.required_skills = dict(result.skills)
-        await self.persist(interaction)
         with contextlib.suppress(AriNotFound):
             await self.ari.start_moh(call.caller_channel)
-        await self.dispatcher.enqueue(interaction)
+        try:
+            # queued, the dispatcher's recorder stores it (its IVR events with it)
+            await self.dispatcher.enqueue(interaction)
+        except Exception:
+            await self.persist(interaction)  # never queued: this adapter stores it
+            raise
         await self._follow_caller(call)
 
     async def _follow_caller(self, call: VoiceCall) -> None:
@@ -394,13 +398,17 @@ class VoiceChannel:
                 log.exception("answering hook %s failed on %s", answering,
                               call.interaction.id)
         call.agent_id = agent_id
-        with contextlib.suppress(AriNotFound):
-            await self.ari.stop_moh(call.caller_channel)
+
+        async def stop_music() -> None:
+            with contextlib.suppress(AriNotFound):
+                await self.ari.stop_moh(call.caller_channel)
         if call.bridge_id is None:
             call.bridge_id = f"bridge-{call.interaction.id}"
-            await self.ari.create_bridge(call.bridge_id, "mixing")
+            # one round trip to Asterisk less while the agent waits for the caller
+            await asyncio.gather(stop_music(), self.ari.create_bridge(call.bridge_id, "mixing"))
             await self.ari.add_to_bridge(call.bridge_id, [call.caller_channel, agent_channel])
         else:  # the caller is still in the call's bridge (a transfer): the agent joins
+            await stop_music()
             await self.ari.add_to_bridge(call.bridge_id, [agent_channel])
         await self.dispatcher.offer_accepted(call.interaction.id, agent_id)
         for hook in self.on_bridged:
