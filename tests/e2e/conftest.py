@@ -104,8 +104,17 @@ class Rig:
         phone.start()
         self.phones[agent] = phone
         ami = self.engine.ami
-        await eventually(lambda: ami is not None and ami.contacts.get(agent), 15,
-                         f"{agent}'s phone registered and reachable")
+        assert ami is not None
+        try:
+            await eventually(lambda: ami.contacts.get(agent), 15,
+                             f"{agent}'s phone registered and reachable")
+        except AssertionError:
+            # tell a phone that never registered from a contact event the engine missed
+            await ami.resync()
+            now = ("registered (its ContactStatus event never reached the engine)"
+                   if ami.contacts.get(agent) else "not registered")
+            raise AssertionError(f"{agent}'s phone: no reachable contact within 15 s; "
+                                 f"asking Asterisk now: {now}") from None
         return phone
 
     async def open_feed(self, agent: str) -> Feed:
