@@ -6,9 +6,10 @@ anything else answers and echoes the audio until the other side hangs up."""
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.sip.sipp import SippProcess
 
 BUSY_SUFFIX = "0486"
 NO_ANSWER_SUFFIX = "0408"
@@ -20,14 +21,7 @@ RESPONSE_HEAD = """[last_Via:]
 
 SCENARIO = """<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="ccengine carrier">
-  <recv request="REGISTER" optional="true" next="register">
-    <action>
-      <verifyauth assign_to="authok" username="{user}" password="{password}"/>
-      <ereg regexp="Digest" search_in="hdr" header="Authorization:" check_it="false"
-            assign_to="hasauth"/>
-    </action>
-  </recv>
-  <recv request="OPTIONS" optional="true" next="options"/>
+{first_register}  <recv request="OPTIONS" optional="true" next="options"/>
   <recv request="INVITE" next="invite">
     <action>
       <ereg regexp="^INVITE sip:([^@;>]+)@" search_in="msg" check_it="true"
@@ -161,14 +155,7 @@ WWW-Authenticate: Digest realm="carrier.test", nonce="6363656e67696e65", algorit
 Content-Length: 0
     ]]>
   </send>
-  <recv request="REGISTER" next="register">
-    <action>
-      <verifyauth assign_to="authok" username="{user}" password="{password}"/>
-      <ereg regexp="Digest" search_in="hdr" header="Authorization:" check_it="false"
-            assign_to="hasauth"/>
-    </action>
-  </recv>
-
+{recv_register}
   <label id="registered"/>
   <send>
     <![CDATA[
@@ -181,14 +168,7 @@ Content-Length: 0
     ]]>
   </send>
   <nop><action><log message="REGISTERED|[$hasauth]"/></action></nop>
-  <recv request="REGISTER" next="register">
-    <action>
-      <verifyauth assign_to="authok" username="{user}" password="{password}"/>
-      <ereg regexp="Digest" search_in="hdr" header="Authorization:" check_it="false"
-            assign_to="hasauth"/>
-    </action>
-  </recv>
-
+{recv_register}
   <label id="forbidden"/>
   <send>
     <![CDATA[
@@ -205,6 +185,17 @@ Content-Length: 0
 """
 
 
+# a REGISTER, its credentials checked: on to "register" to answer it
+RECV_REGISTER = """  <recv request="REGISTER"{optional} next="register">
+    <action>
+      <verifyauth assign_to="authok" username="{user}" password="{password}"/>
+      <ereg regexp="Digest" search_in="hdr" header="Authorization:" check_it="false"
+            assign_to="hasauth"/>
+    </action>
+  </recv>
+"""
+
+
 @dataclass(frozen=True)
 class Invite:
     """One INVITE the carrier received: the number asked for and the caller's identity."""
@@ -214,38 +205,27 @@ class Invite:
     pai: str
 
 
-class Carrier:
+class Carrier(SippProcess):
     """One sipp process acting as the carrier on 127.0.0.1:``port``."""
 
     def __init__(self, workdir: Path, *, port: int, media_port: int, control_port: int,
                  user: str = "acme", password: str = "carrier-secret") -> None:
-        self.dir = workdir / f"carrier-{port}"
-        self.dir.mkdir(parents=True, exist_ok=True)
+        directory = workdir / f"carrier-{port}"
+        directory.mkdir(parents=True, exist_ok=True)
         self.port, self.user, self.password = port, user, password
-        self.scenario = self.dir / "carrier.xml"
+        self.scenario = directory / "carrier.xml"
         self.scenario.write_text(SCENARIO.format(
-            user=user, password=password, head=RESPONSE_HEAD, busy=BUSY_SUFFIX,
-            no_answer=NO_ANSWER_SUFFIX))
-        self.log = self.dir / "carrier.log"
-        self.args = [
+            head=RESPONSE_HEAD, busy=BUSY_SUFFIX, no_answer=NO_ANSWER_SUFFIX,
+            first_register=RECV_REGISTER.format(user=user, password=password,
+                                                optional=' optional="true"'),
+            recv_register=RECV_REGISTER.format(user=user, password=password, optional="")))
+        self.log = directory / "carrier.log"
+        super().__init__(directory, [
             "sipp", "-sf", str(self.scenario), "-i", "127.0.0.1", "-mi", "127.0.0.1",
             "-p", str(port), "-mp", str(media_port), "-cp", str(control_port),
             "-rtp_echo", "-nostdin", "-trace_logs", "-log_file", str(self.log),
-            "-trace_err", "-error_file", str(self.dir / "errors.log"),
-        ]
-        self.proc: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> None:
-        out = open(self.dir / "sipp.log", "wb")  # noqa: ASYNC230 - a log file handed to the child
-        self.proc = await asyncio.create_subprocess_exec(
-            *self.args, stdin=asyncio.subprocess.DEVNULL, stdout=out, stderr=out,
-            cwd=self.dir)
-        out.close()
-
-    async def stop(self) -> None:
-        if self.proc is not None and self.proc.returncode is None:
-            self.proc.kill()
-            await self.proc.wait()
+            "-trace_err", "-error_file", str(directory / "errors.log"),
+        ])
 
     def lines(self, kind: str) -> list[list[str]]:
         """The fields of every logged line of ``kind`` (INVITE, REGISTERED, ANSWERED...)."""

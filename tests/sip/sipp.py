@@ -126,6 +126,27 @@ Content-Length: 0
 AUDIO_MS = 7000  # g711a.pcap plays for about 7 s (sipp plays it in the background)
 
 
+class SippProcess:
+    """A sipp process run in the background from ``directory`` (its output in sipp.log),
+    killed by ``stop``."""
+
+    def __init__(self, directory: Path, args: list[str]) -> None:
+        self.dir, self.args = directory, args
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        out = open(self.dir / "sipp.log", "wb")  # noqa: ASYNC230 - a log file handed to the child
+        self.proc = await asyncio.create_subprocess_exec(
+            *self.args, stdin=asyncio.subprocess.DEVNULL, stdout=out, stderr=out,
+            cwd=self.dir)
+        out.close()
+
+    async def stop(self) -> None:
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.kill()
+            await self.proc.wait()
+
+
 def pcap_for(digit: str) -> Path:
     name = {"#": "pound", "*": "star"}.get(digit, digit)
     return PCAP_DIR / f"dtmf_2833_{name}.pcap"

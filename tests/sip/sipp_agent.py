@@ -4,8 +4,9 @@ with 180 Ringing then a final status (603 Decline by default)."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
+
+from tests.sip.sipp import SippProcess
 
 _REGISTER = """REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
@@ -70,42 +71,29 @@ Content-Length: 0
 """
 
 
-class SippAgentPhone:
+class SippAgentPhone(SippProcess):
     """One sipp process registered as ``user`` that answers INVITEs with ``status``."""
 
     def __init__(self, workdir: Path, user: str, password: str, registrar_port: int,
                  sip_port: int, media_port: int, control_port: int,
                  status: str = "603 Decline") -> None:
-        self.dir = workdir / f"sipp-agent-{user}"
-        self.dir.mkdir(parents=True, exist_ok=True)
-        (self.dir / "register.xml").write_text(register_scenario(
+        directory = workdir / f"sipp-agent-{user}"
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / "register.xml").write_text(register_scenario(
             user, f"[authentication username={user} password={password}]",
             f"sip:{user}@[local_ip]:[local_port]", 300,
             tail='  <pause milliseconds="600000"/>\n'))
-        (self.dir / "decline.xml").write_text(DECLINE.format(status=status))
-        self.args = [
-            "sipp", f"127.0.0.1:{registrar_port}", "-sf", str(self.dir / "register.xml"),
-            "-oocsf", str(self.dir / "decline.xml"), "-aa",
+        (directory / "decline.xml").write_text(DECLINE.format(status=status))
+        super().__init__(directory, [
+            "sipp", f"127.0.0.1:{registrar_port}", "-sf", str(directory / "register.xml"),
+            "-oocsf", str(directory / "decline.xml"), "-aa",
             "-i", "127.0.0.1", "-mi", "127.0.0.1", "-p", str(sip_port),
             "-mp", str(media_port), "-cp", str(control_port),
             "-m", "1", "-l", "1", "-nostdin",
-            "-trace_msg", "-message_file", str(self.dir / "messages.log"),
-            "-trace_err", "-error_file", str(self.dir / "errors.log"),
-        ]
-        self.proc: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> None:
-        log = open(self.dir / "sipp.log", "wb")  # noqa: ASYNC230 - a log file handed to the child
-        self.proc = await asyncio.create_subprocess_exec(
-            *self.args, stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log,
-            cwd=self.dir)
-        log.close()
+            "-trace_msg", "-message_file", str(directory / "messages.log"),
+            "-trace_err", "-error_file", str(directory / "errors.log"),
+        ])
 
     def messages(self) -> str:
         path = self.dir / "messages.log"
         return path.read_text(errors="replace") if path.exists() else ""
-
-    async def stop(self) -> None:
-        if self.proc is not None and self.proc.returncode is None:
-            self.proc.kill()
-            await self.proc.wait()
