@@ -24,6 +24,9 @@ from tests.polling import eventually  # noqa: F401 - the tests import it from he
 from tests.sip.baresip import Baresip
 from tests.sip.sipp import CallerScript, SippCaller
 
+CHAT_SITE = "https://shop.example.com"  # the web site the e2e chats' widget is on
+VisitorChat = tuple[dict[str, Any], aiohttp.ClientWebSocketResponse]  # session, its socket
+
 REPO = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.asterisk
@@ -93,6 +96,36 @@ class Rig:
                                      headers={"Authorization": basic_auth(
                                          s.ari_user, s.ari_password)}) as r:
             return await r.json() if r.status == 200 else None
+
+    @contextlib.asynccontextmanager
+    async def visitor_chat(self, **visitor: Any) -> AsyncIterator[VisitorChat]:
+        """A web visitor on ``CHAT_SITE`` opens a chat (``visitor``: name, phone, email):
+        its session (token, chat_id) and its websocket, the hello already read; the socket
+        is closed on leaving."""
+        async with self.http.post(f"{self.api}/chat/sessions", json=visitor,
+                                  headers={"Origin": CHAT_SITE}) as r:
+            assert r.status == 201, await r.text()
+            session = await r.json()
+        ws = await self.http.ws_connect(f"ws://127.0.0.1:{self.engine.config.api.port}"
+                                        f"/chat/ws?token={session['token']}",
+                                        headers={"Origin": CHAT_SITE})
+        try:
+            hello = await ws.receive_json(timeout=10)
+            assert (hello["type"], hello["chat_id"]) == ("hello", session["chat_id"]), hello
+            yield session, ws
+        finally:
+            await ws.close()
+
+    async def rtp_both_ways(self, channels: list[str], timeout: float) -> None:
+        """Wait until every one of these channels has received and sent RTP."""
+        async def counts() -> bool:
+            for ch in channels:
+                for var in ("CHANNEL(rtcp,rxcount)", "CHANNEL(rtcp,txcount)"):
+                    value = await self.ari("GET", f"/channels/{ch}/variable", variable=var)
+                    if not value or int(value.get("value") or 0) <= 0:
+                        return False
+            return True
+        await eventually(counts, timeout, "RTP received and sent on both legs")
 
     async def start_phone(self, agent: str, answer: str = "auto", **options: Any) -> Baresip:
         """A baresip phone registered as ``agent`` (or a supervisor); ``options`` go to

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Rig, eventually, running_rig
+from tests.e2e.conftest import CHAT_SITE, Rig, eventually, running_rig
 from tests.e2e.test_first_journey import ready_agents
 from tests.e2e.trunk_rig import (
     AGENTS,
@@ -303,27 +303,17 @@ async def test_given_a_caller_who_types_a_refused_number_when_giving_up_then_the
     await absent(carrier.invites, 1, "the carrier received an INVITE")
 
 
-SITE = "https://shop.example.com"
 
 
-@pytest.mark.parametrize("rig", [{"chat": {"allowed_origins": [SITE],
+@pytest.mark.parametrize("rig", [{"chat": {"allowed_origins": [CHAT_SITE],
                                            "entry_points": {"web": "sales"}}}], indirect=True)
 async def test_given_visitor_asking_for_a_callback_in_a_chat_then_the_agent_is_rung_then_the_carrier(  # noqa: E501
         rig: Rig, carrier: Carrier) -> None:
     await ready_agents(rig, "alice")
-    async with rig.http.post(f"{rig.api}/chat/sessions", headers={"Origin": SITE},
-                             json={"name": "Cal", "email": "cal@example.com"}) as r:
-        assert r.status == 201, await r.text()
-        session = await r.json()
-    ws = await rig.http.ws_connect(f"ws://127.0.0.1:{rig.engine.config.api.port}/chat/ws"
-                                   f"?token={session['token']}", headers={"Origin": SITE})
-    try:
-        assert (await ws.receive_json(timeout=10))["type"] == "hello"
+    async with rig.visitor_chat(name="Cal", email="cal@example.com") as (session, ws):
         await ws.send_json({"type": "callback", "number": "020 7946 0777", "client_id": "c"})
         answer = await ws.receive_json(timeout=10)
         assert (answer["type"], answer["number"]) == ("callback_requested", "+442079460777")
-    finally:
-        await ws.close()
 
     def callback_pops() -> list[dict[str, Any]]:
         return [o for o in rig.feeds["alice"].offers() if o["medium"] == "callback"]

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import Rig, eventually
+from tests.e2e.conftest import CHAT_SITE, Rig, eventually
 
-SITE = "https://shop.example.com"
 CHAT_ON = {"overrides": [
     "queues=[{name: sales, media: [voice, chat], required_skills: {sales: 1}, "
     "wrapup_seconds: 5}, {name: support, media: [voice], required_skills: {support: 1}}]",
-    f"chat={{allowed_origins: ['{SITE}'], entry_points: {{web: sales}}, reconnect_grace: 5}}",
+    f"chat={{allowed_origins: ['{CHAT_SITE}'], entry_points: {{web: sales}}, reconnect_grace: 5}}",
 ]}
 
 
@@ -23,16 +22,7 @@ async def test_given_engine_with_chat_when_visitor_chats_then_agent_answers_and_
     feed = await rig.open_feed("alice")
     async with rig.http.get(f"{rig.api}/chat/widget.js") as r:
         assert r.status == 200 and r.content_type == "text/javascript"
-    async with rig.http.post(f"{rig.api}/chat/sessions", json={"name": "Eve",
-                                                               "phone": "07700900999"},
-                             headers={"Origin": SITE}) as r:
-        assert r.status == 201, await r.text()
-        chat = await r.json()
-    ws = await rig.http.ws_connect(f"ws://127.0.0.1:{rig.engine.config.api.port}/chat/ws"
-                                   f"?token={chat['token']}", headers={"Origin": SITE})
-    try:
-        hello = await ws.receive_json(timeout=10)
-        assert (hello["type"], hello["chat_id"]) == ("hello", chat["chat_id"])
+    async with rig.visitor_chat(name="Eve", phone="07700900999") as (chat, ws):
         await eventually(feed.offers, 20, "the chat offered to alice")
         offer = feed.offers()[0]
         assert (offer["interaction_id"], offer["medium"]) == (chat["chat_id"], "chat")
@@ -53,8 +43,6 @@ async def test_given_engine_with_chat_when_visitor_chats_then_agent_answers_and_
                            json={"reason": "resolved"})
         ended = await ws.receive_json(timeout=10)
         assert (ended["type"], ended["reason"]) == ("ended", "agent_closed")
-    finally:
-        await ws.close()
     assert await rig.agent_state("alice") == "wrap_up"
     await eventually(lambda: _available(rig), 30, "alice available after wrap-up")
     transcript = await rig.call_api("GET", f"/api/interactions/{chat['chat_id']}/messages",

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Rig, eventually
+from tests.e2e.conftest import CHAT_SITE, Rig, eventually
 from tests.e2e.ports import free_port
 from tests.e2e.test_first_journey import bridged_legs_with_audio
 from tests.mail import dovecot
@@ -27,7 +27,6 @@ pytestmark = pytest.mark.asterisk
 if not dovecot.available():
     pytest.skip("needs dovecot (scripts/install-system.sh --test)", allow_module_level=True)
 
-SITE = "https://shop.example.com"
 IMAP_PORT, SINK_PORT = free_port(), free_port()
 MAILBOX, PASSWORD = "sales@shop.test", "mail-secret"
 EMAIL = email_config(MAILBOX, PASSWORD, IMAP_PORT, SINK_PORT)
@@ -36,7 +35,7 @@ EVERY_CHANNEL = {"overrides": [
     "capacity: {voice: 1, chat: 2, email: 2}}, {id: bob, name: Bob, skills: {support: 5}}]",
     "queues=[{name: sales, media: [voice, chat, email], required_skills: {sales: 1}, "
     "wrapup_seconds: 1}, {name: support, media: [voice], required_skills: {support: 1}}]",
-    f"chat={{allowed_origins: ['{SITE}'], entry_points: {{web: sales}}}}",
+    f"chat={{allowed_origins: ['{CHAT_SITE}'], entry_points: {{web: sales}}}}",
     f"email={json.dumps(EMAIL)}",
 ]}
 PHONE_GIVEN, PHONE_CALLING = "07700 900555", "+447700900555"   # one number, two formats
@@ -67,14 +66,7 @@ async def stored_over(rig: Rig, iid: str) -> dict[str, Any] | None:
 async def chat_with_alice(rig: Rig) -> str:
     """Jane chats from the web site, giving her phone number and email; alice answers and
     closes the chat. Returns the chat's interaction id."""
-    async with rig.http.post(f"{rig.api}/chat/sessions", headers={"Origin": SITE}, json={
-            "name": "Jane Doe", "phone": PHONE_GIVEN, "email": ADDRESS}) as r:
-        assert r.status == 201, await r.text()
-        session = await r.json()
-    ws = await rig.http.ws_connect(f"ws://127.0.0.1:{rig.engine.config.api.port}/chat/ws"
-                                   f"?token={session['token']}", headers={"Origin": SITE})
-    try:
-        assert (await ws.receive_json(timeout=10))["type"] == "hello"
+    async with rig.visitor_chat(name="Jane Doe", phone=PHONE_GIVEN, email=ADDRESS) as (_, ws):
         pop = (await eventually(lambda: offers(rig, "chat"), 20, "the chat's pop"))[0]
         chat_id = pop["interaction_id"]
         await rig.call_api("POST", f"/api/interactions/{chat_id}/accept", "alice")
@@ -89,8 +81,6 @@ async def chat_with_alice(rig: Rig) -> str:
                            json={"text": "I'll check with the courier."})
         await rig.call_api("POST", f"/api/interactions/{chat_id}/close", "alice",
                            json={"reason": "resolved"})
-    finally:
-        await ws.close()
     await eventually(lambda: stored_over(rig, chat_id), 20, "the chat stored as over")
     await eventually(lambda: _available(rig), 30, "alice back from wrap-up")
     return chat_id

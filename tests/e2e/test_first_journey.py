@@ -31,16 +31,7 @@ async def bridged_legs_with_audio(rig: Rig) -> list[str]:
         return full[0]["channels"] if full else None
 
     channels = await eventually(bridge_channels, 15, "a bridge with two channels")
-
-    async def counts() -> bool:
-        for ch in channels:
-            for var in ("CHANNEL(rtcp,rxcount)", "CHANNEL(rtcp,txcount)"):
-                value = await rig.ari("GET", f"/channels/{ch}/variable", variable=var)
-                if not value or int(value.get("value") or 0) <= 0:
-                    return False
-        return True
-
-    await eventually(counts, 15, "RTP received and sent on both legs")
+    await rig.rtp_both_ways(channels, 15)
     return channels
 
 

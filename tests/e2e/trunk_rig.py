@@ -115,16 +115,7 @@ async def bridge_with_carrier(rig: Rig, iid: str) -> list[str]:
 async def rtp_both_ways(rig: Rig, iid: str) -> None:
     """Every leg of the call's bridge receives and sends RTP."""
     bridge = await rig.ari("GET", f"/bridges/bridge-{iid}")
-    channels = bridge["channels"]
-
-    async def counts() -> bool:
-        for ch in channels:
-            for var in ("CHANNEL(rtcp,rxcount)", "CHANNEL(rtcp,txcount)"):
-                value = await rig.ari("GET", f"/channels/{ch}/variable", variable=var)
-                if not value or int(value.get("value") or 0) <= 0:
-                    return False
-        return True
-    await eventually(counts, 20, "RTP received and sent on both legs")
+    await rig.rtp_both_ways(bridge["channels"], 20)
 
 
 async def record(rig: Rig, iid: str, *, ended: bool = True) -> dict[str, Any]:
