@@ -195,47 +195,34 @@ class CallerScript:
         return "".join(parts)
 
 
-class SippCaller:
+class SippCaller(SippProcess):
     """One sipp UAC process placing one call from ``caller`` to ``service``."""
 
     def __init__(self, workdir: Path, name: str, script: CallerScript, *, caller: str,
                  service: str, target_port: int, sip_port: int, media_port: int,
                  control_port: int) -> None:
-        self.dir = workdir / f"sipp-{name}"
-        self.dir.mkdir(parents=True, exist_ok=True)
-        self.scenario = self.dir / "caller.xml"
+        directory = workdir / f"sipp-{name}"
+        directory.mkdir(parents=True, exist_ok=True)
+        self.scenario = directory / "caller.xml"
         audio = PCAP_DIR / "g711a.pcap"
         if script.audio_repeats > 1:
-            audio = looped_pcap(audio, script.audio_repeats, self.dir / "audio.pcap")
+            audio = looped_pcap(audio, script.audio_repeats, directory / "audio.pcap")
         self.scenario.write_text(script.scenario(audio))
-        self.args = [
+        super().__init__(directory, [
             "sipp", f"127.0.0.1:{target_port}", "-sf", str(self.scenario),
             "-i", "127.0.0.1", "-mi", "127.0.0.1", "-p", str(sip_port),
             "-mp", str(media_port), "-cp", str(control_port),
             "-key", "caller", caller, "-s", service,
             "-m", "1", "-l", "1", "-nostdin",
-            "-trace_err", "-error_file", str(self.dir / "errors.log"),
+            "-trace_err", "-error_file", str(directory / "errors.log"),
             "-timeout", "120s", "-timeout_error",
-        ]
-        self.proc: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> None:
-        log = open(self.dir / "sipp.log", "wb")  # noqa: ASYNC230 - a log file handed to the child
-        self.proc = await asyncio.create_subprocess_exec(
-            *self.args, stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log,
-            cwd=self.dir)
-        log.close()
+        ])
 
     async def wait(self, timeout: float) -> int:
         """Wait for sipp to finish; its exit code is 0 when the call went as scripted."""
         if self.proc is None:
             raise RuntimeError("sipp was not started")
         return await asyncio.wait_for(self.proc.wait(), timeout)
-
-    async def stop(self) -> None:
-        if self.proc is not None and self.proc.returncode is None:
-            self.proc.kill()
-            await self.proc.wait()
 
     def errors(self) -> str:
         path = self.dir / "errors.log"
