@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 from aiohttp import web
 
 from ccengine.api.auth import TokenAuth, User
@@ -39,7 +38,7 @@ from ccengine.store.db import Database
 from ccengine.store.interactions import InteractionRepository
 from ccengine.store.messages import MessageRepository
 from ccengine.telephony.ami import AmiMonitor
-from ccengine.telephony.ari.client import AriClient
+from ccengine.telephony.ari.client import AriClient, ari_http_session
 from ccengine.telephony.ari.router import AriEventRouter
 from ccengine.telephony.asterisk.process import AsteriskProcess
 from ccengine.telephony.asterisk.render import Rendered, render
@@ -174,7 +173,7 @@ class Engine:
             await asterisk.start()
             self._stack.push_async_callback(asterisk.stop)
         secrets = self.rendered.secrets
-        http = await self._stack.enter_async_context(aiohttp.ClientSession())
+        http = await self._stack.enter_async_context(ari_http_session())
         ari = AriClient(asterisk.ari_url, secrets.ari_user, secrets.ari_password,
                         c.asterisk.app, http)
         router = AriEventRouter(ari)

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ccengine.core.errors import UnknownInteraction
+from ccengine.core.errors import InvalidTransition, UnknownInteraction
 from ccengine.core.interaction import Interaction
 from ccengine.core.media import Medium
 from ccengine.dispatcher import Dispatcher
@@ -201,7 +201,7 @@ class VoiceChannel:
         call = VoiceCall(interaction, chan.id, events)
         self.calls[interaction.id] = call
         try:
-            await self._run(call)
+            await self._run(call, answered=chan.state == "Up")
         finally:
             self.calls.pop(interaction.id, None)
             self.calls.pop(call.interaction.id, None)  # a transfer to a queue re-keys it
@@ -210,7 +210,10 @@ class VoiceChannel:
     def flow_for(self, service_number: str) -> Flow:
         return self.flows_by_number.get(service_number, self.flow)
 
-    async def _run(self, call: VoiceCall) -> None:
+    async def _run(self, call: VoiceCall, *, answered: bool) -> None:
+        """The IVR, then the queue (or the IVR's other action). The dialplan answers
+        inbound calls before Stasis (``answered``); a call that comes in unanswered (an
+        admin's own dialplan) is answered here."""
         interaction = call.interaction
         attrs = interaction.attributes
         session = IvrSession(caller=attrs.get("caller_number") or "",
@@ -230,7 +233,8 @@ class VoiceChannel:
 
         session.on_step = on_step
         try:
-            await self.ari.answer(call.caller_channel)
+            if not answered:
+                await self.ari.answer(call.caller_channel)
             leg = CallerLeg(self.ari, call, on_played)
             services = self.ivr_services(call, leg) if self.ivr_services else None
             result = await run_flow(self.flow_for(session.service_number), leg, services,
@@ -312,7 +316,9 @@ class VoiceChannel:
             call.offer_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await call.offer_task
-        for channel in (call.agent_channel, call.caller_channel):
+        gone = call.events.gone and call.events.channel_id == call.caller_channel
+        caller = None if gone else call.caller_channel
+        for channel in (call.agent_channel, caller):
             if channel:
                 with contextlib.suppress(AriError):
                     await self.ari.hangup(channel)
@@ -327,8 +333,13 @@ class VoiceChannel:
             await self.persist(interaction)
         elif call.agent_id:
             # queued interactions belong to the dispatcher, which records and stores them
-            await self.dispatcher.interaction_ended(interaction.id, call.agent_id,
-                                                    hung_up_by=who)
+            try:
+                await self.dispatcher.interaction_ended(interaction.id, call.agent_id,
+                                                        hung_up_by=who)
+            except InvalidTransition:
+                # the call ended while the agent's answered leg was being bridged: the
+                # agent's slot is still offered (never accepted), so the offer is withdrawn
+                await self.dispatcher.cancel(interaction.id, "abandoned", hung_up_by=who)
         else:
             await self.dispatcher.cancel(interaction.id, "abandoned", hung_up_by="caller")
 
@@ -391,13 +402,13 @@ class VoiceChannel:
             await self._follow_agent(call, events)
 
     async def _bridge(self, call: VoiceCall, agent_id: str, agent_channel: str) -> None:
+        call.agent_id = agent_id  # answered; the dispatcher hears it once bridged
         for answering in self.on_answering:
             try:
                 await answering(call)
             except Exception:  # a feature's failure must not drop the call
                 log.exception("answering hook %s failed on %s", answering,
                               call.interaction.id)
-        call.agent_id = agent_id
 
         async def stop_music() -> None:
             with contextlib.suppress(AriNotFound):

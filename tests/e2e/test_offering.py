@@ -9,6 +9,7 @@ import asyncio
 
 import pytest
 
+from ccengine.telephony.voice import VoiceCall
 from tests.e2e.conftest import Rig, eventually
 from tests.e2e.ports import free_port, free_range
 from tests.e2e.test_first_journey import bridged_legs_with_audio, stored
@@ -116,3 +117,30 @@ async def test_given_phone_unregistered_mid_shift_when_call_waits_then_offered_a
     assert offer["queue"] == "sales"
     await bridged_legs_with_audio(rig)
     assert await caller.wait(60) == 0, caller.errors()
+
+
+async def test_given_caller_hangs_up_while_the_answered_agent_is_bridged_then_offer_withdrawn(
+        rig: Rig) -> None:
+    """The caller leaves between the agent's answer and the bridge (a race under load):
+    the offer was never accepted, so it is withdrawn and the agent is free again at once,
+    not stuck with an offered slot."""
+    await rig.start_phone("alice")
+    await rig.open_feed("alice")
+    await rig.login("alice")
+    voice = rig.engine.voice
+    assert voice is not None
+
+    async def caller_leaves(call: VoiceCall) -> None:   # runs once alice's leg answered
+        await voice.ari.hangup(call.caller_channel)
+        await call.done.wait()          # the call ends around this hook, which is cancelled
+    voice.on_answering.append(caller_leaves)
+    caller = await rig.place_call(CallerScript(digits="1", dtmf="info", hold_ms=10000))
+    offer = (await eventually(rig.feeds["alice"].offers, 20, "offer to alice"))[0]
+
+    record = await stored(rig, offer["interaction_id"], "admin")
+    kinds = [e["kind"] for e in record["events"]]
+    assert "answered" not in kinds and kinds[-1] == "cancelled", kinds
+    assert record["events"][-1]["data"]["reason"] == "abandoned"
+    view = await rig.call_api("GET", "/api/agents/alice", "alice")
+    assert view["state"] == "available", view
+    await caller.wait(20)

@@ -17,6 +17,19 @@ from ccengine.telephony.ari.events import AriEvent
 
 log = logging.getLogger(__name__)
 
+# ARI requests in flight at once (more wait for a free connection): under Asterisk's HTTP
+# sessionlimit (asterisk-config/http.conf.j2), which the events websocket shares
+ARI_CONNECTIONS = 64
+# an idle connection is let go well before Asterisk's session_keep_alive (15 s) closes it
+ARI_KEEPALIVE_SECONDS = 5.0
+
+
+def ari_http_session() -> aiohttp.ClientSession:
+    """The HTTP session for an AriClient: its connection pool sized and timed for
+    Asterisk's HTTP server."""
+    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(
+        limit=ARI_CONNECTIONS, keepalive_timeout=ARI_KEEPALIVE_SECONDS))
+
 
 class AriClient:
     """REST calls against ``base_url`` (``http://host:port/ari``) for one Stasis app."""

@@ -26,6 +26,8 @@ class ChannelEvents:
     def __init__(self, channel_id: str) -> None:
         self.channel_id = channel_id
         self.queue: asyncio.Queue[AriEvent] = asyncio.Queue()
+        # the channel has hung up (a hang-up event of its own was routed here): hanging it
+        # up again would be a request to Asterisk for nothing
         self.gone = False
 
     async def next(self, timeout: float | None = None) -> AriEvent | None:
@@ -37,6 +39,14 @@ class ChannelEvents:
 
 
 HANGUP_EVENTS = frozenset({"StasisEnd", "ChannelDestroyed", "ChannelHangupRequest"})
+
+
+def ends_channel(event: AriEvent) -> bool:
+    """The channel is gone or going for good: it left Stasis, was destroyed, or its far end
+    hung up. A soft hang-up request (a redirect, a move between bridges) is not the end."""
+    if event.type == "ChannelHangupRequest":
+        return not event.raw.get("soft")
+    return event.type in HANGUP_EVENTS
 
 
 class AriEventRouter:
@@ -108,6 +118,9 @@ class AriEventRouter:
             self.spawn(self._run_handler(handler, event, events), f"ari-{kind}-{channel_id}")
             return
         if listener is not None:
+            if event.channel is not None and event.channel.id == listener.channel_id \
+                    and ends_channel(event):
+                listener.gone = True
             listener.queue.put_nowait(event)
 
     async def _run_handler(self, handler: StartHandler, event: AriEvent,
