@@ -398,8 +398,34 @@ class VoiceChannel:
                 return
             if call.done.is_set():
                 return
-            await self._bridge(call, agent_id, channel_id)
+            own_bridge = call.bridge_id is None   # else: a transfer's, the caller in it
+            try:
+                await self._bridge(call, agent_id, channel_id)
+            except AriError as e:
+                if call.done.is_set() or not await self.ari.channel_exists(
+                        call.caller_channel):
+                    return  # the caller left: the end of the call releases the agent
+                await self._agent_leg_lost(call, agent_id, channel_id, e, own_bridge)
+                return
             await self._follow_agent(call, events)
+
+    async def _agent_leg_lost(self, call: VoiceCall, agent_id: str, channel_id: str,
+                              error: AriError, own_bridge: bool) -> None:
+        """The agent's answered leg could not be bridged (it hung up at once): the caller
+        gets the music back and the call goes back to the head of its queue, as for an
+        agent who rejects it."""
+        log.warning("agent %s answered %s but could not be bridged: %s", agent_id,
+                    call.interaction.id, error)
+        call.agent_id = call.agent_channel = None
+        with contextlib.suppress(AriError):
+            await self.ari.hangup(channel_id)
+        if own_bridge and call.bridge_id is not None:
+            with contextlib.suppress(AriError):
+                await self.ari.destroy_bridge(call.bridge_id)
+            call.bridge_id = None
+        with contextlib.suppress(AriError):
+            await self.ari.start_moh(call.caller_channel)
+        await self.dispatcher.offer_failed(call.interaction.id, agent_id, "rejected")
 
     async def _bridge(self, call: VoiceCall, agent_id: str, agent_channel: str) -> None:
         call.agent_id = agent_id  # answered; the dispatcher hears it once bridged

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from ccengine.telephony.ari.client import UNUSED_EVENTS
 from tests.e2e.conftest import Rig, eventually
 from tests.sip.sipp import CallerScript
 
@@ -75,6 +76,9 @@ async def test_given_two_agents_when_caller_presses_1_by_sip_info_then_sales_age
     assert record["agent_id"] == "alice"
     assert record["queue"] == "sales"
     assert rig.feeds["bob"].offers() == []
+    # the whole call went by without the events the engine asks Asterisk not to send
+    app = await rig.ari("GET", f"/applications/{rig.engine.config.asterisk.app}")
+    assert {e["type"] for e in app["events_disallowed"]} == set(UNUSED_EVENTS)
 
 
 async def test_given_two_agents_when_caller_presses_2_by_rfc4733_then_support_agent_gets_call(

@@ -144,3 +144,43 @@ async def test_given_caller_hangs_up_while_the_answered_agent_is_bridged_then_of
     view = await rig.call_api("GET", "/api/agents/alice", "alice")
     assert view["state"] == "available", view
     await caller.wait(20)
+
+
+@pytest.mark.parametrize("rig", [TWO_SALES_AGENTS], indirect=True)
+async def test_given_agent_hangs_up_as_soon_as_answering_then_requeued_to_next_agent(
+        rig: Rig) -> None:
+    """The first agent's leg answers and is gone before it can be bridged: the caller is
+    not left in silence; the call goes back to the head of the queue (alice: RONA,
+    ``rejected``) and carol takes it."""
+    await rig.start_phone("alice")
+    await rig.start_phone("carol")
+    for agent in ("alice", "carol"):
+        await rig.open_feed(agent)
+    await rig.login("alice")        # idle longest: offered first
+    await rig.login("carol")
+    voice = rig.engine.voice
+    assert voice is not None
+
+    async def alice_leaves(call: VoiceCall) -> None:    # runs once an agent's leg answered
+        if call.agent_id == "alice" and call.agent_channel:
+            leg = call.agent_channel
+            await voice.ari.hangup(leg)
+
+            async def gone() -> bool:
+                return not await voice.ari.channel_exists(leg)
+            await eventually(gone, 10, "alice's leg gone")
+    voice.on_answering.append(alice_leaves)
+    caller = await rig.place_call(CallerScript(digits="1", dtmf="info", hold_ms=8000))
+
+    first = (await eventually(rig.feeds["alice"].offers, 20, "offer to alice"))[0]
+    second = (await eventually(rig.feeds["carol"].offers, 20, "re-offer to carol"))[0]
+    assert second["interaction_id"] == first["interaction_id"]
+    await bridged_legs_with_audio(rig)
+    assert await caller.wait(40) == 0, caller.errors()
+    record = await stored(rig, first["interaction_id"], "admin")
+    assert record["agent_id"] == "carol"
+    requeued = [(e["data"]["agent_id"], e["data"]["reason"])
+                for e in record["events"] if e["kind"] == "requeued"]
+    assert requeued == [("alice", "rejected")]
+    view = await rig.call_api("GET", "/api/agents/alice", "alice")
+    assert (view["state"], view["reason"]) == ("not_ready", "rona")

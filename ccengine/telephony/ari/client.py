@@ -12,7 +12,7 @@ from typing import Any
 
 import aiohttp
 
-from ccengine.telephony.ari.errors import AriUnavailable, error_for
+from ccengine.telephony.ari.errors import AriError, AriNotFound, AriUnavailable, error_for
 from ccengine.telephony.ari.events import AriEvent
 
 log = logging.getLogger(__name__)
@@ -22,6 +22,16 @@ log = logging.getLogger(__name__)
 ARI_CONNECTIONS = 64
 # an idle connection is let go well before Asterisk's session_keep_alive (15 s) closes it
 ARI_KEEPALIVE_SECONDS = 5.0
+
+
+# Event types no part of the engine reads. Asterisk is asked not to send them (the app's
+# eventFilter): each would cost Asterisk a JSON encoding and the engine a decoding, and
+# they are most of a call's events (ChannelVarset alone comes several times a call).
+UNUSED_EVENTS = ("ChannelVarset", "ChannelDialplan", "ChannelCallerId",
+                 "ChannelConnectedLine", "Dial", "BridgeCreated", "BridgeDestroyed",
+                 "BridgeMerged", "BridgeVideoSourceChanged", "ChannelEnteredBridge",
+                 "ChannelLeftBridge", "ChannelTalkingStarted", "ChannelTalkingFinished",
+                 "ChannelUserevent", "ChannelHold", "ChannelUnhold")
 
 
 def ari_http_session() -> aiohttp.ClientSession:
@@ -93,6 +103,13 @@ class AriClient:
         return await self.request("POST", f"/channels/{channel_id}", endpoint=endpoint,
                                   app=self.app, appArgs=",".join(app_args),
                                   callerId=caller_id, timeout=timeout)
+
+    async def channel_exists(self, channel_id: str) -> bool:
+        try:
+            await self.request("GET", f"/channels/{channel_id}")
+        except AriNotFound:
+            return False
+        return True
 
     async def get_variable(self, channel_id: str, name: str) -> str:
         data = await self.request("GET", f"/channels/{channel_id}/variable", variable=name)
@@ -170,6 +187,15 @@ class AriClient:
             raise AriUnavailable("GET", path, 0, str(e)) from e
 
     # -- events
+    async def _filter_events(self) -> None:
+        """Ask Asterisk not to send this app the UNUSED_EVENTS (a filter lives as long as
+        the app's registration: set on every connect)."""
+        try:
+            await self.request("PUT", f"/applications/{self.app}/eventFilter",
+                               json_body={"disallowed": [{"type": t} for t in UNUSED_EVENTS]})
+        except AriError as e:  # an Asterisk without event filters sends them all: slower
+            log.warning("ARI event filter not set: %s", e)
+
     async def events(self, *, min_backoff: float = 0.2, max_backoff: float = 10.0
                      ) -> AsyncIterator[AriEvent | None]:
         """Yield events forever, reconnecting with exponential backoff.
@@ -183,6 +209,7 @@ class AriClient:
                                                  headers=self._headers, heartbeat=20) as ws:
                     log.info("ARI events connected (app %s)", self.app)
                     backoff = min_backoff
+                    await self._filter_events()
                     yield None
                     async for msg in ws:
                         if msg.type == aiohttp.WSMsgType.TEXT:
