@@ -262,18 +262,19 @@ class Harness:
             for a in self.agent_ids:
                 # sipp takes per-line credentials as a whole keyword in the CSV
                 f.write(f"{a};[authentication username={a} password={passwords[a]}]\n")
-        for _attempt in range(3):  # registering again is harmless; a lost reply is not
+        for _attempt in range(5):  # registering again is harmless; a lost reply is not
             r = subprocess.run(
                 ["sipp", f"127.0.0.1:{sip_port}", "-sf", "register.xml", "-inf", "agents.csv",
                  "-i", "127.0.0.1", "-p", str(free_port()), "-mp", str(free_range(4)),
-                 "-cp", str(free_port()), "-m", str(self.n_agents), "-r", "50", "-nostdin",
+                 "-cp", str(free_port()), "-m", str(self.n_agents), "-r", "25", "-nostdin",
                  "-trace_err", "-error_file", "errors.log", "-timeout", "60s",
                  "-timeout_error"],
                 cwd=d, stdin=subprocess.DEVNULL, capture_output=True, timeout=120)
             if r.returncode == 0:
                 return
-        raise RuntimeError(f"agent registration failed (sipp exit {r.returncode}; "
-                           f"{d / 'errors.log'})")
+        errors = (d / "errors.log").read_text(errors="replace")[-2000:] \
+            if (d / "errors.log").exists() else r.stdout.decode(errors="replace")[-2000:]
+        raise RuntimeError(f"agent registration failed (sipp exit {r.returncode}):\n{errors}")
 
     def run_callers(self, sip_port: int, rate: float, seconds: int, tag: str) -> int:
         """Place ``rate`` calls/s for ``seconds``; returns how many sipp counted failed."""
