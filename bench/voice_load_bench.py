@@ -4,7 +4,9 @@
 the engine (its Stasis app on its private Asterisk) and through Asterisk's own app_queue
 (the same rendered endpoints and prompts, a dialplan IVR and Queue()) as the baseline.
 
-For each mode it steps the call rate up and reports, per step: calls placed, calls a
+Both systems are up at once, each with its own Asterisk, and take turns at each rate (which
+goes first alternates): the machine's speed drifts over minutes, and taking turns lets both
+modes see the same drift. For each mode it steps the call rate up and reports, per step: calls placed, calls a
 caller abandoned or that failed in SIP, calls connected to an agent, queue entry → agent
 answer (p50/p99), the CPU of the engine process and of Asterisk (also per call placed) and
 of the whole machine (sipp included). A call counts as failed
@@ -33,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -357,9 +360,16 @@ def engine_waits(db: Path, since: float) -> tuple[int, list[float]]:
     return len(waits), waits
 
 
-def run_engine(h: Harness, rates: list[float], seconds: int) -> list[Step]:
+StepFn = Callable[[float], Step]
+
+
+@contextlib.contextmanager
+def engine_mode(h: Harness, seconds: int) -> Iterator[StepFn]:
+    """The engine and its Asterisk up, agents registered and logged in; yields the
+    function that runs one rate step through it."""
     runtime = h.work / "engine-var"
     overrides = h.engine_config(runtime, ring_timeout=10)
+    sip_port, api_port = h.sip_port, h.api_port
     args = [sys.executable, "-m", "ccengine.cli", "--log-level", "WARNING"]
     for o in overrides:
         args += ["--set", o]
@@ -367,33 +377,30 @@ def run_engine(h: Harness, rates: list[float], seconds: int) -> list[Step]:
     proc = subprocess.Popen([*args, "run"], cwd=REPO, stdin=subprocess.DEVNULL, stdout=log,
                             stderr=log)
     try:
-        asyncio.run(wait_http(f"http://127.0.0.1:{h.api_port}/api/me", 90))
+        asyncio.run(wait_http(f"http://127.0.0.1:{api_port}/api/me", 90))
         secrets = json.loads((runtime / "secrets.json").read_text())
-        h.register_agents(h.sip_port, secrets["sip_passwords"])
+        h.register_agents(sip_port, secrets["sip_passwords"])
         admin = secrets["api_tokens"]["admin"]
 
         async def login_all() -> None:
             for a in h.agent_ids:
-                await api_post(f"http://127.0.0.1:{h.api_port}/api/agents/{a}/login", admin)
+                await api_post(f"http://127.0.0.1:{api_port}/api/agents/{a}/login", admin)
         asyncio.run(login_all())
         time.sleep(2)
-        steps = []
-        for rate in rates:
+
+        def step_at(rate: float) -> Step:
             step = Step(rate)
             started = time.time()
             engine_cpu, ast_cpu = CpuMeter(proc.pid), CpuMeter(asterisk_pid(runtime))
             machine_cpu = MachineMeter()
-            step.sip_failed = h.run_callers(h.sip_port, rate, seconds, f"engine-{rate}")
+            step.sip_failed = h.run_callers(sip_port, rate, seconds, f"engine-{rate}")
             step.engine_cpu, step.asterisk_cpu = engine_cpu.percent(), ast_cpu.percent() or 0
             step.machine_cpu = machine_cpu.percent()
             time.sleep(2)
             step.placed = max(1, int(rate * seconds))
             step.connected, step.waits = engine_waits(runtime / "ccengine.db", started)
-            print(step.line(), flush=True)
-            steps.append(step)
-            if step.failed_pct >= 5:
-                break
-        return steps
+            return step
+        yield step_at
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -438,9 +445,13 @@ class AmiQueueWatch:
                 if j >= since and u in self.connected]
 
 
-def run_app_queue(h: Harness, rates: list[float], seconds: int) -> list[Step]:
+@contextlib.contextmanager
+def app_queue_mode(h: Harness, seconds: int) -> Iterator[StepFn]:
+    """Asterisk alone with the baseline dialplan and app_queue, agents registered; yields
+    the function that runs one rate step through it."""
     runtime = h.work / "app-queue-var"
     overrides = h.engine_config(runtime, ring_timeout=10)
+    sip_port = h.sip_port
     config = load_config(None, env={}, overrides=overrides)
     rendered = render(config)
     etc = rendered.etc_dir
@@ -462,34 +473,38 @@ def run_app_queue(h: Harness, rates: list[float], seconds: int) -> list[Step]:
     try:
         time.sleep(4)
         secrets = rendered.secrets
-        h.register_agents(h.sip_port, dict(secrets.sip_passwords))
+        h.register_agents(sip_port, dict(secrets.sip_passwords))
         time.sleep(2)
 
-        async def measure() -> list[Step]:
-            watch = AmiQueueWatch(config.asterisk.ami_port, secrets.ami_user,
-                                  secrets.ami_secret)
+        watch = AmiQueueWatch(config.asterisk.ami_port, secrets.ami_user, secrets.ami_secret)
+        # one event loop for the whole run: between this mode's steps the AMI events wait
+        # in the socket (timestamped by Asterisk), read when the next step runs the loop
+        runner = asyncio.Runner()
+
+        async def start_watch() -> None:
             watch.task = asyncio.ensure_future(watch.run())
             await asyncio.sleep(1)
-            steps = []
-            for rate in rates:
-                step = Step(rate)
-                started = time.time()
-                meter, machine_cpu = CpuMeter(ast.pid), MachineMeter()
-                step.sip_failed = await asyncio.to_thread(
-                    h.run_callers, h.sip_port, rate, seconds, f"appq-{rate}")
-                step.asterisk_cpu = meter.percent() or 0
-                step.machine_cpu = machine_cpu.percent()
-                await asyncio.sleep(2)
-                step.placed = max(1, int(rate * seconds))
-                step.waits = watch.waits(started)
-                step.connected = len(step.waits)
-                print(step.line(), flush=True)
-                steps.append(step)
-                if step.failed_pct >= 5:
-                    break
-            watch.task.cancel()
-            return steps
-        return asyncio.run(measure())
+
+        async def step_run(rate: float) -> Step:
+            step = Step(rate)
+            started = time.time()
+            meter, machine_cpu = CpuMeter(ast.pid), MachineMeter()
+            step.sip_failed = await asyncio.to_thread(
+                h.run_callers, sip_port, rate, seconds, f"appq-{rate}")
+            step.asterisk_cpu = meter.percent() or 0
+            step.machine_cpu = machine_cpu.percent()
+            await asyncio.sleep(2)
+            step.placed = max(1, int(rate * seconds))
+            step.waits = watch.waits(started)
+            step.connected = len(step.waits)
+            return step
+        try:
+            runner.run(start_watch())
+            yield lambda rate: runner.run(step_run(rate))
+        finally:
+            if watch.task is not None:
+                watch.task.cancel()
+            runner.close()
     finally:
         ast.send_signal(signal.SIGTERM)
         try:
@@ -524,14 +539,27 @@ def main() -> int:
           f"{a.step_seconds} s per step; work dir {work}", flush=True)
     h = Harness(work, a.agents, a.hold_ms)
     h.start_uas()
-    results: dict[str, list[Step]] = {}
+    modes = {"engine": ("engine (Stasis app)", engine_mode),
+             "app_queue": ("baseline (Asterisk app_queue)", app_queue_mode)}
+    chosen = [m for m in modes if a.only in (None, m)]
+    results: dict[str, list[Step]] = {m: [] for m in chosen}
     try:
-        if a.only in (None, "engine"):
-            print("engine (Stasis app):", flush=True)
-            results["engine"] = run_engine(h, rates, a.step_seconds)
-        if a.only in (None, "app_queue"):
-            print("baseline (Asterisk app_queue):", flush=True)
-            results["app_queue"] = run_app_queue(h, rates, a.step_seconds)
+        with contextlib.ExitStack() as stack:
+            steps_of = {m: stack.enter_context(modes[m][1](h, a.step_seconds)) for m in chosen}
+            # both systems stay up and take turns at each rate, the first to go alternating:
+            # the machine's speed drifts over minutes, and this way both modes see the
+            # same drift instead of one mode getting the slow minutes
+            for n, rate in enumerate(rates):
+                order = chosen if n % 2 == 0 else chosen[::-1]
+                for m in order:
+                    done = results[m]
+                    if done and done[-1].failed_pct >= 5:
+                        continue  # this mode is past its knee
+                    step = steps_of[m](rate)
+                    print(f"{modes[m][0]:>30}: {step.line()}", flush=True)
+                    done.append(step)
+                if all(r and r[-1].failed_pct >= 5 for r in results.values()):
+                    break
     finally:
         h.stop_uas()
         if not a.keep:
