@@ -34,11 +34,16 @@ BUSY_SECONDS = 5.0  # as sqlite3.connect's default timeout
 _FIRST_PAUSE, _LONGEST_PAUSE = 0.0005, 0.02
 
 
+# "database is locked" that clears by waiting: another connection writes, or another one
+# is recovering the WAL after a process was killed (the first to open it replays it)
+_RETRIED = frozenset({"SQLITE_BUSY", "SQLITE_BUSY_RECOVERY"})
+
+
 def is_busy(error: BaseException) -> bool:
-    """SQLite's "database is locked" (another connection writes): worth trying again. Not
-    SQLITE_BUSY_SNAPSHOT (this transaction read data written since), which never clears."""
+    """SQLite's "database is locked" that is worth trying again. Not SQLITE_BUSY_SNAPSHOT
+    (this transaction read data written since), which never clears."""
     return (isinstance(error, sqlite3.OperationalError)
-            and getattr(error, "sqlite_errorname", None) == "SQLITE_BUSY")
+            and getattr(error, "sqlite_errorname", None) in _RETRIED)
 
 
 async def retrying_busy(call: Callable[..., T], *args: Any) -> T:

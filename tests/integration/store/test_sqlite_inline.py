@@ -5,6 +5,7 @@ works through it."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from ccengine.store import sqlite_inline
 from ccengine.store.db import Database
-from ccengine.store.sqlite_inline import InlineConnection
+from ccengine.store.sqlite_inline import InlineConnection, is_busy
 
 
 @pytest.fixture
@@ -97,3 +98,16 @@ async def test_given_many_rows_when_inserted_and_read_then_all_there(db: Databas
     async with db.engine.connect() as conn:
         result = await conn.stream(text("SELECT k FROM t ORDER BY k"))
         assert [r[0] async for r in result] == list(range(500))
+
+
+@pytest.mark.parametrize("name, retried", [
+    ("SQLITE_BUSY", True),              # another connection writes
+    ("SQLITE_BUSY_RECOVERY", True),     # another one replays the WAL after a kill
+    ("SQLITE_BUSY_SNAPSHOT", False),    # this transaction's snapshot is stale: never clears
+    ("SQLITE_CONSTRAINT", False),
+])
+def test_given_sqlite_errors_when_classified_then_only_the_passing_locks_are_retried(
+        name: str, retried: bool) -> None:
+    error = sqlite3.OperationalError("database is locked")
+    error.sqlite_errorname = name  # type: ignore[attr-defined]
+    assert is_busy(error) is retried
