@@ -143,7 +143,7 @@ async def test_given_caller_hangs_up_while_the_answered_agent_is_bridged_then_of
     assert record["events"][-1]["data"]["reason"] == "abandoned"
     view = await rig.call_api("GET", "/api/agents/alice", "alice")
     assert view["state"] == "available", view
-    await caller.wait(20)
+    await caller.wait(20)  # sipp ends (its call was hung up under it): only cleanup here
 
 
 @pytest.mark.parametrize("rig", [TWO_SALES_AGENTS], indirect=True)
