@@ -196,7 +196,8 @@ class Engine:
             await router.close()
 
         self._stack.push_async_callback(stop_router)
-        await asyncio.wait_for(router.connected.wait(), 15)
+        async with asyncio.timeout(15):
+            await router.connected.wait()
         # AMI: agents' phones reachable or not
         self.ami = AmiMonitor(c.asterisk.control_bind, c.asterisk.ami_port, secrets.ami_user,
                               secrets.ami_secret, self._on_contact)

@@ -58,7 +58,8 @@ class AmiMonitor:
         self.manager = ClosingManager(loop=loop, on_login=on_login, **self._config)
         self.manager.register_event("ContactStatus", self._queue_event)
         self.manager.connect()
-        await asyncio.wait_for(logged_in, timeout)
+        async with asyncio.timeout(timeout):
+            await logged_in
         self._task = asyncio.ensure_future(self._consume())
         self._task.set_name("ami-contacts")
 
@@ -71,8 +72,8 @@ class AmiMonitor:
             return
         seen: dict[str, bool] = {}
         # a list of ContactList events, or one Error "No Contacts found"
-        reply = await asyncio.wait_for(
-            self.manager.send_action({"Action": "PJSIPShowContacts"}), 10)
+        async with asyncio.timeout(10):
+            reply = await self.manager.send_action({"Action": "PJSIPShowContacts"})
         for msg in reply if isinstance(reply, list) else [reply]:
             if msg.get("Event") == "ContactList":
                 aor = str(msg.get("Aor", ""))

@@ -283,7 +283,8 @@ class Supervisions:
         # the agent's leg went away; if that ends the call, the call-ending hook ends the
         # supervision (reason call_ended), else the agent left a call that goes on
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(session.call.done.wait(), _AGENT_GONE_GRACE_SECONDS)
+            async with asyncio.timeout(_AGENT_GONE_GRACE_SECONDS):
+                await session.call.done.wait()
         if session.call.done.is_set():
             return
         async with self._lock:

@@ -24,6 +24,16 @@ Process = Callable[[int], Awaitable[None]]
 UIDS = re.compile(rb"^\d+( \d+)*$")
 
 
+def _stop_if_cancelled() -> None:
+    """Raise CancelledError if this task was asked to stop. aioimaplib waits with Python
+    3.11's asyncio.wait_for, which returns (or raises the inner error) and drops a
+    cancellation that arrives as its inner wait completes; without this check the poller
+    would take the lost cancellation for a failed session and retry for ever."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 class ImapError(Exception):
     """The IMAP server refused something (or the connection went away)."""
 
@@ -73,6 +83,7 @@ class ImapPoller:
                 failures = 0  # the last session worked: start the backoff again
             self.connected.clear()
             failures += 1
+            _stop_if_cancelled()
             delay = self.reconnect.after(failures)
             log.warning("mailbox %s: IMAP %s:%s unavailable (%s); retrying in %.1f s",
                         self.mailbox.name, self.imap.host, self.imap.port, self.last_error,
@@ -109,6 +120,7 @@ class ImapPoller:
             log.info("mailbox %s: watching %s on %s:%s", self.mailbox.name, c.folder, c.host,
                      c.port)
             while True:
+                _stop_if_cancelled()
                 await self._drain(client)
                 await self._wait(client)
         finally:
@@ -117,7 +129,8 @@ class ImapPoller:
     async def _close(self, client: aioimaplib.IMAP4) -> None:
         if not self._lost.is_set() and not client.has_pending_idle():
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(client.logout(), 2)
+                async with asyncio.timeout(2):
+                    await client.logout()
         transport = client.protocol.transport if client.protocol else None
         if transport is not None:
             transport.close()
@@ -174,7 +187,8 @@ class ImapPoller:
                     await asyncio.wait({push, lost}, return_when=asyncio.FIRST_COMPLETED)
                     self._check()
                     client.idle_done()
-                    await asyncio.wait_for(idle, self.imap.timeout)
+                    async with asyncio.timeout(self.imap.timeout):
+                        await idle
                 finally:
                     for task in (push, idle):
                         if not task.done():

@@ -50,7 +50,8 @@ class Outbox:
                 next_due = self.clock() + self.retry.first_seconds
             wait = None if next_due is None else max(0.05, next_due - self.clock())
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), wait)
+                async with asyncio.timeout(wait):
+                    await self._wake.wait()
 
     async def flush(self) -> float | None:
         """Send everything due now; returns when the next retry is due (None: nothing

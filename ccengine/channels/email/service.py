@@ -96,7 +96,8 @@ class EmailChannel(WorkChannel):
         if self.listener is not None:
             self.listener.close()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.listener.wait_closed(), 5)
+                async with asyncio.timeout(5):
+                    await self.listener.wait_closed()
             self.listener = None
         tasks = list(self._tasks)
         for task in tasks:

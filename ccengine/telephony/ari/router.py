@@ -33,7 +33,8 @@ class ChannelEvents:
     async def next(self, timeout: float | None = None) -> AriEvent | None:
         """The next event, or None when ``timeout`` passes first."""
         try:
-            return await asyncio.wait_for(self.queue.get(), timeout)
+            async with asyncio.timeout(timeout):
+                return await self.queue.get()
         except TimeoutError:
             return None
 

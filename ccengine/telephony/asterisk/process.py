@@ -90,7 +90,8 @@ class AsteriskProcess:
             return
         proc.send_signal(signal.SIGTERM)
         try:
-            await asyncio.wait_for(proc.wait(), timeout)
+            async with asyncio.timeout(timeout):
+                await proc.wait()
         except TimeoutError:
             proc.kill()
             await proc.wait()

@@ -22,8 +22,8 @@ class TrunkStatus:
         manager = self.ami.manager if self.ami is not None else None
         if manager is None or not any(t.type == "registration" for t in self.trunks):
             return {}
-        reply = await asyncio.wait_for(
-            manager.send_action({"Action": "PJSIPShowRegistrationsOutbound"}), 10)
+        async with asyncio.timeout(10):
+            reply = await manager.send_action({"Action": "PJSIPShowRegistrationsOutbound"})
         out = {}
         for msg in reply if isinstance(reply, list) else [reply]:
             if msg.get("Event") == "OutboundRegistrationDetail":
