@@ -16,7 +16,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from ccengine.store.errors import StoreError
-from ccengine.store.sqlite_inline import inline_creator
+from ccengine.store.sqlite_inline import DirectWriter, inline_creator
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
@@ -72,6 +72,11 @@ class Database:
         self.engine_options = engine_options
         self.engine: AsyncEngine = create_engine_from_url(url, **engine_options)
         self.session = async_sessionmaker(self.engine, expire_on_commit=False)
+        # the writes every call makes, on a SQLite file: straight to sqlite3 (sqlite_inline)
+        database = self.engine.url.database
+        self.direct: DirectWriter | None = (
+            DirectWriter(database) if self.dialect == "sqlite" and database
+            and database != ":memory:" and "async_creator" not in engine_options else None)
 
     @property
     def dialect(self) -> str:
@@ -92,6 +97,8 @@ class Database:
                             revision)
 
     async def close(self) -> None:
+        if self.direct is not None:
+            self.direct.close()
         await self.engine.dispose()
 
     async def __aenter__(self) -> Database:

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import builtins
 import functools
+import sqlite3
 import time
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import JSON, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import Insert
@@ -35,6 +36,7 @@ from ccengine.store.records import (
     timestamp_field,
     to_interaction,
 )
+from ccengine.store.sqlite_inline import DirectStatement
 
 __all__ = ["MILESTONES", "InteractionRepository", "load_views"]
 
@@ -71,15 +73,19 @@ class InteractionRepository:
         new = [{"interaction_id": data.id, "seq": seq, "kind": e.kind, "at": e.at,
                 "agent_id": _agent_of(e), "data": dict(e.data)}
                for seq, e in enumerate(data.events[stored:], start=stored)]
-        async with self.db.engine.begin() as conn:
-            customer_id = (await conn.execute(
-                _upsert(self.db.dialect, data.customer_id is not None),
-                {**values, "id": data.id, "disposition": data.disposition,
-                 "customer_ref": data.customer_id})).scalar_one()
-            if data.customer_id is not None and customer_id is None:
-                raise UnknownCustomer(data.customer_id)  # rolls the upsert back
-            added = len((await conn.execute(_insert_events(self.db.dialect), new)).all()) \
-                if new else 0
+        row = {**values, "id": data.id, "disposition": data.disposition,
+               "customer_ref": data.customer_id}
+        if self.db.direct is not None:
+            added = await self.db.direct.write(
+                lambda conn: _save_direct(conn, row, data.customer_id, new))
+        else:
+            async with self.db.engine.begin() as conn:
+                customer_id = (await conn.execute(
+                    _upsert(self.db.dialect, data.customer_id is not None), row)).scalar_one()
+                if data.customer_id is not None and customer_id is None:
+                    raise UnknownCustomer(data.customer_id)  # rolls the upsert back
+                added = len((await conn.execute(_insert_events(self.db.dialect),
+                                                new)).all()) if new else 0
         self._remember(data.id, len(data.events))
         return added
 
@@ -270,6 +276,34 @@ def _insert_events(dialect: str) -> Insert:
     table = InteractionEventRecord.__table__
     return _dialect_insert(dialect)(table).on_conflict_do_nothing(
         index_elements=["interaction_id", "seq"]).returning(table.c.seq)
+
+
+def _save_direct(conn: sqlite3.Connection, row: dict[str, Any], customer: str | None,
+                 new: builtins.list[dict[str, Any]]) -> int:
+    """``save``'s two statements on a SQLite file, through ``Database.direct``."""
+    upsert, insert = _direct_statements(customer is not None)
+    customer_id = conn.execute(upsert.sql, upsert.parameters(row)).fetchall()[0][0]
+    if customer is not None and customer_id is None:
+        raise UnknownCustomer(customer)  # rolls the upsert back
+    if not new:
+        return 0
+    # ON CONFLICT DO NOTHING: a row already stored changes nothing, so it is not counted
+    return conn.executemany(insert.sql, [insert.parameters(e) for e in new]).rowcount
+
+
+@functools.cache
+def _direct_statements(with_customer: bool) -> tuple[DirectStatement, DirectStatement]:
+    """``_upsert`` and ``_insert_events`` (without RETURNING) compiled for sqlite3."""
+    events = InteractionEventRecord.__table__
+    insert = sqlite.insert(events).on_conflict_do_nothing(
+        index_elements=["interaction_id", "seq"])
+    return (DirectStatement(_upsert("sqlite", with_customer), _json_columns(InteractionRecord)),
+            DirectStatement(insert, _json_columns(InteractionEventRecord),
+                            column_keys=[c.name for c in events.columns]))
+
+
+def _json_columns(model: Any) -> frozenset[str]:
+    return frozenset(c.name for c in model.__table__.columns if isinstance(c.type, JSON))
 
 
 def _dialect_insert(dialect: str) -> Any:

@@ -23,10 +23,13 @@ again after an asyncio sleep, so the lock's holder goes on meanwhile, up to
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
+
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 T = TypeVar("T")
 
@@ -185,3 +188,63 @@ def inline_creator(database: str) -> Callable[[], Any]:
         # the garbage collector hands it from elsewhere
         return InlineConnection(sqlite3.connect(database, timeout=0, check_same_thread=False))
     return connect
+
+
+class DirectStatement:
+    """A Core INSERT compiled once for SQLite: its SQL text and how to lay out a dict of
+    parameters (named after the bind parameters) as the driver's positional tuple. JSON
+    columns are serialised as SQLAlchemy's JSON type does (``json.dumps``), so rows read
+    back through SQLAlchemy are the same either way."""
+
+    def __init__(self, statement: Any, json_names: frozenset[str] = frozenset(),
+                 column_keys: list[str] | None = None) -> None:
+        compiled = statement.compile(dialect=sqlite_dialect.dialect(paramstyle="qmark"),
+                                     column_keys=column_keys)
+        self.sql = str(compiled)
+        self.order = tuple(compiled.positiontup or ())
+        self.json = tuple(n in json_names for n in self.order)
+
+    def parameters(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
+        return tuple(json.dumps(values[n]) if as_json else values[n]
+                     for n, as_json in zip(self.order, self.json, strict=True))
+
+
+class DirectWriter:
+    """Short write transactions straight on a sqlite3 connection of their own, for the
+    writes every call makes (the recorder's saves): through SQLAlchemy's pool, connection and
+    execution layers the same two statements and commit cost about three times the CPU
+    (``bench/call_store_bench.py``). The transaction takes the write lock at its start
+    (``BEGIN IMMEDIATE``, waited for like any busy database) and its statements run at once,
+    with no await between them; one transaction at a time on this connection."""
+
+    def __init__(self, database: str) -> None:
+        self.database = database
+        self._conn: sqlite3.Connection | None = None
+        self._lock = asyncio.Lock()
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            conn = sqlite3.connect(self.database, timeout=0, isolation_level=None,
+                                   check_same_thread=False)
+            conn.execute("PRAGMA foreign_keys=ON")
+            self._conn = conn
+        return self._conn
+
+    async def write(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """``work(connection)`` in one transaction, committed; rolled back if it raises."""
+        async with self._lock:
+            conn = self._connection()
+            await retrying_busy(conn.execute, "BEGIN IMMEDIATE")
+            try:
+                result = work(conn)
+                await retrying_busy(conn.execute, "COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            return result
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
