@@ -4,6 +4,7 @@ every medium, lookup by any identity, merging of duplicates, cross-channel histo
 from __future__ import annotations
 
 import functools
+import sqlite3
 import time
 import uuid
 from collections.abc import Iterable, Mapping
@@ -30,6 +31,7 @@ from ccengine.store.interactions import load_views
 from ccengine.store.merges import locked_survivors, survivor
 from ccengine.store.models import Customer, CustomerIdentity, InteractionRecord
 from ccengine.store.records import MILESTONES, CustomerView, InteractionView, text_field
+from ccengine.store.sqlite_inline import DirectStatement
 
 __all__ = ["KINDS", "MILESTONES", "CustomerRepository", "IdentityTaken", "InvalidIdentity",
            "InvalidMerge", "UnknownCustomer", "UnknownIdentity", "normalise"]
@@ -80,20 +82,24 @@ class CustomerRepository:
         against another node creating the same customer at the same moment."""
         normalised = self.normalise(kind, value)
         name = text_field(name, "name", max_length=200)
-        collision: IntegrityError | None = None
+        collision: Exception | None = None
         for _ in range(_CREATE_ATTEMPTS):
             found = await self.find_by_identity(kind, normalised)
             if found is not None:
                 return found
             now, customer_id = time.time(), str(uuid.uuid4())
+            customer = {"id": customer_id, "name": name, "tier": "standard",
+                        "created_at": now, "updated_at": now}
+            identity = {"customer_id": customer_id, "kind": kind, "value": normalised}
             try:
-                async with self.db.engine.begin() as conn:
-                    await conn.execute(insert(Customer.__table__), {
-                        "id": customer_id, "name": name, "tier": "standard",
-                        "created_at": now, "updated_at": now})
-                    await conn.execute(insert(CustomerIdentity.__table__), {
-                        "customer_id": customer_id, "kind": kind, "value": normalised})
-            except IntegrityError as e:
+                if self.db.direct is not None:  # a SQLite file: straight to sqlite3
+                    await self.db.direct.write(
+                        functools.partial(_create_direct, customer=customer, identity=identity))
+                else:
+                    async with self.db.engine.begin() as conn:
+                        await conn.execute(insert(Customer.__table__), customer)
+                        await conn.execute(insert(CustomerIdentity.__table__), identity)
+            except (IntegrityError, sqlite3.IntegrityError) as e:
                 collision = e  # another node created it meanwhile: read theirs
                 continue
             return {"id": customer_id, "name": name, "tier": "standard", "attributes": {},
@@ -315,6 +321,21 @@ def _survivor_of_id() -> Select[Any]:
     c = Customer.__table__.c
     target = select(func.coalesce(c.merged_into, c.id)).where(c.id == bindparam("cid"))
     return select(Customer.__table__).where(c.id == target.scalar_subquery())
+
+
+def _create_direct(conn: sqlite3.Connection, customer: dict[str, Any],
+                   identity: dict[str, Any]) -> None:
+    """``get_or_create_by_identity``'s two inserts on a SQLite file (``Database.direct``)."""
+    for statement, values in zip(_direct_inserts(), (customer, identity), strict=True):
+        conn.execute(statement.sql, statement.parameters(values))
+
+
+@functools.cache
+def _direct_inserts() -> tuple[DirectStatement, DirectStatement]:
+    return (DirectStatement(insert(Customer.__table__),
+                            column_keys=["id", "name", "tier", "created_at", "updated_at"]),
+            DirectStatement(insert(CustomerIdentity.__table__),
+                            column_keys=["customer_id", "kind", "value"]))
 
 
 @functools.cache

@@ -118,3 +118,28 @@ async def test_given_another_writer_holds_the_lock_then_saves_wait_and_all_land(
         assert len((await _rows(db))["interactions"]) == 20
     finally:
         await db.close()
+
+
+async def test_given_identity_created_meanwhile_by_another_node_then_theirs_and_no_orphan(
+        tmp_path: Path) -> None:
+    db, other_node = await _migrated(tmp_path / "s.db"), Database(
+        f"sqlite+aiosqlite:///{tmp_path / 's.db'}")
+    try:
+        repo = CustomerRepository(db, "GB")
+        theirs = await CustomerRepository(other_node, "GB").get_or_create_by_identity(
+            "phone", "07700 900123")
+        real_find, finds = repo.find_by_identity, 0
+
+        async def find_missing_first(kind: str, value: str) -> Any:
+            nonlocal finds
+            finds += 1  # the first look happened before the other node's commit
+            return None if finds == 1 else await real_find(kind, value)
+
+        repo.find_by_identity = find_missing_first  # type: ignore[method-assign]
+        got = await repo.get_or_create_by_identity("phone", "+44 7700 900123")
+        assert (got["id"], finds) == (theirs["id"], 2)
+        async with db.engine.connect() as conn:  # the failed creation left no customer
+            assert (await conn.execute(text("SELECT count(*) FROM customers"))).scalar() == 1
+    finally:
+        await db.close()
+        await other_node.close()
