@@ -303,15 +303,21 @@ class Harness:
         try:
             self._sipp_callers(d, sip_port, rate, total, seconds, stats, limit)
         except subprocess.TimeoutExpired:
-            # sipp itself stopped answering (seen at overload): every call of the step
-            # counts as failed, and the run goes on with the next step or mode
-            print(f"   ({rate} calls/s: the sipp caller hung for {limit:.0f} s and was killed;"
-                  " the step counts as failed)", flush=True)
-            return total
-        with open(stats) as f:
-            rows = list(csv.reader(f, delimiter=";"))
-        header, last = rows[0], rows[-1]
-        return int(last[header.index("FailedCall(C)")])
+            # sipp did not end (seen at overload: a call or two it never gives up on, past
+            # its own -timeout). If it placed every call, those still open count as failed
+            # on top of its failures; if it did not, the whole step counts as failed.
+            header, last = _last_stats(stats)
+            placed = int(last[header.index("TotalCallCreated")]) if last else 0
+            stuck = int(last[header.index("CurrentCall")]) if last else total
+            failed = int(last[header.index("FailedCall(C)")]) + stuck if last else total
+            if placed < total:
+                failed = total
+            print(f"   ({rate} calls/s: the sipp caller hung for {limit:.0f} s and was killed "
+                  f"with {placed} of {total} calls placed, {stuck} still open: "
+                  f"{failed} count as failed)", flush=True)
+            return failed
+        header, last = _last_stats(stats)
+        return int(last[header.index("FailedCall(C)")]) if last else total
 
     def _sipp_callers(self, d: Path, sip_port: int, rate: float, total: int, seconds: int,
                       stats: Path, limit: float) -> None:
@@ -324,6 +330,15 @@ class Harness:
              "-timeout", f"{seconds + self.hold_ms // 1000 + 60}s"],
             cwd=d, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL, timeout=limit)
+
+
+def _last_stats(stats: Path) -> tuple[list[str], list[str] | None]:
+    """The header and the last row of sipp's statistics file (None: no row yet)."""
+    if not stats.exists():
+        return [], None
+    with open(stats) as f:
+        rows = list(csv.reader(f, delimiter=";"))
+    return (rows[0], rows[-1]) if len(rows) > 1 else ((rows[0] if rows else []), None)
 
 
 # ---------------------------------------------------------------------------- engine mode
