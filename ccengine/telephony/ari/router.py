@@ -40,6 +40,7 @@ class ChannelEvents:
 
 
 HANGUP_EVENTS = frozenset({"StasisEnd", "ChannelDestroyed", "ChannelHangupRequest"})
+_CLOSED_KEPT = 10_000  # recently closed listeners remembered (see AriEventRouter._closed)
 
 
 def ends_channel(event: AriEvent) -> bool:
@@ -57,6 +58,9 @@ class AriEventRouter:
         self.client = client
         self._handlers: dict[str, StartHandler] = {}
         self._listeners: dict[str, ChannelEvents] = {}
+        # channels whose listener closed lately (oldest first): a leg the engine originated
+        # that reaches Stasis after its waiter moved on (an offer withdrawn, a call ended)
+        self._closed: dict[str, None] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._on_reconnect: list[ReconnectHandler] = []
         self.connected = asyncio.Event()
@@ -78,6 +82,9 @@ class AriEventRouter:
             yield events
         finally:
             self._listeners.pop(channel_id, None)
+            self._closed[channel_id] = None
+            if len(self._closed) > _CLOSED_KEPT:
+                del self._closed[next(iter(self._closed))]
 
     def spawn(self, coro: Awaitable[None], name: str) -> asyncio.Task[None]:
         """Start a tracked task whose failure is logged, never lost."""
@@ -112,7 +119,12 @@ class AriEventRouter:
             kind = event.args[0] if event.args else ""
             handler = self._handlers.get(kind)
             if handler is None:
-                log.warning("StasisStart with unknown first argument %r: hanging up", kind)
+                if channel_id in self._closed:  # expected now and then: not a warning
+                    log.info("%s leg %s reached Stasis after its call moved on: hanging up",
+                             kind, channel_id)
+                else:
+                    log.warning("StasisStart with unknown first argument %r: hanging up",
+                                kind)
                 self.spawn(self._hangup_quietly(channel_id), "ari-reject")
                 return
             events = self._listeners.setdefault(channel_id, ChannelEvents(channel_id))
