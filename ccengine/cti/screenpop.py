@@ -65,7 +65,7 @@ class ScreenPopFeed:
     async def on_event(self, event: Event) -> None:
         if isinstance(event, InteractionOffered):
             if not self._sockets.get(event.agent_id):
-                return  # no desktop open: nobody to pop (the API serves it when asked)
+                return  # no desktop open here: nobody would see the pop
             payload = offer_payload(event.interaction, event.agent_id, event.at)
             if self._enrich is not None:
                 try:

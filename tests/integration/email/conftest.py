@@ -31,6 +31,7 @@ from ccengine.store.db import Database
 from ccengine.store.interactions import InteractionRepository
 from ccengine.store.messages import MessageRepository
 from tests.e2e.ports import free_port
+from tests.feeds import RecordingSocket
 from tests.mail import dovecot
 from tests.mail.dovecot import Dovecot, Mailbox
 from tests.mail.servers import running_dovecot, running_sink
@@ -51,19 +52,6 @@ AGENTS = {"alice": AgentProfile("alice", "Alice", {"sales": 5}, {Medium.VOICE: 1
 
 
 
-class Socket:
-    """Stands in for an agent's feed websocket: keeps what the feed sends."""
-
-    def __init__(self) -> None:
-        self.sent: list[dict[str, Any]] = []
-
-    async def send_json(self, data: Any) -> None:
-        self.sent.append(data)
-
-    async def close(self) -> None:
-        return None
-
-
 @dataclass
 class EmailRig:
     db: Database
@@ -75,7 +63,7 @@ class EmailRig:
     sink: SmtpSink
     server: Dovecot
     mailbox: Mailbox
-    feeds: dict[str, Socket] = field(default_factory=dict)
+    feeds: dict[str, RecordingSocket] = field(default_factory=dict)
 
     @staticmethod
     def auth(user: str) -> dict[str, str]:
@@ -152,7 +140,7 @@ async def make_rig(tmp_path: Path, mail_server: Dovecot, sink: SmtpSink
                                notify=feed.send, clock=time.time)
         dispatcher.register_channel(channel)
         await dispatcher.start()
-        feeds = {a: Socket() for a in AGENTS}
+        feeds = {a: RecordingSocket() for a in AGENTS}
         for agent, socket in feeds.items():
             feed.add(agent, socket)
         await channel.start()

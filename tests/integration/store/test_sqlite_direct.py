@@ -5,6 +5,7 @@ usable, and saves wait for another writer's lock without blocking the loop."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,15 @@ async def _migrated(path: Path) -> Database:
     db = Database(f"sqlite+aiosqlite:///{path}")
     await db.migrate()
     return db
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    """A migrated SQLite file store (its saves go through the direct writer)."""
+    database = await _migrated(tmp_path / "s.db")
+    assert database.direct is not None
+    yield database
+    await database.close()
 
 
 async def _rows(db: Database) -> dict[str, list[Any]]:
@@ -76,54 +86,45 @@ async def test_given_same_saves_then_direct_and_sqlalchemy_rows_identical(
 
 
 async def test_given_unknown_customer_then_nothing_saved_and_writer_still_works(
-        tmp_path: Path) -> None:
-    db = await _migrated(tmp_path / "s.db")
-    try:
-        repo = InteractionRepository(db)
-        with pytest.raises(UnknownCustomer):
-            await repo.save(InteractionData("z", "voice", customer_id="no-such-customer"))
-        assert (await _rows(db))["interactions"] == []
-        customer = await CustomerRepository(db).get_or_create_by_identity("phone",
-                                                                          "+447700900123")
-        assert await repo.save(_call(customer["id"])) == 2
-        assert [r["id"] for r in await repo.list()] == ["call-1"]
-    finally:
-        await db.close()
+        db: Database) -> None:
+    repo = InteractionRepository(db)
+    with pytest.raises(UnknownCustomer):
+        await repo.save(InteractionData("z", "voice", customer_id="no-such-customer"))
+    assert (await _rows(db))["interactions"] == []
+    customer = await CustomerRepository(db).get_or_create_by_identity("phone",
+                                                                      "+447700900123")
+    assert await repo.save(_call(customer["id"])) == 2
+    assert [r["id"] for r in await repo.list()] == ["call-1"]
 
 
 async def test_given_another_writer_holds_the_lock_then_saves_wait_and_all_land(
-        tmp_path: Path) -> None:
-    db = await _migrated(tmp_path / "s.db")
-    try:
-        repo = InteractionRepository(db)
-        ticks = 0
+        db: Database) -> None:
+    repo = InteractionRepository(db)
+    ticks = 0
 
-        async def tick() -> None:
-            nonlocal ticks
-            while True:
-                await asyncio.sleep(0.005)
-                ticks += 1
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.005)
+            ticks += 1
 
-        ticker = asyncio.ensure_future(tick())
-        async with db.engine.begin() as conn:  # a pool connection holds the write lock
-            await conn.execute(text("INSERT INTO customers (id, tier, created_at, "
-                                    "updated_at) VALUES ('c', 'standard', 1.0, 1.0)"))
-            saves = [asyncio.ensure_future(repo.save(InteractionData(f"i{n}", "voice")))
-                     for n in range(20)]
-            await asyncio.sleep(0.2)
-            assert not any(s.done() for s in saves)  # waiting for the lock
-            assert ticks >= 10                       # while the loop runs on
-        await asyncio.gather(*saves)
-        ticker.cancel()
-        assert len((await _rows(db))["interactions"]) == 20
-    finally:
-        await db.close()
+    ticker = asyncio.ensure_future(tick())
+    async with db.engine.begin() as conn:  # a pool connection holds the write lock
+        await conn.execute(text("INSERT INTO customers (id, tier, created_at, "
+                                "updated_at) VALUES ('c', 'standard', 1.0, 1.0)"))
+        saves = [asyncio.ensure_future(repo.save(InteractionData(f"i{n}", "voice")))
+                 for n in range(20)]
+        await asyncio.sleep(0.2)
+        assert not any(s.done() for s in saves)  # waiting for the lock
+        assert ticks >= 10                       # while the loop runs on
+    await asyncio.gather(*saves)
+    ticker.cancel()
+    assert len((await _rows(db))["interactions"]) == 20
 
 
 async def test_given_identity_created_meanwhile_by_another_node_then_theirs_and_no_orphan(
-        tmp_path: Path) -> None:
-    db, other_node = await _migrated(tmp_path / "s.db"), Database(
-        f"sqlite+aiosqlite:///{tmp_path / 's.db'}")
+        db: Database) -> None:
+    other_node = Database(db.url)
     try:
         repo = CustomerRepository(db, "GB")
         theirs = await CustomerRepository(other_node, "GB").get_or_create_by_identity(
@@ -141,5 +142,4 @@ async def test_given_identity_created_meanwhile_by_another_node_then_theirs_and_
         async with db.engine.connect() as conn:  # the failed creation left no customer
             assert (await conn.execute(text("SELECT count(*) FROM customers"))).scalar() == 1
     finally:
-        await db.close()
         await other_node.close()

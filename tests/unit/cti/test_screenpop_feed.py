@@ -10,17 +10,7 @@ from ccengine.core.events import InteractionOffered
 from ccengine.core.interaction import Interaction
 from ccengine.core.media import Medium
 from ccengine.cti.screenpop import ScreenPopFeed
-
-
-class Socket:
-    def __init__(self) -> None:
-        self.sent: list[dict[str, Any]] = []
-
-    async def send_json(self, data: Any) -> None:
-        self.sent.append(data)
-
-    async def close(self) -> None:
-        return None
+from tests.feeds import RecordingSocket
 
 
 async def test_given_offer_then_customer_looked_up_only_for_agent_with_open_desktop() -> None:
@@ -31,7 +21,7 @@ async def test_given_offer_then_customer_looked_up_only_for_agent_with_open_desk
         return {"id": "c1", "name": "Ada"}
 
     feed = ScreenPopFeed(enrich=enrich)
-    alice = Socket()
+    alice = RecordingSocket()
     feed.add("alice", alice)
     call = Interaction("i1", Medium.VOICE, queue="sales",
                        attributes={"caller_number": "+441234567890"})
