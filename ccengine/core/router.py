@@ -97,7 +97,7 @@ def queue_order(interaction: Interaction, queue: QueueConfig) -> tuple[float, fl
     priority = interaction.priority
     if queue.key_account_boost:
         priority += fixed_bonus(interaction, queue)
-    return (-(priority - queue.aging_per_minute * queued / 60.0), queued, interaction.id)
+    return (-_tie(priority - queue.aging_per_minute * queued / 60.0), queued, interaction.id)
 
 
 def order_waiting(interactions: Iterable[Interaction], queues: Mapping[str, QueueConfig]
@@ -254,7 +254,14 @@ def _runs(items: Sequence[Interaction], queue: QueueConfig, now: float
 def _entry(i: Interaction, queue: QueueConfig, now: float, source: int, index: int
            ) -> tuple[float, float, str, int, int]:
     queued = i.enqueued_at if i.enqueued_at is not None else now
-    return (-effective_priority(i, queue, now), queued, i.id, source, index)
+    return (-_tie(effective_priority(i, queue, now)), queued, i.id, source, index)
+
+
+def _tie(value: float) -> float:
+    """An effective priority rounded so that equal ones compare equal and the earlier
+    queued goes first: priority 3 queued at 4 s and priority 4 queued at 64 s are equal
+    with aging 1/min, but 3 - 4/60 and 4 - 64/60 differ in the last bit."""
+    return round(value, 9)
 
 
 def _best(free: Mapping[str, AgentLive], profiles: Mapping[str, AgentProfile], medium: Medium,

@@ -143,6 +143,8 @@ def test_property_router_never_breaks_capacity_presence_or_skills(agent_spec, it
 @settings(max_examples=300, deadline=None)
 @given(agent_specs, item_specs)
 @example([(1, 1, 0, 1)], [("sales", 0, 40, Medium.CHAT), ("sales", 1, 100, Medium.CHAT)])
+# an exact tie (3 + 196/60 == 4 + 136/60) whose two float sums differ in the last bit
+@example([(1, 0, 3, 0)], [("support", 3, 4, Medium.VOICE), ("support", 4, 64, Medium.VOICE)])
 def test_property_router_never_skips_a_more_urgent_eligible_interaction(
         agent_spec, item_spec) -> None:  # type: ignore[no-untyped-def]
     """If an interaction is left waiting while a less urgent one of the same queue and
