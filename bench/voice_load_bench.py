@@ -219,6 +219,7 @@ class Harness:
         self.agent_ids = [f"b{i:03d}" for i in range(agents)]
         self.uas_port = free_port()
         self.uas: subprocess.Popen[bytes] | None = None
+        self.engine_overrides: list[str] = []  # --engine-set: the engine's config, varied
 
     def engine_config(self, runtime: Path, ring_timeout: int) -> list[str]:
         rtp = free_range(2000)
@@ -392,7 +393,7 @@ def engine_mode(h: Harness, seconds: int) -> Iterator[StepFn]:
     overrides = h.engine_config(runtime, ring_timeout=10)
     sip_port, api_port = h.sip_port, h.api_port
     args = [sys.executable, "-m", "ccengine.cli", "--log-level", "WARNING"]
-    for o in overrides:
+    for o in [*overrides, *h.engine_overrides]:
         args += ["--set", o]
     log = open(h.work / "engine.log", "wb")
     proc = subprocess.Popen([*args, "run"], cwd=REPO, stdin=subprocess.DEVNULL, stdout=log,
@@ -549,6 +550,8 @@ def main() -> int:
     p.add_argument("--agents", type=int, default=200)
     p.add_argument("--only", choices=("engine", "app_queue"))
     p.add_argument("--keep", action="store_true", help="keep the work directory")
+    p.add_argument("--engine-set", action="append", default=[], metavar="KEY=VALUE",
+                   help="an engine config override, e.g. event_loop=asyncio (repeatable)")
     a = p.parse_args()
     for tool in ("sipp", "asterisk"):
         if not shutil.which(tool):
@@ -557,8 +560,10 @@ def main() -> int:
     rates = [float(r) for r in a.rates.split(",")]
     work = Path(tempfile.mkdtemp(prefix="ccengine-voice-bench-"))
     print(f"voice load: {machine()}; {a.agents} agents (one sipp UAS), hold {a.hold_ms} ms, "
-          f"{a.step_seconds} s per step; work dir {work}", flush=True)
+          f"{a.step_seconds} s per step; engine overrides {a.engine_set or 'none'}; "
+          f"work dir {work}", flush=True)
     h = Harness(work, a.agents, a.hold_ms)
+    h.engine_overrides = a.engine_set
     h.start_uas()
     modes = {"engine": ("engine (Stasis app)", engine_mode),
              "app_queue": ("baseline (Asterisk app_queue)", app_queue_mode)}

@@ -8,7 +8,7 @@ import gc
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from ccengine.config import ConfigError, EngineConfig, load_config
 
@@ -45,10 +45,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "credentials":
             return _credentials(config)
-        return asyncio.run(_run(config))
+        with asyncio.Runner(loop_factory=loop_factory(config)) as runner:
+            return runner.run(_run(config))
     except ConfigError as e:
         print(f"ccengine: configuration error: {e}", file=sys.stderr)
         return 2
+
+
+def loop_factory(config: EngineConfig) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """The loop the config's ``event_loop`` names: uvloop's, or None for the stdlib's."""
+    if config.event_loop == "asyncio":
+        return None
+    try:
+        import uvloop
+    except ImportError as e:
+        raise ConfigError(config.source, "event_loop",
+                          f"uvloop is not installed ({e}); install it or set asyncio") from e
+    return uvloop.new_event_loop
 
 
 def _credentials(config: EngineConfig) -> int:

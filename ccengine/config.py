@@ -27,6 +27,7 @@ ENV_PREFIX = "CCENGINE__"
 # from ``EngineConfig.raw``
 SECTIONS_OF_PARTS = frozenset({"email", "chat", "callbacks", "trunks", "recording",
                                "supervision", "waiting", "outbound", "dispositions"})
+EVENT_LOOPS = ("uvloop", "asyncio")  # the loops ``ccengine run`` can run on (event_loop)
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ class EngineConfig:
     # service number -> IVR flow (ivr.numbers; each is also a service number)
     ivr_numbers: Mapping[str, str] = field(default_factory=dict)
     ivr_sounds_dir: Path | None = None   # the admin's prompts: <dir>/<language>/NAME
+    event_loop: str = "uvloop"           # the loop `ccengine run` runs on: uvloop or asyncio
 
 
 # ---------------------------------------------------------------------------- loading
@@ -233,8 +235,8 @@ def _build(doc: Mapping[str, Any], source: str, lines: Mapping[str, int],
            base_dir: Path) -> EngineConfig:
     r = _Reader(doc, "", source, lines)
     r.unknown({"runtime_dir", "store", "state", "default_region", "service_numbers", "ivr",
-               "offer_timeout", "api", "asterisk", "agents", "queues", "supervisors",
-               *SECTIONS_OF_PARTS})
+               "offer_timeout", "event_loop", "api", "asterisk", "agents", "queues",
+               "supervisors", *SECTIONS_OF_PARTS})
     runtime_dir = (base_dir / r.get("runtime_dir", str)).resolve()
     store = r.section("store")
     store.unknown({"url"})
@@ -256,6 +258,9 @@ def _build(doc: Mapping[str, Any], source: str, lines: Mapping[str, int],
     if not numbers or not all(isinstance(n, (str, int)) for n in numbers):
         raise ConfigError(r.where("service_numbers"), "service_numbers",
                           "must be a non-empty list of numbers")
+    event_loop = r.get("event_loop", str)
+    if event_loop not in EVENT_LOOPS:
+        raise ConfigError(r.where("event_loop"), "event_loop", "must be uvloop or asyncio")
     rtp_start, rtp_end = a.port("rtp_start"), a.port("rtp_end")
     if rtp_end <= rtp_start:
         raise ConfigError(a.where("rtp_end"), "asterisk.rtp_end", "must be above rtp_start")
@@ -287,6 +292,7 @@ def _build(doc: Mapping[str, Any], source: str, lines: Mapping[str, int],
         supervisors=_items(r, "supervisors"),
         raw=doc,
         ivr_numbers=ivr_numbers,
+        event_loop=event_loop,
         ivr_sounds_dir=_path(base_dir, ivr.get("sounds_dir", str))
         if ivr.data.get("sounds_dir") is not None else None,
     )

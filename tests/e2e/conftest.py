@@ -15,6 +15,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+import uvloop
 
 from ccengine.config import load_config
 from ccengine.engine import Engine
@@ -30,6 +31,15 @@ VisitorChat = tuple[dict[str, Any], aiohttp.ClientWebSocketResponse]  # session,
 REPO = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.asterisk
+
+
+
+def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item
+                                  ) -> dict[str, Any]:
+    """The engine runs on uvloop (``event_loop``'s default): so do the end-to-end tests,
+    which run it in their own loop."""
+    return {"uvloop": uvloop.new_event_loop}
+
 
 if not shutil.which("asterisk") or not shutil.which("sipp") or not shutil.which("baresip"):
     pytest.skip("needs asterisk, sipp and baresip (scripts/install-system.sh)",
