@@ -16,6 +16,14 @@ with < 1 % failed calls is the sustained rate; the ratio engine/app_queue is pri
     .venv/bin/python bench/voice_load_bench.py [--rates 2,4,8,12,16,20] [--step-seconds 20]
         [--hold-ms 5000] [--agents 200] [--only engine|app_queue]
 
+The engine and app_queue's Asterisk run in the bench's session, with sipp; the engine
+starts its own Asterisk in a session of its own. Linux's autogroup scheduling shares the
+CPU between sessions first. --own-sessions gives the engine and app_queue's Asterisk a
+session each, as services get a cgroup each under systemd. In one run of each layout
+(2026-11-26, a slow phase of the machine) the engine sustained 28 calls/s in both, and in
+both its one thread waited for a CPU about as long as it ran at 28-36 calls/s
+(/proc/PID/schedstat), the machine being near full.
+
 Run it from the repository root on an otherwise idle machine. Needs asterisk and sipp.
 """
 
@@ -220,6 +228,8 @@ class Harness:
         self.uas_port = free_port()
         self.uas: subprocess.Popen[bytes] | None = None
         self.engine_overrides: list[str] = []  # --engine-set: the engine's config, varied
+        # --own-sessions: each system under test in a session of its own
+        self.own_sessions = False
 
     def engine_config(self, runtime: Path, ring_timeout: int) -> list[str]:
         rtp = free_range(2000)
@@ -397,7 +407,7 @@ def engine_mode(h: Harness, seconds: int) -> Iterator[StepFn]:
         args += ["--set", o]
     log = open(h.work / "engine.log", "wb")
     proc = subprocess.Popen([*args, "run"], cwd=REPO, stdin=subprocess.DEVNULL, stdout=log,
-                            stderr=log)
+                            stderr=log, start_new_session=h.own_sessions)
     try:
         asyncio.run(wait_http(f"http://127.0.0.1:{api_port}/api/me", 90))
         secrets = json.loads((runtime / "secrets.json").read_text())
@@ -491,7 +501,7 @@ def app_queue_mode(h: Harness, seconds: int) -> Iterator[StepFn]:
     log = open(h.work / "app-queue-asterisk.log", "wb")
     ast = subprocess.Popen([config.asterisk.binary, "-f", "-n", "-C",
                             str(rendered.asterisk_conf)], stdin=subprocess.DEVNULL,
-                           stdout=log, stderr=log)
+                           stdout=log, stderr=log, start_new_session=h.own_sessions)
     try:
         time.sleep(4)
         secrets = rendered.secrets
@@ -550,6 +560,9 @@ def main() -> int:
     p.add_argument("--agents", type=int, default=200)
     p.add_argument("--only", choices=("engine", "app_queue"))
     p.add_argument("--keep", action="store_true", help="keep the work directory")
+    p.add_argument("--own-sessions", action="store_true",
+                   help="run the engine and app_queue's Asterisk each in a session of its "
+                        "own instead of the bench's, with sipp (see the docstring)")
     p.add_argument("--engine-set", action="append", default=[], metavar="KEY=VALUE",
                    help="an engine config override, e.g. event_loop=asyncio (repeatable)")
     a = p.parse_args()
@@ -561,9 +574,11 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="ccengine-voice-bench-"))
     print(f"voice load: {machine()}; {a.agents} agents (one sipp UAS), hold {a.hold_ms} ms, "
           f"{a.step_seconds} s per step; engine overrides {a.engine_set or 'none'}; "
+          f"{'own' if a.own_sessions else 'shared'} sessions; "
           f"work dir {work}", flush=True)
     h = Harness(work, a.agents, a.hold_ms)
     h.engine_overrides = a.engine_set
+    h.own_sessions = a.own_sessions
     h.start_uas()
     modes = {"engine": ("engine (Stasis app)", engine_mode),
              "app_queue": ("baseline (Asterisk app_queue)", app_queue_mode)}
