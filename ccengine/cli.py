@@ -41,6 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "check":
             from ccengine.engine import Engine
             Engine(config)
+            loop_factory(config)  # the loop `run` would take is there
             print(f"config OK: {config.source}; IVR flows in {config.ivr_dir}")
             return 0
         if args.command == "credentials":

@@ -33,7 +33,6 @@ REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.asterisk
 
 
-
 def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item
                                   ) -> dict[str, Any]:
     """The engine runs on uvloop (``event_loop``'s default): so do the end-to-end tests,
