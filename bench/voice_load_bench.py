@@ -233,7 +233,7 @@ class Harness:
 
     def engine_config(self, runtime: Path, ring_timeout: int) -> list[str]:
         rtp = free_range(2000)
-        agents = ", ".join(f"{{id: {a}, name: {a}, skills: {{sales: 5}}}}"
+        agents = ", ".join(f"{{id: {a}, name: {a}, skills: {{sales: 5}}, phone: sip}}"
                            for a in self.agent_ids)
         self.sip_port = free_port()
         self.api_port = free_port()

@@ -19,6 +19,7 @@ from aiohttp import web
 
 from ccengine.api.auth import TokenAuth, User
 from ccengine.api.http import build_api
+from ccengine.api.phone import PhoneLine
 from ccengine.channels.chat.config import load_chat_settings
 from ccengine.config import EngineConfig
 from ccengine.core.agent import AgentProfile
@@ -42,6 +43,7 @@ from ccengine.telephony.ari.client import AriClient, ari_http_session
 from ccengine.telephony.ari.router import AriEventRouter
 from ccengine.telephony.asterisk.process import AsteriskProcess
 from ccengine.telephony.asterisk.render import Rendered, render
+from ccengine.telephony.asterisk.webrtc import parse_webrtc
 from ccengine.telephony.ivr.setup import load_ivr
 from ccengine.telephony.outbound.part import check_callback_setup
 from ccengine.telephony.outbound.settings import load_settings
@@ -105,6 +107,7 @@ class Engine:
             config.raw.get("recording"), source=config.source, runtime_dir=config.runtime_dir,
             queues=self.queues.keys(), sounds_dir=Path(config.asterisk.sounds_dir))
         self.outbound_settings = load_settings(config)  # trunks:, outbound:, callbacks:
+        self.webrtc = parse_webrtc(config)
         check_callback_setup(self.flows, self.queues, self.agents, self.outbound_settings)
         self._stack = AsyncExitStack()
         self.rendered: Rendered | None = None
@@ -131,6 +134,7 @@ class Engine:
         # checks run once every part has started (e.g. that configured actions have
         # executors); each raises ConfigError naming the key
         self.started_checks: list[Callable[[], None]] = []
+        self.phones: Any = None  # ccengine.api.phone.PhoneRelay once the desk started
 
     async def __aenter__(self) -> Engine:
         await self.start()
@@ -223,6 +227,14 @@ class Engine:
         self.listening = Listening(api=f"{base}/api", agent_feed=f"ws://{c.api.host}:"
                                    f"{c.api.port}/ws/agent", ari=asterisk.ari_url,
                                    sip=f"udp:{c.asterisk.bind}:{c.asterisk.sip_port}")
+
+    def phone_lines(self) -> dict[str, PhoneLine]:
+        """Every agent's and supervisor's phone: its kind and SIP password."""
+        if self.rendered is None:
+            raise RuntimeError("phone lines are known once Asterisk's config is rendered")
+        passwords = self.rendered.secrets.sip_passwords
+        people = [*self.agents.values(), *self.supervisors.values()]
+        return {p.id: PhoneLine(p.id, p.name, p.phone, passwords[p.id]) for p in people}
 
     def _parts(self) -> list[Callable[[], Awaitable[None]]]:
         """Starters of the channels and features beyond voice (ccengine/parts.py)."""

@@ -151,6 +151,24 @@ async def start_ivr(engine: Engine) -> None:
     install(engine.voice, http, engine.ivr.endpoints, clock=time.time)
 
 
+async def start_desk(engine: Engine) -> None:
+    """The agent desk's pages (/desk/) and the phone in them: each user's own SIP
+    credentials (/api/phone) and the SIP websocket relayed to Asterisk (/ws/sip)."""
+    from ccengine.api.desk_static import add_routes as add_desk
+    from ccengine.api.phone import PhoneRelay
+    from ccengine.api.phone import add_routes as add_phone
+    c, rendered = engine.config, engine.rendered
+    if rendered is None:
+        raise RuntimeError("the desk starts after Asterisk's config is rendered")
+    http = await engine._stack.enter_async_context(aiohttp.ClientSession())
+    relay = PhoneRelay(f"ws://{c.asterisk.control_bind}:{c.asterisk.http_port}/ws", http,
+                       engine.phone_lines(), engine.webrtc, c.asterisk.bind,
+                       c.asterisk.sip_port)
+    engine.phones = relay
+    engine.api_routes.append(lambda app: add_phone(app, relay))
+    engine.api_routes.append(add_desk)
+
+
 PARTS: tuple[Part, ...] = (
     start_transfers,
     start_customers,
@@ -161,4 +179,5 @@ PARTS: tuple[Part, ...] = (
     start_waiting,
     start_supervision,
     start_ivr,
+    start_desk,
 )

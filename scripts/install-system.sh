@@ -2,10 +2,11 @@
 # Install the system packages ccengine needs on Debian 12, as root. Idempotent and quick
 # when everything is already there.
 #
-#   scripts/install-system.sh            Asterisk 16 (from bullseye, pinned), sipp, baresip
+#   scripts/install-system.sh            Asterisk 16 (from bullseye, pinned), sipp, baresip,
+#                                        Node.js and npm (the agent desk's browser libraries)
 #   scripts/install-system.sh --test     the above plus what tests need (PostgreSQL, Redis,
-#                                        chromium and Node.js for the chat widget's browser test,
-#                                        dovecot: the email tests' private IMAP server)
+#                                        chromium for the browser tests, dovecot: the email
+#                                        tests' private IMAP server)
 #
 # Asterisk is not in Debian 12. Debian 11 ("bullseye") carries Asterisk 16.28; we add a
 # bullseye source from Debian's own archive and pin it so that only asterisk* and the two
@@ -32,8 +33,10 @@ pkgs=(asterisk asterisk-core-sounds-en-gsm asterisk-core-sounds-fr asterisk-core
 # a python3 that can make a venv (Debian 12's python3 needs python3-venv for that)
 python3 -c 'import ensurepip, venv' 2>/dev/null || pkgs+=(python3 python3-venv)
 [ $want_test = 1 ] && pkgs+=(postgresql redis-server chromium dovecot-imapd)
-# Node.js and npm drive chromium through playwright-core (tests/browser); any Node >= 18
-[ $want_test = 1 ] && ! command -v node >/dev/null && pkgs+=(nodejs npm)
+# Node.js and npm install and bundle the desk's browser libraries (scripts/setup-desk.sh) and
+# drive chromium through playwright-core in the browser tests; any Node >= 18
+command -v node >/dev/null || pkgs+=(nodejs)
+command -v npm >/dev/null || pkgs+=(npm)
 
 missing=()
 for p in "${pkgs[@]}"; do have_pkg "$p" || missing+=("$p"); done

@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-system.sh --test
 bash scripts/setup-venv.sh --test
+bash scripts/setup-desk.sh
 # playwright-core for the browser test, as locked (it drives Debian's chromium: no download)
 (cd tests/browser && npm ci --no-audit --no-fund --silent)
 .venv/bin/ruff check ccengine tests bench

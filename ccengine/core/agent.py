@@ -9,6 +9,10 @@ from typing import Any
 from ccengine.core.media import Medium
 from ccengine.core.validate import Fields, medium
 
+# the phone an agent (or supervisor) takes calls on: the desk's WebRTC softphone in the
+# browser, or a SIP phone of their own (a desk phone, baresip, Zoiper...)
+PHONES = ("webrtc", "sip")
+
 
 @dataclass(frozen=True)
 class AgentProfile:
@@ -20,9 +24,10 @@ class AgentProfile:
     blocks: Mapping[Medium, frozenset[Medium]] = field(default_factory=dict)
     site: str = "main"
     timezone: str = "UTC"
+    phone: str = "webrtc"  # one of PHONES
 
     FIELDS = frozenset({"id", "name", "skills", "capacity", "blocks", "site", "timezone",
-                        "sip_password", "api_token"})
+                        "sip_password", "api_token", "phone"})
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], where: str) -> AgentProfile:
@@ -39,7 +44,8 @@ class AgentProfile:
                   for k, vs in blocks_doc.items()}
         return cls(id=agent_id, name=f.text("name", agent_id), skills=f.skills("skills"),
                    capacity=f.capacity("capacity"), blocks=blocks,
-                   site=f.text("site", "main"), timezone=f.text("timezone", "UTC"))
+                   site=f.text("site", "main"), timezone=f.text("timezone", "UTC"),
+                   phone=f.choice("phone", PHONES, "webrtc"))
 
     def has_skills(self, required: Mapping[str, int]) -> bool:
         return all(self.skills.get(s, 0) >= level for s, level in required.items())

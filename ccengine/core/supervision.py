@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from ccengine.core.agent import PHONES
 from ccengine.core.errors import ConfigError, CoreError
 from ccengine.core.validate import Fields
 
@@ -72,8 +73,9 @@ class SupervisorProfile:
     id: str
     name: str
     queues: frozenset[str]
+    phone: str = "webrtc"  # the desk's WebRTC softphone, or "sip": a phone of their own
 
-    FIELDS = frozenset({"id", "name", "queues", "sip_password", "api_token"})
+    FIELDS = frozenset({"id", "name", "queues", "sip_password", "api_token", "phone"})
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], where: str,
@@ -94,7 +96,8 @@ class SupervisorProfile:
         for q in queues:
             if q != "*" and q not in known:
                 raise f.error("queues", f"no queue {q!r}; known: {sorted(known)}")
-        return cls(id=sup_id, name=f.text("name", sup_id), queues=frozenset(queues))
+        return cls(id=sup_id, name=f.text("name", sup_id), queues=frozenset(queues),
+                   phone=f.choice("phone", PHONES, "webrtc"))
 
     def covers(self, queue: str | None) -> bool:
         """True when this supervisor may supervise a call of ``queue``."""

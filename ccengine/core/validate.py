@@ -29,6 +29,13 @@ class Fields:
             raise self.error(key, "is required and must be a non-empty string")
         return str(value)
 
+    def choice(self, key: str, choices: tuple[str, ...], default: str) -> str:
+        """One of ``choices`` (the first place a wrong value is named with the choices)."""
+        value = self.data.get(key, default)
+        if value not in choices:
+            raise self.error(key, f"must be one of {', '.join(choices)}, got {value!r}")
+        return str(value)
+
     def number(self, key: str, default: float, *, minimum: float = 0) -> float:
         value = self.data.get(key, default)
         if not isinstance(value, (int, float)) or isinstance(value, bool) or value < minimum:

@@ -31,6 +31,9 @@ from ccengine.telephony.ivr.sounds import media_uri
 log = logging.getLogger(__name__)
 
 IVR_PROMPTS_KEPT = 50  # the latest plays kept in attributes["ivr_prompts"]
+# the agent's phone is told which interaction rings it (the desk matches the call to its
+# offer by this SIP header)
+INTERACTION_HEADER_VAR = "PJSIP_HEADER(add,X-CCEngine-Interaction)"
 # Q.850 causes of an agent leg that ended before answering, mapped to the core's reasons.
 _NO_ANSWER = {18, 19, 16}
 _REJECTED = {17, 21}
@@ -382,7 +385,8 @@ class VoiceChannel:
             try:
                 await self.ari.originate(f"PJSIP/{agent_id}", channel_id, ["agent", iid],
                                          caller_id=f'"{caller}" <{caller}>',
-                                         timeout=int(self.ring_timeout))
+                                         timeout=int(self.ring_timeout),
+                                         variables={INTERACTION_HEADER_VAR: iid})
             except AriError as e:
                 log.warning("offer of %s to %s failed: %s", iid, agent_id, e)
                 await self.dispatcher.offer_failed(iid, agent_id, "unreachable")

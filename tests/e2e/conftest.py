@@ -209,6 +209,12 @@ async def running_rig(tmp_path: Path, backend: str = "memory",
         f"asterisk.rtp_start={rtp}",
         f"asterisk.rtp_end={rtp + 199}",
         "offer_timeout=8",
+        # the embedded defaults' people, on baresip phones (SIP) rather than the desk's
+        # WebRTC phone; a test's own agents=/supervisors= replace these
+        "agents=[{id: alice, name: Alice, skills: {sales: 5}, capacity: {voice: 1, chat: 3, "
+        "email: 2}, phone: sip}, {id: bob, name: Bob, skills: {support: 5}, capacity: "
+        "{voice: 1, chat: 3, email: 2}, phone: sip}]",
+        "supervisors=[{id: sam, name: Sam, queues: [sales, support], phone: sip}]",
         "queues=[{name: sales, media: [voice], required_skills: {sales: 1}, "
         "wrapup_seconds: 2}, {name: support, media: [voice], required_skills: {support: 1}, "
         "wrapup_seconds: 2}]",

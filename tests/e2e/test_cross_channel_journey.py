@@ -32,7 +32,8 @@ MAILBOX, PASSWORD = "sales@shop.test", "mail-secret"
 EMAIL = email_config(MAILBOX, PASSWORD, IMAP_PORT, SINK_PORT)
 EVERY_CHANNEL = {"overrides": [
     "agents=[{id: alice, name: Alice, skills: {sales: 5}, "
-    "capacity: {voice: 1, chat: 2, email: 2}}, {id: bob, name: Bob, skills: {support: 5}}]",
+    "capacity: {voice: 1, chat: 2, email: 2}, phone: sip}, "
+    "{id: bob, name: Bob, skills: {support: 5}, phone: sip}]",
     "queues=[{name: sales, media: [voice, chat, email], required_skills: {sales: 1}, "
     "wrapup_seconds: 1}, {name: support, media: [voice], required_skills: {support: 1}}]",
     f"chat={{allowed_origins: ['{CHAT_SITE}'], entry_points: {{web: sales}}}}",

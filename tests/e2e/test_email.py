@@ -31,8 +31,8 @@ USER, PASSWORD = "sales@shop.test", "mail-secret"
 EMAIL = email_config(USER, PASSWORD, IMAP_PORT, SINK_PORT)
 EMAIL_ENGINE = {"overrides": [
     # alice has the skill but takes no email; bob takes up to two at once
-    "agents=[{id: alice, name: Alice, skills: {sales: 5}, capacity: {voice: 1}}, "
-    "{id: bob, name: Bob, skills: {sales: 5}, capacity: {voice: 1, email: 2}}]",
+    "agents=[{id: alice, name: Alice, skills: {sales: 5}, capacity: {voice: 1}, phone: sip}, "
+    "{id: bob, name: Bob, skills: {sales: 5}, capacity: {voice: 1, email: 2}, phone: sip}]",
     "queues=[{name: sales, media: [voice, email], required_skills: {sales: 1}, "
     "wrapup_seconds: 1, sl_seconds: 14400, sl_percent: 90}, "
     "{name: support, media: [voice], required_skills: {support: 1}}]",

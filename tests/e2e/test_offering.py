@@ -19,8 +19,8 @@ from tests.sip.sipp_agent import SippAgentPhone
 pytestmark = pytest.mark.asterisk
 
 TWO_SALES_AGENTS = {"overrides": [
-    "agents=[{id: alice, name: Alice, skills: {sales: 5}}, "
-    "{id: carol, name: Carol, skills: {sales: 3}}]",
+    "agents=[{id: alice, name: Alice, skills: {sales: 5}, phone: sip}, "
+    "{id: carol, name: Carol, skills: {sales: 3}, phone: sip}]",
 ]}
 
 

@@ -13,8 +13,8 @@ pytestmark = pytest.mark.asterisk
 
 TWO_SALES_AGENTS = {"overrides": [
     "offer_timeout=5",
-    "agents=[{id: alice, name: Alice, skills: {sales: 5}}, "
-    "{id: carol, name: Carol, skills: {sales: 3}}]",
+    "agents=[{id: alice, name: Alice, skills: {sales: 5}, phone: sip}, "
+    "{id: carol, name: Carol, skills: {sales: 3}, phone: sip}]",
 ]}
 
 

@@ -26,8 +26,9 @@ from tests.sip.sipp import CallerScript, SippCaller
 pytestmark = pytest.mark.asterisk
 
 SUPERVISORS = {"overrides": [
-    "supervisors=[{id: sam, name: Sam, queues: [sales]}, "
-    "{id: sue, name: Sue, queues: [support]}, {id: sid, name: Sid, queues: [sales]}]",
+    "supervisors=[{id: sam, name: Sam, queues: [sales], phone: sip}, "
+    "{id: sue, name: Sue, queues: [support], phone: sip}, "
+    "{id: sid, name: Sid, queues: [sales], phone: sip}]",
 ]}
 AGENT_TONE, SUPERVISOR_TONE = 440, 1300
 HEARS, SILENT = 0.15, 0.03   # median share of a tone in what a leg received

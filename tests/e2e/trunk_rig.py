@@ -23,10 +23,10 @@ DID = "442079460100"   # the carrier sends callers to this number; it is service
 AGENTS = [
     {"id": "alice", "name": "Alice", "skills": {"sales": 5},
      "capacity": {"voice": 1, "callback": 1},
-     "blocks": {"voice": ["callback"], "callback": ["voice"]}},
+     "blocks": {"voice": ["callback"], "callback": ["voice"]}, "phone": "sip"},
     {"id": "bob", "name": "Bob", "skills": {"support": 5},
      "capacity": {"voice": 1, "callback": 1},
-     "blocks": {"voice": ["callback"], "callback": ["voice"]}},
+     "blocks": {"voice": ["callback"], "callback": ["voice"]}, "phone": "sip"},
 ]
 QUEUES = [
     {"name": "sales", "media": ["voice", "callback"], "required_skills": {"sales": 1},

@@ -99,10 +99,14 @@ class AriClient:
         await self.request("DELETE", f"/channels/{channel_id}/ring")
 
     async def originate(self, endpoint: str, channel_id: str, app_args: list[str], *,
-                        caller_id: str, timeout: int) -> dict[str, Any]:
+                        caller_id: str, timeout: int,
+                        variables: dict[str, str] | None = None) -> dict[str, Any]:
+        """Call ``endpoint`` into the Stasis app; ``variables`` are set on the new channel
+        first (``PJSIP_HEADER(add,X-...)`` puts a header on the INVITE)."""
         return await self.request("POST", f"/channels/{channel_id}", endpoint=endpoint,
                                   app=self.app, appArgs=",".join(app_args),
-                                  callerId=caller_id, timeout=timeout)
+                                  callerId=caller_id, timeout=timeout,
+                                  json_body={"variables": variables} if variables else None)
 
     async def channel_exists(self, channel_id: str) -> bool:
         try:

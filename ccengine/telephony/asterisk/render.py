@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import jinja2
 
 from ccengine.config import EngineConfig
 from ccengine.telephony.asterisk.secrets import Secrets, load_or_create
+from ccengine.telephony.asterisk.webrtc import ensure_dtls_certificate, parse_webrtc
 from ccengine.telephony.outbound.settings import template_trunks
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -23,7 +26,7 @@ MODULES = (
     "res_pjsip_endpoint_identifier_anonymous.so", "res_pjsip_registrar.so",
     "res_pjsip_sdp_rtp.so", "res_pjsip_dtmf_info.so", "res_pjsip_caller_id.so",
     "res_pjsip_nat.so", "res_pjsip_outbound_registration.so", "res_pjsip_pubsub.so",
-    "res_pjsip_rfc3326.so",
+    "res_pjsip_rfc3326.so", "res_pjsip_header_funcs.so",
     # media
     "res_rtp_asterisk.so", "res_timing_timerfd.so", "codec_ulaw.so", "codec_alaw.so",
     "codec_gsm.so", "codec_resample.so", "format_gsm.so", "format_wav.so", "format_pcm.so",
@@ -43,6 +46,9 @@ MODULES = (
     "pbx_config.so", "func_channel.so", "func_callerid.so", "func_strings.so",
     "func_logic.so",
 )
+# loaded when a WebRTC phone is configured: SIP over websocket (on Asterisk's HTTP server)
+# and DTLS-SRTP media
+WEBRTC_MODULES = ("res_pjsip_transport_websocket.so", "res_srtp.so")
 
 
 @dataclass(frozen=True)
@@ -56,16 +62,28 @@ class Rendered:
         return self.etc_dir / "asterisk.conf"
 
 
+def phone_of(user: Mapping[str, Any]) -> str:
+    """The phone a configured agent or supervisor takes calls on (validated elsewhere)."""
+    return str(user.get("phone", "webrtc"))
+
+
+def _phone_entries(users: Iterable[Mapping[str, Any]], secrets: Secrets
+                   ) -> list[dict[str, str]]:
+    return [{"id": str(u["id"]), "name": str(u.get("name", u["id"])),
+             "sip_password": secrets.sip_passwords[str(u["id"])], "phone": phone_of(u)}
+            for u in users]
+
+
 def agent_entries(config: EngineConfig, secrets: Secrets) -> list[dict[str, str]]:
-    return [{"id": str(a["id"]), "name": str(a.get("name", a["id"])),
-             "sip_password": secrets.sip_passwords[str(a["id"])]}
-            for a in config.agents]
+    return _phone_entries(config.agents, secrets)
 
 
 def supervisor_entries(config: EngineConfig, secrets: Secrets) -> list[dict[str, str]]:
-    return [{"id": str(s["id"]), "name": str(s.get("name", s["id"])),
-             "sip_password": secrets.sip_passwords[str(s["id"])]}
-            for s in config.supervisors]
+    return _phone_entries(config.supervisors, secrets)
+
+
+def uses_webrtc(config: EngineConfig) -> bool:
+    return any(phone_of(u) == "webrtc" for u in (*config.agents, *config.supervisors))
 
 
 def user_ids(config: EngineConfig) -> list[str]:
@@ -89,6 +107,14 @@ def render(config: EngineConfig) -> Rendered:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader([str(d) for d in TEMPLATE_DIRS]),
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
                              autoescape=False)
+    webrtc: dict[str, Any] = {"enabled": uses_webrtc(config)}
+    modules = MODULES
+    if webrtc["enabled"]:
+        cert, key = ensure_dtls_certificate(config.runtime_dir / "keys")
+        settings = parse_webrtc(config)
+        webrtc.update(cert_file=cert, key_file=key, stun_server=settings.stun_server,
+                      host_candidates=settings.host_candidates, loopback=settings.loopback)
+        modules = (*MODULES, *WEBRTC_MODULES)
     context = {
         "asterisk": config.asterisk,
         "etc_dir": etc_dir,
@@ -98,7 +124,8 @@ def render(config: EngineConfig) -> Rendered:
         "agents": agent_entries(config, secrets),
         "supervisors": supervisor_entries(config, secrets),
         "service_numbers": config.service_numbers,
-        "modules": MODULES,
+        "modules": modules,
+        "webrtc": webrtc,
         "trunks": template_trunks(config),
     }
     for name in env.list_templates(extensions=["j2"]):

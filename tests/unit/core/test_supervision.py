@@ -39,7 +39,8 @@ def test_given_supervisors_config_when_built_then_queues_and_default_name() -> N
     ({"id": "sam", "queues": "sales"}, "queues", "non-empty list"),
     ({"id": "s m", "queues": ["sales"]}, "id", "SIP user name"),
     ({"queues": ["sales"]}, "id", "required"),
-    ({"id": "sam", "queues": ["sales"], "phone": 1}, "phone", "unknown key"),
+    ({"id": "sam", "queues": ["sales"], "phone": 1}, "phone", "must be one of webrtc, sip"),
+    ({"id": "sam", "queues": ["sales"], "colour": 1}, "colour", "unknown key"),
     ({"id": "alice", "queues": ["sales"]}, "id", "already an agent's id"),
     ({"id": "admin", "queues": ["sales"]}, "id", "reserved"),
 ])
