@@ -153,7 +153,8 @@ async def start_ivr(engine: Engine) -> None:
 
 async def start_desk(engine: Engine) -> None:
     """The agent desk's pages (/desk/) and the phone in them: each user's own SIP
-    credentials (/api/phone) and the SIP websocket relayed to Asterisk (/ws/sip)."""
+    credentials (/api/phone), the SIP websocket relayed to Asterisk (/ws/sip), and a
+    caller kept for their agent while the agent's page comes back (telephony/rejoin.py)."""
     from ccengine.api.desk_static import add_routes as add_desk
     from ccengine.api.phone import PhoneRelay
     from ccengine.api.phone import add_routes as add_phone
@@ -165,6 +166,11 @@ async def start_desk(engine: Engine) -> None:
                        engine.phone_lines(), engine.webrtc, c.asterisk.bind,
                        c.asterisk.sip_port)
     engine.phones = relay
+    if engine.voice is not None and engine.dispatcher is not None:
+        from ccengine.telephony.rejoin import AgentRejoin
+        rejoin = AgentRejoin(engine.voice, engine.dispatcher,
+                             seconds=engine.webrtc.rejoin_seconds, clock=time.time)
+        relay.listeners.append(rejoin.on_phone)
     engine.api_routes.append(lambda app: add_phone(app, relay))
     engine.api_routes.append(add_desk)
 

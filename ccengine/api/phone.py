@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -30,9 +31,21 @@ SOCKET_PATH = "/ws/sip"
 # two of these
 HEARTBEAT_SECONDS = 5.0
 
-# told (user id, True) when a user's first phone connection opens and (user id, False)
-# when their last one closes
-ConnectionListener = Callable[[str, bool], Awaitable[None]]
+# told (user id, what) when a user's first phone connection opens ("connected"), when
+# Asterisk accepts a registration over it ("registered") and when their last one closes
+# ("disconnected")
+ConnectionListener = Callable[[str, str], Awaitable[None]]
+CONNECTED, REGISTERED, DISCONNECTED = "connected", "registered", "disconnected"
+_REGISTER_OK = re.compile(r"\ASIP/2\.0 200 .*^CSeq:\s*\d+\s+REGISTER\s*$", re.S | re.M | re.I)
+# the registrar lists the contacts it keeps, each with its remaining time
+_CONTACT_KEPT = re.compile(r"^(Contact|m)\s*:.*;\s*expires=0*[1-9]", re.M | re.I)
+
+
+def registration_accepted(frame: str) -> bool:
+    """Whether a SIP frame from Asterisk accepts a REGISTER: a 200 that keeps a contact
+    (the answer to an un-REGISTER lists none)."""
+    head = frame.split("\r\n\r\n", 1)[0]
+    return bool(_REGISTER_OK.search(head)) and bool(_CONTACT_KEPT.search(head))
 
 
 @dataclass(frozen=True)
@@ -74,10 +87,10 @@ class PhoneRelay:
                                                         self.settings.ice_servers],
                 "candidates": "loopback" if self.settings.loopback else "all"}
 
-    async def _tell(self, user_id: str, up: bool) -> None:
+    async def _tell(self, user_id: str, what: str) -> None:
         for listener in list(self.listeners):
             try:
-                await listener(user_id, up)
+                await listener(user_id, what)
             except Exception:
                 log.exception("phone connection listener failed for %s", user_id)
 
@@ -97,33 +110,45 @@ class PhoneRelay:
         await browser.prepare(request)
         self.open[user.id] += 1
         if self.open[user.id] == 1:
-            await self._tell(user.id, True)
+            await self._tell(user.id, CONNECTED)
+
+        async def from_asterisk(frame: str) -> None:
+            if registration_accepted(frame):
+                await self._tell(user.id, REGISTERED)
         try:
-            await _pump_both(browser, upstream)
+            await _pump_both(browser, upstream, from_asterisk)
         finally:
             await upstream.close()
             await browser.close()
             self.open[user.id] -= 1
             if self.open[user.id] <= 0:
                 del self.open[user.id]
-                await self._tell(user.id, False)
+                await self._tell(user.id, DISCONNECTED)
         return browser
 
 
+Watcher = Callable[[str], Awaitable[None]]
+
+
 async def _pump(source: web.WebSocketResponse | aiohttp.ClientWebSocketResponse,
-                sink: web.WebSocketResponse | aiohttp.ClientWebSocketResponse) -> None:
+                sink: web.WebSocketResponse | aiohttp.ClientWebSocketResponse,
+                watch: Watcher | None = None) -> None:
     async for msg in source:
         if msg.type == aiohttp.WSMsgType.TEXT:
             await sink.send_str(msg.data)
+            if watch is not None:
+                await watch(msg.data)
         elif msg.type == aiohttp.WSMsgType.BINARY:
             await sink.send_bytes(msg.data)
 
 
 async def _pump_both(browser: web.WebSocketResponse,
-                     upstream: aiohttp.ClientWebSocketResponse) -> None:
-    """Relay frames both ways until either side closes."""
+                     upstream: aiohttp.ClientWebSocketResponse,
+                     from_asterisk: Watcher) -> None:
+    """Relay frames both ways until either side closes; ``from_asterisk`` sees each text
+    frame Asterisk sends."""
     tasks = {asyncio.ensure_future(_pump(browser, upstream)),
-             asyncio.ensure_future(_pump(upstream, browser))}
+             asyncio.ensure_future(_pump(upstream, browser, from_asterisk))}
     try:
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         for task in done:

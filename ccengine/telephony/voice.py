@@ -413,6 +413,58 @@ class VoiceChannel:
                 return
             await self._follow_agent(call, events)
 
+    async def park_for_agent(self, call: VoiceCall) -> bool:
+        """The agent's phone went away in the middle of the call (their page closed or its
+        network dropped): the caller hears music in the call's bridge and the agent's
+        stale leg is hung up; the work stays theirs for now. False when there is no such
+        call to keep (it is ending, or a transfer is under way)."""
+        channel = call.agent_channel
+        if call.done.is_set() or channel is None or call.transfer is not None \
+                or call.bridge_id is None:
+            return False
+        call.agent_channel = None  # its follower now lets the hang-up go quietly
+        with contextlib.suppress(AriNotFound):
+            await self.ari.start_moh(call.caller_channel)
+        with contextlib.suppress(AriError):
+            await self.ari.hangup(channel)
+        return True
+
+    async def rejoin_agent(self, call: VoiceCall, agent_id: str) -> bool:
+        """Ring the call's own agent again and put them back with the caller: False at
+        once if they do not answer (or the call ended meanwhile); else it follows their
+        leg as ``_ring_agent`` does, until the call ends, and returns True."""
+        iid = call.interaction.id
+        channel_id = f"agent-{uuid.uuid4().hex}"
+        caller = call.interaction.attributes.get("caller_number") or "anonymous"
+        with self.router.listen(channel_id) as events:
+            try:
+                await self.ari.originate(f"PJSIP/{agent_id}", channel_id, ["agent", iid],
+                                         caller_id=f'"{caller}" <{caller}>',
+                                         timeout=int(self.ring_timeout),
+                                         variables={INTERACTION_HEADER_VAR: iid})
+            except AriError as e:
+                log.info("ringing %s again for %s failed: %s", agent_id, iid, e)
+                return False
+            if await wait_answer(events) is not None or call.done.is_set():
+                with contextlib.suppress(AriError):
+                    await self.ari.hangup(channel_id)
+                return False
+            try:
+                with contextlib.suppress(AriNotFound):
+                    await self.ari.stop_moh(call.caller_channel)
+                await self.ari.add_to_bridge(call.bridge_id or "", [channel_id])
+            except AriError as e:
+                log.warning("%s answered %s again but could not be bridged: %s", agent_id,
+                            iid, e)
+                with contextlib.suppress(AriError):
+                    await self.ari.hangup(channel_id)
+                with contextlib.suppress(AriError):
+                    await self.ari.start_moh(call.caller_channel)
+                return False
+            call.agent_id, call.agent_channel = agent_id, channel_id
+            await self._follow_agent(call, events)
+        return True
+
     async def _agent_leg_lost(self, call: VoiceCall, agent_id: str, channel_id: str,
                               error: AriError, own_bridge: bool) -> None:
         """The agent's answered leg could not be bridged (it hung up at once): the caller

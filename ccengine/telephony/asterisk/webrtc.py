@@ -38,12 +38,14 @@ class WebrtcSettings:
     stun_server: str | None = None     # Asterisk learns its public address (stunaddr)
     host_candidates: Mapping[str, str] = field(default_factory=dict)  # local -> advertised
     loopback: bool = True              # Asterisk's media on loopback: 127.0.0.1 candidates
+    rejoin_seconds: float = 10.0       # a caller waits this long for their agent's page
 
 
 def parse_webrtc(config: EngineConfig) -> WebrtcSettings:
     """The ``webrtc:`` section, validated (errors name the file and key)."""
     section = ConfigSection(config.raw.get("webrtc") or {}, config.source, "webrtc",
-                            {"ice_servers", "stun_server", "host_candidates"})
+                            {"ice_servers", "stun_server", "host_candidates",
+                             "rejoin_seconds"})
     servers = []
     raw_servers = section.data.get("ice_servers", [])
     if not isinstance(raw_servers, list):
@@ -77,8 +79,10 @@ def parse_webrtc(config: EngineConfig) -> WebrtcSettings:
     loopback = ipaddress.ip_address(config.asterisk.bind).is_loopback
     if loopback and not candidates:
         candidates = {ip: "127.0.0.1" for ip in machine_addresses()}
+    rejoin = section.number("rejoin_seconds", 10.0, minimum=0.0, maximum=120.0,
+                            unit="seconds")
     return WebrtcSettings(tuple(servers), stun, {str(k): str(v) for k, v in
-                                                 candidates.items()}, loopback)
+                                                 candidates.items()}, loopback, rejoin)
 
 
 def machine_addresses() -> list[str]:
