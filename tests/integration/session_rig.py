@@ -3,6 +3,7 @@ moves. The client keeps no cookies of its own: tests send the session cookie by 
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -21,12 +22,12 @@ from ccengine.state.memory import MemoryState
 from ccengine.store.db import Database
 from ccengine.store.interactions import InteractionRepository
 
-T0 = 1_800_000_000.0
-
 
 class Clock:
+    """Epoch seconds, starting now; tests move it forward."""
+
     def __init__(self) -> None:
-        self.now = T0
+        self.now = time.time()
 
     def __call__(self) -> float:
         return self.now
