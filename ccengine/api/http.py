@@ -34,9 +34,10 @@ AUTH = web.AppKey("auth", TokenAuth)
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
 FEED = web.AppKey("feed", ScreenPopFeed)
 INTERACTIONS = web.AppKey("interactions", object)
-SESSIONS = web.AppKey("sessions", SessionRepository)  # cookie sign-in: absent, no cookies
-SESSION_KEY = web.RequestKey("session", WebSession)  # the session of a cookie-authenticated
-SESSION_COOKIE = "ccengine_session"                  # request
+# signed-in sessions (api/session.py); without them a session cookie authenticates nobody
+SESSIONS = web.AppKey("sessions", SessionRepository)
+SESSION_KEY = web.RequestKey("session", WebSession)  # a cookie-authenticated request's
+SESSION_COOKIE = "ccengine_session"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -243,7 +244,8 @@ async def interaction_get(request: web.Request) -> web.Response:
 
 
 async def agent_feed(request: web.Request) -> web.WebSocketResponse:
-    """The agent's screen-pop websocket (GET /ws/agent, token in header or ?token=)."""
+    """The agent's screen-pop websocket (GET /ws/agent, token in header or ?token=, or a
+    signed-in page's session cookie from the engine's own origin)."""
     user = current_user(request)
     ws = web.WebSocketResponse(heartbeat=20)
     await ws.prepare(request)
