@@ -1,4 +1,5 @@
-"""The ``ccengine`` command: run the engine, render Asterisk config, check config."""
+"""The ``ccengine`` command: run the engine, render Asterisk config, check config, print
+credentials, set a user's password."""
 
 from __future__ import annotations
 
@@ -24,6 +25,12 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("render", help="render Asterisk config into the runtime directory")
     sub.add_parser("check", help="validate the config and IVR flows, then exit")
     sub.add_parser("credentials", help="print agents' SIP passwords and API tokens")
+    passwd = sub.add_parser("passwd", help="set a user's password for signing in to the web "
+                                           "pages (ends that user's sessions)")
+    passwd.add_argument("user", help="a user the config knows: an agent, a supervisor, admin")
+    passwd.add_argument("--password-stdin", action="store_true",
+                        help="read the password from one line of standard input instead of "
+                             "asking twice on the terminal")
     return p
 
 
@@ -46,6 +53,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "credentials":
             return _credentials(config)
+        if args.command == "passwd":
+            # alembic's plugins (on import) and a new store's migrations are not news here
+            logging.getLogger("alembic").setLevel(logging.WARNING)
+            from ccengine.passwd import passwd
+            return passwd(config, args.user, from_stdin=args.password_stdin)
         with asyncio.Runner(loop_factory=loop_factory(config)) as runner:
             return runner.run(_run(config))
     except ConfigError as e:

@@ -20,7 +20,8 @@ import yaml
 
 from ccengine.core.errors import ConfigError
 
-__all__ = ["ConfigError", "ConfigSection", "EngineConfig", "load_config", "locate"]
+__all__ = ["ConfigError", "ConfigSection", "EngineConfig", "SessionSettings", "SignInLimit",
+           "load_config", "locate"]
 
 ENV_PREFIX = "CCENGINE__"
 # top-level sections that channels and features beyond voice read (and validate) themselves
@@ -57,6 +58,25 @@ class ApiConfig:
 
 
 @dataclass(frozen=True)
+class SignInLimit:
+    """Failed sign-ins allowed within ``window_seconds`` before further attempts get 429."""
+
+    per_user: int = 5
+    per_address: int = 20
+    window_seconds: int = 300
+
+
+@dataclass(frozen=True)
+class SessionSettings:
+    """Sign-in sessions of the web pages (``sessions:``; README "Signing in")."""
+
+    idle_minutes: int = 480        # a session unused this long ends
+    max_hours: int = 12            # every session ends this long after sign-in
+    secure_cookie: bool = False    # the cookie is sent over https only
+    signin_limit: SignInLimit = field(default_factory=SignInLimit)
+
+
+@dataclass(frozen=True)
 class EngineConfig:
     """The whole engine configuration, frozen."""
 
@@ -81,6 +101,7 @@ class EngineConfig:
     ivr_numbers: Mapping[str, str] = field(default_factory=dict)
     ivr_sounds_dir: Path | None = None   # the admin's prompts: <dir>/<language>/NAME
     event_loop: str = "uvloop"           # the loop `ccengine run` runs on: uvloop or asyncio
+    sessions: SessionSettings = field(default_factory=SessionSettings)
 
 
 # ---------------------------------------------------------------------------- loading
@@ -237,7 +258,7 @@ def _build(doc: Mapping[str, Any], source: str, lines: Mapping[str, int],
     r = _Reader(doc, "", source, lines)
     r.unknown({"runtime_dir", "store", "state", "default_region", "service_numbers", "ivr",
                "offer_timeout", "event_loop", "api", "asterisk", "agents", "queues",
-               "supervisors", *SECTIONS_OF_PARTS})
+               "supervisors", "sessions", *SECTIONS_OF_PARTS})
     runtime_dir = (base_dir / r.get("runtime_dir", str)).resolve()
     store = r.section("store")
     store.unknown({"url"})
@@ -294,9 +315,34 @@ def _build(doc: Mapping[str, Any], source: str, lines: Mapping[str, int],
         raw=doc,
         ivr_numbers=ivr_numbers,
         event_loop=event_loop,
+        sessions=_sessions(doc.get("sessions"), source),
         ivr_sounds_dir=_path(base_dir, ivr.get("sounds_dir", str))
         if ivr.data.get("sounds_dir") is not None else None,
     )
+
+
+SESSION_KEYS = frozenset({"idle_minutes", "max_hours", "secure_cookie", "signin_limit"})
+SIGNIN_LIMIT_KEYS = frozenset({"per_user", "per_address", "window_seconds"})
+
+
+def _sessions(doc: Any, source: str) -> SessionSettings:
+    """``sessions:``, the web pages' sign-in sessions and the limit on failed sign-ins."""
+    s = ConfigSection(doc, source, "sessions", SESSION_KEYS)
+    limit = s.section("signin_limit", SIGNIN_LIMIT_KEYS)
+    # keys left out (``--set sessions={...}`` replaces the whole section) take the defaults
+    default, default_limit = SessionSettings(), SignInLimit()
+    return SessionSettings(
+        idle_minutes=s.integer("idle_minutes", default.idle_minutes, minimum=1,
+                               maximum=60 * 24 * 30),
+        max_hours=s.integer("max_hours", default.max_hours, minimum=1, maximum=24 * 30),
+        secure_cookie=s.flag("secure_cookie", default.secure_cookie),
+        signin_limit=SignInLimit(
+            per_user=limit.integer("per_user", default_limit.per_user, minimum=1,
+                                   maximum=1000),
+            per_address=limit.integer("per_address", default_limit.per_address, minimum=1,
+                                      maximum=100000),
+            window_seconds=limit.integer("window_seconds", default_limit.window_seconds,
+                                         minimum=1, maximum=24 * 3600)))
 
 
 def _path(base_dir: Path, value: str) -> Path:

@@ -9,7 +9,7 @@ import functools
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +20,7 @@ from aiohttp import web
 from ccengine.api.auth import TokenAuth, User
 from ccengine.api.http import build_api
 from ccengine.api.phone import PhoneLine
+from ccengine.api.session import start_signin
 from ccengine.channels.chat.config import load_chat_settings
 from ccengine.config import EngineConfig
 from ccengine.core.agent import AgentProfile
@@ -80,10 +81,17 @@ def build_profiles(config: EngineConfig) -> tuple[dict[str, QueueConfig],
 
 
 def build_users(config: EngineConfig) -> dict[str, User]:
-    users = {str(a["id"]): User(str(a["id"]), "agent") for a in config.agents}
-    users.update({str(s["id"]): User(str(s["id"]), "supervisor") for s in config.supervisors})
+    """The API's users: every agent, every supervisor, and ``admin`` (with their names)."""
+    users = {str(a["id"]): User(str(a["id"]), "agent", name=_name(a)) for a in config.agents}
+    users.update({str(s["id"]): User(str(s["id"]), "supervisor", name=_name(s))
+                  for s in config.supervisors})
     users["admin"] = User("admin", "admin")
     return users
+
+
+def _name(item: Mapping[str, Any]) -> str | None:
+    name = item.get("name")
+    return str(name) if name is not None else None
 
 
 class Engine:
@@ -213,9 +221,12 @@ class Engine:
             await start_part()
         for check in self.started_checks:
             check()
-        # API
-        auth = TokenAuth(build_users(c), secrets.api_tokens)
-        api = build_api(auth, self.dispatcher, self.feed, self.recorder, self.messages)
+        # API (users sign in with the passwords in the store, their pages with a cookie)
+        users = build_users(c)
+        auth = TokenAuth(users, secrets.api_tokens)
+        signin = await start_signin(self.db, users, c.sessions)
+        api = build_api(auth, self.dispatcher, self.feed, self.recorder, self.messages,
+                        signin=signin)
         for add_routes in self.api_routes:
             add_routes(api)
         runner = web.AppRunner(api, access_log=None)

@@ -1,4 +1,5 @@
-"""API authentication: a bearer token per user, each user with one role."""
+"""API authentication: a bearer token per user, each user with one role. (Signing in with a
+password and a session cookie: ``ccengine/api/session.py``.)"""
 
 from __future__ import annotations
 
@@ -16,13 +17,19 @@ class User:
     id: str
     role: str
     tenant: str = "default"
+    name: str | None = None
 
 
 class TokenAuth:
     """Maps bearer tokens to users; comparisons are constant-time."""
 
     def __init__(self, users: Mapping[str, User], tokens: Mapping[str, str]) -> None:
+        self._users = dict(users)
         self._by_token = [(tokens[uid], user) for uid, user in users.items() if uid in tokens]
+
+    def known(self, user_id: str) -> User | None:
+        """The user of this id (the config's), or None: only they may sign in."""
+        return self._users.get(user_id)
 
     def user_for(self, token: str) -> User | None:
         found = None

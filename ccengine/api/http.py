@@ -1,15 +1,20 @@
 """The aiohttp API: REST for agents/supervisors/admins and the agent's screen-pop websocket.
 
-Every route is authenticated (bearer token) and scoped to a role; domain errors become 4xx
-JSON answers ``{"error": <stable code>, "message": ...}``.
+Every route is authenticated and scoped to a role; domain errors become 4xx JSON answers
+``{"error": <stable code>, "message": ...}``. A request authenticates with a bearer token
+or, without one, with the session cookie of a signed-in web page (``api/session.py``):
+such a request must also carry the session's CSRF token to change anything, and may open a
+websocket only from the engine's own origin.
 """
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -17,6 +22,10 @@ from ccengine.api.auth import TokenAuth, User, token_of
 from ccengine.core.agent_state import Presence
 from ccengine.cti.screenpop import ScreenPopFeed
 from ccengine.dispatcher import Dispatcher
+from ccengine.store.sessions import SessionRepository, WebSession
+
+if TYPE_CHECKING:
+    from ccengine.api.session import SignIn
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +34,12 @@ AUTH = web.AppKey("auth", TokenAuth)
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
 FEED = web.AppKey("feed", ScreenPopFeed)
 INTERACTIONS = web.AppKey("interactions", object)
+# signed-in sessions (api/session.py); without them a session cookie authenticates nobody
+SESSIONS = web.AppKey("sessions", SessionRepository)
+SESSION_KEY = web.RequestKey("session", WebSession)  # a cookie-authenticated request's
+SESSION_COOKIE = "ccengine_session"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # actions of POST /api/agents/{id}/{action} that features add (the outbound part's "dial"):
@@ -34,10 +49,11 @@ AgentAction = Callable[[web.Request, str], Awaitable[web.StreamResponse]]
 AGENT_ACTIONS = web.AppKey("agent_actions", dict)
 
 
-def error(status: int, code: str, message: str) -> web.HTTPException:
+def error(status: int, code: str, message: str,
+          headers: dict[str, str] | None = None) -> web.HTTPException:
     """An HTTP error with a JSON body carrying a stable error code."""
     body = json.dumps({"error": code, "message": message})
-    return _http(status)(text=body, content_type="application/json")
+    return _http(status)(text=body, content_type="application/json", headers=headers)
 
 
 def _http(status: int) -> type[web.HTTPException]:
@@ -70,10 +86,7 @@ async def auth_and_errors(request: web.Request, handler: Handler) -> web.StreamR
     """Authenticate every request (but public routes'); map domain errors (anything with
     a ``code``) to 4xx."""
     if not getattr(request.match_info.handler, "public", False):
-        user = request.app[AUTH].user_for(token_of(request)) if token_of(request) else None
-        if user is None:
-            raise error(401, "unauthenticated", "a valid bearer token is required")
-        request[USER_KEY] = user
+        request[USER_KEY] = await _authenticate(request)
     try:
         return await handler(request)
     except web.HTTPException:
@@ -83,6 +96,52 @@ async def auth_and_errors(request: web.Request, handler: Handler) -> web.StreamR
         if not isinstance(code, str):
             raise
         raise error(status_for(code), code, str(e)) from e
+
+
+async def _authenticate(request: web.Request) -> User:
+    """The user of a bearer token (no store lookup) or, without one, of the session cookie
+    (401 session_expired when it is unknown or ended); a cookie-authenticated request must
+    carry the session's CSRF token to change anything (403 csrf_failed) and open websockets
+    only from the engine's own origin (403 bad_origin)."""
+    token = token_of(request)
+    if token:
+        user = request.app[AUTH].user_for(token)
+        if user is None:
+            raise error(401, "unauthenticated", "the bearer token is not valid")
+        return user
+    cookie = request.cookies.get(SESSION_COOKIE)
+    sessions = request.app.get(SESSIONS)
+    if not cookie or sessions is None:
+        raise error(401, "unauthenticated", "sign in (POST /api/session) or send a bearer "
+                                            "token")
+    session = await sessions.get(cookie)
+    user = request.app[AUTH].known(session.user_id) if session is not None else None
+    if session is None or user is None:
+        raise error(401, "session_expired", "your session has ended: sign in again")
+    if request.method not in SAFE_METHODS and not hmac.compare_digest(
+            request.headers.get(CSRF_HEADER, "").encode(errors="replace"),
+            session.csrf_token.encode()):
+        raise error(403, "csrf_failed", f"a signed-in page sends the {CSRF_HEADER} header "
+                                        "it got at sign-in with every change")
+    if request.headers.get("Upgrade", "").lower() == "websocket" and not same_origin(request):
+        raise error(403, "bad_origin", "a signed-in page opens websockets only from the "
+                                       "engine's own origin")
+    request[SESSION_KEY] = session
+    return user
+
+
+def same_origin(request: web.Request) -> bool:
+    """True if the request's ``Origin`` names the host and port it was sent to (``Host``);
+    a missing or opaque (``null``) origin is not the same."""
+    origin, host = request.headers.get("Origin", ""), request.headers.get("Host", "")
+    try:
+        o, h = urlsplit(origin), urlsplit(f"//{host}")
+        if o.scheme not in ("http", "https") or not o.hostname or not h.hostname:
+            return False
+        default = 443 if o.scheme == "https" else 80
+        return (o.hostname, o.port or default) == (h.hostname, h.port or default)
+    except ValueError:  # a port that is not a number
+        return False
 
 
 def current_user(request: web.Request) -> User:
@@ -185,7 +244,8 @@ async def interaction_get(request: web.Request) -> web.Response:
 
 
 async def agent_feed(request: web.Request) -> web.WebSocketResponse:
-    """The agent's screen-pop websocket (GET /ws/agent, token in header or ?token=)."""
+    """The agent's screen-pop websocket (GET /ws/agent, token in header or ?token=, or a
+    signed-in page's session cookie from the engine's own origin)."""
     user = current_user(request)
     ws = web.WebSocketResponse(heartbeat=20)
     await ws.prepare(request)
@@ -201,9 +261,11 @@ async def agent_feed(request: web.Request) -> web.WebSocketResponse:
 
 
 def build_api(auth: TokenAuth, dispatcher: Dispatcher, feed: ScreenPopFeed,
-              interactions: Any, messages: Any = None) -> web.Application:
+              interactions: Any, messages: Any = None,
+              signin: SignIn | None = None) -> web.Application:
     """The API application; the engine's cleanup contexts own everything passed in. With
-    a MessageRepository, conversations (chat, email) are readable and writable."""
+    a MessageRepository, conversations (chat, email) are readable and writable; with a
+    SignIn, users sign in with a password and their pages use a session cookie."""
     app = web.Application(middlewares=[auth_and_errors], client_max_size=1024 * 1024)
 
     async def close_feeds(_app: web.Application) -> None:
@@ -223,4 +285,7 @@ def build_api(auth: TokenAuth, dispatcher: Dispatcher, feed: ScreenPopFeed,
     if messages is not None:
         from ccengine.api.messages import add_routes as add_message_routes
         add_message_routes(app, messages)
+    if signin is not None:
+        from ccengine.api.session import add_routes as add_session_routes
+        add_session_routes(app, signin)
     return app

@@ -88,6 +88,12 @@ class InvalidUser(StoreError, ValueError):
     code = "user_invalid"
 
 
+class BadPassword(InvalidUser):
+    """A new password outside the rules (its length); nothing changed."""
+
+    code = "bad_password"
+
+
 class StoreConflict(StoreError):
     """Concurrent writers kept colliding on the same record; the caller may retry."""
 

@@ -202,3 +202,20 @@ class CallbackRecord(Base):
     customer_id: Mapped[str | None] = mapped_column(String(36))
     created_at: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[float] = mapped_column(Float)
+
+
+class SessionRecord(Base):
+    """A signed-in web session. ``id`` is the SHA-256 (hex) of the random value the browser
+    holds in its cookie; the value itself is never stored. ``expires_at`` is absolute (the
+    sign-in plus the configured maximum); ``last_seen_at`` measures idleness."""
+
+    __tablename__ = "sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                         index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[float] = mapped_column(Float)
+    last_seen_at: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float] = mapped_column(Float, index=True)
+    address: Mapped[str | None] = mapped_column(String(100))
+    user_agent: Mapped[str | None] = mapped_column(String(400))

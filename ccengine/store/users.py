@@ -11,21 +11,35 @@ import hashlib
 import hmac
 import secrets
 import time
+from collections.abc import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ccengine.store.db import Database
-from ccengine.store.errors import InvalidUser, UnknownUser, UserExists
+from ccengine.store.errors import BadPassword, InvalidUser, UnknownUser, UserExists
 from ccengine.store.models import UserRecord
 from ccengine.store.records import UserView
 
-__all__ = ["ROLES", "InvalidUser", "UnknownUser", "UserExists", "UserRepository",
+__all__ = ["PASSWORD_MAX", "PASSWORD_MIN", "ROLES", "BadPassword", "InvalidUser",
+           "UnknownUser", "UserExists", "UserRepository", "check_password_rules",
            "hash_password", "hash_token", "new_token", "verify_password"]
 
 ROLES = ("agent", "supervisor", "admin")
+PASSWORD_MIN, PASSWORD_MAX = 8, 200  # characters
 SCRYPT_N, SCRYPT_R, SCRYPT_P, SCRYPT_LEN = 2**14, 8, 1, 32
+
+
+def check_password_rules(password: object) -> str:
+    """The password if it may be set (text of PASSWORD_MIN to PASSWORD_MAX characters),
+    else BadPassword saying what is wrong."""
+    if not isinstance(password, str):
+        raise BadPassword("a password must be text")
+    if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
+        raise BadPassword(f"a password has {PASSWORD_MIN} to {PASSWORD_MAX} characters "
+                          f"(this one has {len(password)})")
+    return password
 
 
 def hash_password(password: str) -> str:
@@ -104,6 +118,8 @@ class UserRepository:
         if not isinstance(tenant, str) or not tenant.strip() or len(tenant) > 100:
             raise InvalidUser("a tenant must be non-empty text of at most 100 characters")
         _check_role(role)
+        if password is not None:
+            check_password_rules(password)
         hashed = await asyncio.to_thread(hash_password, password) if password is not None \
             else None
         token_hash = hash_token(token) if token is not None else None
@@ -146,8 +162,42 @@ class UserRepository:
             row.role = role
         return _as_dict(row)
 
+    async def sync(self, users: Iterable[tuple[str, str, str | None]],
+                   tenant: str = "default") -> tuple[list[str], list[str]]:
+        """Make the store hold these ``(id, role, name)`` users: a missing one is created
+        (without a password), a role or name that differs is updated; nothing else is
+        touched (passwords, tokens, other users). Returns the ids created and updated.
+        Safe when several engine nodes start together (a lost insert race is retried)."""
+        wanted = {}
+        for user_id, role, name in users:
+            _check_role(role)
+            wanted[user_id] = (role, name)
+        try:
+            return await self._sync(wanted, tenant)
+        except IntegrityError:  # another node created one of them meanwhile: once more
+            return await self._sync(wanted, tenant)
+
+    async def _sync(self, wanted: dict[str, tuple[str, str | None]],
+                    tenant: str) -> tuple[list[str], list[str]]:
+        created, updated = [], []
+        async with self.db.session.begin() as s:
+            rows = {r.id: r for r in (await s.execute(select(UserRecord).where(
+                UserRecord.id.in_(wanted)))).scalars()} if wanted else {}
+            for user_id, (role, name) in wanted.items():
+                row = rows.get(user_id)
+                if row is None:
+                    s.add(UserRecord(id=user_id, name=name, role=role, tenant=tenant,
+                                     created_at=time.time()))
+                    created.append(user_id)
+                elif (row.role, row.name) != (role, name):
+                    row.role, row.name = role, name
+                    updated.append(user_id)
+        return created, updated
+
     async def set_password(self, user_id: str, password: str) -> None:
-        """Replace the user's password (its scrypt hash)."""
+        """Replace the user's password (its scrypt hash); BadPassword if it breaks the
+        rules (``check_password_rules``), UnknownUser if there is no such user."""
+        check_password_rules(password)
         hashed = await asyncio.to_thread(hash_password, password)
         async with self.db.session.begin() as s:
             row = await s.get(UserRecord, user_id)

@@ -19,6 +19,7 @@ REPO = Path(__file__).resolve().parents[2]
     ("waiting={nope: {announce_every: 30}}", "waiting.nope"),
     ("chat={entry_points: {web: nope}}", "chat.entry_points"),
     ("trunks=[{name: t, type: ip, host: carrier.example.com}]", "trunks[0].host"),
+    ("sessions={signin_limit: {per_user: 0}}", "sessions.signin_limit.per_user"),
 ])
 def test_given_bad_part_section_when_checked_then_refused_naming_the_key(
         override: str, key: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -85,3 +85,55 @@ def test_given_nested_key_when_located_then_file_and_line_of_deepest_part_found(
     assert locate(str(f), "email.mailboxes[3].imap") == f"{f}:2"      # no 4th mailbox
     assert locate(str(f), "chat.idle_timeout") == str(f)             # not in the file
     assert locate("embedded defaults", "email.relay") == "embedded defaults"
+
+
+def test_given_no_sessions_section_when_loading_then_documented_defaults_apply() -> None:
+    from ccengine.config import SessionSettings, SignInLimit
+    sessions = load_config(None, env={}).sessions
+    assert sessions == SessionSettings(idle_minutes=480, max_hours=12, secure_cookie=False,
+                                       signin_limit=SignInLimit(5, 20, 300))
+
+
+def test_given_sessions_in_file_env_and_cli_when_loading_then_each_key_taken(
+        tmp_path: Path) -> None:
+    f = tmp_path / "engine.yaml"
+    f.write_text("sessions:\n  idle_minutes: 30\n  signin_limit:\n    per_user: 3\n")
+    sessions = load_config(f, env={"CCENGINE__SESSIONS__SECURE_COOKIE": "true"},
+                           overrides=["sessions.signin_limit.window_seconds=60"]).sessions
+    assert (sessions.idle_minutes, sessions.max_hours, sessions.secure_cookie) == (30, 12, True)
+    limit = sessions.signin_limit
+    assert (limit.per_user, limit.per_address, limit.window_seconds) == (3, 20, 60)
+
+
+@pytest.mark.parametrize(("yaml_text", "key", "line", "problem"), [
+    ("sessions:\n  idle_minutes: 0\n", "sessions.idle_minutes", 2, "whole number"),
+    ("sessions:\n  idle_minutes: soon\n", "sessions.idle_minutes", 2, "whole number"),
+    ("sessions:\n  max_hours: 721\n", "sessions.max_hours", 2, "from 1 to 720"),
+    ("sessions:\n  max_hours: 1.5\n", "sessions.max_hours", 2, "whole number"),
+    ("sessions:\n  secure_cookie: yes please\n", "sessions.secure_cookie", 2, "true or false"),
+    ("sessions:\n  idle_minute: 5\n", "sessions.idle_minute", 2, "unknown key"),
+    ("sessions:\n  signin_limit:\n    per_user: -1\n", "sessions.signin_limit.per_user", 3,
+     "whole number"),
+    ("sessions:\n  signin_limit:\n    per_address: true\n",
+     "sessions.signin_limit.per_address", 3, "whole number"),
+    ("sessions:\n  signin_limit:\n    window_seconds: 0\n",
+     "sessions.signin_limit.window_seconds", 3, "whole number"),
+    ("sessions:\n  signin_limit:\n    per_hour: 5\n", "sessions.signin_limit.per_hour", 3,
+     "unknown key"),
+    ("sessions:\n  signin_limit: 5\n", "sessions.signin_limit", 2, "must be a mapping"),
+    ("# sessions off?\nsessions: null\n", "sessions", 2, "must be a mapping"),
+])
+def test_given_a_bad_sessions_value_when_loading_then_error_names_file_line_and_key(
+        tmp_path: Path, yaml_text: str, key: str, line: int, problem: str) -> None:
+    f = tmp_path / "engine.yaml"
+    f.write_text(yaml_text)
+    with pytest.raises(ConfigError) as e:
+        load_config(f, env={})
+    assert (e.value.key, e.value.where) == (key, f"{f}:{line}")
+    assert problem in e.value.message
+
+
+def test_given_whole_sessions_section_on_command_line_when_loading_then_rest_default() -> None:
+    sessions = load_config(None, env={}, overrides=["sessions={secure_cookie: true}"]).sessions
+    assert (sessions.secure_cookie, sessions.idle_minutes,
+            sessions.signin_limit.per_address) == (True, 480, 20)

@@ -80,3 +80,35 @@ def test_given_same_password_when_hashed_twice_then_salts_differ() -> None:
     assert one != two and one.startswith("scrypt$")
     assert verify_password("pw", one) and verify_password("pw", two)
     assert not verify_password("pw", "garbage") and not verify_password("pw", None)
+
+
+async def test_given_config_users_when_synced_then_missing_created_and_changes_applied(
+        db: Database) -> None:
+    repo = UserRepository(db)
+    await repo.create("alice", "agent", name="Alice", password="correct horse")
+    await repo.create("old", "agent")
+    created, updated = await repo.sync([("alice", "supervisor", "Alice B"),
+                                        ("sam", "supervisor", "Sam"), ("admin", "admin", None)])
+    assert (sorted(created), updated) == (["admin", "sam"], ["alice"])
+    assert await repo.get("alice") == {"id": "alice", "name": "Alice B", "role": "supervisor",
+                                       "tenant": "default", "has_password": True}
+    assert (await repo.get("sam"))["has_password"] is False
+    assert await repo.get("old") is not None  # users the config no longer names stay
+    assert await repo.sync([("alice", "supervisor", "Alice B")]) == ([], [])
+    assert (await repo.verify("alice", "correct horse"))["role"] == "supervisor"
+    with pytest.raises(InvalidUser):
+        await repo.sync([("zed", "boss", None)])
+
+
+async def test_given_password_outside_rules_when_set_then_refused_and_unchanged(
+        db: Database) -> None:
+    from ccengine.store.errors import BadPassword
+    repo = UserRepository(db)
+    await repo.create("alice", "agent", password="correct horse")
+    for bad in ("short", "x" * 201):
+        with pytest.raises(BadPassword) as e:
+            await repo.set_password("alice", bad)
+        assert e.value.code == "bad_password"
+    assert await repo.verify("alice", "correct horse") is not None
+    await repo.set_password("alice", "x" * 200)
+    assert await repo.verify("alice", "x" * 200) is not None
