@@ -26,7 +26,8 @@ ENV_PREFIX = "CCENGINE__"
 # top-level sections that channels and features beyond voice read (and validate) themselves
 # from ``EngineConfig.raw``
 SECTIONS_OF_PARTS = frozenset({"email", "chat", "callbacks", "trunks", "recording",
-                               "supervision", "waiting", "outbound", "dispositions"})
+                               "supervision", "waiting", "outbound", "dispositions",
+                               "not_ready_reasons", "canned_responses"})
 EVENT_LOOPS = ("uvloop", "asyncio")  # the loops ``ccengine run`` can run on (event_loop)
 
 

@@ -20,10 +20,12 @@ from aiohttp import web
 from ccengine.api.auth import TokenAuth, User
 from ccengine.api.http import build_api
 from ccengine.channels.chat.config import load_chat_settings
-from ccengine.config import EngineConfig
+from ccengine.config import EngineConfig, locate
 from ccengine.core.agent import AgentProfile
+from ccengine.core.canned import CannedResponses
 from ccengine.core.dispositions import Dispositions
 from ccengine.core.media import Medium
+from ccengine.core.not_ready import NotReadyReasons
 from ccengine.core.queue import QueueConfig
 from ccengine.core.rules import validate_references
 from ccengine.core.supervision import build_supervisors
@@ -101,6 +103,10 @@ class Engine:
         self.waiting = parse_waiting(config.raw.get("waiting"), config.source, self.queues)
         self.dispositions = Dispositions.from_config(config.raw.get("dispositions"),
                                                      config.source, self.queues)
+        self.not_ready_reasons = NotReadyReasons.from_config(
+            config.raw.get("not_ready_reasons"), locate(config.source, "not_ready_reasons"))
+        self.canned_responses = CannedResponses.from_config(
+            config.raw.get("canned_responses"), locate(config.source, "canned_responses"))
         self.recording_settings = parse_recording_settings(
             config.raw.get("recording"), source=config.source, runtime_dir=config.runtime_dir,
             queues=self.queues.keys(), sounds_dir=Path(config.asterisk.sounds_dir))
