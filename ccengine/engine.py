@@ -169,7 +169,7 @@ class Engine:
         self.customers = CustomerRepository(self.db, c.default_region)
         self.messages = MessageRepository(self.db)
         customers = CustomerContext(self.customers)
-        self.feed = ScreenPopFeed(enrich=customers.screen_pop)
+        self.feed = ScreenPopFeed(enrich=customers.screen_pop, views=self.dispatcher)
         self.dispatcher.subscribe(self.feed.on_event)
         await self._share_events()
         self.dispatcher.subscribe(self.recorder.on_event)
@@ -217,7 +217,8 @@ class Engine:
             check()
         # API
         auth = TokenAuth(build_users(c), secrets.api_tokens)
-        api = build_api(auth, self.dispatcher, self.feed, self.recorder, self.messages)
+        api = build_api(auth, self.dispatcher, self.feed, self.recorder, self.messages,
+                        not_ready_reasons=self.not_ready_reasons)
         for add_routes in self.api_routes:
             add_routes(api)
         runner = web.AppRunner(api, access_log=None)

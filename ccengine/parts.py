@@ -151,6 +151,24 @@ async def start_ivr(engine: Engine) -> None:
     install(engine.voice, http, engine.ivr.endpoints, clock=time.time)
 
 
+async def start_desk(engine: Engine) -> None:
+    """What the agent desk reads at start (GET /api/desk) and the canned responses
+    (GET /api/canned-responses); last, so it knows which parts run."""
+    from ccengine.api.desk import DeskSettings, RunningParts, add_routes
+    from ccengine.telephony.recording.settings import Policy
+    rec = engine.recording_settings
+    recording = engine.recording is not None and any(
+        rec.policy(queue) != Policy.NEVER for queue in engine.queues)
+    settings = DeskSettings(
+        canned=engine.canned_responses, dispositions=engine.dispositions,
+        offer_timeout=engine.config.offer_timeout,
+        parts=RunningParts(chat=engine.chat is not None, email=engine.email is not None,
+                           outbound=engine.outbound is not None,
+                           callbacks=engine.callback_requests is not None,
+                           recording=recording))
+    engine.api_routes.append(lambda app: add_routes(app, settings))
+
+
 PARTS: tuple[Part, ...] = (
     start_transfers,
     start_customers,
@@ -161,4 +179,5 @@ PARTS: tuple[Part, ...] = (
     start_waiting,
     start_supervision,
     start_ivr,
+    start_desk,
 )

@@ -1,8 +1,10 @@
-"""Desktop-handled work (email, chat): the agent accepts, declines or closes it.
+"""Work from the desk: the agent accepts, declines or closes desktop-handled work (email,
+chat) and ends a wrap-up early.
 
 ``POST /api/interactions/{id}/accept`` and ``/decline`` are the offered agent's own;
 ``/close`` is the agent's, or a supervisor's/admin's on the agent's behalf (recorded as
 ``closed_by``). Voice work is answered and hung up on the phone, not here.
+``/wrapup/end`` is the agent's, or a supervisor's/admin's naming the agent.
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ from aiohttp import web
 
 from ccengine.api.http import DISPATCHER, _json_body, current_user, error
 from ccengine.channels.work import WorkChannel
+from ccengine.core.errors import NotInWrapUp
 from ccengine.core.interaction import Interaction
 
 MAX_REASON = 200
+STAFF = ("supervisor", "admin")
 
 
 async def _work(request: web.Request) -> tuple[WorkChannel, Interaction]:
@@ -48,6 +52,28 @@ async def decline(request: web.Request) -> web.Response:
     return web.json_response({"declined": interaction.id})
 
 
+async def end_wrap_up(request: web.Request) -> web.Response:
+    """The wrap-up slot is released now: the agent's own, or a named agent's for
+    supervisors and admins (``{"agent": id}``)."""
+    user = current_user(request)
+    interaction_id = request.match_info["interaction_id"]
+    agent = (await _json_body(request)).get("agent")
+    if agent is None and user.role in STAFF:
+        raise error(400, "bad_agent", 'name the agent whose wrap-up ends: {"agent": id}')
+    agent = user.id if agent is None else agent
+    if not isinstance(agent, str) or not agent:
+        raise error(400, "bad_agent", "agent must be an agent's id")
+    if agent != user.id and user.role not in STAFF:
+        raise error(403, "forbidden", f"{user.id} may not end {agent}'s wrap-up")
+    dispatcher = request.app[DISPATCHER]
+    by = user.id if agent != user.id else ""
+    try:
+        await dispatcher.end_wrap_up(interaction_id, agent, by=by)  # 404 unknown agent
+    except NotInWrapUp as e:
+        raise error(409, e.code, str(e)) from e
+    return web.json_response(await dispatcher.agent_view(agent))
+
+
 async def close(request: web.Request) -> web.Response:
     channel, interaction = await _work(request)
     user = current_user(request)
@@ -69,3 +95,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/interactions/{interaction_id}/accept", accept)
     app.router.add_post("/api/interactions/{interaction_id}/decline", decline)
     app.router.add_post("/api/interactions/{interaction_id}/close", close)
+    app.router.add_post("/api/interactions/{interaction_id}/wrapup/end", end_wrap_up)

@@ -174,6 +174,12 @@ class VoiceChannel:
         self.on_call_ending: list[CallEnding] = []
         router.on_stasis_start("inbound", self.handle_inbound)
 
+    @property
+    def offer_seconds(self) -> float:
+        """How long an offer rings the agent's phone before it is taken back (the
+        originate timeout, whole seconds); the dispatcher's own deadline is later."""
+        return float(int(self.ring_timeout))
+
     def call_of(self, interaction_id: str) -> VoiceCall:
         """The live call of an interaction on this node (UnknownInteraction if none)."""
         call = self.calls.get(interaction_id)
