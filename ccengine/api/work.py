@@ -1,23 +1,35 @@
 """Work from the desk: the agent accepts, declines or closes desktop-handled work (email,
-chat) and ends a wrap-up early.
+chat), declines a call ringing their phone, and ends a wrap-up early.
 
 ``POST /api/interactions/{id}/accept`` and ``/decline`` are the offered agent's own;
 ``/close`` is the agent's, or a supervisor's/admin's on the agent's behalf (recorded as
-``closed_by``). Voice work is answered and hung up on the phone, not here.
-``/wrapup/end`` is the agent's, or a supervisor's/admin's naming the agent.
+``closed_by``). Voice work is answered and hung up on the phone, not here; a ringing call
+may be declined (its channel hangs the agent's ringing leg up: a RONA, as a rejecting
+phone). ``/wrapup/end`` is the agent's, or a supervisor's/admin's naming the agent.
 """
 
 from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
 
 from aiohttp import web
 
 from ccengine.api.http import DISPATCHER, _json_body, current_user, error
 from ccengine.channels.work import WorkChannel
-from ccengine.core.errors import NotInWrapUp
+from ccengine.core.errors import CoreError, NotInWrapUp
 from ccengine.core.interaction import Interaction
 
 MAX_REASON = 200
 STAFF = ("supervisor", "admin")
+# domain errors of these codes are conflicts with the work's current state: 409
+CONFLICTS = ("not_ringing",)
+
+
+@runtime_checkable
+class DecliningChannel(Protocol):
+    """A channel whose offers an agent may refuse from the desk."""
+
+    async def decline(self, interaction_id: str, agent_id: str) -> None: ...
 
 
 async def _work(request: web.Request) -> tuple[WorkChannel, Interaction]:
@@ -46,9 +58,19 @@ async def accept(request: web.Request) -> web.Response:
 
 
 async def decline(request: web.Request) -> web.Response:
-    channel, interaction = await _work(request)
+    dispatcher = request.app[DISPATCHER]
+    interaction = await dispatcher.live_interaction(request.match_info["interaction_id"])
+    channel = dispatcher.channel(interaction.medium)
+    if not isinstance(channel, DecliningChannel):
+        raise error(409, "not_desktop_work", f"{interaction.medium} work cannot be "
+                    "declined through the API")
     _own(request, interaction)
-    await channel.decline(interaction.id, current_user(request).id)
+    try:
+        await channel.decline(interaction.id, current_user(request).id)
+    except CoreError as e:
+        if e.code not in CONFLICTS:
+            raise
+        raise error(409, e.code, str(e)) from e
     return web.json_response({"declined": interaction.id})
 
 
