@@ -100,7 +100,6 @@ class Ringing:
 
     agent_id: str
     channel_id: str
-    answered: bool = False
     declined: bool = False  # the agent refused it from the desk
     over: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -417,7 +416,6 @@ class VoiceChannel:
             ringing = self.ringing[iid] = Ringing(agent_id, channel_id)
             try:
                 unanswered = await wait_answer(events)
-                ringing.answered = unanswered is None
                 if unanswered is not None:
                     await self._not_answered(call, agent_id, unanswered, ringing.declined)
                     return
@@ -449,10 +447,11 @@ class VoiceChannel:
     async def decline(self, interaction_id: str, agent_id: str,
                       settle_seconds: float = 5.0) -> None:
         """The agent refuses, from the desk, a call ringing their phone: the ringing leg is
-        hung up as a phone rejecting the call would be (cause "call rejected"), so the
-        offer fails the usual way: RONA (the agent not ready), the caller back at the head
-        of the queue, hearing music. Returns once that is done (or ``settle_seconds``
-        passed); NotRinging if this call is not ringing this agent's phone."""
+        hung up (asking for cause "call rejected"), so the offer fails as when a phone
+        rejects it, whatever cause Asterisk reports: RONA (the agent not ready), the caller
+        back at the head of the queue, hearing music. Returns once that is done (or
+        ``settle_seconds`` passed); NotRinging if the call is not ringing this agent's
+        phone (not rung yet, or answered)."""
         ringing = self.ringing.get(interaction_id)
         if ringing is None or ringing.agent_id != agent_id:
             raise NotRinging(f"interaction {interaction_id} is not ringing {agent_id}'s "
@@ -463,8 +462,6 @@ class VoiceChannel:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(settle_seconds):
                 await ringing.over.wait()
-        if ringing.answered:
-            raise NotRinging(f"{agent_id}'s phone answered {interaction_id} first")
 
     async def _agent_leg_lost(self, call: VoiceCall, agent_id: str, channel_id: str,
                               error: AriError, own_bridge: bool) -> None:

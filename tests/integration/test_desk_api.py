@@ -402,3 +402,15 @@ async def test_given_phone_offer_when_popped_then_expires_when_the_phone_stops_r
     state = await desk.dispatcher.agent_view("bob")
     assert state["slots"][0]["until"] == offer["offered_at"] + OFFER_TIMEOUT
     await ws.close()
+
+
+async def test_given_ringing_phone_offer_when_handled_in_the_desk_then_refused_as_before(
+        desk: Desk) -> None:
+    """Calls are answered and hung up on the phone; only a channel that can take an offer
+    back (the voice channel hangs the ringing leg up) accepts a decline."""
+    await desk.dispatcher.login("bob")
+    await desk.dispatcher.enqueue(Interaction("call-1", Medium.VOICE, queue="sales"))
+    for action in ("accept", "close", "decline"):
+        status, body = await desk.call("POST", f"/api/interactions/call-1/{action}", "bob")
+        assert (status, body["error"]) == (409, "not_desktop_work"), action
+    assert (await desk.dispatcher.agent_view("bob"))["slots"][0]["state"] == "offered"
