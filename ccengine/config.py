@@ -28,7 +28,7 @@ ENV_PREFIX = "CCENGINE__"
 # from ``EngineConfig.raw``
 SECTIONS_OF_PARTS = frozenset({"email", "chat", "callbacks", "trunks", "recording",
                                "supervision", "waiting", "outbound", "dispositions",
-                               "webrtc"})
+                               "webrtc", "not_ready_reasons", "canned_responses"})
 EVENT_LOOPS = ("uvloop", "asyncio")  # the loops ``ccengine run`` can run on (event_loop)
 
 

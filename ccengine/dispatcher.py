@@ -154,6 +154,12 @@ class Dispatcher:
         await self._transition(agent_id,
                                lambda a: sm.force(a, self.clock(), presence, reason, by))
 
+    async def end_wrap_up(self, interaction_id: str, agent_id: str, by: str = "") -> None:
+        """The agent's wrap-up of ``interaction_id`` ends now rather than at its time
+        (NotInWrapUp if the agent is not wrapping it up); the freed capacity is routed."""
+        await self._transition(agent_id, lambda a: sm.end_wrap_up(a, interaction_id,
+                                                                  self.clock(), by))
+
     async def set_device_reachable(self, agent_id: str, medium: Medium | Iterable[Medium],
                                    reachable: bool) -> None:
         """From AMI contact status: an unreachable phone is not offered that medium (or
@@ -536,6 +542,42 @@ class Dispatcher:
                 log.exception("dispatcher tick failed")
 
     # ------------------------------------------------------------------ views
+    def offer_expires_at(self, medium: Medium, offered_at: float) -> float:
+        """When an offer of ``medium`` made at ``offered_at`` is taken back if nobody takes
+        it: the dispatcher's deadline (its tick expires it then), or sooner when the
+        medium's adapter gives up first (a channel's optional ``offer_seconds``: how long
+        a phone rings)."""
+        deadline = offered_at + self.offer_timeout
+        ring = getattr(self._channels.get(medium), "offer_seconds", None)
+        return deadline if ring is None else min(deadline, offered_at + float(ring))
+
+    async def holders(self, interaction_id: str) -> dict[str, sm.Slot]:
+        """Every agent holding a slot (offered, busy or wrap-up) on an interaction; wrap-up
+        slots outlive the live interaction."""
+        return {a.agent_id: slot for a in (await self.state.agents()).values()
+                if (slot := a.slot(interaction_id)) is not None}
+
+    async def agents_view(self) -> list[dict[str, Any]]:
+        """Every configured agent's state, in config order (the pickers' list)."""
+        lives = await self.state.agents()
+        out = []
+        for agent_id, profile in self.profiles.items():
+            live = lives.get(agent_id) or AgentLive(agent_id)
+            out.append({"id": agent_id, "name": profile.name, "state": live.display(),
+                        "presence": live.presence.value, "reason": live.reason,
+                        "since": live.since,
+                        "capacity": {m.value: n for m, n in profile.capacity.items()},
+                        "reachable": sorted(m.value for m in live.reachable)})
+        return out
+
+    async def queues_view(self) -> list[dict[str, Any]]:
+        """Every queue with its media and how many interactions wait in it."""
+        waiting: dict[str, int] = {}
+        for i in await self.state.waiting():
+            waiting[i.queue or ""] = waiting.get(i.queue or "", 0) + 1
+        return [{"name": name, "media": sorted(m.value for m in q.media),
+                 "waiting": waiting.get(name, 0)} for name, q in self.queues.items()]
+
     async def agent_view(self, agent_id: str) -> dict[str, Any]:
         live = await self._live(agent_id)
         return {"id": agent_id, "name": self._profile(agent_id).name, "state": live.display(),

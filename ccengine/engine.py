@@ -22,10 +22,12 @@ from ccengine.api.http import build_api
 from ccengine.api.phone import PhoneLine
 from ccengine.api.session import start_signin
 from ccengine.channels.chat.config import load_chat_settings
-from ccengine.config import EngineConfig
+from ccengine.config import EngineConfig, locate
 from ccengine.core.agent import AgentProfile
+from ccengine.core.canned import CannedResponses
 from ccengine.core.dispositions import Dispositions
 from ccengine.core.media import Medium
+from ccengine.core.not_ready import NotReadyReasons
 from ccengine.core.queue import QueueConfig
 from ccengine.core.rules import validate_references
 from ccengine.core.supervision import build_supervisors
@@ -111,6 +113,10 @@ class Engine:
         self.waiting = parse_waiting(config.raw.get("waiting"), config.source, self.queues)
         self.dispositions = Dispositions.from_config(config.raw.get("dispositions"),
                                                      config.source, self.queues)
+        self.not_ready_reasons = NotReadyReasons.from_config(
+            config.raw.get("not_ready_reasons"), locate(config.source, "not_ready_reasons"))
+        self.canned_responses = CannedResponses.from_config(
+            config.raw.get("canned_responses"), locate(config.source, "canned_responses"))
         self.recording_settings = parse_recording_settings(
             config.raw.get("recording"), source=config.source, runtime_dir=config.runtime_dir,
             queues=self.queues.keys(), sounds_dir=Path(config.asterisk.sounds_dir))
@@ -175,7 +181,7 @@ class Engine:
         self.customers = CustomerRepository(self.db, c.default_region)
         self.messages = MessageRepository(self.db)
         customers = CustomerContext(self.customers)
-        self.feed = ScreenPopFeed(enrich=customers.screen_pop)
+        self.feed = ScreenPopFeed(enrich=customers.screen_pop, views=self.dispatcher)
         self.dispatcher.subscribe(self.feed.on_event)
         await self._share_events()
         self.dispatcher.subscribe(self.recorder.on_event)
@@ -226,7 +232,7 @@ class Engine:
         auth = TokenAuth(users, secrets.api_tokens)
         signin = await start_signin(self.db, users, c.sessions)
         api = build_api(auth, self.dispatcher, self.feed, self.recorder, self.messages,
-                        signin=signin)
+                        signin=signin, not_ready_reasons=self.not_ready_reasons)
         for add_routes in self.api_routes:
             add_routes(api)
         runner = web.AppRunner(api, access_log=None)

@@ -151,7 +151,7 @@ async def start_ivr(engine: Engine) -> None:
     install(engine.voice, http, engine.ivr.endpoints, clock=time.time)
 
 
-async def start_desk(engine: Engine) -> None:
+async def start_phones(engine: Engine) -> None:
     """The agent desk's pages (/desk/) and the phone in them: each user's own SIP
     credentials (/api/phone), the SIP websocket relayed to Asterisk (/ws/sip), and a
     caller kept for their agent while the agent's page comes back (telephony/rejoin.py)."""
@@ -175,6 +175,24 @@ async def start_desk(engine: Engine) -> None:
     engine.api_routes.append(add_desk)
 
 
+async def start_desk(engine: Engine) -> None:
+    """What the agent desk reads at start (GET /api/desk) and the canned responses
+    (GET /api/canned-responses); last, so it knows which parts run."""
+    from ccengine.api.desk import DeskSettings, RunningParts, add_routes
+    from ccengine.telephony.recording.settings import Policy
+    rec = engine.recording_settings
+    recording = engine.recording is not None and any(
+        rec.policy(queue) != Policy.NEVER for queue in engine.queues)
+    settings = DeskSettings(
+        canned=engine.canned_responses, dispositions=engine.dispositions,
+        offer_timeout=engine.config.offer_timeout,
+        parts=RunningParts(chat=engine.chat is not None, email=engine.email is not None,
+                           outbound=engine.outbound is not None,
+                           callbacks=engine.callback_requests is not None,
+                           recording=recording))
+    engine.api_routes.append(lambda app: add_routes(app, settings))
+
+
 PARTS: tuple[Part, ...] = (
     start_transfers,
     start_customers,
@@ -185,5 +203,6 @@ PARTS: tuple[Part, ...] = (
     start_waiting,
     start_supervision,
     start_ivr,
+    start_phones,
     start_desk,
 )

@@ -20,6 +20,7 @@ from aiohttp import web
 
 from ccengine.api.auth import TokenAuth, User, token_of
 from ccengine.core.agent_state import Presence
+from ccengine.core.not_ready import NotReadyReasons
 from ccengine.cti.screenpop import ScreenPopFeed
 from ccengine.dispatcher import Dispatcher
 from ccengine.store.sessions import SessionRepository, WebSession
@@ -40,6 +41,7 @@ SESSION_KEY = web.RequestKey("session", WebSession)  # a cookie-authenticated re
 SESSION_COOKIE = "ccengine_session"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+NOT_READY_REASONS = web.AppKey("not_ready_reasons", NotReadyReasons)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # actions of POST /api/agents/{id}/{action} that features add (the outbound part's "dial"):
@@ -201,9 +203,8 @@ async def agent_action(request: web.Request) -> web.Response:
         await d.set_available(agent_id)
     elif action == "not-ready":
         body = await _json_body(request)
-        reason = body.get("reason", "break")
-        if not isinstance(reason, str) or not reason:
-            raise error(400, "bad_reason", "reason must be a non-empty string")
+        reasons = request.app[NOT_READY_REASONS]
+        reason = reasons.check(body.get("reason", reasons.default))  # 400 bad_reason
         await d.set_not_ready(agent_id, reason)
     elif action == "force":
         user = current_user(request)
@@ -250,9 +251,8 @@ async def agent_feed(request: web.Request) -> web.WebSocketResponse:
     ws = web.WebSocketResponse(heartbeat=20)
     await ws.prepare(request)
     feed = request.app[FEED]
-    feed.add(user.id, ws)
     try:
-        await ws.send_json({"type": "hello", "agent_id": user.id})
+        await feed.open(user.id, ws)  # the hello, with the agent's state
         async for _msg in ws:
             pass  # the feed is one-way; anything the client sends is ignored
     finally:
@@ -262,10 +262,12 @@ async def agent_feed(request: web.Request) -> web.WebSocketResponse:
 
 def build_api(auth: TokenAuth, dispatcher: Dispatcher, feed: ScreenPopFeed,
               interactions: Any, messages: Any = None,
-              signin: SignIn | None = None) -> web.Application:
+              signin: SignIn | None = None, *,
+              not_ready_reasons: NotReadyReasons | None = None) -> web.Application:
     """The API application; the engine's cleanup contexts own everything passed in. With
     a MessageRepository, conversations (chat, email) are readable and writable; with a
-    SignIn, users sign in with a password and their pages use a session cookie."""
+    SignIn, users sign in with a password and their pages use a session cookie; agents
+    going not ready give one of ``not_ready_reasons``."""
     app = web.Application(middlewares=[auth_and_errors], client_max_size=1024 * 1024)
 
     async def close_feeds(_app: web.Application) -> None:
@@ -274,14 +276,20 @@ def build_api(auth: TokenAuth, dispatcher: Dispatcher, feed: ScreenPopFeed,
     app[AUTH], app[DISPATCHER], app[FEED], app[INTERACTIONS] = (auth, dispatcher, feed,
                                                                 interactions)
     app[AGENT_ACTIONS] = {}
+    app[NOT_READY_REASONS] = not_ready_reasons or NotReadyReasons.defaults()
+    from ccengine.api.lists import agents_list, queues_list
     app.router.add_get("/api/me", me)
+    app.router.add_get("/api/agents", agents_list)
     app.router.add_get("/api/agents/{agent_id}", agent_get)
     app.router.add_post("/api/agents/{agent_id}/{action}", agent_action)
+    app.router.add_get("/api/queues", queues_list)
     app.router.add_get("/api/queues/{name}", queue_get)
     app.router.add_get("/api/interactions/{interaction_id}", interaction_get)
     app.router.add_get("/ws/agent", agent_feed)
+    from ccengine.api.pop import add_routes as add_pop_routes
     from ccengine.api.work import add_routes as add_work_routes
     add_work_routes(app)
+    add_pop_routes(app)
     if messages is not None:
         from ccengine.api.messages import add_routes as add_message_routes
         add_message_routes(app, messages)

@@ -47,5 +47,12 @@ class AgentProfile:
                    site=f.text("site", "main"), timezone=f.text("timezone", "UTC"),
                    phone=f.choice("phone", PHONES, "webrtc"))
 
+    def to_dict(self) -> dict[str, Any]:
+        """The profile as the desk shows it: id, name, skills, capacity, blocks."""
+        return {"id": self.id, "name": self.name, "skills": dict(self.skills),
+                "capacity": {m.value: n for m, n in self.capacity.items()},
+                "blocks": {m.value: sorted(b.value for b in blocked)
+                           for m, blocked in self.blocks.items()}}
+
     def has_skills(self, required: Mapping[str, int]) -> bool:
         return all(self.skills.get(s, 0) >= level for s, level in required.items())

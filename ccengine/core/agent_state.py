@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from ccengine.core.agent import AgentProfile
-from ccengine.core.errors import InvalidTransition
+from ccengine.core.errors import InvalidTransition, NotInWrapUp
 from ccengine.core.events import AgentStateChanged
 from ccengine.core.media import Medium
 
@@ -248,3 +248,18 @@ def release(live: AgentLive, interaction_id: str, now: float) -> Result:
     if not new.slots:
         new = replace(new, idle_since=now)
     return _changed(live, new, now, "released", interaction_id=interaction_id)
+
+
+def end_wrap_up(live: AgentLive, interaction_id: str, now: float, by: str = "") -> Result:
+    """The agent (or a supervisor, ``by``) ends a wrap-up before its time: the slot is freed
+    now. NotInWrapUp if the agent holds no wrap-up of that interaction."""
+    slot = live.slot(interaction_id)
+    if slot is None or slot.state != SlotState.WRAP_UP:
+        found = slot.state.value if slot else "nothing"
+        raise NotInWrapUp(f"agent {live.agent_id}: {interaction_id} is {found}, not in "
+                          "wrap-up")
+    new = _replace_slot(live, interaction_id, None)
+    if not new.slots:
+        new = replace(new, idle_since=now)
+    return _changed(live, new, now, "wrap_up_ended", interaction_id=interaction_id,
+                    **({"by": by} if by else {}))

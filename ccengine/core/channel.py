@@ -12,7 +12,10 @@ class Channel(Protocol):
     """Executes the core's decision "offer this interaction to this agent".
 
     ``offer`` starts the offer and returns; the adapter later reports back through the
-    dispatcher: offer_accepted, offer_failed, interaction_ended or cancel."""
+    dispatcher: offer_accepted, offer_failed, interaction_ended or cancel. An adapter that
+    takes its offers back before the dispatcher's offer deadline (a phone that rings for a
+    set time) says after how many seconds in an ``offer_seconds`` attribute, so offers can
+    show when they end."""
 
     medium: Medium
 

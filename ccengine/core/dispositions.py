@@ -62,6 +62,11 @@ class Dispositions:
             per_queue[str(name)] = _names(names, where, f"{key}.queues.{name}")
         return cls(default, per_queue)
 
+    def to_dict(self) -> dict[str, Any]:
+        """``{"default": [...] or None (any short text), "queues": {queue: [...]}}``."""
+        return {"default": list(self.default) if self.default is not None else None,
+                "queues": {q: list(names) for q, names in self.per_queue.items()}}
+
     def allowed(self, queue: str | None) -> tuple[str, ...] | None:
         """The dispositions allowed for work of ``queue``; None = any short text."""
         if queue is not None and queue in self.per_queue:

@@ -23,6 +23,12 @@ class InvalidTransition(CoreError):
     code = "invalid_transition"
 
 
+class NotInWrapUp(InvalidTransition):
+    """Ending a wrap-up the agent is not in (over already, or the work is still going on)."""
+
+    code = "not_in_wrap_up"
+
+
 class UnknownAgent(CoreError, KeyError):
     code = "agent_not_found"
 

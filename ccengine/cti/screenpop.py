@@ -1,5 +1,6 @@
-"""The screen-pop feed: each agent's websocket(s) receive a JSON event the moment work is
-offered to that agent, and nothing meant for anyone else."""
+"""The agent's feed: each agent's websocket(s) receive a ``hello`` with the agent's state
+when opened, a ``state`` frame on every change of that agent's state, and the screen pop
+(``offer``) the moment work is offered to that agent; nothing meant for anyone else."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-from ccengine.core.events import Event, InteractionOffered
+from ccengine.core.errors import UnknownAgent
+from ccengine.core.events import AgentStateChanged, Event, InteractionOffered
 from ccengine.core.interaction import Interaction
+from ccengine.core.media import Medium
 
 log = logging.getLogger(__name__)
 
@@ -23,8 +26,18 @@ class FeedSocket(Protocol):
     async def close(self) -> Any: ...
 
 
-def offer_payload(interaction: Interaction, agent_id: str, at: float) -> dict[str, Any]:
-    """The screen-pop JSON for an offer (customer details are added by an enricher)."""
+class LiveViews(Protocol):
+    """What the feed reads of live state (the Dispatcher provides it)."""
+
+    async def agent_view(self, agent_id: str) -> dict[str, Any]: ...
+
+    def offer_expires_at(self, medium: Medium, offered_at: float) -> float: ...
+
+
+def offer_payload(interaction: Interaction, agent_id: str | None, at: float,
+                  expires_at: float | None = None) -> dict[str, Any]:
+    """The screen-pop JSON for an offer made at ``at`` that is taken back at
+    ``expires_at`` if nobody takes it (customer details are added by an enricher)."""
     queued = interaction.timestamp("queued") or interaction.enqueued_at or interaction.created_at
     attrs = interaction.attributes
     return {
@@ -45,43 +58,102 @@ def offer_payload(interaction: Interaction, agent_id: str, at: float) -> dict[st
         "details": dict(attrs.get("pop", {})),
         "wait_seconds": round(max(0.0, at - queued), 3),
         "offered_at": at,
+        "expires_at": expires_at,
         "customer": None,
     }
 
 
 class ScreenPopFeed:
-    """Keeps every agent's open feed sockets and pushes offers to the right ones."""
+    """Keeps every agent's open feed sockets and pushes frames to the right ones. With
+    ``views`` (live state) the hello carries the agent's state, every AgentStateChanged of
+    an agent with an open feed becomes a ``state`` frame and offers say when they end."""
 
-    def __init__(self, enrich: Enricher | None = None) -> None:
+    def __init__(self, enrich: Enricher | None = None,
+                 views: LiveViews | None = None) -> None:
         self._sockets: dict[str, set[FeedSocket]] = defaultdict(set)
+        # sockets whose hello is not sent yet: what is meant for them meanwhile waits here
+        self._pending: dict[FeedSocket, list[dict[str, Any]]] = {}
         self._enrich = enrich
+        self.views = views
 
     def add(self, agent_id: str, socket: FeedSocket) -> None:
         self._sockets[agent_id].add(socket)
 
     def remove(self, agent_id: str, socket: FeedSocket) -> None:
         self._sockets[agent_id].discard(socket)
+        self._pending.pop(socket, None)
+
+    async def open(self, agent_id: str, socket: FeedSocket) -> None:
+        """Add a socket and send it the hello, ``{"type": "hello", "agent_id", "agent"}``
+        (``agent``: the agent's state, null for a user who is not an agent), before
+        anything else: frames meant for it meanwhile follow the hello in order."""
+        self._pending[socket] = []
+        self.add(agent_id, socket)
+        try:
+            await socket.send_json({"type": "hello", "agent_id": agent_id,
+                                    "agent": await self._agent(agent_id)})
+            queued = self._pending.get(socket, [])
+            while queued:
+                await socket.send_json(queued.pop(0))
+        finally:
+            self._pending.pop(socket, None)
+
+    async def _agent(self, agent_id: str) -> dict[str, Any] | None:
+        if self.views is None:
+            return None
+        try:
+            return await self.views.agent_view(agent_id)
+        except UnknownAgent:
+            return None
+
+    async def pop(self, interaction: Interaction, agent_id: str | None, at: float,
+                  expires_at: float | None = None) -> dict[str, Any]:
+        """The screen pop of ``interaction`` for ``agent_id`` (offered at ``at``), with
+        the customer part when an enricher is set."""
+        payload = offer_payload(interaction, agent_id, at, expires_at)
+        if self._enrich is not None:
+            try:
+                payload["customer"] = await self._enrich(interaction)
+            except Exception:
+                log.exception("screen-pop enrichment failed for %s", interaction.id)
+        return payload
 
     async def on_event(self, event: Event) -> None:
-        if isinstance(event, InteractionOffered):
+        if isinstance(event, AgentStateChanged):
+            await self._state_changed(event)
+        elif isinstance(event, InteractionOffered):
             if not self._sockets.get(event.agent_id):
                 return  # no desktop open here: nobody would see the pop
-            payload = offer_payload(event.interaction, event.agent_id, event.at)
-            if self._enrich is not None:
-                try:
-                    payload["customer"] = await self._enrich(event.interaction)
-                except Exception:
-                    log.exception("screen-pop enrichment failed for %s", event.interaction.id)
-            await self.send(event.agent_id, payload)
+            medium = event.interaction.medium
+            expires = self.views.offer_expires_at(medium, event.at) if self.views else None
+            await self.send(event.agent_id, await self.pop(event.interaction, event.agent_id,
+                                                           event.at, expires))
+
+    async def _state_changed(self, event: AgentStateChanged) -> None:
+        if not self._sockets.get(event.agent_id) or self.views is None:
+            return
+        agent = await self._agent(event.agent_id)
+        if agent is None:
+            return
+        await self.send(event.agent_id, {
+            "type": "state", "agent": agent, "cause": event.cause, "reason": event.reason,
+            "by": event.data.get("by"), "interaction_id": event.data.get("interaction_id"),
+            "at": event.at})
 
     async def close_all(self) -> None:
         """Close every open feed socket (the engine is stopping)."""
         sockets = [s for group in self._sockets.values() for s in group]
         self._sockets.clear()
+        self._pending.clear()
         await asyncio.gather(*(s.close() for s in sockets), return_exceptions=True)
 
     async def send(self, agent_id: str, payload: dict[str, Any]) -> None:
-        sockets = list(self._sockets.get(agent_id, ()))
+        sockets = []
+        for socket in list(self._sockets.get(agent_id, ())):
+            if socket in self._pending:
+                self._pending[socket].append(payload)  # after its hello
+            else:
+                sockets.append(socket)
         results = await asyncio.gather(*(s.send_json(payload) for s in sockets),
                                        return_exceptions=True)
         for socket, result in zip(sockets, results, strict=True):

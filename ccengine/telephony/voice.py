@@ -15,14 +15,14 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ccengine.core.errors import InvalidTransition, UnknownInteraction
+from ccengine.core.errors import CoreError, InvalidTransition, UnknownInteraction
 from ccengine.core.interaction import Interaction
 from ccengine.core.media import Medium
 from ccengine.dispatcher import Dispatcher
 from ccengine.telephony.ari.client import AriClient
 from ccengine.telephony.ari.errors import AriError, AriNotFound
 from ccengine.telephony.ari.events import AriEvent
-from ccengine.telephony.ari.legs import wait_answer
+from ccengine.telephony.ari.legs import Unanswered, wait_answer
 from ccengine.telephony.ari.router import HANGUP_EVENTS, AriEventRouter, ChannelEvents
 from ccengine.telephony.ivr.flow import Action, Flow
 from ccengine.telephony.ivr.runner import IvrServices, IvrSession, run_flow
@@ -87,6 +87,24 @@ class VoiceCall:
     # channel id, and a transfer in progress: kept by ccengine.telephony.transfers
     parties: dict[str, Any] = field(default_factory=dict)
     transfer: Any = None
+
+
+class NotRinging(CoreError):
+    """A decline of a call that is not ringing this agent's phone (answered meanwhile, or
+    offered to someone else)."""
+
+    code = "not_ringing"
+
+
+@dataclass
+class Ringing:
+    """An agent's phone ringing with an offered call; ``over`` is set once the ring is
+    settled (answered, or the failed offer reported to the dispatcher)."""
+
+    agent_id: str
+    channel_id: str
+    declined: bool = False  # the agent refused it from the desk
+    over: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 class CallerLeg:
@@ -168,6 +186,7 @@ class VoiceChannel:
         self.persist, self.ring_timeout, self.clock = persist, ring_timeout, clock
         self.identify = identify
         self.calls: dict[str, VoiceCall] = {}
+        self.ringing: dict[str, Ringing] = {}  # interaction id -> the agent phone ringing
         # executors of IVR actions other than "queue", by action kind (features add theirs)
         self.ivr_actions: dict[str, IvrActionHandler] = {}
         self.on_bridged: list[BridgedHook] = []
@@ -176,6 +195,12 @@ class VoiceChannel:
         self.on_answering: list[AnsweringHook] = []
         self.on_call_ending: list[CallEnding] = []
         router.on_stasis_start("inbound", self.handle_inbound)
+
+    @property
+    def offer_seconds(self) -> float:
+        """How long an offer rings the agent's phone before it is taken back (the
+        originate timeout, whole seconds); the dispatcher's own deadline is later."""
+        return float(int(self.ring_timeout))
 
     def call_of(self, interaction_id: str) -> VoiceCall:
         """The live call of an interaction on this node (UnknownInteraction if none)."""
@@ -392,14 +417,16 @@ class VoiceChannel:
                 await self.dispatcher.offer_failed(iid, agent_id, "unreachable")
                 return
             call.agent_channel = channel_id
-            unanswered = await wait_answer(events)
-            if unanswered is not None:
-                call.agent_channel = None
-                reason = offer_failure_reason(unanswered.cause)
-                log.info("agent %s did not take %s (cause %s: %s)", agent_id, iid,
-                         unanswered.cause, reason)
-                await self.dispatcher.offer_failed(iid, agent_id, reason)
-                return
+            ringing = self.ringing[iid] = Ringing(agent_id, channel_id)
+            try:
+                unanswered = await wait_answer(events)
+                if unanswered is not None:
+                    await self._not_answered(call, agent_id, unanswered, ringing.declined)
+                    return
+            finally:
+                if self.ringing.get(iid) is ringing:
+                    del self.ringing[iid]
+                ringing.over.set()
             if call.done.is_set():
                 return
             own_bridge = call.bridge_id is None   # else: a transfer's, the caller in it
@@ -464,6 +491,33 @@ class VoiceChannel:
             call.agent_id, call.agent_channel = agent_id, channel_id
             await self._follow_agent(call, events)
         return True
+
+    async def _not_answered(self, call: VoiceCall, agent_id: str, unanswered: Unanswered,
+                            declined: bool) -> None:
+        call.agent_channel = None
+        reason = "rejected" if declined else offer_failure_reason(unanswered.cause)
+        log.info("agent %s did not take %s (cause %s: %s)", agent_id, call.interaction.id,
+                 unanswered.cause, reason)
+        await self.dispatcher.offer_failed(call.interaction.id, agent_id, reason)
+
+    async def decline(self, interaction_id: str, agent_id: str,
+                      settle_seconds: float = 5.0) -> None:
+        """The agent refuses, from the desk, a call ringing their phone: the ringing leg is
+        hung up (asking for cause "call rejected"), so the offer fails as when a phone
+        rejects it, whatever cause Asterisk reports: RONA (the agent not ready), the caller
+        back at the head of the queue, hearing music. Returns once that is done (or
+        ``settle_seconds`` passed); NotRinging if the call is not ringing this agent's
+        phone (not rung yet, or answered)."""
+        ringing = self.ringing.get(interaction_id)
+        if ringing is None or ringing.agent_id != agent_id:
+            raise NotRinging(f"interaction {interaction_id} is not ringing {agent_id}'s "
+                             "phone")
+        ringing.declined = True
+        with contextlib.suppress(AriNotFound):  # it stopped ringing meanwhile
+            await self.ari.hangup(ringing.channel_id, reason="rejected")
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(settle_seconds):
+                await ringing.over.wait()
 
     async def _agent_leg_lost(self, call: VoiceCall, agent_id: str, channel_id: str,
                               error: AriError, own_bridge: bool) -> None:

@@ -64,6 +64,10 @@ class Feed:
     def offers(self) -> list[dict[str, Any]]:
         return [m for m in self.messages if m.get("type") == "offer"]
 
+    def states(self) -> list[dict[str, Any]]:
+        """The ``state`` frames: the agent's state after each change."""
+        return [m for m in self.messages if m.get("type") == "state"]
+
 
 @dataclass
 class Rig:
@@ -164,7 +168,9 @@ class Rig:
                                         f"/ws/agent?token={self.tokens[agent]}")
         feed = Feed(agent, ws)
         first = await ws.receive_json(timeout=5)
-        assert first == {"type": "hello", "agent_id": agent}
+        assert (first["type"], first["agent_id"]) == ("hello", agent), first
+        assert first["agent"] is None or first["agent"]["id"] == agent, first
+        feed.messages.append(first)
         feed.task = asyncio.ensure_future(feed._read())
         self.feeds[agent] = feed
         return feed

@@ -57,6 +57,17 @@ def test_given_an_unknown_key_when_loading_then_it_is_refused(tmp_path: Path) ->
         load_config(f, env={})
 
 
+def test_given_desk_lists_in_a_file_when_loading_then_they_replace_the_defaults(
+        tmp_path: Path) -> None:
+    f = tmp_path / "engine.yaml"
+    f.write_text("not_ready_reasons: [lunch, {code: admin, label: Paperwork}]\n"
+                 "canned_responses: []\n")
+    raw = load_config(f, env={}).raw
+    assert raw["not_ready_reasons"] == ["lunch", {"code": "admin", "label": "Paperwork"}]
+    assert raw["canned_responses"] == []
+    assert len(load_config(None, env={}).raw["not_ready_reasons"]) == 5
+
+
 def test_given_broken_yaml_when_loading_then_error_names_the_line(tmp_path: Path) -> None:
     f = tmp_path / "engine.yaml"
     f.write_text("api:\n  port: [1,\n")

@@ -46,6 +46,11 @@ class CallbackChannel:
         self.voice, self.ari, self.dispatcher = voice, voice.ari, dispatcher
         self.calls, self.requests, self.settings, self.clock = calls, requests, settings, clock
 
+    @property
+    def offer_seconds(self) -> float:
+        """The agent's phone rings as long as for a call (then RONA)."""
+        return self.voice.offer_seconds
+
     async def offer(self, interaction: Interaction, agent_id: str) -> None:
         if interaction.id in self.voice.calls:
             # the customer is already on the line (a transfer of a connected callback

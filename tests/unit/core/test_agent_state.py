@@ -7,7 +7,7 @@ import pytest
 from ccengine.core import agent_state as sm
 from ccengine.core.agent import AgentProfile
 from ccengine.core.agent_state import AgentLive, Presence
-from ccengine.core.errors import ConfigError, InvalidTransition
+from ccengine.core.errors import ConfigError, InvalidTransition, NotInWrapUp
 from ccengine.core.media import Medium
 
 PROFILE = AgentProfile(id="a", name="A", skills={"sales": 5},
@@ -105,3 +105,33 @@ def test_given_bad_agent_config_when_building_then_error_names_key(data, key) ->
     with pytest.raises(ConfigError) as e:
         AgentProfile.from_mapping(data, "engine.yaml: agents[0]")
     assert e.value.key == key and e.value.where == "engine.yaml: agents[0]"
+
+
+def wrapping_up() -> AgentLive:
+    live, _ = sm.offer(available(), PROFILE, "i1", Medium.VOICE, 2.0, 22.0)
+    live, _ = sm.accept(live, "i1", 3.0)
+    live, _ = sm.offer(live, PROFILE, "e1", Medium.EMAIL, 3.0, 23.0)
+    live, _ = sm.accept(live, "e1", 4.0)
+    return sm.end(live, "i1", 10.0, wrapup_seconds=60)[0]
+
+
+def test_given_wrap_up_when_ended_early_then_slot_freed_now_and_who_recorded() -> None:
+    live, event = sm.end_wrap_up(wrapping_up(), "i1", 12.0, by="sam")
+    assert live.slot("i1") is None and live.display() == "busy"  # the email goes on
+    assert live.can_take(PROFILE, Medium.VOICE)
+    assert (event.cause, event.old, event.new, event.data) == (
+        "wrap_up_ended", "busy", "busy", {"interaction_id": "i1", "by": "sam"})
+    live, _ = sm.end(live, "e1", 13.0, wrapup_seconds=60)
+    live, event = sm.end_wrap_up(live, "e1", 14.0)
+    assert (live.display(), live.idle_since, event.data) == ("available", 14.0,
+                                                             {"interaction_id": "e1"})
+
+
+@pytest.mark.parametrize("interaction_id", ["e1", "nothing"])  # busy; not held at all
+def test_given_no_wrap_up_when_ending_it_then_not_in_wrap_up_and_nothing_changes(
+        interaction_id: str) -> None:
+    live = wrapping_up()
+    with pytest.raises(NotInWrapUp) as err:
+        sm.end_wrap_up(live, interaction_id, 12.0)
+    assert err.value.code == "not_in_wrap_up" and isinstance(err.value, InvalidTransition)
+    assert live == wrapping_up()

@@ -4,9 +4,11 @@ nobody would see it (on several engine nodes, only the node holding the socket p
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
-from ccengine.core.events import InteractionOffered
+from ccengine.core.errors import UnknownAgent
+from ccengine.core.events import AgentStateChanged, InteractionOffered
 from ccengine.core.interaction import Interaction
 from ccengine.core.media import Medium
 from ccengine.cti.screenpop import ScreenPopFeed
@@ -35,3 +37,58 @@ async def test_given_offer_then_customer_looked_up_only_for_agent_with_open_desk
     feed.remove("alice", alice)  # the desktop closed: back to no lookup
     await feed.on_event(InteractionOffered(3.0, call, "alice"))
     assert looked_up == ["i1"]
+
+
+class Views:
+    """Live state as the feed reads it; the first agent_view waits for ``gate``."""
+
+    def __init__(self) -> None:
+        self.gate, self.reading = asyncio.Event(), asyncio.Event()
+        self.reads: list[str] = []
+        self.state = "available"
+
+    async def agent_view(self, agent_id: str) -> dict[str, Any]:
+        self.reads.append(agent_id)
+        self.reading.set()
+        if len(self.reads) == 1:
+            await self.gate.wait()
+        if agent_id == "sam":
+            raise UnknownAgent(agent_id)
+        return {"id": agent_id, "state": self.state}
+
+    def offer_expires_at(self, medium: Medium, offered_at: float) -> float:
+        return offered_at + (8 if medium == Medium.VOICE else 30)
+
+
+async def test_given_a_change_while_the_hello_is_built_when_opening_then_hello_goes_first(
+) -> None:
+    views = Views()
+    feed = ScreenPopFeed(views=views)
+    socket = RecordingSocket()
+    opening = asyncio.ensure_future(feed.open("alice", socket))
+    await asyncio.wait_for(views.reading.wait(), 5)
+    views.state = "not_ready"
+    await feed.on_event(AgentStateChanged(2.0, "alice", "available", "not_ready", "lunch",
+                                          "not_ready"))
+    assert socket.sent == []          # held back until the hello is out
+    views.gate.set()
+    await opening
+    assert [(m["type"], m["agent"]["state"]) for m in socket.sent] == [
+        ("hello", "not_ready"), ("state", "not_ready")]
+    assert socket.sent[1]["reason"] == "lunch" and socket.sent[1]["by"] is None
+
+
+async def test_given_feeds_when_states_change_then_only_open_agents_read_and_told() -> None:
+    views = Views()
+    views.gate.set()
+    feed = ScreenPopFeed(views=views)
+    sam = RecordingSocket()
+    await feed.open("sam", sam)
+    assert sam.sent == [{"type": "hello", "agent_id": "sam", "agent": None}]
+    await feed.on_event(AgentStateChanged(1.0, "bob", "available", "busy", "", "answered"))
+    assert views.reads == ["sam"]     # bob has no feed open: nothing read, nothing sent
+    call = Interaction("i1", Medium.VOICE, queue="sales")
+    alice = RecordingSocket()
+    feed.add("alice", alice)
+    await feed.on_event(InteractionOffered(100.0, call, "alice"))
+    assert (alice.sent[0]["offered_at"], alice.sent[0]["expires_at"]) == (100.0, 108.0)
