@@ -18,8 +18,8 @@ pytestmark = pytest.mark.asterisk
 RING_SECONDS = 20
 TWO_SALES_AGENTS = {"overrides": [
     f"offer_timeout={RING_SECONDS}",
-    "agents=[{id: alice, name: Alice, skills: {sales: 5}}, "
-    "{id: carol, name: Carol, skills: {sales: 3}}]",
+    "agents=[{id: alice, name: Alice, skills: {sales: 5}, phone: sip}, "
+    "{id: carol, name: Carol, skills: {sales: 3}, phone: sip}]",
 ]}
 
 

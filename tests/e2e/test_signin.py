@@ -48,7 +48,9 @@ async def test_given_running_engine_when_password_set_and_signed_in_then_desk_wo
     ws = await rig.http.ws_connect(f"ws://127.0.0.1:{rig.engine.config.api.port}/ws/agent",
                                    headers={**cookie, "Origin": rig.api})
     try:
-        assert await ws.receive_json(timeout=5) == {"type": "hello", "agent_id": "alice"}
+        hello = await ws.receive_json(timeout=5)
+        assert (hello["type"], hello["agent_id"], hello["agent"]["id"]) == ("hello", "alice",
+                                                                           "alice")
     finally:
         await ws.close()
     with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
