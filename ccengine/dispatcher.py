@@ -17,6 +17,7 @@ from ccengine.core.agent_state import AgentLive, Presence, SlotState
 from ccengine.core.channel import Channel
 from ccengine.core.errors import (
     AgentUnavailable,
+    CustomerConflict,
     NoChannel,
     UnknownAgent,
     UnknownInteraction,
@@ -398,6 +399,22 @@ class Dispatcher:
             interaction.record(kind, now, **data)
             await self.state.put_interaction(interaction)
         await self._emit(InteractionUpdated(now, interaction, kind))
+        return interaction
+
+    async def link_customer(self, interaction_id: str, customer_id: str, by: str
+                            ) -> Interaction:
+        """A live interaction whose contact was unknown now belongs to a customer (an
+        agent saved them as new); CustomerConflict if it already belongs to another."""
+        now = self.clock()
+        async with self._lock:
+            interaction = await self._interaction(interaction_id)
+            if interaction.customer_id not in (None, customer_id):
+                raise CustomerConflict(f"interaction {interaction_id} belongs to customer "
+                                       f"{interaction.customer_id}: merge the two instead")
+            interaction.customer_id = customer_id
+            interaction.record("customer_linked", now, customer_id=customer_id, by=by)
+            await self.state.put_interaction(interaction)
+        await self._emit(InteractionUpdated(now, interaction, "customer_linked"))
         return interaction
 
     # ------------------------------------------------------------------ waiting work

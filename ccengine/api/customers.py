@@ -17,6 +17,7 @@ from aiohttp import web
 
 from ccengine.api.customer_access import CUSTOMER_ACCESS, CustomerAccess, require_staff
 from ccengine.api.http import _json_body, current_user, error
+from ccengine.api.interaction_customer import add_routes as add_link_route
 from ccengine.api.interaction_notes import add_routes as add_note_routes
 from ccengine.core.dispositions import Dispositions
 from ccengine.store.customers import CustomerRepository
@@ -218,6 +219,7 @@ def add_customer_api(app: web.Application, customers: CustomerRepository,
     app[CUSTOMERS], app[TIMELINE] = customers, timeline_
     app[CUSTOMER_ACCESS] = CustomerAccess(timeline_)
     add_note_routes(app, dispositions)
+    add_link_route(app, customers)
     app.router.add_get("/api/customers", lookup)
     app.router.add_post("/api/customers", create)
     app.router.add_get("/api/customers/{customer_id}", get)

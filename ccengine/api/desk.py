@@ -12,6 +12,7 @@ Any signed-in user may read both.
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass
 
 from aiohttp import web
@@ -58,6 +59,7 @@ async def desk(request: web.Request) -> web.Response:
         "queues": await dispatcher.queues_view(),
         "media": asdict(settings.parts),
         "offer_timeout": settings.offer_timeout,
+        "now": time.time(),   # the engine's clock: pages count time in state by it
     })
 
 

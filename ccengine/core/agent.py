@@ -48,8 +48,8 @@ class AgentProfile:
                    phone=f.choice("phone", PHONES, "webrtc"))
 
     def to_dict(self) -> dict[str, Any]:
-        """The profile as the desk shows it: id, name, skills, capacity, blocks."""
-        return {"id": self.id, "name": self.name, "skills": dict(self.skills),
+        """The profile as the desk shows it: id, name, skills, capacity, blocks, phone."""
+        return {"id": self.id, "name": self.name, "skills": dict(self.skills), "phone": self.phone,
                 "capacity": {m.value: n for m, n in self.capacity.items()},
                 "blocks": {m.value: sorted(b.value for b in blocked)
                            for m, blocked in self.blocks.items()}}

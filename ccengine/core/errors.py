@@ -65,3 +65,9 @@ class AgentUnavailable(CoreError):
     def __init__(self, agent_id: str, why: str = "not available for this work now") -> None:
         self.agent_id = agent_id
         super().__init__(f"agent {agent_id!r} is {why}")
+
+
+class CustomerConflict(CoreError):
+    """The interaction already belongs to another customer (merge the two instead)."""
+
+    code = "customer_conflict"

@@ -98,3 +98,9 @@ class StoreConflict(StoreError):
     """Concurrent writers kept colliding on the same record; the caller may retry."""
 
     code = "store_conflict"
+
+
+class CustomerLinked(StoreError):
+    """The stored interaction already belongs to another customer."""
+
+    code = "customer_conflict"

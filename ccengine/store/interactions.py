@@ -19,6 +19,7 @@ from sqlalchemy.sql.dml import Insert
 
 from ccengine.store.db import Database
 from ccengine.store.errors import (
+    CustomerLinked,
     InvalidRecord,
     UnknownCustomer,
     UnknownInteraction,
@@ -168,6 +169,23 @@ class InteractionRepository:
             if row is None:
                 raise UnknownInteraction(interaction_id)
             row.disposition = value
+            await s.flush()
+            return (await load_views(s, [row]))[0]
+
+
+    async def link_customer(self, interaction_id: str, customer_id: str) -> InteractionView:
+        """A stored interaction with no customer gets one (UnknownInteraction,
+        UnknownCustomer; CustomerLinked if it already has another)."""
+        async with self.db.session.begin() as s:
+            row = await s.get(InteractionRecord, interaction_id)
+            if row is None:
+                raise UnknownInteraction(interaction_id)
+            if await s.get(Customer, customer_id) is None:
+                raise UnknownCustomer(customer_id)
+            if row.customer_id not in (None, customer_id):
+                raise CustomerLinked(f"interaction {interaction_id} belongs to customer "
+                                     f"{row.customer_id}: merge the two instead")
+            row.customer_id = customer_id
             await s.flush()
             return (await load_views(s, [row]))[0]
 

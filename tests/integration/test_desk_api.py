@@ -217,7 +217,7 @@ async def test_given_agent_when_desk_starts_then_profile_reasons_dispositions_an
     assert body["user"] == {"id": "alice", "role": "agent"}
     assert body["agent"] == {"id": "alice", "name": "Alice", "skills": {"sales": 5},
                              "capacity": {"chat": 2, "voice": 1},
-                             "blocks": {"voice": ["chat"]}}
+                             "blocks": {"voice": ["chat"]}, "phone": "webrtc"}
     assert body["not_ready_reasons"] == [{"code": "lunch", "label": "Lunch"},
                                          {"code": "break", "label": "Coffee"},
                                          {"code": "training", "label": "Training"}]
@@ -227,6 +227,7 @@ async def test_given_agent_when_desk_starts_then_profile_reasons_dispositions_an
     assert body["media"] == {"chat": True, "email": False, "outbound": False,
                              "callbacks": False, "recording": True}
     assert body["offer_timeout"] == 20.0
+    assert abs(body["now"] - time.time()) < 5   # the engine's clock, for the page's timers
     status, body = await desk.call("GET", "/api/desk", "sam")
     assert (status, body["user"], body["agent"]) == (200, {"id": "sam",
                                                           "role": "supervisor"}, None)

@@ -1,0 +1,212 @@
+// The screen pop: who the customer is (profile, identities, attributes), what they did in
+// the IVR, and their history on every channel. An unknown contact gets a "new customer"
+// form; the profile can be edited and an identity added; a phone number can be called and
+// a callback booked. Shown for the chosen work item, or else the newest offer.
+import { announce } from "./announce.js";
+import { patch, post } from "./api.js";
+import { append, fill, h } from "./dom.js";
+import { tell } from "./desk.js";
+import { state, subscribe, update } from "./store.js";
+import { when } from "./time.js";
+import { mediumName } from "./work-state.js";
+
+function shownPop(s) {
+  const item = s.selected && s.work.get(s.selected);
+  if (item && item.pop) return item.pop;
+  const offers = [...s.offers.values()];
+  return offers.length ? offers[offers.length - 1] : null;
+}
+
+function setCustomer(pop, customer) {
+  update(() => {
+    pop.customer = { ...(pop.customer || {}), ...customer };
+  });
+}
+
+function dl(pairs) {
+  const list = h("dl", { class: "pairs" });
+  for (const [k, v] of pairs) {
+    if (v === undefined || v === null || v === "") continue;
+    append(list, [h("dt", {}, k), h("dd", {}, typeof v === "object" ? JSON.stringify(v) : String(v))]);
+  }
+  return list;
+}
+
+async function dial(number) {
+  const agent = state.agent;
+  if (!agent) return;
+  try {
+    const placed = await post(`/api/agents/${encodeURIComponent(agent.id)}/dial`, { number });
+    announce(`Calling ${placed.number || number}: your phone rings first.`);
+    tell("");
+  } catch (e) {
+    tell(e.message);  // the dialling policy's refusal, in words
+  }
+}
+
+function newCustomerForm(pop) {
+  const known = pop.customer;
+  const name = h("input", { id: "new-name", autocomplete: "off", maxlength: 200 });
+  const email = h("input", { id: "new-email", type: "email", autocomplete: "off" });
+  const phone = h("input", { id: "new-phone", inputmode: "tel", autocomplete: "off",
+    value: pop.caller_number && !known ? pop.caller_number : "" });
+  const form = h("form", { class: "new-customer", "aria-labelledby": "new-customer-title" },
+    h("h3", { id: "new-customer-title" }, "New customer"),
+    h("label", { for: "new-name" }, "Name"), name,
+    h("label", { for: "new-email" }, "Email"), email,
+    h("label", { for: "new-phone" }, "Phone"), phone,
+    h("button", { type: "submit", class: "primary" }, "Save customer"));
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const identities = [];
+    if (email.value.trim()) identities.push({ kind: "email", value: email.value.trim() });
+    if (phone.value.trim()) identities.push({ kind: "phone", value: phone.value.trim() });
+    try {
+      let customer;
+      if (known) {
+        customer = await patch(`/api/customers/${encodeURIComponent(known.id)}`,
+          { name: name.value.trim() || null });
+        for (const identity of identities) {
+          customer = await post(`/api/customers/${encodeURIComponent(known.id)}/identities`, identity);
+        }
+      } else {
+        customer = await post("/api/customers", { name: name.value.trim(), identities });
+        if (pop.interaction_id) {
+          await post(`/api/interactions/${encodeURIComponent(pop.interaction_id)}/customer`,
+            { customer_id: customer.id }).catch(() => {});
+        }
+      }
+      setCustomer(pop, customer);
+      announce("Customer saved.");
+      tell("");
+    } catch (err) {
+      tell(err.message);
+    }
+  });
+  return form;
+}
+
+function editForm(pop, done) {
+  const c = pop.customer;
+  const name = h("input", { id: "edit-name", value: c.name || "", maxlength: 200 });
+  const kind = h("select", { id: "identity-kind", "aria-label": "Identity kind" },
+    h("option", { value: "phone" }, "Phone"), h("option", { value: "email" }, "Email"),
+    h("option", { value: "chat" }, "Chat handle"));
+  const value = h("input", { id: "identity-value", "aria-label": "New identity", autocomplete: "off" });
+  const attrKey = h("input", { id: "attr-key", "aria-label": "Attribute name", autocomplete: "off" });
+  const attrValue = h("input", { id: "attr-value", "aria-label": "Attribute value", autocomplete: "off" });
+  const form = h("form", { class: "edit-customer", "aria-label": "Edit customer" },
+    h("label", { for: "edit-name" }, "Name"), name,
+    h("fieldset", {}, h("legend", {}, "Add an identity"), kind, value),
+    h("fieldset", {}, h("legend", {}, "Set an attribute"), attrKey, attrValue),
+    h("div", {}, h("button", { type: "submit", class: "primary" }, "Save"),
+      h("button", { type: "button", onclick: () => done() }, "Cancel")));
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const id = encodeURIComponent(c.id);
+    try {
+      const body = {};
+      if (name.value.trim() !== (c.name || "")) body.name = name.value.trim();
+      if (attrKey.value.trim()) body.attributes = { [attrKey.value.trim()]: attrValue.value };
+      let customer = Object.keys(body).length ? await patch(`/api/customers/${id}`, body) : c;
+      if (value.value.trim()) {
+        customer = await post(`/api/customers/${id}/identities`, { kind: kind.value, value: value.value.trim() });
+      }
+      setCustomer(pop, customer);
+      announce("Customer saved.");
+      tell("");
+      done();
+    } catch (err) {
+      tell(err.message);
+    }
+  });
+  return form;
+}
+
+function callbackForm(pop, number) {
+  const at = h("input", { id: "callback-at", type: "datetime-local" });
+  const note = h("input", { id: "callback-note", maxlength: 500, autocomplete: "off" });
+  const form = h("form", { class: "callback-form", "aria-labelledby": "callback-title" },
+    h("h3", { id: "callback-title" }, "Schedule a callback"),
+    h("label", { for: "callback-at" }, "When (empty: as soon as possible)"), at,
+    h("label", { for: "callback-note" }, "Note"), note,
+    h("button", { type: "submit" }, "Book callback"));
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const body = { number, queue: pop.queue, name: pop.customer && pop.customer.name || undefined,
+      note: note.value.trim() || undefined };
+    if (at.value) body.at = Math.round(new Date(at.value).getTime() / 1000);
+    try {
+      const booked = await post("/api/callbacks", body);
+      announce(`Callback booked${booked.scheduled_for ? ` for ${when(booked.scheduled_for)}` : ""}.`);
+      tell("Callback booked.");
+    } catch (err) {
+      tell(err.message);
+    }
+  });
+  return form;
+}
+
+function render(panel, pop, editing, setEditing) {
+  if (!pop) { fill(panel, h("p", { class: "empty" }, "No customer to show.")); return; }
+  const c = pop.customer;
+  const parts = [h("h2", { id: "customer-name" }, c && c.name ? c.name : "Unknown contact")];
+  if (c && c.tier) parts.push(h("p", { class: "tier" }, `Tier: ${c.tier}`));
+  if (!c || !c.name) parts.push(newCustomerForm(pop));
+  if (c) {
+    const phones = (c.identities || []).filter((i) => i.kind === "phone");
+    parts.push(h("h3", {}, "Identities"), h("ul", { class: "identities" },
+      ...(c.identities || []).map((i) => h("li", {}, `${i.kind}: ${i.value}`,
+        i.kind === "phone" && state.agent ? h("button", { type: "button", class: "dial",
+          "aria-label": `Call ${i.value}`, onclick: () => dial(i.value) }, "Call") : null))));
+    if (c.attributes && Object.keys(c.attributes).length) {
+      parts.push(h("h3", {}, "Attributes"), dl(Object.entries(c.attributes)));
+    }
+    if (c.name) {
+      parts.push(editing ? editForm(pop, () => setEditing(false))
+        : h("button", { type: "button", id: "edit-customer", onclick: () => setEditing(true) },
+          "Edit customer"));
+    }
+    if (phones.length && state.desk && state.desk.media && state.desk.media.callbacks) {
+      parts.push(callbackForm(pop, phones[0].value));
+    }
+  }
+  if ((pop.ivr_path || []).length || Object.keys(pop.ivr_vars || {}).length) {
+    parts.push(h("h3", {}, "In the IVR"), dl([["Path", (pop.ivr_path || []).join(" › ")],
+      ["Language", pop.ivr_language], ...Object.entries(pop.ivr_vars || {})]));
+  }
+  const d = pop.details || {};
+  if (Object.keys(d).length) parts.push(h("h3", {}, "Details"), dl(Object.entries(d)));
+  const history = (c && c.history) || [];
+  parts.push(h("h3", {}, "History on every channel"));
+  parts.push(history.length ? h("ol", { class: "history" }, ...history.map((item) =>
+    h("li", { class: `medium-${item.medium}` },
+      h("span", { class: "history-medium" }, mediumName(item.medium)), " ",
+      h("time", {}, when(item.timestamps && (item.timestamps.entered || item.timestamps.queued))), " ",
+      h("span", {}, item.queue || ""), " ",
+      h("span", { class: "summary" }, item.summary || ""),
+      item.disposition ? h("span", { class: "disposition" }, ` — ${item.disposition}`) : null)))
+    : h("p", { class: "empty" }, "Nothing earlier."));
+  fill(panel, ...parts);
+}
+
+export function mountPop(container) {
+  const panel = h("section", { class: "pop", id: "pop", "aria-labelledby": "customer-name",
+    "aria-live": "off" });
+  container.append(panel);
+  let shown = null;
+  let version = "";
+  let editing = false;
+  const setEditing = (on) => { editing = on; version = ""; update(); };
+  return subscribe((s) => {
+    const pop = shownPop(s);
+    // re-rendered only when what it shows changed (typing in its forms is kept)
+    const key = pop ? `${pop.interaction_id}:${JSON.stringify(pop.customer)}:${editing}` : "";
+    if (pop === shown && key === version) return;
+    if (pop !== shown) editing = false;
+    shown = pop;
+    version = pop ? `${pop.interaction_id}:${JSON.stringify(pop.customer)}:${editing}` : "";
+    if (panel.contains(document.activeElement) && pop && shown === pop && key === version) return;
+    render(panel, pop, editing, setEditing);
+  });
+}

@@ -1,0 +1,43 @@
+// The desk's one state: what the feed and the API said, rendered by the screens. Nothing is
+// kept twice: screens read it and ask for changes through the API; the feed brings the
+// result back here.
+
+const listeners = new Set();
+
+export const state = {
+  session: null,      // {user: {id, role, name}, csrf_token}
+  desk: null,         // GET /api/desk
+  agent: null,        // the agent's live state (GET /api/agents/{id}, feed "state")
+  feed: "closed",     // connecting | open | closed
+  phone: { status: "none", call: null, error: "" },
+  offers: new Map(),  // interaction id -> the offer's pop, while offered
+  work: new Map(),    // interaction id -> {id, medium, pop, slot, unread, ...}, busy or wrap-up
+  selected: null,     // the work item shown
+  notice: "",         // a message for the agent (an API refusal, in words)
+};
+
+export function subscribe(listener) {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+let scheduled = false;
+
+/** Change the state, then render once (changes made together render together). */
+export function update(change) {
+  if (change) change(state);
+  if (scheduled) return;
+  scheduled = true;
+  queueMicrotask(() => {
+    scheduled = false;
+    for (const listener of [...listeners]) {
+      try { listener(state); } catch (e) { console.error(e); }
+    }
+  });
+}
+
+/** The slot of an interaction in the agent's live state, or null. */
+export function slotOf(interactionId) {
+  const slots = (state.agent && state.agent.slots) || [];
+  return slots.find((s) => s.interaction_id === interactionId) || null;
+}

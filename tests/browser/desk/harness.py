@@ -1,0 +1,98 @@
+"""The agent desk in headless Chromium against a real engine and Asterisk: users with
+passwords, a page per agent signed in through the form, and the things tests look at."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ccengine.store.users import UserRepository
+from tests.browser.driver import Browser, Page
+from tests.e2e.conftest import Rig, running_rig
+from tests.polling import eventually
+
+PASSWORD = "desk password 1"
+# agents on the desk's WebRTC phone (alice) or a baresip SIP phone (bob); chat and email
+# reach sales too
+AGENTS = ("agents=[{id: alice, name: Alice, skills: {sales: 5}, capacity: {voice: 1, chat: 2,"
+          " email: 1}, blocks: {}}, {id: bob, name: Bob, skills: {sales: 3}, phone: sip}]")
+DISPOSITIONS = "dispositions={default: [resolved, sale, no_sale, follow_up]}"
+QUEUES = ("queues=[{name: sales, media: [voice, chat, email], required_skills: {sales: 1}, "
+          "wrapup_seconds: 30}, {name: support, media: [voice], required_skills: "
+          "{support: 1}, wrapup_seconds: 2}]")
+SCREENSHOTS = os.environ.get("CCENGINE_SCREENSHOTS")  # a folder to keep the desk's pictures
+
+
+@dataclass
+class Desk:
+    """A signed-in agent's page."""
+
+    rig: Rig
+    page: Page
+    user: str
+
+    async def state_text(self) -> str:
+        return await self.page.text("#agent-state")
+
+    async def wait_state(self, text: str, timeout: float = 10) -> None:
+        await self.page.wait(f"#agent-state:has-text('{text}')", timeout=timeout)
+
+    async def screenshot(self, name: str, workdir: Path) -> Path:
+        path = await self.page.screenshot(workdir / f"{name}.png")
+        if SCREENSHOTS:
+            keep(path, Path(SCREENSHOTS) / f"{name}.png")
+        return path
+
+
+def keep(path: Path, target: Path) -> None:
+    """Copy a screenshot where the README's pictures are made (CCENGINE_SCREENSHOTS)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(path, target)
+
+
+async def set_passwords(rig: Rig, *users: str) -> None:
+    db = rig.engine.db
+    assert db is not None
+    repo = UserRepository(db)
+    for user in users:
+        await repo.set_password(user, PASSWORD)
+
+
+async def sign_in(page: Page, user: str, password: str = PASSWORD) -> None:
+    await page.goto("/desk/")
+    await page.fill("#user", user)
+    await page.fill("#password", password)
+    await page.press("Enter", "#password")
+
+
+async def open_desk(rig: Rig, browser: Browser, user: str, *, ready: bool = False) -> Desk:
+    """``user``'s page, signed in; with ``ready`` their phone registered and ready."""
+    page = await browser.page(user, rig.api)
+    await sign_in(page, user)
+    await page.wait("#agent-state", timeout=15)
+    desk = Desk(rig, page, user)
+    if ready:
+        ami = rig.engine.ami
+        assert ami is not None
+        await eventually(lambda: ami.contacts.get(user), 15, f"{user}'s browser registered")
+        await page.click("#go-ready")
+        await desk.wait_state("Ready")
+    return desk
+
+
+@contextlib.asynccontextmanager
+async def desk_rig(tmp_path: Path, extra: Sequence[str] = ()) -> AsyncIterator[
+        tuple[Rig, Browser]]:
+    async with running_rig(tmp_path, extra=[AGENTS, QUEUES, DISPOSITIONS, *extra]) as rig, \
+            Browser.start() as browser:
+        await set_passwords(rig, "alice", "bob", "sam", "admin")
+        yield rig, browser
+
+
+async def stored(rig: Rig, interaction_id: str) -> dict[str, Any]:
+    return await rig.call_api("GET", f"/api/interactions/{interaction_id}", "admin")
