@@ -33,17 +33,22 @@ function picker(id, { queues = true } = {}) {
     number.hidden = kind.value !== "number";
   };
   kind.addEventListener("change", show);
-  const load = async () => {
+  // who is free changes all the time: the lists are asked for again when the agent goes
+  // to choose
+  for (const list of [agent, queue]) list.addEventListener("focus", () => load());
+  async function load() {
     try {
       const found = await targets();
+      const chosen = [agent.value, queue.value];
       agent.replaceChildren(h("option", { value: "" }, "Choose an agent…"),
         ...found.agents.map((a) => h("option", { value: a.id,
         disabled: a.state !== "available" }, `${a.name || a.id} — ${STATE_WORDS[a.state] || a.state}`)));
       queue.replaceChildren(h("option", { value: "" }, "Choose a queue…"),
         ...found.queues.map((q) => h("option", { value: q.name },
         `${q.name} (${q.waiting || 0} waiting)`)));
+      [agent.value, queue.value] = chosen;
     } catch (e) { tell(e.message); }
-  };
+  }
   return {
     el: h("div", { class: "picker" }, kind, agent, queue, number),
     load,

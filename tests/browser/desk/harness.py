@@ -4,6 +4,7 @@ passwords, a page per agent signed in through the form, and the things tests loo
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 from collections.abc import AsyncIterator, Sequence
@@ -11,9 +12,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import aiosmtplib
+
 from ccengine.store.users import UserRepository
 from tests.browser.driver import Browser, Page
-from tests.e2e.conftest import Rig, running_rig
+from tests.e2e.conftest import CHAT_SITE, Rig, running_rig
+from tests.e2e.ports import free_port
+from tests.mail.messages import customer_mail
+from tests.mail.servers import running_sink
+from tests.mail.sink import SmtpSink
 from tests.polling import eventually
 
 PASSWORD = "desk password 1"
@@ -85,6 +92,35 @@ async def open_desk(rig: Rig, browser: Browser, user: str, *, ready: bool = Fals
     return desk
 
 
+MAILBOX = "sales@shop.test"
+
+
+@dataclass
+class Channels:
+    """Chat (the widget's visitor API on the engine) and email (mail into the engine's SMTP
+    listener, replies out through a sink) besides the calls."""
+
+    rig: Rig
+    smtp_port: int
+    sink: SmtpSink
+
+    async def mail(self, sender: str, subject: str, body: str, message_id: str) -> None:
+        await aiosmtplib.send(customer_mail(sender=sender, to=MAILBOX, subject=subject,
+                                            body=body, message_id=message_id),
+                              sender=sender.rpartition("<")[2].rstrip(">"),
+                              recipients=[MAILBOX], hostname="127.0.0.1",
+                              port=self.smtp_port)
+
+
+def channel_overrides(smtp_port: int, sink_port: int) -> list[str]:
+    email = {"domain": "shop.test",
+             "mailboxes": [{"name": "sales", "address": MAILBOX, "queue": "sales"}],
+             "listener": {"host": "127.0.0.1", "port": smtp_port},
+             "relay": {"host": "127.0.0.1", "port": sink_port, "security": "none"}}
+    return [f"chat={{allowed_origins: ['{CHAT_SITE}'], entry_points: {{web: sales}}}}",
+            f"email={json.dumps(email)}"]
+
+
 @contextlib.asynccontextmanager
 async def desk_rig(tmp_path: Path, extra: Sequence[str] = ()) -> AsyncIterator[
         tuple[Rig, Browser]]:
@@ -92,6 +128,17 @@ async def desk_rig(tmp_path: Path, extra: Sequence[str] = ()) -> AsyncIterator[
             Browser.start() as browser:
         await set_passwords(rig, "alice", "bob", "sam", "admin")
         yield rig, browser
+
+
+@contextlib.asynccontextmanager
+async def desk_rig_with_channels(tmp_path: Path, extra: Sequence[str] = ()) -> AsyncIterator[
+        tuple[Rig, Browser, Channels]]:
+    """desk_rig with web chat and email reaching sales."""
+    smtp_port, sink_port = free_port(), free_port()
+    async with running_sink(sink_port) as sink, \
+            desk_rig(tmp_path, [*channel_overrides(smtp_port, sink_port), *extra]) as (rig,
+                                                                                   browser):
+        yield rig, browser, Channels(rig, smtp_port, sink)
 
 
 async def stored(rig: Rig, interaction_id: str) -> dict[str, Any]:
