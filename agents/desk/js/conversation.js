@@ -20,9 +20,16 @@ export function normalise(m) {
   };
 }
 
+/** Read again the conversations already shown (after the feed was down a while). */
+export function refreshConversations(items) {
+  for (const item of items) {
+    if (item.messages) loadMessages(item, { again: true });
+  }
+}
+
 /** Load the conversation of a work item once (the feed adds what comes later). */
-export async function loadMessages(item) {
-  if (item.messages || item.loading) return;
+export async function loadMessages(item, { again = false } = {}) {
+  if ((item.messages && !again) || item.loading) return;
   item.loading = true;
   try {
     const data = await get(`/api/interactions/${encodeURIComponent(item.id)}/messages`);

@@ -3,14 +3,17 @@
 // (re)connection starts with the whole state, so nothing is missed while it was down.
 import { announce } from "./announce.js";
 import { state, update } from "./store.js";
+import { refreshConversations } from "./conversation.js";
 import { reconcileWork, onConversationFrame, onOffer } from "./work-state.js";
 
 let socket = null;
 let retry = 1;
 let stopped = false;
+let opened = false;   // a hello came once: later ones follow a reconnection
 
 export function openFeed() {
   stopped = false;
+  opened = false;
   connect();
 }
 
@@ -41,7 +44,7 @@ function connect() {
     if (state.feed === "open") announce("Connection to the engine lost. Reconnecting…", { assertive: true });
     update((s) => { s.feed = "closed-after-open"; });
     setTimeout(connect, retry * 1000);
-    retry = Math.min(retry * 2, 10);
+    retry = Math.min(retry * 2, 5);
   });
 }
 
@@ -50,6 +53,9 @@ function onFrame(frame) {
     case "hello":
       update((s) => { s.agent = frame.agent || null; });
       reconcileWork({ now: true });
+      // what customers wrote while the feed was down is read again
+      if (opened) refreshConversations(state.work.values());
+      opened = true;
       break;
     case "state":
       update((s) => { s.agent = frame.agent; });

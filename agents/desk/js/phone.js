@@ -71,13 +71,21 @@ export class Phone extends EventTarget {
 
   onSession({ session, originator, request }) {
     if (originator !== "remote") return;
+    const interactionId = request.getHeader(INTERACTION_HEADER) || null;
+    if (this.call && interactionId && this.call.interactionId === interactionId) {
+      // the same call rings again: the engine gave up the old leg (our connection dropped
+      // and came back) and its BYE may never reach us; the old session is stale
+      const stale = this.call;
+      this.call = null;
+      try { stale.session.terminate(); } catch { /* already gone */ }
+    }
     if (this.call) {  // one call at a time: the engine never offers two
       session.terminate({ status_code: 486 });
       return;
     }
     const call = {
       session,
-      interactionId: request.getHeader(INTERACTION_HEADER) || null,
+      interactionId,
       from: session.remote_identity.display_name || session.remote_identity.uri.user,
       state: "ringing",
       muted: false,

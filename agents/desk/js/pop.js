@@ -10,6 +10,26 @@ import { state, subscribe, update } from "./store.js";
 import { when } from "./time.js";
 import { mediumName } from "./work-state.js";
 
+// what a medium's details say, in words; bookkeeping (counts, mailbox names) left out
+const DETAIL_LABELS = {
+  subject: "Subject", from_name: "From", from: "Address", problem: "Problem",
+  visitor: "Visitor", email: "Email", phone: "Phone", entry: "Entry point",
+  reason: "Reason", number: "Number", name: "Name", note: "Note", attempt: "Attempt",
+  requested_via: "Asked by", requested_at: "Asked at", scheduled_for: "Scheduled for",
+  waiting_since: "Waiting since", direction: "Direction", initiated_via: "Placed from",
+};
+
+function detailPairs(details) {
+  const pairs = [];
+  for (const [key, label] of Object.entries(DETAIL_LABELS)) {
+    let value = details[key];
+    if (value === undefined || value === null || value === "") continue;
+    if (/_(at|for|since)$/.test(key) && typeof value === "number") value = when(value);
+    pairs.push([label, value]);
+  }
+  return pairs;
+}
+
 function shownPop(s) {
   const item = s.selected && s.work.get(s.selected);
   if (item && item.pop) return item.pop;
@@ -175,8 +195,8 @@ function render(panel, pop, editing, setEditing) {
     parts.push(h("h3", {}, "In the IVR"), dl([["Path", (pop.ivr_path || []).join(" › ")],
       ["Language", pop.ivr_language], ...Object.entries(pop.ivr_vars || {})]));
   }
-  const d = pop.details || {};
-  if (Object.keys(d).length) parts.push(h("h3", {}, "Details"), dl(Object.entries(d)));
+  const details = detailPairs(pop.details || {});
+  if (details.length) parts.push(h("h3", {}, "Details"), dl(details));
   const history = (c && c.history) || [];
   parts.push(h("h3", {}, "History on every channel"));
   parts.push(history.length ? h("ol", { class: "history" }, ...history.map((item) =>

@@ -16,7 +16,7 @@ const LABELS = { logged_out: "Logged out", available: "Ready", not_ready: "Not r
 function stateSince(agent) {
   const shown = agent.state;
   const slots = (agent.slots || []).filter((s) => s.state === shown);
-  if (slots.length) return Math.max(...slots.map((s) => s.since));
+  if (slots.length) return Math.min(...slots.map((s) => s.since));
   return agent.since || now();
 }
 

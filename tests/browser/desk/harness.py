@@ -77,9 +77,11 @@ async def sign_in(page: Page, user: str, password: str = PASSWORD) -> None:
     await page.press("Enter", "#password")
 
 
-async def open_desk(rig: Rig, browser: Browser, user: str, *, ready: bool = False) -> Desk:
-    """``user``'s page, signed in; with ``ready`` their phone registered and ready."""
-    page = await browser.page(user, rig.api)
+async def open_desk(rig: Rig, browser: Browser, user: str, *, ready: bool = False,
+                    base_url: str | None = None) -> Desk:
+    """``user``'s page, signed in; with ``ready`` their phone registered and ready;
+    ``base_url`` loads it from elsewhere (through a relay) than the engine's API."""
+    page = await browser.page(user, base_url or rig.api)
     await sign_in(page, user)
     await page.wait("#agent-state", timeout=15)
     desk = Desk(rig, page, user)
