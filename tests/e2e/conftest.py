@@ -131,14 +131,18 @@ class Rig:
 
     async def rtp_both_ways(self, channels: list[str], timeout: float) -> None:
         """Wait until every one of these channels has received and sent RTP."""
+        seen: dict[str, object] = {}
+
         async def counts() -> bool:
             for ch in channels:
                 for var in ("CHANNEL(rtcp,rxcount)", "CHANNEL(rtcp,txcount)"):
                     value = await self.ari("GET", f"/channels/{ch}/variable", variable=var)
-                    if not value or int(value.get("value") or 0) <= 0:
-                        return False
-            return True
-        await eventually(counts, timeout, "RTP received and sent on both legs")
+                    seen[f"{ch} {var}"] = value and value.get("value")
+            return all(v and int(str(v)) > 0 for v in seen.values())
+        try:
+            await eventually(counts, timeout, "RTP received and sent on both legs")
+        except AssertionError as e:
+            raise AssertionError(f"{e}; last counts: {seen}") from None
 
     async def start_phone(self, agent: str, answer: str = "auto", **options: Any) -> Baresip:
         """A baresip phone registered as ``agent`` (or a supervisor); ``options`` go to

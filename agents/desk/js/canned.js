@@ -14,7 +14,6 @@ export function attachCanned(textarea, medium) {
     "aria-label": "Canned responses" });
   textarea.setAttribute("aria-autocomplete", "list");
   textarea.setAttribute("aria-controls", id);
-  textarea.setAttribute("aria-expanded", "false");
   let items = [];
   let active = -1;
   let asked = 0;
@@ -23,7 +22,6 @@ export function attachCanned(textarea, medium) {
     list.hidden = true;
     items = [];
     active = -1;
-    textarea.setAttribute("aria-expanded", "false");
     textarea.removeAttribute("aria-activedescendant");
   };
   const show = () => {
@@ -35,7 +33,6 @@ export function attachCanned(textarea, medium) {
       return option;
     }));
     list.hidden = items.length === 0;
-    textarea.setAttribute("aria-expanded", String(items.length > 0));
     if (active >= 0) textarea.setAttribute("aria-activedescendant", `${id}-${active}`);
     else textarea.removeAttribute("aria-activedescendant");
   };

@@ -13,7 +13,8 @@ export function chatView(item) {
   const box = h("textarea", { class: "reply", id: `reply-${item.id}`, rows: 3,
     "aria-label": "Your message (Enter sends, Shift+Enter: new line, / for canned responses)" });
   const send = h("button", { type: "button", class: "primary send" }, "Send");
-  const end = h("button", { type: "button", class: "end-chat" }, "End chat");
+  const end = h("button", { type: "button", class: "end-chat", id: `end-chat-${item.id}` },
+    "End chat");
   const ended = h("p", { class: "ended", role: "status" });
   const canned = attachCanned(box, "chat");
   const form = h("div", { class: "composer" }, box, canned, h("div", { class: "composer-buttons" }, send, end));

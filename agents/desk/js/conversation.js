@@ -70,16 +70,17 @@ function refreshMessage(el, m) {
 
 /** The list element and its refresh: `render(messages)`. */
 export function transcript(label) {
-  const list = h("ol", { class: "transcript", role: "log", "aria-label": label,
-    "aria-live": "off", tabindex: "0" });
+  const list = h("ol", { class: "messages" });
+  const box = h("div", { class: "transcript", role: "log", "aria-label": label,
+    "aria-live": "off", tabindex: "0" }, list);
   let count = 0;
   return {
-    el: list,
+    el: box,
     render(messages) {
       keyed(list, messages || [], (m) => m.id, messageEl, refreshMessage);
       if ((messages || []).length !== count) {
         count = (messages || []).length;
-        list.scrollTop = list.scrollHeight;
+        box.scrollTop = box.scrollHeight;
       }
     },
   };

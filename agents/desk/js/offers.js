@@ -21,6 +21,13 @@ function subject(pop) {
   return pop.caller_number ? `From ${pop.caller_number}` : "";
 }
 
+/** Put the keyboard in an element once it is on the page (the accepted work's reply box). */
+function focusWhenShown(id, tries = 40) {
+  const el = document.getElementById(id);
+  if (el && !el.closest("[hidden]")) { el.focus(); return; }
+  if (tries > 0) setTimeout(() => focusWhenShown(id, tries - 1), 50);
+}
+
 /** Accept an offer: answer its call here, or take the chat or email. */
 export async function acceptOffer(interactionId) {
   const pop = state.offers.get(interactionId);
@@ -34,6 +41,7 @@ export async function acceptOffer(interactionId) {
   try {
     await post(`/api/interactions/${encodeURIComponent(interactionId)}/accept`);
     update((s) => { s.selected = interactionId; s.notice = ""; });
+    focusWhenShown(`reply-${interactionId}`);
   } catch (e) {
     tell(e.message);
   }

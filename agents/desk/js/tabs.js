@@ -22,10 +22,11 @@ export function selectWork(id) {
 
 function tabFor(item) {
   const label = h("span", { class: "tab-label" });
-  const unread = h("span", { class: "unread" });
+  const count = h("span", {});
+  const unread = h("span", { class: "unread" }, count, h("span", { class: "sr-only" }, " unread"));
   const tab = h("button", { type: "button", role: "tab", class: "tab", id: `tab-${item.id}`,
     "aria-controls": `panel-${item.id}`, onclick: () => selectWork(item.id) }, label, unread);
-  tab.refs = { label, unread };
+  tab.refs = { label, unread, count };
   return tab;
 }
 
@@ -35,10 +36,8 @@ function refreshTab(tab, item) {
   tab.tabIndex = selected ? 0 : -1;
   const wrap = item.slot.state === "wrap_up" || item.released ? " (wrap-up)" : "";
   setText(tab.refs.label, `${mediumTitle(item.medium)}: ${customerName(item.pop)}${wrap}`);
-  setText(tab.refs.unread, item.unread ? String(item.unread) : "");
+  setText(tab.refs.count, item.unread ? String(item.unread) : "");
   tab.refs.unread.hidden = !item.unread;
-  tab.setAttribute("aria-label", `${mediumTitle(item.medium)} with ${customerName(item.pop)}${wrap}`
-    + (item.unread ? `, ${item.unread} unread` : ""));
 }
 
 function panelFor(item) {

@@ -56,6 +56,13 @@ class Desk:
         return path
 
 
+async def assert_accessible(page: Page, where: str) -> None:
+    """axe-core finds no serious or critical violation on the page as it is now."""
+    found = await page.axe()
+    bad = [v for v in found if v["impact"] in ("serious", "critical")]
+    assert not bad, f"axe-core on {where}: {bad}"
+
+
 def keep(path: Path, target: Path) -> None:
     """Copy a screenshot where the README's pictures are made (CCENGINE_SCREENSHOTS)."""
     target.parent.mkdir(parents=True, exist_ok=True)

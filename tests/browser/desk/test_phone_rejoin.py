@@ -38,7 +38,8 @@ async def answered_by_browser(rig: Rig, page: Page) -> tuple[str, list[str]]:
     assert ami is not None
     await eventually(lambda: ami.contacts.get("alice"), 15, "alice's browser registered")
     await rig.login("alice")
-    await rig.place_call(CallerScript(digits="1", dtmf="info", hold_ms=40000))
+    await rig.place_call(CallerScript(digits="1", dtmf="info", audio_repeats=6,
+                                      hold_ms=5000))
 
     async def talking() -> tuple[str, list[str]] | None:
         for b in await rig.ari("GET", "/bridges") or []:
