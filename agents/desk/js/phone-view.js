@@ -2,7 +2,7 @@
 // check, a clear word when the browser blocks it), auto-answer, and the call in progress
 // (mute, hold, keypad, hang up). A desk SIP phone agent sees where their calls ring.
 import { announce } from "./announce.js";
-import { get } from "./api.js";
+import { get, post } from "./api.js";
 import { h, setText } from "./dom.js";
 import { tell } from "./desk.js";
 import { Phone } from "./phone.js";
@@ -67,6 +67,29 @@ export function answerCall(interactionId) {
   }
   pendingAnswer = interactionId;
   return true;
+}
+
+/**
+ * Call a number: the engine rings the agent's own phone first (this page answers it by
+ * itself), then dials the number through the trunk under the dialling policy. A refusal
+ * comes back in words (the policy's reason).
+ */
+export async function placeCall(number) {
+  const agent = state.agent;
+  if (!agent) return null;
+  if (phoneKind() === "webrtc" && !(await ensureMicrophone())) return null;
+  try {
+    const placed = await post(`/api/agents/${encodeURIComponent(agent.id)}/dial`, { number });
+    // the engine rings this page first; the ring may come before this answer does
+    answerCall(placed.interaction_id);
+    announce(`Calling ${placed.number || number}.`);
+    tell("");
+    return placed;
+  } catch (e) {
+    tell(e.message);
+    announce(e.message, { assertive: true });
+    return null;
+  }
 }
 
 export function declineCall(interactionId) {
@@ -225,8 +248,17 @@ export function mountPhone(side) {
   const callBox = h("div", { class: "call", id: "phone-call", hidden: true },
     from, h("div", { class: "call-buttons" }, answer, mute, hold, keys, hangup), keypad);
 
+  const number = h("input", { id: "dial-number", inputmode: "tel", autocomplete: "off",
+    placeholder: "+44 20 7946 0123" });
+  const dial = h("form", { class: "dial-form", id: "dial-form" },
+    h("label", { for: "dial-number" }, "Call a number"), number,
+    h("button", { type: "submit", id: "dial-call" }, "Call"));
+  dial.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    if (number.value.trim() && await placeCall(number.value.trim())) number.value = "";
+  });
   const panel = h("section", { class: "panel phone", "aria-labelledby": "phone-title" },
-    h("h2", { id: "phone-title" }, "Phone"), status, error, setup, callBox, audio);
+    h("h2", { id: "phone-title" }, "Phone"), status, error, setup, callBox, dial, audio);
   side.append(panel);
   listDevices(devices);
   if (state.desk && (state.desk.agent || ["supervisor"].includes(state.session.user.role))) {
@@ -246,6 +278,7 @@ export function mountPhone(side) {
     setup.hidden = p.status === "desk-phone" || p.status === "none";
     const call = p.call;
     callBox.hidden = !call;
+    dial.hidden = Boolean(call) || !s.agent || !(s.desk && s.desk.media && s.desk.media.outbound);
     if (!call) return;
     const talking = call.since ? ` — ${duration(Date.now() / 1000 - call.since)}` : "";
     setText(from, call.state === "ringing" ? `Ringing: ${call.from}` : `On a call with ${call.from}${talking}`);

@@ -6,6 +6,7 @@ import { announce } from "./announce.js";
 import { patch, post } from "./api.js";
 import { append, fill, h } from "./dom.js";
 import { tell } from "./desk.js";
+import { placeCall } from "./phone-view.js";
 import { state, subscribe, update } from "./store.js";
 import { when } from "./time.js";
 import { mediumName } from "./work-state.js";
@@ -52,17 +53,6 @@ function dl(pairs) {
   return list;
 }
 
-async function dial(number) {
-  const agent = state.agent;
-  if (!agent) return;
-  try {
-    const placed = await post(`/api/agents/${encodeURIComponent(agent.id)}/dial`, { number });
-    announce(`Calling ${placed.number || number}: your phone rings first.`);
-    tell("");
-  } catch (e) {
-    tell(e.message);  // the dialling policy's refusal, in words
-  }
-}
 
 function newCustomerForm(pop) {
   const known = pop.customer;
@@ -158,7 +148,7 @@ function callbackForm(pop, number) {
     if (at.value) body.at = Math.round(new Date(at.value).getTime() / 1000);
     try {
       const booked = await post("/api/callbacks", body);
-      announce(`Callback booked${booked.scheduled_for ? ` for ${when(booked.scheduled_for)}` : ""}.`);
+      announce(`Callback booked${booked.due_at ? ` for ${when(booked.due_at)}` : ""}.`);
       tell("Callback booked.");
     } catch (err) {
       tell(err.message);
@@ -177,8 +167,8 @@ function render(panel, pop, editing, setEditing) {
     const phones = (c.identities || []).filter((i) => i.kind === "phone");
     parts.push(h("h3", {}, "Identities"), h("ul", { class: "identities" },
       ...(c.identities || []).map((i) => h("li", {}, `${i.kind}: ${i.value}`,
-        i.kind === "phone" && state.agent ? h("button", { type: "button", class: "dial",
-          "aria-label": `Call ${i.value}`, onclick: () => dial(i.value) }, "Call") : null))));
+        i.kind === "phone" && state.agent && state.desk.media.outbound ? h("button", { type: "button", class: "dial",
+          "aria-label": `Call ${i.value}`, onclick: () => placeCall(i.value) }, "Call") : null))));
     if (c.attributes && Object.keys(c.attributes).length) {
       parts.push(h("h3", {}, "Attributes"), dl(Object.entries(c.attributes)));
     }
