@@ -13,13 +13,15 @@ let browser = null;
 
 const out = (msg) => process.stdout.write(JSON.stringify(msg) + "\n");
 
-async function launch({ args = [] }) {
+async function launch({ args = [], fakeUi = true }) {
+  // fakeUi: media permission prompts say yes by themselves; without it (and without a
+  // grant) the page is refused the microphone, as when a person says no
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
     headless: true,
     args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
       "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-      "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+      ...(fakeUi ? ["--use-fake-ui-for-media-stream"] : []), "--use-fake-device-for-media-stream",
       "--allow-loopback-in-peer-connection",
       "--disable-features=WebRtcHideLocalIpsWithMdns",
       "--autoplay-policy=no-user-gesture-required", ...args],

@@ -56,7 +56,9 @@ class Browser:
 
     @classmethod
     @contextlib.asynccontextmanager
-    async def start(cls, *args: str) -> AsyncIterator[Browser]:
+    async def start(cls, *args: str, fake_ui: bool = True) -> AsyncIterator[Browser]:
+        """Chromium with a fake microphone; ``fake_ui=False``: a page granted no
+        microphone is refused it (as when a person says no)."""
         node_modules_installed()
         process = await asyncio.create_subprocess_exec(
             NODE or "node", str(HERE / "driver.mjs"), cwd=HERE,
@@ -65,7 +67,7 @@ class Browser:
             env={"CHROMIUM": CHROMIUM or "", "PATH": "/usr/bin:/bin"})
         browser = cls(process)
         try:
-            await browser.call("launch", args=list(args), timeout=60)
+            await browser.call("launch", args=list(args), fakeUi=fake_ui, timeout=60)
             yield browser
         finally:
             with contextlib.suppress(Exception):

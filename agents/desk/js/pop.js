@@ -58,8 +58,10 @@ function newCustomerForm(pop) {
   const known = pop.customer;
   const name = h("input", { id: "new-name", autocomplete: "off", maxlength: 200 });
   const email = h("input", { id: "new-email", type: "email", autocomplete: "off" });
+  // the caller's number, when there is one (withheld numbers come as words)
+  const number = /^\+?[\d\s()-]{5,}$/.test(pop.caller_number || "") ? pop.caller_number : "";
   const phone = h("input", { id: "new-phone", inputmode: "tel", autocomplete: "off",
-    value: pop.caller_number && !known ? pop.caller_number : "" });
+    value: known ? "" : number });
   const form = h("form", { class: "new-customer", "aria-labelledby": "new-customer-title" },
     h("h3", { id: "new-customer-title" }, "New customer"),
     h("label", { for: "new-name" }, "Name"), name,
@@ -216,7 +218,6 @@ export function mountPop(container) {
     if (pop !== shown) editing = false;
     shown = pop;
     version = pop ? `${pop.interaction_id}:${JSON.stringify(pop.customer)}:${editing}` : "";
-    if (panel.contains(document.activeElement) && pop && shown === pop && key === version) return;
     render(panel, pop, editing, setEditing);
   });
 }

@@ -3,6 +3,7 @@ passwords, a page per agent signed in through the form, and the things tests loo
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -15,6 +16,7 @@ from typing import Any
 import aiosmtplib
 
 from ccengine.store.users import UserRepository
+from ccengine.telephony.ami import ClosingManager
 from tests.browser.driver import Browser, Page
 from tests.e2e.conftest import CHAT_SITE, Rig, running_rig
 from tests.e2e.ports import free_port
@@ -54,6 +56,33 @@ class Desk:
         if SCREENSHOTS:
             keep(path, Path(SCREENSHOTS) / f"{name}.png")
         return path
+
+
+@contextlib.asynccontextmanager
+async def ami_events(rig: Rig, *names: str) -> AsyncIterator[list[dict[str, str]]]:
+    """Asterisk's AMI events of these names (classes call and dtmf), as they come, on an
+    AMI session of the test's own (the engine's asks for contact status only)."""
+    seen: list[dict[str, str]] = []
+    c, secrets = rig.engine.config.asterisk, rig.engine.rendered.secrets  # type: ignore[union-attr]
+    loop = asyncio.get_running_loop()
+    logged_in: asyncio.Future[None] = loop.create_future()
+
+    def on_event(_manager: Any, event: Any) -> None:
+        seen.append({k: str(v) for k, v in dict(event).items()})
+    manager = ClosingManager(
+        loop=loop, host=c.control_bind, port=c.ami_port, username=secrets.ami_user,
+        secret=secrets.ami_secret, events="call,dtmf",
+        on_login=lambda _m: logged_in.done() or logged_in.set_result(None))
+    for name in names:
+        manager.register_event(name, on_event)
+    manager.connect()
+    try:
+        async with asyncio.timeout(10):
+            await logged_in
+        yield seen
+    finally:
+        manager.closing = True
+        manager.close()
 
 
 async def assert_accessible(page: Page, where: str) -> None:

@@ -2,7 +2,8 @@
 while she is on a call from the desk, two widget chats and an email arrive; she takes each
 in its own tab, chats live and answers the email (reply and close); a third chat waits in
 the queue until a chat slot is free; a message on a tab she is not looking at shows as
-unread. Customer text is shown as text, never as markup."""
+unread; a canned response is found by "/shortcut". Customer text is shown as text, never
+as markup."""
 
 from __future__ import annotations
 
@@ -73,9 +74,18 @@ async def test_given_a_call_in_hand_when_chats_and_an_email_come_then_each_in_a_
         await page.press("Enter", f"#reply-{ann_id}")
         await heard(ann, "Hello Ann, how can I help?")
 
-        # the second chat, and the email
+        # the second chat, answered with a canned response found by "/shortcut"
         _, ben = await visitor(rig, "Ben")
         ben_id = await accept_offer(page, "Ben")
+        await page.fill(f"#reply-{ben_id}", "")
+        await page.type("/than")
+        await page.wait(f"#panel-{ben_id} .canned-item:has-text('/thanks')", timeout=10)
+        await page.press("Enter")
+        canned = "Thank you for contacting us. Is there anything else I can help you with?"
+        assert await page.evaluate(f"() => document.getElementById('reply-{ben_id}').value") \
+            == canned
+        await page.press("Enter")
+        await heard(ben, canned)
         await channels.mail("Cara Jones <cara@example.org>", "Refund", f"Body: {HOSTILE}",
                             "<cara-1@example.org>")
         cara_id = await accept_offer(page, "Cara Jones")

@@ -18,7 +18,7 @@ from tests.browser.desk.harness import (
     open_desk,
     sign_in,
 )
-from tests.browser.driver import needs_browser
+from tests.browser.driver import Browser, needs_browser
 
 pytestmark = [pytest.mark.asterisk, needs_browser]
 
@@ -78,3 +78,19 @@ async def test_given_supervisor_when_forcing_agent_not_ready_then_her_desk_shows
         await desk.wait_state("Not ready — meeting", timeout=5)
         print(f"forced state shown {time.monotonic() - asked:.3f} s after the request")
         assert "supervisor" in (await desk.page.text("#announce-urgent")).lower()
+
+
+async def test_given_the_microphone_refused_when_going_ready_then_told_and_not_ready(
+        tmp_path: Path) -> None:
+    async with desk_rig(tmp_path) as (rig, _), \
+            Browser.start(fake_ui=False) as browser:
+        page = await browser.page("alice", rig.api, permissions=["notifications"])
+        await sign_in(page, "alice")
+        await page.wait("#agent-state:has-text('Logged out')", timeout=15)
+        await page.click("#go-ready")
+        await page.wait("#phone-error:has-text('blocks the microphone')", timeout=10)
+        assert "blocks the microphone" in await page.text("#notice")
+        assert "blocks the microphone" in await page.text("#announce-urgent")
+        assert await page.text("#agent-state") == "Logged out"   # not offered calls it
+        agent = await rig.call_api("GET", "/api/agents/alice", "alice")
+        assert agent["presence"] == "logged_out"
