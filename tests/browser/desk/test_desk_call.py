@@ -24,7 +24,6 @@ async def test_given_signed_in_agent_when_a_call_comes_then_answered_wrapped_up_
         await rig.place_call(CallerScript(digits="1", dtmf="info", hold_ms=60000))
         await page.wait(".offer", timeout=20)
         assert "Call — sales" in await page.text(".offer .offer-title")
-        await desk.screenshot("desk-offer", tmp_path)
         await page.click(".offer .accept")
         await page.wait("#phone-call:has-text('On a call')", timeout=15)
         await desk.wait_state("Busy")

@@ -91,6 +91,7 @@ async def test_given_a_known_customer_when_she_calls_then_desk_pops_history_and_
         await rig.place_call(CallerScript(digits="1", dtmf="info", hold_ms=90000),
                              caller=PHONE.replace(" ", ""))
         await page.wait(".offer .offer-customer:has-text('Jane Doe')", timeout=20)
+        await desk.screenshot("desk-offer", tmp_path)
         history = await page.texts("#pop .history li")
         assert len(history) == 2, history
         assert "email" in history[0].lower() and "invoice" in history[0].lower(), history

@@ -34,6 +34,7 @@ async def test_given_only_a_keyboard_when_working_an_offer_then_everything_is_re
         page = await browser.page("alice", rig.api)
         await page.goto("/desk/")
         await page.wait("#user")
+        await Desk(rig, page, "alice").screenshot("desk-sign-in", tmp_path)
         await assert_accessible(page, "the sign-in screen")
         assert (await page.focused() or {}).get("id") == "user"
         await page.type("alice")
