@@ -98,6 +98,8 @@ async def _run(config: EngineConfig) -> int:
             raise RuntimeError("engine started without listening addresses")
         print(f"ccengine running ({config.source})\n"
               f"  API:        {where.api}   (bearer tokens: ccengine credentials)\n"
+              f"  agent desk: {where.api.removesuffix('/api')}/desk/   (passwords: "
+              f"ccengine passwd USER)\n"
               f"  agent feed: {where.agent_feed}?token=...\n"
               f"  SIP:        {where.sip}   service numbers: "
               f"{', '.join(config.service_numbers)}\n"

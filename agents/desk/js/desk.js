@@ -10,7 +10,7 @@ import { mountPop } from "./pop.js";
 import { mountPresence } from "./presence.js";
 import { state, subscribe, update } from "./store.js";
 import { mountTabs } from "./tabs.js";
-import { titleBadge } from "./notify.js";
+import { titleBadge, unlockOnFirstGesture } from "./notify.js";
 import { syncClock } from "./time.js";
 
 const unmounts = [];
@@ -43,6 +43,7 @@ export async function mountDesk(root) {
       titleBadge(s.offers.size);
     }),
   );
+  unlockOnFirstGesture();
   // time in state, countdowns and wrap-up timers move every second
   ticker = setInterval(() => update(), 1000);
   openFeed();

@@ -3,7 +3,6 @@
 // the tab is not in front, and a count in the tab's title.
 
 let audio = null;
-let unlocked = false;
 
 function tone() {
   // a short two-note chime, made here (no sound file to fetch)
@@ -27,17 +26,23 @@ export function unlockSound() {
   try {
     audio = audio || new AudioContext();
     audio.resume();
-    unlocked = true;
   } catch {
-    unlocked = false;
+    audio = null;  // no sound on this browser
   }
   if ("Notification" in window && Notification.permission === "default") {
     Notification.requestPermission().catch(() => {});
   }
 }
 
-export function soundUnlocked() {
-  return unlocked && audio && audio.state === "running";
+/** After a reload nobody signs in: the first click or key on the page unlocks the sound. */
+export function unlockOnFirstGesture() {
+  const once = () => {
+    unlockSound();
+    document.removeEventListener("pointerdown", once, true);
+    document.removeEventListener("keydown", once, true);
+  };
+  document.addEventListener("pointerdown", once, true);
+  document.addEventListener("keydown", once, true);
 }
 
 /** Chime, notify (when the page is hidden) and mark the offer; returns what was done. */
@@ -50,6 +55,8 @@ export function alertOffer(title, body) {
     try { new Notification(title, { body, tag: "ccengine-offer" }); done.notification = true; }
     catch { /* some browsers allow notifications from service workers only */ }
   }
+  // what the last offer did, on the page for whoever checks (a test, a curious admin)
+  document.documentElement.dataset.offerAlert = done.sound ? "sound" : "silent";
   return done;
 }
 

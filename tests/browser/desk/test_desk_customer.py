@@ -29,6 +29,9 @@ async def test_given_an_anonymous_caller_when_saved_as_new_customer_then_linked_
                              caller="anonymous")
         await page.wait(".offer", timeout=20)
         assert await page.evaluate("() => document.title") == "(1) ccengine desk"
+        # the chime played: sound was unlocked by signing in
+        assert await page.evaluate("() => document.documentElement.dataset.offerAlert") \
+            == "sound"
         assert await page.text("#customer-name") == "Unknown contact"
         await page.click(".offer .accept")
         await page.wait("#phone-call:has-text('On a call')", timeout=15)
