@@ -21,7 +21,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="override a config key, e.g. --set api.port=9000 (repeatable)")
     p.add_argument("--log-level", default="INFO")
     sub = p.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="run the engine (and its private Asterisk)")
+    sub.add_parser("run", help="run the engine (and its private Asterisk, started or "
+                              "adopted with its calls)")
+    sub.add_parser("stop", help="stop the engine of this runtime directory and its "
+                               "Asterisk (every call ends)")
     sub.add_parser("render", help="render Asterisk config into the runtime directory")
     sub.add_parser("check", help="validate the config and IVR flows, then exit")
     sub.add_parser("credentials", help="print agents' SIP passwords and API tokens")
@@ -53,6 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "credentials":
             return _credentials(config)
+        if args.command == "stop":
+            return asyncio.run(_stop(config))
         if args.command == "passwd":
             # alembic's plugins (on import) and a new store's migrations are not news here
             logging.getLogger("alembic").setLevel(logging.WARNING)
@@ -87,12 +92,24 @@ def _credentials(config: EngineConfig) -> int:
 
 
 async def _run(config: EngineConfig) -> int:
+    """Run until SIGINT/SIGTERM; then stop the engine alone: Asterisk and its calls go on,
+    and the next ``ccengine run`` adopts them (``ccengine stop`` stops both)."""
     from ccengine.engine import Engine
+    from ccengine.lifecycle import EnginePidFile
+    pidfile = EnginePidFile(config.runtime_dir)
+    other = pidfile.running()
+    if other is not None:
+        print(f"ccengine: an engine already runs on {config.runtime_dir} (pid {other})",
+              file=sys.stderr)
+        return 1
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with Engine(config) as engine:
+    engine = Engine(config)
+    await engine.start()
+    pidfile.write()
+    try:
         where = engine.listening
         if where is None:
             raise RuntimeError("engine started without listening addresses")
@@ -112,6 +129,22 @@ async def _run(config: EngineConfig) -> int:
         gc.collect()
         gc.freeze()
         await stop.wait()
+    finally:
+        await engine.stop(keep_asterisk=True)
+        pidfile.remove()
+    return 0
+
+
+async def _stop(config: EngineConfig) -> int:
+    """``ccengine stop``: the engine of this runtime directory, then its Asterisk (every
+    call on it ends)."""
+    from ccengine.lifecycle import EnginePidFile
+    from ccengine.telephony.asterisk.process import stop_running
+    engine_pid = await EnginePidFile(config.runtime_dir).stop()
+    asterisk_pid = await stop_running(config)
+    def said(pid: int | None) -> str:
+        return f"stopped (pid {pid})" if pid else "not running"
+    print(f"engine: {said(engine_pid)}; Asterisk: {said(asterisk_pid)}")
     return 0
 
 

@@ -286,6 +286,75 @@ class Dispatcher:
         await self._emit(changed, InteractionEnded(now, interaction, agent_id))
         await self.route()
 
+    # ------------------------------------------------------------------ after a restart
+    async def withdraw(self, interaction_id: str, agent_id: str, reason: str) -> None:
+        """Take back an offer that can no longer be answered through no fault of the agent
+        (the engine restarted while the phone rang): the agent is free again, no RONA, and
+        the interaction waits again in its old place."""
+        now = self.clock()
+
+        def take_back(a: AgentLive) -> tuple[AgentLive, AgentStateChanged | None]:
+            slot = a.slot(interaction_id)
+            if slot is None or slot.state != SlotState.OFFERED:
+                return a, None
+            return sm.withdraw_offer(a, interaction_id, now)
+        async with self._lock:
+            changed = await self._change(agent_id, take_back)
+            interaction = await self.state.get_interaction(interaction_id)
+            if interaction is not None and interaction.agent_id in (None, agent_id):
+                interaction.agent_id = None
+                interaction.record("offer_withdrawn", now, agent_id=agent_id, reason=reason)
+                await self.state.put_interaction(interaction)
+                await self.state.enqueue(interaction_id)
+        events: list[Event] = [changed] if changed is not None else []
+        if interaction is not None:
+            events.append(InteractionUpdated(now, interaction, "offer_withdrawn"))
+        await self._emit(*events)
+
+    async def lost(self, interaction_id: str, reason: str = "lost") -> None:
+        """Live work with nothing behind it any more (its call ended while no engine
+        watched): it ends with ``reason``; an agent holding it goes to wrap-up, an offer of
+        it is withdrawn."""
+        interaction = await self.state.get_interaction(interaction_id)
+        if interaction is None:
+            return
+        live = await self.state.get_agent(interaction.agent_id) \
+            if interaction.agent_id else None
+        slot = live.slot(interaction_id) if live is not None else None
+        if slot is not None and slot.state == SlotState.BUSY and interaction.agent_id:
+            await self.interaction_ended(interaction_id, interaction.agent_id, reason=reason)
+        else:
+            await self.cancel(interaction_id, reason)
+
+    async def forget_stale_slots(self, reason: str) -> int:
+        """Slots of work that is no longer live (ended while no engine watched): offers are
+        withdrawn, work in hand goes to wrap-up; how many were settled."""
+        now = self.clock()
+        settled: list[Event] = []
+        async with self._lock:
+            for live in (await self.state.agents()).values():
+                for slot in live.slots:
+                    if slot.state == SlotState.WRAP_UP or \
+                            await self.state.get_interaction(slot.interaction_id) is not None:
+                        continue
+                    iid = slot.interaction_id
+
+                    def settle(a: AgentLive, iid: str = iid
+                               ) -> tuple[AgentLive, AgentStateChanged | None]:
+                        s = a.slot(iid)
+                        if s is None or s.state == SlotState.WRAP_UP:
+                            return a, None
+                        if s.state == SlotState.OFFERED:
+                            return sm.withdraw_offer(a, iid, now)
+                        return sm.end(a, iid, now, 0.0)
+                    changed = await self._change(live.agent_id, settle)
+                    if changed is not None:
+                        settled.append(changed)
+                        log.info("agent %s: %s slot of %s settled (%s)", live.agent_id,
+                                 slot.state.value, iid, reason)
+        await self._emit(*settled)
+        return len(settled)
+
     # ------------------------------------------------------------------ named agents
     # Transfers and conferences bring a named agent into live work, outside routing.
     async def reserve_agent(self, interaction_id: str, agent_id: str, *,

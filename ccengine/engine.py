@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+import socket
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
@@ -149,6 +150,9 @@ class Engine:
         # executors); each raises ConfigError naming the key
         self.started_checks: list[Callable[[], None]] = []
         self.phones: Any = None  # ccengine.api.phone.PhoneRelay once the desk started
+        self.asterisk: AsteriskProcess | None = None
+        self._keep_asterisk = False
+        self.recovered: Any = None  # what the start picked up (telephony/recovery.py)
 
     async def __aenter__(self) -> Engine:
         await self.start()
@@ -161,6 +165,8 @@ class Engine:
         try:
             await self._start()
         except BaseException:
+            # an Asterisk found running keeps its calls; one started here stops
+            self._keep_asterisk = self.asterisk is not None and self.asterisk.adopted
             await self._stack.aclose()
             raise
 
@@ -187,9 +193,10 @@ class Engine:
         self.dispatcher.subscribe(self.recorder.on_event)
         # Asterisk
         asterisk = AsteriskProcess(c, self.rendered)
+        self.asterisk = asterisk
         if c.asterisk.manage:
             await asterisk.start()
-            self._stack.push_async_callback(asterisk.stop)
+            self._stack.push_async_callback(self._stop_asterisk)
         secrets = self.rendered.secrets
         http = await self._stack.enter_async_context(ari_http_session())
         ari = AriClient(asterisk.ari_url, secrets.ari_user, secrets.ari_password,
@@ -198,7 +205,7 @@ class Engine:
         self.voice = VoiceChannel(ari, router, self.dispatcher, self.ivr.entry,
                                   persist=self.recorder.save, ring_timeout=c.offer_timeout,
                                   clock=time.time, identify=customers.link,
-                                  flows_by_number=self.ivr.by_number)
+                                  flows_by_number=self.ivr.by_number, node=self.node)
         self.dispatcher.register_channel(self.voice)
         await self.dispatcher.start()
         self._stack.push_async_callback(self.dispatcher.stop)
@@ -227,6 +234,8 @@ class Engine:
             await start_part()
         for check in self.started_checks:
             check()
+        # what the engine before this one left: calls in Asterisk, work in live state
+        await self._recover(ari, router)
         # API (users sign in with the passwords in the store, their pages with a cookie)
         users = build_users(c)
         auth = TokenAuth(users, secrets.api_tokens)
@@ -244,6 +253,32 @@ class Engine:
         self.listening = Listening(api=f"{base}/api", agent_feed=f"ws://{c.api.host}:"
                                    f"{c.api.port}/ws/agent", ari=asterisk.ari_url,
                                    sip=f"udp:{c.asterisk.bind}:{c.asterisk.sip_port}")
+
+    @property
+    def node(self) -> str:
+        """This engine (with its Asterisk): its host and runtime directory."""
+        return f"{socket.gethostname()}:{self.config.runtime_dir}"
+
+    async def _recover(self, ari: AriClient, router: AriEventRouter) -> None:
+        """Pick up the calls and work an engine before this one left (recovery.py);
+        stored interactions that claim to be live and are not end as ``lost``."""
+        from ccengine.telephony.recovery import LOST, CallRecovery
+        if self.dispatcher is None or self.state is None or self.recorder is None:
+            raise RuntimeError("recovery runs once the core and the store are up")
+        dids = {f"ccengine-trunk-{t.name}": dict(t.dids)
+                for t in self.outbound_settings.trunks}
+        self.recovered = await CallRecovery(
+            ari, router, self.dispatcher, node=self.node,
+            service_numbers=self.config.service_numbers, dids=dids).run()
+        for interaction in await self.state.interactions():
+            if interaction.medium == Medium.CHAT and (
+                    self.chat is None or self.chat.sessions.get(interaction.id) is None):
+                await self.dispatcher.lost(interaction.id, LOST)  # its visitor's session
+        live = [i.id for i in await self.state.interactions()]
+        ended = await self.recorder.end_stale(live, time.time(), LOST)
+        if ended:
+            log.info("%d stored interaction(s) claimed to be live and were not: ended (%s)",
+                     len(ended), LOST)
 
     def phone_lines(self) -> dict[str, PhoneLine]:
         """Every agent's and supervisor's phone: its kind and SIP password."""
@@ -264,7 +299,9 @@ class Engine:
             state = await RedisState.connect(self.config.redis_url, self.config.redis_prefix)
             self._stack.push_async_callback(state.close)
             return state
-        return MemoryState()
+        memory = MemoryState.load(self.config.runtime_dir / "live-state.json")
+        self._stack.push_async_callback(memory.close)
+        return memory
 
     async def _share_events(self) -> None:
         """With Redis live state, events travel between engine nodes, so an agent whose
@@ -285,5 +322,19 @@ class Engine:
         if self.dispatcher is not None and aor in self.agents:
             await self.dispatcher.set_device_reachable(aor, PHONE_MEDIA, reachable)
 
-    async def stop(self) -> None:
+    async def _stop_asterisk(self) -> None:
+        if self.asterisk is None:
+            return
+        if self._keep_asterisk:
+            log.info("leaving Asterisk (pid %s) running with its calls: the next start "
+                     "adopts it ('ccengine stop' stops both)", self.asterisk.pid)
+            return
+        await self.asterisk.stop()
+
+    async def stop(self, *, keep_asterisk: bool = False) -> None:
+        """Stop the engine; with ``keep_asterisk`` its Asterisk and every call on it go on
+        (an upgrade or a restart: the next start adopts them)."""
+        self._keep_asterisk = keep_asterisk
+        if keep_asterisk and self.voice is not None:
+            self.voice.detach()
         await self._stack.aclose()

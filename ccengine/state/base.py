@@ -1,7 +1,8 @@
 """Live state behind one interface: who is available, what waits, who holds what.
 
-Backends: MemoryState (one engine process, the default). A shared backend for several
-engine nodes must make ``reserve`` and ``claim`` atomic across nodes."""
+Backends: MemoryState (one engine process, the default; kept on disk so a restarted engine
+finds it again) and RedisState (several engine nodes). A shared backend for several engine
+nodes must make ``reserve`` and ``claim`` atomic across nodes."""
 
 from __future__ import annotations
 
@@ -42,6 +43,10 @@ class LiveState(ABC):
 
     @abstractmethod
     async def remove_interaction(self, interaction_id: str) -> None: ...
+
+    @abstractmethod
+    async def interactions(self) -> list[Interaction]:
+        """Every live interaction (waiting or not): what a restarted engine picks up."""
 
     @abstractmethod
     async def enqueue(self, interaction_id: str) -> None:

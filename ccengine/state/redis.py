@@ -146,6 +146,11 @@ class RedisState(LiveState):
             pipe.srem(f"{self.p}waiting", interaction_id)
             await pipe.execute()
 
+    async def interactions(self) -> list[Interaction]:
+        keys = [k async for k in self.r.scan_iter(match=self._ix_key("*"), count=500)]
+        raws = await self.r.mget(keys) if keys else []
+        return [Interaction.from_dict(json.loads(raw)) for raw in raws if raw]
+
     async def enqueue(self, interaction_id: str) -> None:
         if not await self.r.exists(self._ix_key(interaction_id)):
             raise KeyError(interaction_id)

@@ -10,6 +10,7 @@ import functools
 import sqlite3
 import time
 from collections import defaultdict
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import JSON, bindparam, func, select
@@ -172,6 +173,32 @@ class InteractionRepository:
             await s.flush()
             return (await load_views(s, [row]))[0]
 
+
+    async def end_stale(self, live_ids: Collection[str], at: float, reason: str
+                        ) -> list[str]:
+        """Stored interactions that claim to be live (new, queued, offered, answered) but
+        are not among ``live_ids`` end now with ``reason`` (an ``ended`` event); their ids.
+        A restarted engine runs this once it has picked up what is still live."""
+        live = set(live_ids)
+        ended = []
+        async with self.db.session.begin() as s:
+            rows = (await s.execute(select(InteractionRecord).where(
+                InteractionRecord.status.in_(("new", "queued", "offered", "answered")))
+            )).scalars().all()
+            for row in rows:
+                if row.id in live:
+                    continue
+                last = (await s.execute(select(func.max(InteractionEventRecord.seq)).where(
+                    InteractionEventRecord.interaction_id == row.id))).scalar()
+                s.add(InteractionEventRecord(interaction_id=row.id,
+                                             seq=0 if last is None else last + 1,
+                                             kind="ended", at=at, agent_id=row.agent_id,
+                                             data={"reason": reason}))
+                row.status, row.ended_at = "ended", at
+                ended.append(row.id)
+        for interaction_id in ended:
+            self._stored.pop(interaction_id, None)
+        return ended
 
     async def link_customer(self, interaction_id: str, customer_id: str) -> InteractionView:
         """A stored interaction with no customer gets one (UnknownInteraction,

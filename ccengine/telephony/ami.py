@@ -76,7 +76,12 @@ class AmiMonitor:
             reply = await self.manager.send_action({"Action": "PJSIPShowContacts"})
         for msg in reply if isinstance(reply, list) else [reply]:
             if msg.get("Event") == "ContactList":
-                aor = str(msg.get("Aor", ""))
+                # Asterisk 16 names the contact's AOR in ObjectName ("alice;@<hash>") and
+                # its endpoint in Endpoint (one AOR per endpoint here): no "Aor" field
+                aor = str(msg.get("Aor") or msg.get("Endpoint")
+                          or str(msg.get("ObjectName", "")).split(";", 1)[0])
+                if not aor:
+                    continue
                 status = str(msg.get("Status", "")).lower()
                 seen[aor] = seen.get(aor, False) or status in _REACHABLE or status == "unknown"
         for aor in set(self.contacts) | set(seen):

@@ -34,6 +34,9 @@ IVR_PROMPTS_KEPT = 50  # the latest plays kept in attributes["ivr_prompts"]
 # the agent's phone is told which interaction rings it (the desk matches the call to its
 # offer by this SIP header)
 INTERACTION_HEADER_VAR = "PJSIP_HEADER(add,X-CCEngine-Interaction)"
+# the Stasis argument under which ccengine/telephony/recovery.py hands over a call that an
+# engine before this one left up (``raw["ccengine"]``: its agent leg and bridge)
+ADOPTED = "adopted"
 # Q.850 causes of an agent leg that ended before answering, mapped to the core's reasons.
 _NO_ANSWER = {18, 19, 16}
 _REJECTED = {17, 21}
@@ -178,7 +181,7 @@ class VoiceChannel:
     def __init__(self, ari: AriClient, router: AriEventRouter, dispatcher: Dispatcher,
                  flow: Flow, *, persist: Persist, ring_timeout: float,
                  clock: Callable[[], float], identify: Identify | None = None,
-                 flows_by_number: Mapping[str, Flow] | None = None) -> None:
+                 flows_by_number: Mapping[str, Flow] | None = None, node: str = "") -> None:
         self.ari, self.router, self.dispatcher, self.flow = ari, router, dispatcher, flow
         # service number -> its flow; other numbers get ``flow`` (ivr.entry)
         self.flows_by_number = dict(flows_by_number or {})
@@ -194,7 +197,17 @@ class VoiceChannel:
         self.caller_waiting: CallerWaiting | None = None
         self.on_answering: list[AnsweringHook] = []
         self.on_call_ending: list[CallEnding] = []
+        # the engine stops and leaves its calls to the next one: nothing is hung up
+        self.detached = False
+        # which engine (and Asterisk) a call is on: a restarted engine picks up its own
+        self.node = node
         router.on_stasis_start("inbound", self.handle_inbound)
+        router.on_stasis_start(ADOPTED, self.handle_adopted)
+
+    def detach(self) -> None:
+        """The engine is stopping and leaves its calls up in Asterisk (the next start
+        adopts them): from now on nothing is hung up, moved or recorded as over."""
+        self.detached = True
 
     @property
     def offer_seconds(self) -> float:
@@ -221,7 +234,7 @@ class VoiceChannel:
             required_skills={}, customer_id=None,
             attributes={"caller_number": chan.caller_number, "caller_name": chan.caller_name,
                         "service_number": start.args[1] if len(start.args) > 1 else chan.exten,
-                        "caller_channel": chan.id},
+                        "caller_channel": chan.id, "node": self.node},
             created_at=now, enqueued_at=None, sl_target_seconds=None)
         interaction.record("entered", now)
         if self.identify is not None:
@@ -234,6 +247,47 @@ class VoiceChannel:
             self.calls.pop(interaction.id, None)
             self.calls.pop(call.interaction.id, None)  # a transfer to a queue re-keys it
             await self._finish(call)
+
+    async def handle_adopted(self, start: AriEvent, events: ChannelEvents) -> None:
+        """Follow a call an engine before this one left up: its caller waits in a queue
+        (music goes on, the waiting experience starts again), or talks with its agent
+        (``raw["ccengine"]`` names the agent's leg and the call's bridge). From here it
+        goes as any call: hang-ups, transfers, the end of the interaction."""
+        chan = start.channel
+        if chan is None or len(start.args) < 2:
+            return
+        adopted = start.raw.get("ccengine") or {}
+        interaction = await self.dispatcher.live_interaction(start.args[1])
+        agent_channel = adopted.get("agent_channel")
+        call = VoiceCall(interaction, chan.id, events,
+                         agent_id=interaction.agent_id if agent_channel else None,
+                         agent_channel=agent_channel, bridge_id=adopted.get("bridge_id"))
+        self.calls[interaction.id] = call
+        try:
+            if not await self.ari.channel_exists(chan.id):
+                call.hung_up_by = "caller"  # gone before it could be followed
+                return
+            if agent_channel:
+                call.offer_task = self.router.spawn(self._follow_leg(call, agent_channel),
+                                                    f"agent-leg-{interaction.id}")
+            else:
+                with contextlib.suppress(AriNotFound):
+                    await self.ari.start_moh(call.caller_channel)
+            await self._follow_caller(call)
+        finally:
+            self.calls.pop(interaction.id, None)
+            await self._finish(call)
+
+    async def _follow_leg(self, call: VoiceCall, channel_id: str) -> None:
+        """Follow an agent leg that was up before this engine started."""
+        with self.router.listen(channel_id) as events:
+            if not await self.ari.channel_exists(channel_id):
+                if call.agent_channel == channel_id:
+                    call.agent_channel = None
+                    call.hung_up_by = call.hung_up_by or "agent"
+                    call.done.set()
+                return
+            await self._follow_agent(call, events)
 
     def flow_for(self, service_number: str) -> Flow:
         return self.flows_by_number.get(service_number, self.flow)
@@ -334,6 +388,8 @@ class VoiceChannel:
 
     async def _finish(self, call: VoiceCall) -> None:
         """Tear the call down and tell the dispatcher how it ended."""
+        if self.detached:
+            return  # left to the next engine, call and records alike
         for hook in self.on_call_ending:
             try:
                 await hook(call)

@@ -8,11 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import signal
 import sqlite3
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -22,6 +18,7 @@ import pytest
 import yaml
 
 from tests.e2e.conftest import REPO
+from tests.e2e.engine_process import EngineProcess, stop_leftover_asterisk
 from tests.e2e.ports import free_port, free_range
 from tests.mail import dovecot
 from tests.mail.dovecot import Dovecot, Mailbox
@@ -71,32 +68,6 @@ def engine_config(tmp: Path, imap_port: int, sink_port: int) -> Path:
     return path
 
 
-class EngineProcess:
-    """``ccengine --config FILE run`` as a child process."""
-
-    def __init__(self, config: Path, log: Path) -> None:
-        self.config, self.log = config, log
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        with open(self.log, "ab") as out:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "ccengine.cli", "--config", str(self.config), "run"],
-                cwd=REPO, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-
-    def kill(self) -> None:
-        """SIGKILL the engine alone (its Asterisk lives on, as after a real crash; the next
-        start stops it)."""
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(10)
-
-    async def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            await asyncio.to_thread(self.proc.wait, 30)
-
-
 def query(db: Path, sql: str) -> list[tuple[Any, ...]]:
     """Read the engine's SQLite store while it runs (read-only)."""
     if not db.exists():
@@ -125,14 +96,6 @@ async def wait_for(check: Any, timeout: float, what: str, engine: EngineProcess)
                                  f"for {what}: {engine.log.read_text()[-3000:]}")
         await asyncio.sleep(0.01)
     raise AssertionError(f"timed out waiting for {what}: {engine.log.read_text()[-3000:]}")
-
-
-def stop_leftover_asterisk(var: Path) -> None:
-    pidfile = var / "asterisk" / "var" / "run" / "asterisk.pid"
-    with contextlib.suppress(OSError, ValueError):
-        pid = int(pidfile.read_text().strip())
-        if str(var).encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
-            os.kill(pid, signal.SIGKILL)
 
 
 @pytest.fixture

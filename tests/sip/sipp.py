@@ -218,6 +218,19 @@ class SippCaller(SippProcess):
             "-timeout", "120s", "-timeout_error",
         ])
 
+    @classmethod
+    def many(cls, workdir: Path, name: str, script: CallerScript, *, count: int, rate: int,
+             caller: str, service: str, target_port: int, sip_port: int, media_port: int,
+             control_port: int) -> SippCaller:
+        """One sipp process placing ``count`` calls at ``rate`` per second, each as
+        scripted (all at once: up to ``count`` calls up together)."""
+        callers = cls(workdir, name, script, caller=caller, service=service,
+                      target_port=target_port, sip_port=sip_port, media_port=media_port,
+                      control_port=control_port)
+        at = callers.args.index("-m")
+        callers.args[at:at + 4] = ["-m", str(count), "-l", str(count), "-r", str(rate)]
+        return callers
+
     async def wait(self, timeout: float) -> int:
         """Wait for sipp to finish; its exit code is 0 when the call went as scripted."""
         if self.proc is None:

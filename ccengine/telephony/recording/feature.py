@@ -96,7 +96,10 @@ class RecordingFeature:
 
     async def stop(self) -> None:
         """Finish the recordings still going (their files indexed) before the engine's
-        ARI connection goes."""
+        ARI connection goes; an engine leaving its calls up leaves their recordings going
+        (the next one finishes them)."""
+        if self.voice.detached:
+            return
         actives = [a for a in self.calls.active.values() if not a.done.done()]
         for active in actives:
             await self.service.stop(active)

@@ -96,3 +96,12 @@ async def test_given_refused_transition_when_updating_then_state_unchanged(
     with pytest.raises(InvalidTransition):
         await state.update_agent("a", lambda a: sm.login(a, 2.0))
     assert await state.get_agent("a") == before
+
+
+async def test_given_interactions_waiting_or_held_when_listed_then_every_live_one(
+        state: LiveState) -> None:
+    for iid in ("w1", "h1", "gone"):
+        await state.put_interaction(Interaction(iid, Medium.VOICE, queue="q", enqueued_at=1.0))
+    await state.enqueue("w1")
+    await state.remove_interaction("gone")
+    assert sorted(i.id for i in await state.interactions()) == ["h1", "w1"]

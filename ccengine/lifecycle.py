@@ -1,0 +1,50 @@
+"""The running engine's pid file (``runtime_dir/engine.pid``): one engine per runtime
+directory, and ``ccengine stop`` finds it there."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+from pathlib import Path
+
+
+class EnginePidFile:
+    def __init__(self, runtime_dir: Path) -> None:
+        self.path = runtime_dir / "engine.pid"
+
+    def running(self) -> int | None:
+        """The pid of an engine running on this runtime directory, if any."""
+        try:
+            pid = int(self.path.read_text().strip())
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except (OSError, ValueError):
+            return None
+        return pid if b"ccengine" in cmdline and pid != os.getpid() else None
+
+    def write(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_text(f"{os.getpid()}\n")
+
+    def remove(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            if int(self.path.read_text().strip()) == os.getpid():
+                self.path.unlink()
+
+    async def stop(self, timeout: float = 60.0) -> int | None:
+        """SIGTERM the running engine and wait for it to exit; its pid, else None."""
+        pid = self.running()
+        if pid is None:
+            return None
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while _alive(pid) and loop.time() < deadline:  # noqa: ASYNC110 - not our child
+            await asyncio.sleep(0.1)
+        return pid
+
+
+def _alive(pid: int) -> bool:
+    return os.path.exists(f"/proc/{pid}")
