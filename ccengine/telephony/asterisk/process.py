@@ -54,9 +54,11 @@ class AsteriskProcess:
         s = self.rendered.secrets
         headers = {"Authorization": basic_auth(s.ari_user, s.ari_password)}
         deadline = asyncio.get_running_loop().time() + timeout
-        async with aiohttp.ClientSession(headers=headers) as http:
+        # each try short: a hung Asterisk accepts the connection and answers nothing
+        each = aiohttp.ClientTimeout(total=1.0)
+        async with aiohttp.ClientSession(headers=headers, timeout=each) as http:
             while True:
-                with contextlib.suppress(aiohttp.ClientError, OSError):
+                with contextlib.suppress(aiohttp.ClientError, OSError, TimeoutError):
                     async with http.get(f"{self.ari_url}/asterisk/info") as r:
                         if r.status == 200:
                             return True
@@ -76,7 +78,7 @@ class AsteriskProcess:
                 return
             log.warning("the Asterisk (pid %s) of this runtime directory does not answer "
                         "ARI: stopping it", pid)
-            await _terminate(pid, 10.0)
+            await _terminate(pid, 3.0)   # hung: it will not stop by itself
         await self._spawn(timeout)
 
     async def _spawn(self, timeout: float) -> None:
