@@ -238,7 +238,8 @@ class Run:
     step: Step
     lag: list[float]
     bench_cpu: float                # this process, % of one core during the load
-    engine_sched: tuple[float, float]  # the engine's loop thread: seconds run, waited for a CPU
+    # the engine's loop thread: seconds run, seconds waited for a CPU, times it was run
+    engine_sched: tuple[float, float, int]
     elsewhere: str
     errors: list[str]
 
@@ -291,20 +292,20 @@ async def measure(h: Harness, step_at: Any, a: argparse.Namespace) -> Run:
             reader.cancel()
         bench_cpu = 100.0 * ((cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime)) \
             / max(1e-9, wall1 - wall0)
-        engine_sched = (sched1[0] - sched0[0], sched1[1] - sched0[1])
+        engine_sched = (sched1[0] - sched0[0], sched1[1] - sched0[1], sched1[2] - sched0[2])
         return Run(load, feeds, pops, step, lag, bench_cpu, engine_sched, elsewhere_text,
                    errors)
 
 
-def schedstat(pid: int | None) -> tuple[float, float]:
-    """A thread's seconds on a CPU and waiting for one, so far (/proc/PID/schedstat; the
-    main thread, which runs the engine's loop)."""
+def schedstat(pid: int | None) -> tuple[float, float, int]:
+    """A thread's seconds on a CPU and waiting for one, and how many times it was run, so
+    far (/proc/PID/schedstat; the main thread, which runs the engine's loop)."""
     try:
         with open(f"/proc/{pid}/schedstat") as f:
-            ran, waited, _ = f.read().split()
+            ran, waited, slices = f.read().split()
     except (OSError, ValueError):
-        return 0.0, 0.0
-    return int(ran) / 1e9, int(waited) / 1e9
+        return 0.0, 0.0, 0
+    return int(ran) / 1e9, int(waited) / 1e9, int(slices)
 
 
 def start_profile(pid: int | None, path: str | None,
@@ -419,9 +420,10 @@ def report(run: Run, a: argparse.Namespace, base: str) -> None:
           f"the whole machine {step.machine_cpu:.0f} %, this bench process "
           f"{run.bench_cpu:.0f} %; outside this bench's processes (short-lived ones "
           f"unnamed) {run.elsewhere}")
-    ran, waited = run.engine_sched
+    ran, waited, slices = run.engine_sched
     print(f"the engine's loop thread during the load: ran {ran:.1f} s, waited {waited:.1f} s "
-          f"for a CPU while runnable (/proc/PID/schedstat)")
+          f"for a CPU while runnable, over {slices} turns on a CPU "
+          f"({1000 * waited / max(1, slices):.2f} ms each; /proc/PID/schedstat)")
     print(f"this bench's loop lag (10 ms sleeps): p50 {pct(run.lag, 0.5) * 1000:.1f} ms, p99 "
           f"{pct(run.lag, 0.99) * 1000:.1f} ms, max {max(run.lag, default=0) * 1000:.1f} ms; "
           f"load average after {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
@@ -463,6 +465,8 @@ def main() -> int:
                    help="give the engine's and its Asterisk's sessions the CPU weight of nice "
                         "-N (Linux autogroups; as systemd's CPUWeight= would for services), "
                         "so the load tools and browsers sharing the cores take less from them")
+    p.add_argument("--save", metavar="FILE", help="write every offer's times as JSON: "
+                   "{interaction id: [offered_at, delivered, rendered or null]}")
     p.add_argument("--keep", action="store_true", help="keep the work directory")
     a = p.parse_args()
     for tool in ("sipp", "asterisk"):
@@ -499,6 +503,11 @@ def main() -> int:
                 favour(h, -a.engine_priority)
             run = asyncio.run(measure(h, step_at, a))
         report(run, a, f"http://127.0.0.1:{h.api_port}")
+        if a.save:
+            rendered = {p["id"]: p["dom"] / 1000 for p in run.pops}
+            Path(a.save).write_text(json.dumps(
+                {iid: [offered, at, rendered.get(iid)]
+                 for iid, (at, offered, _) in run.feeds.offers.items()}))
     finally:
         h.stop_uas()
         if not a.keep:
