@@ -452,7 +452,9 @@ def main() -> int:
                    "screen pop, which is built only for an open feed)")
     p.add_argument("--pages", type=int, default=5, help="agents with the real desk open, "
                    "the first N (each also has a websocket desktop, which times its offers)")
-    p.add_argument("--hold-ms", type=int, default=2000, help="a call's length once answered")
+    p.add_argument("--hold-ms", type=int, default=2000,
+                   help="the caller hangs up this long after the IVR digit (still waiting "
+                        "then: a failed call)")
     p.add_argument("--wrapup", type=int, default=1, help="the queue's wrap-up, seconds")
     p.add_argument("--loads", type=int, default=10, help="first loads timed")
     p.add_argument("--profile", metavar="FILE",
