@@ -230,6 +230,8 @@ class Harness:
         self.engine_overrides: list[str] = []  # --engine-set: the engine's config, varied
         # --own-sessions: each system under test in a session of its own
         self.own_sessions = False
+        self.wrapup_seconds = 0  # the queues' wrap-up
+        self.engine_pid: int | None = None  # set while engine_mode runs the engine
 
     def engine_config(self, runtime: Path, ring_timeout: int) -> list[str]:
         rtp = free_range(2000)
@@ -244,8 +246,8 @@ class Harness:
             f"asterisk.rtp_start={rtp}", f"asterisk.rtp_end={rtp + 1999}",
             f"offer_timeout={ring_timeout}", f"agents=[{agents}]",
             "queues=[{name: sales, media: [voice], required_skills: {sales: 1}, "
-            "wrapup_seconds: 0}, {name: support, media: [voice], required_skills: "
-            "{sales: 1}, wrapup_seconds: 0}]",
+            f"wrapup_seconds: {self.wrapup_seconds}}}, {{name: support, media: [voice], "
+            f"required_skills: {{sales: 1}}, wrapup_seconds: {self.wrapup_seconds}}}]",
         ]
 
     def start_uas(self) -> None:
@@ -408,6 +410,7 @@ def engine_mode(h: Harness, seconds: int) -> Iterator[StepFn]:
     log = open(h.work / "engine.log", "wb")
     proc = subprocess.Popen([*args, "run"], cwd=REPO, stdin=subprocess.DEVNULL, stdout=log,
                             stderr=log, start_new_session=h.own_sessions)
+    h.engine_pid = proc.pid
     try:
         asyncio.run(wait_http(f"http://127.0.0.1:{api_port}/api/me", 90))
         secrets = json.loads((runtime / "secrets.json").read_text())

@@ -8,7 +8,7 @@ import { chromium } from "playwright-core";
 
 const require = createRequire(import.meta.url);
 const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
-const pages = new Map();   // name -> {context, page, errors, console}
+const pages = new Map();   // name -> {context, page, errors, console, responses}
 let browser = null;
 
 const out = (msg) => process.stdout.write(JSON.stringify(msg) + "\n");
@@ -34,9 +34,23 @@ async function newPage({ name, baseURL, permissions = ["microphone", "notificati
   const context = await browser.newContext({ baseURL, viewport });
   if (permissions.length) await context.grantPermissions(permissions, { origin: baseURL });
   const page = await context.newPage();
-  const entry = { context, page, errors: [], console: [] };
+  const entry = { context, page, errors: [], console: [], responses: [], sizing: new Set() };
   page.on("pageerror", (e) => entry.errors.push(String(e)));
   page.on("console", (m) => entry.console.push(`${m.type()}: ${m.text()}`));
+  // every HTTP request the page made, once finished or failed (websockets are not requests)
+  const logRequest = (request, failure) => {
+    const done = (async () => {
+      const response = failure ? null : await request.response();
+      const sizes = failure ? null : await request.sizes();
+      entry.responses.push({ url: request.url(), method: request.method(),
+        type: request.resourceType(), status: response ? response.status() : null,
+        bodyBytes: sizes ? sizes.responseBodySize : 0,
+        headerBytes: sizes ? sizes.responseHeadersSize : 0, failure: failure || null });
+    })().catch(() => {}).finally(() => entry.sizing.delete(done));
+    entry.sizing.add(done);
+  };
+  page.on("requestfinished", (r) => logRequest(r, null));
+  page.on("requestfailed", (r) => logRequest(r, (r.failure() || {}).errorText || "failed"));
   page.setDefaultTimeout(20000);
   pages.set(name, entry);
   return true;
@@ -51,7 +65,22 @@ function pageOf(name) {
 const ops = {
   launch,
   newPage,
-  async goto({ page, url }) { await pageOf(page).page.goto(url); return pageOf(page).page.url(); },
+  // waitUntil: "load" (the default), "domcontentloaded", "networkidle" or "commit"
+  async goto({ page, url, waitUntil = "load" }) {
+    await pageOf(page).page.goto(url, { waitUntil });
+    return pageOf(page).page.url();
+  },
+  // a script run in the page before its own, on every navigation from now on
+  async initScript({ page, script }) { await pageOf(page).page.addInitScript(script); return true; },
+  // the requests the page made so far: {url, method, type, status, bodyBytes (the response
+  // body as transferred), headerBytes, failure}; clear: start a new log after this one
+  async responses({ page, clear = false }) {
+    const entry = pageOf(page);
+    await Promise.all([...entry.sizing]);
+    const log = entry.responses;
+    if (clear) entry.responses = [];
+    return log;
+  },
   async reload({ page }) { await pageOf(page).page.reload(); return true; },
   async click({ page, selector }) { await pageOf(page).page.locator(selector).click(); return true; },
   async fill({ page, selector, value }) { await pageOf(page).page.locator(selector).fill(value); return true; },

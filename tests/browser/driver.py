@@ -122,8 +122,21 @@ class Page:
     async def _do(self, op: str, timeout: float = 30, **args: Any) -> Any:
         return await self.browser.call(op, timeout=timeout, page=self.name, **args)
 
-    async def goto(self, url: str) -> str:
-        return await self._do("goto", url=url)
+    async def goto(self, url: str, wait_until: str = "load") -> str:
+        """Go to ``url``; returns once ``wait_until`` (load, domcontentloaded, networkidle,
+        commit) happened."""
+        return await self._do("goto", url=url, waitUntil=wait_until)
+
+    async def init_script(self, script: str) -> None:
+        """Run ``script`` (JavaScript source) in the page before its own scripts, on every
+        navigation from now on (the page's Content Security Policy does not apply)."""
+        await self._do("initScript", script=script)
+
+    async def responses(self, clear: bool = False) -> list[dict[str, Any]]:
+        """Every HTTP request the page made so far (websockets aside), once finished:
+        ``{url, method, type, status, bodyBytes, headerBytes, failure}``; ``bodyBytes`` is
+        the response body as transferred. ``clear`` starts a new log after this one."""
+        return await self._do("responses", clear=clear)
 
     async def reload(self) -> None:
         await self._do("reload")
