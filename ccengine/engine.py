@@ -19,6 +19,7 @@ from typing import Any
 from aiohttp import web
 
 from ccengine.api.auth import TokenAuth, User
+from ccengine.api.health import add_routes as add_health
 from ccengine.api.http import build_api
 from ccengine.api.phone import PhoneLine
 from ccengine.api.session import start_signin
@@ -47,6 +48,7 @@ from ccengine.telephony.ari.client import AriClient, ari_http_session
 from ccengine.telephony.ari.router import AriEventRouter
 from ccengine.telephony.asterisk.process import AsteriskProcess
 from ccengine.telephony.asterisk.render import Rendered, render
+from ccengine.telephony.asterisk.supervisor import AsteriskSupervisor
 from ccengine.telephony.asterisk.webrtc import parse_webrtc
 from ccengine.telephony.ivr.setup import load_ivr
 from ccengine.telephony.outbound.part import check_callback_setup
@@ -58,6 +60,7 @@ log = logging.getLogger(__name__)
 
 # media that ring the agent's phone: not offered while it is unregistered or unreachable
 PHONE_MEDIA = (Medium.VOICE, Medium.CALLBACK)
+ASTERISK_LOST = "asterisk_lost"   # the reason calls end with when Asterisk dies
 
 
 @dataclass(frozen=True)
@@ -153,6 +156,7 @@ class Engine:
         self.asterisk: AsteriskProcess | None = None
         self._keep_asterisk = False
         self.recovered: Any = None  # what the start picked up (telephony/recovery.py)
+        self.supervisor: AsteriskSupervisor | None = None
 
     async def __aenter__(self) -> Engine:
         await self.start()
@@ -236,6 +240,19 @@ class Engine:
             check()
         # what the engine before this one left: calls in Asterisk, work in live state
         await self._recover(ari, router)
+        # from now on Asterisk is watched: lost, its calls end and it starts again
+        self.supervisor = AsteriskSupervisor(
+            asterisk if c.asterisk.manage else None, ari, router,
+            on_lost=self._asterisk_lost, on_back=self._asterisk_back)
+        watching = asyncio.ensure_future(self.supervisor.run())
+        watching.set_name("asterisk-supervisor")
+
+        async def stop_watching() -> None:
+            watching.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watching
+        self._stack.push_async_callback(stop_watching)
+        self.api_routes.append(lambda app: add_health(app, self._health_checks(ari)))
         # API (users sign in with the passwords in the store, their pages with a cookie)
         users = build_users(c)
         auth = TokenAuth(users, secrets.api_tokens)
@@ -253,6 +270,64 @@ class Engine:
         self.listening = Listening(api=f"{base}/api", agent_feed=f"ws://{c.api.host}:"
                                    f"{c.api.port}/ws/agent", ari=asterisk.ari_url,
                                    sip=f"udp:{c.asterisk.bind}:{c.asterisk.sip_port}")
+
+    async def _asterisk_lost(self, reason: str) -> None:
+        """Asterisk died: every call on it ends (``asterisk_lost``), their agents are freed
+        and nobody's phone counts as reachable until Asterisk is back."""
+        if self.voice is None or self.dispatcher is None or self.state is None:
+            return
+        dropped = await self.voice.drop_all(ASTERISK_LOST)
+        for interaction in await self.state.interactions():
+            node = interaction.attributes.get("node")
+            if interaction.medium not in PHONE_MEDIA or node not in (None, self.node):
+                continue
+            if interaction.medium == Medium.CALLBACK and "connected" not in {
+                    e.kind for e in interaction.events}:
+                if interaction.agent_id:   # a callback not dialled yet waits on
+                    await self.dispatcher.withdraw(interaction.id, interaction.agent_id,
+                                                   ASTERISK_LOST)
+                continue
+            await self.dispatcher.lost(interaction.id, ASTERISK_LOST)
+        await self.dispatcher.forget_stale_slots(ASTERISK_LOST)
+        for agent_id in self.agents:
+            await self.dispatcher.set_device_reachable(agent_id, PHONE_MEDIA, False)
+        log.info("%d call(s) ended with Asterisk (%s)", dropped, reason)
+
+    async def _asterisk_back(self) -> None:
+        if self.ami is not None:
+            with contextlib.suppress(Exception):
+                await self.ami.resync()   # phones registered before are known again
+        if self.dispatcher is not None:
+            await self.dispatcher.route()
+
+    def _health_checks(self, ari: AriClient) -> dict[str, Any]:
+        async def asterisk() -> dict[str, Any]:
+            process, supervisor = self.asterisk, self.supervisor
+            alive = process.alive() if process is not None and self.config.asterisk.manage \
+                else True
+            return {"ok": bool(supervisor and supervisor.up and alive),
+                    "pid": process.pid if process else None,
+                    "adopted": bool(process and process.adopted),
+                    "outages": supervisor.outages if supervisor else 0,
+                    "last_outage": supervisor.last_outage if supervisor else None}
+
+        async def ari_events() -> dict[str, Any]:
+            return {"ok": ari.events_up}
+
+        async def ami() -> dict[str, Any]:
+            return {"ok": bool(self.ami and self.ami.up)}
+
+        async def store() -> dict[str, Any]:
+            assert self.db is not None
+            await self.db.ping()
+            return {"ok": True, "dialect": self.db.dialect}
+
+        async def live_state() -> dict[str, Any]:
+            assert self.state is not None
+            await self.state.ping()
+            return {"ok": True, "backend": self.config.state_backend}
+        return {"asterisk": asterisk, "ari": ari_events, "ami": ami, "store": store,
+                "live_state": live_state}
 
     @property
     def node(self) -> str:

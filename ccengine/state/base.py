@@ -65,5 +65,9 @@ class LiveState(ABC):
         """Atomically offer the interaction to the agent if it can take it; the new live
         state, or None when the agent has no room (nothing changes then)."""
 
+    async def ping(self) -> None:
+        """Raises if the backend cannot be reached (the embedded one always can)."""
+        return None
+
     async def close(self) -> None:
         return None

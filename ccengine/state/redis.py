@@ -77,6 +77,9 @@ class RedisState(LiveState):
         await client.ping()
         return cls(client, prefix)
 
+    async def ping(self) -> None:
+        await self.r.ping()
+
     async def close(self) -> None:
         await self.r.aclose()
 

@@ -96,6 +96,11 @@ class Database:
         await run_migration(self.engine, lambda c: step(alembic_config(c), revision),
                             revision)
 
+    async def ping(self) -> None:
+        """A trivial query: raises if the database cannot be reached."""
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
     async def close(self) -> None:
         if self.direct is not None:
             self.direct.close()

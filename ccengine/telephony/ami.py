@@ -18,6 +18,12 @@ ContactCallback = Callable[[str, bool], Awaitable[None]]
 _REACHABLE = {"created", "reachable", "updated", "nonqualified", "notinuse", "unknown"}
 
 
+# panoramisk logs every failed reconnect (once a second while Asterisk is down): its log goes
+# here, silent; AmiMonitor logs an outage once when it starts and once when it ends
+QUIET = logging.getLogger("ccengine.telephony.ami.panoramisk")
+QUIET.setLevel(logging.CRITICAL)
+
+
 class ClosingManager(Manager):
     """panoramisk's Manager, but it stays closed once we close it (no reconnect after stop)."""
 
@@ -40,9 +46,12 @@ class AmiMonitor:
         self._task: asyncio.Task[None] | None = None
         self._config = {"host": host, "port": port, "username": user, "secret": secret,
                         "ping_delay": 5, "ping_interval": 5, "reconnect_timeout": 1,
-                        "events": "system"}  # ContactStatus; not every call's events
+                        "events": "system",  # ContactStatus; not every call's events
+                        "log": QUIET}
         self.manager: ClosingManager | None = None
         self.contacts: dict[str, bool] = {}
+        self.up = False                      # logged in now
+        self.down_since: float | None = None  # when the connection went (None: up)
 
     async def start(self, timeout: float = 10.0) -> None:
         """Connect, log in, read the current contacts, then follow ContactStatus events."""
@@ -52,10 +61,23 @@ class AmiMonitor:
         def on_login(_manager: Manager) -> None:
             if not logged_in.done():
                 logged_in.set_result(None)
+            if self.down_since is not None:
+                log.info("AMI back after %.1f s", loop.time() - self.down_since)
+            self.up, self.down_since = True, None
             # after a reconnect, resynchronise from scratch
             self._events.put_nowait({"__resync__": True})
 
-        self.manager = ClosingManager(loop=loop, on_login=on_login, **self._config)
+        def on_disconnect(manager: Manager, exc: Exception | None) -> None:
+            if getattr(manager, "closing", False) or not self.up:
+                return
+            self.up, self.down_since = False, loop.time()
+            log.warning("AMI connection lost (%s); reconnecting every %s s", exc or "closed",
+                        self._config["reconnect_timeout"])
+            # every phone is unknown until Asterisk answers again
+            self._events.put_nowait({"__lost__": True})
+
+        self.manager = ClosingManager(loop=loop, on_login=on_login,
+                                      on_disconnect=on_disconnect, **self._config)
         self.manager.register_event("ContactStatus", self._queue_event)
         self.manager.connect()
         async with asyncio.timeout(timeout):
@@ -101,6 +123,10 @@ class AmiMonitor:
             try:
                 if event.get("__resync__"):
                     await self.resync()
+                    continue
+                if event.get("__lost__"):
+                    for aor in list(self.contacts):
+                        await self._report(aor, False)
                     continue
                 aor = str(event.get("AOR") or event.get("EndpointName") or "")
                 status = str(event.get("ContactStatus", "")).lower()

@@ -90,6 +90,8 @@ class VoiceCall:
     # channel id, and a transfer in progress: kept by ccengine.telephony.transfers
     parties: dict[str, Any] = field(default_factory=dict)
     transfer: Any = None
+    # why the call ends when it is not a hang-up (e.g. asterisk_lost): the record's reason
+    end_reason: str | None = None
 
 
 class NotRinging(CoreError):
@@ -203,6 +205,17 @@ class VoiceChannel:
         self.node = node
         router.on_stasis_start("inbound", self.handle_inbound)
         router.on_stasis_start(ADOPTED, self.handle_adopted)
+
+    async def drop_all(self, reason: str) -> int:
+        """Asterisk is gone with every call on it: each call ends now with ``reason``
+        (its interaction too, its agent to wrap-up), and everything following calls is
+        cancelled. How many calls there were."""
+        calls = list(self.calls.values())
+        for call in calls:
+            call.end_reason = reason
+            call.hung_up_by = call.hung_up_by or "system"
+        await self.router.cancel_all()
+        return len(calls)
 
     def detach(self) -> None:
         """The engine is stopping and leaves its calls up in Asterisk (the next start
@@ -410,22 +423,25 @@ class VoiceChannel:
             with contextlib.suppress(AriError):
                 await self.ari.destroy_bridge(call.bridge_id)
         now, who = self.clock(), call.hung_up_by or "caller"
+        why = {"reason": call.end_reason} if call.end_reason else {}
         if interaction.queue is None:
             # never reached a queue: this adapter holds the only copy, so it stores it
             interaction.attributes["hung_up_by"] = who
-            interaction.record("ended", now, hung_up_by=who)
+            interaction.record("ended", now, hung_up_by=who, **why)
             await self.persist(interaction)
         elif call.agent_id:
             # queued interactions belong to the dispatcher, which records and stores them
             try:
                 await self.dispatcher.interaction_ended(interaction.id, call.agent_id,
-                                                        hung_up_by=who)
+                                                        hung_up_by=who, **why)
             except InvalidTransition:
                 # the call ended while the agent's answered leg was being bridged: the
                 # agent's slot is still offered (never accepted), so the offer is withdrawn
-                await self.dispatcher.cancel(interaction.id, "abandoned", hung_up_by=who)
+                await self.dispatcher.cancel(interaction.id, call.end_reason or "abandoned",
+                                             hung_up_by=who)
         else:
-            await self.dispatcher.cancel(interaction.id, "abandoned", hung_up_by="caller")
+            await self.dispatcher.cancel(interaction.id, call.end_reason or "abandoned",
+                                         hung_up_by=who if call.end_reason else "caller")
 
     async def follow_connected(self, call: VoiceCall, agent_events: ChannelEvents) -> None:
         """Follow a call a feature connected itself (an outbound call, a callback): the

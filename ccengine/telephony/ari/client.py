@@ -50,6 +50,9 @@ class AriClient:
         self.app = app
         self._headers = {"Authorization": basic_auth(user, password)}
         self._http = session
+        # the events websocket: up now, and since when it is down (None: up, or never was)
+        self.events_up = False
+        self.down_since: float | None = None
 
     async def request(self, method: str, path: str, *, json_body: Any = None,
                       **params: Any) -> Any:
@@ -200,18 +203,27 @@ class AriClient:
         except AriError as e:  # an Asterisk without event filters sends them all: slower
             log.warning("ARI event filter not set: %s", e)
 
-    async def events(self, *, min_backoff: float = 0.2, max_backoff: float = 10.0
+    async def events(self, *, min_backoff: float = 0.2, max_backoff: float = 2.0
                      ) -> AsyncIterator[AriEvent | None]:
-        """Yield events forever, reconnecting with exponential backoff.
+        """Yield events forever, reconnecting with exponential backoff (Asterisk is on this
+        machine or near it: a short ceiling gets calls back soon after it is).
 
-        Yields ``None`` after each (re)connect so the consumer can resynchronise."""
+        Yields ``None`` after each (re)connect so the consumer can resynchronise. An outage
+        is logged once when it starts and once when it ends, not at every try."""
         url = self.base_url.replace("http", "ws", 1) + "/events"
-        backoff = min_backoff
+        backoff, tries = min_backoff, 0
+        loop = asyncio.get_running_loop()
         while True:
+            reason = "closed by Asterisk"
             try:
                 async with self._http.ws_connect(url, params={"app": self.app},
-                                                 headers=self._headers, heartbeat=20) as ws:
-                    log.info("ARI events connected (app %s)", self.app)
+                                                 headers=self._headers, heartbeat=5) as ws:
+                    if self.down_since is not None:
+                        log.info("ARI events back (app %s) after %.1f s and %d tries",
+                                 self.app, loop.time() - self.down_since, tries)
+                    else:
+                        log.info("ARI events connected (app %s)", self.app)
+                    self.events_up, self.down_since, tries = True, None, 0
                     backoff = min_backoff
                     await self._filter_events()
                     yield None
@@ -226,7 +238,12 @@ class AriClient:
                         elif msg.type in (aiohttp.WSMsgType.ERROR, aiohttp.WSMsgType.CLOSED):
                             break
             except (aiohttp.ClientError, OSError) as e:
-                log.warning("ARI events: %s; retrying in %.1f s", e, backoff)
+                reason = str(e) or type(e).__name__
+            if self.events_up or self.down_since is None:
+                log.warning("ARI events lost (app %s): %s; reconnecting", self.app, reason)
+                self.down_since = loop.time()
+            self.events_up = False
+            tries += 1
             await asyncio.sleep(backoff)
             backoff = min(max_backoff, backoff * 2)
 

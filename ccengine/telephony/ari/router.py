@@ -150,6 +150,18 @@ class AriEventRouter:
             except AriError:
                 pass
 
+    async def cancel_all(self, timeout: float = 10.0) -> None:
+        """Cancel every task it started (the calls' and features' followers) and wait for
+        them to finish their cleanup, at most ``timeout``; the event stream goes on."""
+        tasks = list(self._tasks)
+        for t in tasks:
+            t.cancel()
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=timeout)
+            if pending:
+                log.error("%d task(s) did not finish within %.0f s of being cancelled",
+                          len(pending), timeout)
+
     async def close(self) -> None:
         tasks = list(self._tasks)
         for t in tasks:
