@@ -11,7 +11,15 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from ccengine.core.errors import UnknownAgent
-from ccengine.core.events import AgentStateChanged, Event, InteractionOffered
+from ccengine.core.events import (
+    AgentStateChanged,
+    Event,
+    InteractionCancelled,
+    InteractionEnded,
+    InteractionOffered,
+    InteractionQueued,
+    InteractionRequeued,
+)
 from ccengine.core.interaction import Interaction
 from ccengine.core.media import Medium
 
@@ -75,6 +83,8 @@ class ScreenPopFeed:
         self._pending: dict[FeedSocket, list[dict[str, Any]]] = {}
         self._enrich = enrich
         self.views = views
+        # the customer part of pops being made while their work waits (see _prepare)
+        self._customers: dict[str, asyncio.Task[dict[str, Any] | None]] = {}
 
     def add(self, agent_id: str, socket: FeedSocket) -> None:
         self._sockets[agent_id].add(socket)
@@ -109,20 +119,45 @@ class ScreenPopFeed:
     async def pop(self, interaction: Interaction, agent_id: str | None, at: float,
                   expires_at: float | None = None) -> dict[str, Any]:
         """The screen pop of ``interaction`` for ``agent_id`` (offered at ``at``), with
-        the customer part when an enricher is set."""
+        the customer part when an enricher is set (made while the work waited, if it was)."""
         payload = offer_payload(interaction, agent_id, at, expires_at)
         if self._enrich is not None:
+            prepared = self._customers.pop(interaction.id, None)
             try:
-                payload["customer"] = await self._enrich(interaction)
+                payload["customer"] = await (prepared if prepared is not None
+                                             else self._enrich(interaction))
             except Exception:
                 log.exception("screen-pop enrichment failed for %s", interaction.id)
         return payload
 
+    def _prepare(self, interaction: Interaction) -> None:
+        """Work entered a queue while some desk is open here: its customer part (several
+        store reads) is made now, while it waits, so that its offer leaves at once (and the
+        offer is not held up behind those reads)."""
+        if self._enrich is None or not any(self._sockets.values()):
+            return
+        previous = self._customers.pop(interaction.id, None)
+        if previous is not None:
+            previous.cancel()
+        task = asyncio.ensure_future(self._enrich(interaction))
+        task.add_done_callback(_quiet)
+        self._customers[interaction.id] = task
+
+    def _forget(self, interaction_id: str) -> None:
+        task = self._customers.pop(interaction_id, None)
+        if task is not None:
+            task.cancel()
+
     async def on_event(self, event: Event) -> None:
         if isinstance(event, AgentStateChanged):
             await self._state_changed(event)
+        elif isinstance(event, InteractionQueued | InteractionRequeued):
+            self._prepare(event.interaction)
+        elif isinstance(event, InteractionEnded | InteractionCancelled):
+            self._forget(event.interaction.id)
         elif isinstance(event, InteractionOffered):
             if not self._sockets.get(event.agent_id):
+                self._forget(event.interaction.id)
                 return  # no desktop open here: nobody would see the pop
             medium = event.interaction.medium
             expires = self.views.offer_expires_at(medium, event.at) if self.views else None
@@ -160,3 +195,10 @@ class ScreenPopFeed:
             if isinstance(result, Exception):
                 log.info("dropping a dead feed socket of %s: %s", agent_id, result)
                 self.remove(agent_id, socket)
+
+
+def _quiet(task: asyncio.Task[Any]) -> None:
+    """A prepared customer part nobody took (its work ended first): its error, if any, is
+    logged here, not lost."""
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("screen-pop preparation failed: %s", task.exception())

@@ -5,7 +5,6 @@ import { announce } from "./announce.js";
 import { get, post } from "./api.js";
 import { h, setText } from "./dom.js";
 import { tell } from "./desk.js";
-import { Phone } from "./phone.js";
 import { state, subscribe, update } from "./store.js";
 import { duration } from "./time.js";
 
@@ -124,6 +123,8 @@ async function startPhone(audio) {
     setPhone((p) => { p.status = "desk-phone"; });
     return;
   }
+  // JsSIP (the bulk of the page's weight) is loaded only for a WebRTC phone
+  const { Phone } = await import("./phone.js");
   phone = new Phone(details, { deviceId: localStorage.getItem(DEVICE_KEY), audio });
   phone.addEventListener("status", (e) => {
     setPhone((p) => { p.status = e.detail.state; });

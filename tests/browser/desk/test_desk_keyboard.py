@@ -37,6 +37,8 @@ async def test_given_only_a_keyboard_when_working_an_offer_then_everything_is_re
         await Desk(rig, page, "alice").screenshot("desk-sign-in", tmp_path)
         await assert_accessible(page, "the sign-in screen")
         assert (await page.focused() or {}).get("id") == "user"
+        loaded = [r["url"] for r in await page.responses(clear=True)]
+        assert not [u for u in loaded if "jssip" in u]   # the phone's library comes later
         await page.type("alice")
         await page.press("Tab")
         await page.type(PASSWORD)
@@ -46,6 +48,8 @@ async def test_given_only_a_keyboard_when_working_an_offer_then_everything_is_re
         ami = rig.engine.ami
         assert ami is not None
         await eventually(lambda: ami.contacts.get("alice"), 15, "alice's browser registered")
+        jssip = [r for r in await page.responses() if r["url"].endswith("/vendor/jssip.js")]
+        assert len(jssip) == 1 and 0 < jssip[0]["bodyBytes"] < 100_000   # sent gzipped
         await desk.screenshot("desk-signed-in", tmp_path)
         await assert_accessible(page, "the desk, logged out")
         await tab_to(page, "go-ready")

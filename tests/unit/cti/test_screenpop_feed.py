@@ -8,7 +8,12 @@ import asyncio
 from typing import Any
 
 from ccengine.core.errors import UnknownAgent
-from ccengine.core.events import AgentStateChanged, InteractionOffered
+from ccengine.core.events import (
+    AgentStateChanged,
+    InteractionCancelled,
+    InteractionOffered,
+    InteractionQueued,
+)
 from ccengine.core.interaction import Interaction
 from ccengine.core.media import Medium
 from ccengine.cti.screenpop import ScreenPopFeed
@@ -92,3 +97,34 @@ async def test_given_feeds_when_states_change_then_only_open_agents_read_and_tol
     feed.add("alice", alice)
     await feed.on_event(InteractionOffered(100.0, call, "alice"))
     assert (alice.sent[0]["offered_at"], alice.sent[0]["expires_at"]) == (100.0, 108.0)
+
+
+async def test_given_desk_open_when_work_queued_then_its_customer_is_ready_before_the_offer(
+        ) -> None:
+    looked_up: list[str] = []
+    release = asyncio.Event()
+
+    async def enrich(interaction: Interaction) -> dict[str, Any]:
+        looked_up.append(interaction.id)
+        await release.wait()
+        return {"id": "c1", "name": "Ada"}
+
+    feed = ScreenPopFeed(enrich=enrich)
+    alice = RecordingSocket()
+    feed.add("alice", alice)
+    call = Interaction("i1", Medium.VOICE, queue="sales")
+    await feed.on_event(InteractionQueued(1.0, call))   # the lookup starts while it waits
+    await asyncio.sleep(0)
+    assert looked_up == ["i1"]
+    release.set()
+    await asyncio.sleep(0)
+    await feed.on_event(InteractionOffered(2.0, call, "alice"))
+    assert looked_up == ["i1"]   # not again at the offer
+    assert [m["customer"]["name"] for m in alice.sent] == ["Ada"]
+
+    gone = Interaction("i2", Medium.VOICE, queue="sales")
+    release.clear()
+    await feed.on_event(InteractionQueued(3.0, gone))
+    await asyncio.sleep(0)
+    await feed.on_event(InteractionCancelled(4.0, gone, "abandoned"))   # dropped unused
+    assert "i2" not in feed._customers  # noqa: SLF001 - what is kept for waiting work
