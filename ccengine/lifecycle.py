@@ -1,5 +1,6 @@
-"""The running engine's pid file (``runtime_dir/engine.pid``): one engine per runtime
-directory, and ``ccengine stop`` finds it there."""
+"""Processes of a runtime directory: the running engine's pid file (``runtime_dir/engine.pid``:
+one engine per runtime directory, and ``ccengine stop`` finds it there), and stopping a
+process that is not our child (an adopted Asterisk, an engine)."""
 
 from __future__ import annotations
 
@@ -37,14 +38,28 @@ class EnginePidFile:
         pid = self.running()
         if pid is None:
             return None
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGTERM)
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while _alive(pid) and loop.time() < deadline:  # noqa: ASYNC110 - not our child
-            await asyncio.sleep(0.1)
+        await terminate(pid, timeout, kill=False)
         return pid
 
 
-def _alive(pid: int) -> bool:
-    return os.path.exists(f"/proc/{pid}")
+async def terminate(pid: int, timeout: float, *, kill: bool = True) -> None:
+    """SIGTERM a process that is not our child and wait for it to go; with ``kill``,
+    SIGKILL it if it lingers past ``timeout``."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while alive(pid) and loop.time() < deadline:  # noqa: ASYNC110 - not our child
+        await asyncio.sleep(0.1)
+    if kill and alive(pid):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def alive(pid: int) -> bool:
+    """Whether the process runs (a zombie does not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split()[2]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"

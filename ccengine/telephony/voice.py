@@ -474,16 +474,23 @@ class VoiceChannel:
         call.offer_task = self.router.spawn(self._ring_agent(call, agent_id),
                                             f"offer-{interaction.id}-{agent_id}")
 
+    async def _originate_agent(self, call: VoiceCall, agent_id: str, channel_id: str
+                               ) -> None:
+        """Ring the agent's phone for the call (the caller's number shown, the interaction
+        named in a SIP header); AriError if Asterisk refuses."""
+        iid = call.interaction.id
+        caller = call.interaction.attributes.get("caller_number") or "anonymous"
+        await self.ari.originate(f"PJSIP/{agent_id}", channel_id, ["agent", iid],
+                                 caller_id=f'"{caller}" <{caller}>',
+                                 timeout=int(self.ring_timeout),
+                                 variables={INTERACTION_HEADER_VAR: iid})
+
     async def _ring_agent(self, call: VoiceCall, agent_id: str) -> None:
         iid = call.interaction.id
         channel_id = f"agent-{uuid.uuid4().hex}"
-        caller = call.interaction.attributes.get("caller_number") or "anonymous"
         with self.router.listen(channel_id) as events:
             try:
-                await self.ari.originate(f"PJSIP/{agent_id}", channel_id, ["agent", iid],
-                                         caller_id=f'"{caller}" <{caller}>',
-                                         timeout=int(self.ring_timeout),
-                                         variables={INTERACTION_HEADER_VAR: iid})
+                await self._originate_agent(call, agent_id, channel_id)
             except AriError as e:
                 log.warning("offer of %s to %s failed: %s", iid, agent_id, e)
                 await self.dispatcher.offer_failed(iid, agent_id, "unreachable")
@@ -534,13 +541,9 @@ class VoiceChannel:
         leg as ``_ring_agent`` does, until the call ends, and returns True."""
         iid = call.interaction.id
         channel_id = f"agent-{uuid.uuid4().hex}"
-        caller = call.interaction.attributes.get("caller_number") or "anonymous"
         with self.router.listen(channel_id) as events:
             try:
-                await self.ari.originate(f"PJSIP/{agent_id}", channel_id, ["agent", iid],
-                                         caller_id=f'"{caller}" <{caller}>',
-                                         timeout=int(self.ring_timeout),
-                                         variables={INTERACTION_HEADER_VAR: iid})
+                await self._originate_agent(call, agent_id, channel_id)
             except AriError as e:
                 log.info("ringing %s again for %s failed: %s", agent_id, iid, e)
                 return False

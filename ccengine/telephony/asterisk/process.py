@@ -12,13 +12,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import signal
 from pathlib import Path
 
 import aiohttp
 
 from ccengine.config import EngineConfig
+from ccengine.lifecycle import alive, terminate
 from ccengine.telephony.ari.client import basic_auth
 from ccengine.telephony.asterisk.render import Rendered
 
@@ -78,7 +78,7 @@ class AsteriskProcess:
                 return
             log.warning("the Asterisk (pid %s) of this runtime directory does not answer "
                         "ARI: stopping it", pid)
-            await _terminate(pid, 3.0)   # hung: it will not stop by itself
+            await terminate(pid, 3.0)   # hung: it will not stop by itself
         await self._spawn(timeout)
 
     async def _spawn(self, timeout: float) -> None:
@@ -116,13 +116,13 @@ class AsteriskProcess:
         """Whether the Asterisk started or adopted is still running."""
         if self.proc is not None:
             return self.proc.returncode is None
-        return self.pid is not None and _alive(self.pid)
+        return self.pid is not None and alive(self.pid)
 
     async def wait_exit(self) -> int | None:
         """Until the Asterisk started or adopted exits (its exit code when it was ours)."""
         if self.proc is not None:
             return await self.proc.wait()
-        while self.pid is not None and _alive(self.pid):  # noqa: ASYNC110 - not our child
+        while self.pid is not None and alive(self.pid):  # noqa: ASYNC110 - not our child
             await asyncio.sleep(0.2)
         return None
 
@@ -141,7 +141,7 @@ class AsteriskProcess:
                 proc.kill()
                 await proc.wait()
         elif pid is not None:
-            await _terminate(pid, timeout)
+            await terminate(pid, timeout)
 
 
 def running_asterisk(config: EngineConfig) -> int | None:
@@ -154,21 +154,8 @@ async def stop_running(config: EngineConfig, timeout: float = 10.0) -> int | Non
     """Stop the Asterisk of this runtime directory if one runs; its pid, else None."""
     pid = running_asterisk(config)
     if pid is not None:
-        await _terminate(pid, timeout)
+        await terminate(pid, timeout)
     return pid
-
-
-async def _terminate(pid: int, timeout: float) -> None:
-    """SIGTERM a process that is not our child, then SIGKILL it if it lingers."""
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGTERM)
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while _alive(pid) and loop.time() < deadline:  # noqa: ASYNC110 - not our child
-        await asyncio.sleep(0.1)
-    if _alive(pid):
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
 
 
 def _our_pid(pidfile: Path, conf: Path) -> int | None:
@@ -178,12 +165,4 @@ def _our_pid(pidfile: Path, conf: Path) -> int | None:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except (OSError, ValueError):
         return None
-    return pid if str(conf).encode() in cmdline and _alive(pid) else None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().split()[2]
-    except (OSError, IndexError):
-        return False
-    return state != "Z"
+    return pid if str(conf).encode() in cmdline and alive(pid) else None

@@ -179,5 +179,25 @@ async def desk_rig_with_channels(tmp_path: Path, extra: Sequence[str] = ()) -> A
         yield rig, browser, Channels(rig, smtp_port, sink)
 
 
+async def accept_call(page: Page) -> str:
+    """Accept the call offered on the desk and wait until the page's phone talks; the
+    interaction's id (its tab is the one shown)."""
+    await page.wait(".offer", timeout=20)
+    await page.click(".offer .accept")
+    await page.wait("#phone-call:has-text('On a call')", timeout=15)
+    return (await page.attr(".tab[aria-selected=true]", "id") or "").removeprefix("tab-")
+
+
+async def bob_as_transfer_target(rig: Rig, page: Page, iid: str) -> None:
+    """bob's baresip phone registers and he logs in; alice picks him in the call's
+    transfer list (asked for again when she opens it)."""
+    await rig.start_phone("bob")
+    await rig.login("bob")
+    await page.click(f"#transfer-{iid}-agent")
+    await page.wait(f"#transfer-{iid}-agent option[value=bob]:not([disabled])",
+                    state="attached")
+    await page.select(f"#transfer-{iid}-agent", "bob")
+
+
 async def stored(rig: Rig, interaction_id: str) -> dict[str, Any]:
     return await rig.call_api("GET", f"/api/interactions/{interaction_id}", "admin")

@@ -9,7 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.desk.harness import ami_events, desk_rig, open_desk
+from tests.browser.desk.harness import (
+    accept_call,
+    ami_events,
+    bob_as_transfer_target,
+    desk_rig,
+    open_desk,
+)
 from tests.browser.driver import needs_browser
 from tests.polling import eventually
 from tests.sip.sipp import CallerScript
@@ -27,10 +33,7 @@ async def test_given_a_call_in_the_page_when_using_the_controls_then_the_call_fo
         page = desk.page
         await rig.place_call(CallerScript(digits="1", dtmf="info", audio_repeats=8,
                                           hold_ms=5000))
-        await page.wait(".offer", timeout=20)
-        await page.click(".offer .accept")
-        await page.wait("#phone-call:has-text('On a call')", timeout=15)
-        iid = (await page.attr(".tab[aria-selected=true]", "id") or "").removeprefix("tab-")
+        iid = await accept_call(page)
         bridge = await rig.ari("GET", f"/bridges/bridge-{iid}")
         caller = next(c for c in bridge["channels"] if not c.startswith("agent-"))
 
@@ -62,12 +65,7 @@ async def test_given_a_call_in_the_page_when_using_the_controls_then_the_call_fo
         await page.wait(f"#panel-{iid} .call-status:has-text('Recording resumed.')")
 
         # attended: alice consults bob (the caller on music), then hands the call over
-        await rig.start_phone("bob")
-        await rig.login("bob")
-        await page.click(f"#transfer-{iid}-agent")
-        await page.wait(f"#transfer-{iid}-agent option[value=bob]:not([disabled])",
-                        state="attached")
-        await page.select(f"#transfer-{iid}-agent", "bob")
+        await bob_as_transfer_target(rig, page, iid)
         await page.select(f"#transfer-mode-{iid}", "attended")
         await page.click(f"#panel-{iid} .transfer")
         await page.wait(f"#panel-{iid} .complete", timeout=10)

@@ -13,6 +13,7 @@ import pytest
 
 from tests.browser.desk.harness import (
     Channels,
+    bob_as_transfer_target,
     desk_rig_with_channels,
     open_desk,
     stored,
@@ -104,12 +105,7 @@ async def test_given_a_known_customer_when_she_calls_then_desk_pops_history_and_
         await desk.screenshot("desk-call-with-pop", tmp_path)
 
         # bob is free now; alice transfers from the desk (blind)
-        await rig.start_phone("bob")
-        await rig.login("bob")
-        await page.click(f"#transfer-{iid}-agent")
-        await page.wait(f"#transfer-{iid}-agent option[value=bob]:not([disabled])",
-                        state="attached")
-        await page.select(f"#transfer-{iid}-agent", "bob")
+        await bob_as_transfer_target(rig, page, iid)
         await page.click(f"#panel-{iid} .transfer")
         await desk.wait_state("Wrap-up", timeout=15)
 

@@ -13,7 +13,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.browser.desk.harness import desk_rig_with_channels, open_desk
+from tests.browser.desk.harness import accept_call, desk_rig_with_channels, open_desk
 from tests.browser.driver import Page, needs_browser
 from tests.e2e.conftest import CHAT_SITE, Rig
 from tests.polling import eventually
@@ -60,9 +60,7 @@ async def test_given_a_call_in_hand_when_chats_and_an_email_come_then_each_in_a_
         desk = await open_desk(rig, browser, "alice", ready=True)
         page = desk.page
         await rig.place_call(CallerScript(digits="1", dtmf="info", hold_ms=120000))
-        await page.wait(".offer", timeout=20)
-        await page.click(".offer .accept")
-        await page.wait("#phone-call:has-text('On a call')", timeout=15)
+        await accept_call(page)
 
         # the first chat, live both ways
         _, ann = await visitor(rig, "Ann")

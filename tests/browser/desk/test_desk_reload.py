@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.desk.harness import Desk, desk_rig_with_channels, open_desk
+from tests.browser.desk.harness import Desk, accept_call, desk_rig_with_channels, open_desk
 from tests.browser.desk.netcut import NetCut
 from tests.browser.desk.test_desk_multitask import accept_offer, heard, say, visitor
 from tests.browser.driver import needs_browser
@@ -59,10 +59,7 @@ async def test_given_a_call_and_a_chat_when_page_reloads_or_network_drops_then_a
         # the caller talks the whole time (RTP is counted on every leg, the later ones too)
         await rig.place_call(CallerScript(digits="1", dtmf="info", audio_repeats=12,
                                           hold_ms=5000))
-        await page.wait(".offer", timeout=20)
-        await page.click(".offer .accept")
-        await page.wait("#phone-call:has-text('On a call')", timeout=15)
-        call_id = (await page.attr(".tab[aria-selected=true]", "id") or "").removeprefix("tab-")
+        call_id = await accept_call(page)
         first = await talking(rig, call_id)
         _, ann = await visitor(rig, "Ann")
         chat_id = await accept_offer(page, "Ann")

@@ -5,6 +5,8 @@ the head of its queue and another agent takes it, the first going not ready."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -51,13 +53,22 @@ async def answered_by_browser(rig: Rig, page: Page) -> tuple[str, list[str]]:
     return iid, channels
 
 
-async def test_given_a_call_in_the_page_when_it_reloads_then_the_same_agent_takes_it_again(
-        tmp_path: Path) -> None:
-    async with running_rig(tmp_path, extra=[AGENTS, "webrtc.rejoin_seconds=10"]) as rig, \
-            Browser.start() as browser:
+@contextlib.asynccontextmanager
+async def alice_talking_in_the_page(tmp_path: Path, rejoin_seconds: int) -> AsyncIterator[
+        tuple[Rig, Page, str, list[str]]]:
+    """alice's page phone talking with a caller: the rig, her page, the interaction and the
+    call's two channels."""
+    async with running_rig(tmp_path, extra=[AGENTS, f"webrtc.rejoin_seconds={rejoin_seconds}"]
+                           ) as rig, Browser.start() as browser:
         page = await browser.page("alice", rig.api)
         await page.goto("/desk/")
-        iid, before = await answered_by_browser(rig, page)
+        iid, channels = await answered_by_browser(rig, page)
+        yield rig, page, iid, channels
+
+
+async def test_given_a_call_in_the_page_when_it_reloads_then_the_same_agent_takes_it_again(
+        tmp_path: Path) -> None:
+    async with alice_talking_in_the_page(tmp_path, 10) as (rig, page, iid, before):
         caller = next(c for c in before if not c.startswith("agent-"))
         await page.reload()
         # the caller waits alone in the call's bridge, on music; the work stays alice's
@@ -85,11 +96,7 @@ async def _only(rig: Rig, iid: str, channels: list[str]) -> bool:
 
 async def test_given_a_call_in_the_page_when_the_page_stays_away_then_the_queue_gets_it(
         tmp_path: Path) -> None:
-    async with running_rig(tmp_path, extra=[AGENTS, "webrtc.rejoin_seconds=3"]) as rig, \
-            Browser.start() as browser:
-        page = await browser.page("alice", rig.api)
-        await page.goto("/desk/")
-        iid, _ = await answered_by_browser(rig, page)
+    async with alice_talking_in_the_page(tmp_path, 3) as (rig, page, iid, _):
         await rig.start_phone("bob")
         await rig.login("bob")
         await page.goto("about:blank")   # the agent closed the desk
