@@ -64,7 +64,8 @@ class Listening:
     api: str
     agent_feed: str
     ari: str
-    sip: str
+    sip: str      # callers and carriers
+    phones: str   # agents' and supervisors' SIP phones register here
 
 
 def build_profiles(config: EngineConfig) -> tuple[dict[str, QueueConfig],
@@ -243,7 +244,8 @@ class Engine:
         base = f"http://{c.api.host}:{c.api.port}"
         self.listening = Listening(api=f"{base}/api", agent_feed=f"ws://{c.api.host}:"
                                    f"{c.api.port}/ws/agent", ari=asterisk.ari_url,
-                                   sip=f"udp:{c.asterisk.bind}:{c.asterisk.sip_port}")
+                                   sip=f"udp:{c.asterisk.bind}:{c.asterisk.sip_port}",
+                                   phones=f"udp:{c.asterisk.bind}:{c.asterisk.phone_sip_port}")
 
     def phone_lines(self) -> dict[str, PhoneLine]:
         """Every agent's and supervisor's phone: its kind and SIP password."""

@@ -164,7 +164,7 @@ async def start_phones(engine: Engine) -> None:
     http = await engine._stack.enter_async_context(aiohttp.ClientSession())
     relay = PhoneRelay(f"ws://{c.asterisk.control_bind}:{c.asterisk.http_port}/ws", http,
                        engine.phone_lines(), engine.webrtc, c.asterisk.bind,
-                       c.asterisk.sip_port)
+                       c.asterisk.phone_sip_port)
     engine.phones = relay
     if engine.voice is not None and engine.dispatcher is not None:
         from ccengine.telephony.rejoin import AgentRejoin

@@ -23,6 +23,7 @@ async def test_given_leftover_asterisk_when_starting_again_then_old_one_is_stopp
     rtp = free_range(20)
     config = load_config(None, env={}, overrides=[
         f"runtime_dir={tmp_path}", f"asterisk.sip_port={free_port()}",
+        f"asterisk.phone_sip_port={free_port()}",
         f"asterisk.http_port={free_port()}", f"asterisk.ami_port={free_port()}",
         f"asterisk.rtp_start={rtp}", f"asterisk.rtp_end={rtp + 19}"])
     rendered = render(config)
