@@ -28,7 +28,8 @@ ENV_PREFIX = "CCENGINE__"
 # from ``EngineConfig.raw``
 SECTIONS_OF_PARTS = frozenset({"email", "chat", "callbacks", "trunks", "recording",
                                "supervision", "waiting", "outbound", "dispositions",
-                               "webrtc", "not_ready_reasons", "canned_responses"})
+                               "webrtc", "not_ready_reasons", "canned_responses",
+                               "sip_security"})
 EVENT_LOOPS = ("uvloop", "asyncio")  # the loops ``ccengine run`` can run on (event_loop)
 
 
@@ -477,4 +478,10 @@ class ConfigSection:
 
 
 def _bounds(minimum: float, maximum: float | None) -> str:
-    return f">= {minimum:g}" if maximum is None else f"from {minimum:g} to {maximum:g}"
+    return f">= {_num(minimum)}" if maximum is None else \
+        f"from {_num(minimum)} to {_num(maximum)}"
+
+
+def _num(value: float) -> str:
+    """A bound as people write it: 2592000, not 2.592e+06."""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"

@@ -51,6 +51,7 @@ from ccengine.telephony.ivr.setup import load_ivr
 from ccengine.telephony.outbound.part import check_callback_setup
 from ccengine.telephony.outbound.settings import load_settings
 from ccengine.telephony.recording.settings import parse_settings as parse_recording_settings
+from ccengine.telephony.sip_guard.settings import parse_sip_security
 from ccengine.telephony.voice import VoiceChannel
 
 log = logging.getLogger(__name__)
@@ -123,6 +124,7 @@ class Engine:
             queues=self.queues.keys(), sounds_dir=Path(config.asterisk.sounds_dir))
         self.outbound_settings = load_settings(config)  # trunks:, outbound:, callbacks:
         self.webrtc = parse_webrtc(config)
+        self.sip_security = parse_sip_security(config.raw.get("sip_security"), config.source)
         check_callback_setup(self.flows, self.queues, self.agents, self.outbound_settings)
         self._stack = AsyncExitStack()
         self.rendered: Rendered | None = None
@@ -150,6 +152,7 @@ class Engine:
         # executors); each raises ConfigError naming the key
         self.started_checks: list[Callable[[], None]] = []
         self.phones: Any = None  # ccengine.api.phone.PhoneRelay once the desk started
+        self.sip_guard: Any = None  # ccengine.telephony.sip_guard.guard.SipGuard if enabled
 
     async def __aenter__(self) -> Engine:
         await self.start()
