@@ -24,9 +24,11 @@ from ccengine.telephony.asterisk.render import render
 from tests.e2e.conftest import Rig, eventually
 from tests.sip.probe import Answer, SipProbe
 from tests.sip.sipp import CallerScript
-from tests.sip.sipvicious import Sipvicious
+from tests.sip.sipvicious import SIPVICIOUS, Sipvicious
 
 pytestmark = pytest.mark.asterisk
+needs_sipvicious = pytest.mark.skipif(
+    not SIPVICIOUS.is_dir(), reason="needs sipvicious (scripts/install-system.sh --test)")
 
 PEOPLE = ("alice", "bob", "sam")   # the rig's agents and supervisor
 GUARD_LOG = "ccengine.telephony.sip_guard.guard"
@@ -55,6 +57,7 @@ def guard_lines(caplog: pytest.LogCaptureFixture, address: str) -> list[str]:
             if r.name == GUARD_LOG and re.search(rf"\b{re.escape(address)}\b", r.getMessage())]
 
 
+@needs_sipvicious
 async def test_given_svcrack_with_300_passwords_when_it_attacks_an_agent_then_blocked_after_5_answers_and_a_registered_agent_keeps_taking_calls(  # noqa: E501
         rig: Rig, caplog: pytest.LogCaptureFixture) -> None:
     """svcrack guesses alice's password from 127.0.0.66 with 300 words, of which the
@@ -144,6 +147,7 @@ def found_by(scan: Sipvicious) -> set[str]:
     return {name for name, _ in _ROW.findall(scan.output()) if name != "Extension"}
 
 
+@needs_sipvicious
 async def test_given_svwar_with_every_agent_and_supervisor_when_scanning_both_ports_by_register_options_and_invite_then_none_found_and_every_agent_registers(  # noqa: E501
         rig: Rig) -> None:
     """svwar --force, one scan per port and method, each from its own address, with a
