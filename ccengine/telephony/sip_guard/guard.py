@@ -220,7 +220,7 @@ class SipGuard:
             log.error("SIP: could not apply the blocks in Asterisk (%s); retrying every "
                       "%.0f s", message, RETRY_SECONDS)
         self._failing = message
-        return ApplyFailed(f"the SIP blocks are saved but Asterisk did not take them yet "
+        return ApplyFailed(f"the engine keeps the SIP blocks but Asterisk did not take them yet "
                            f"({message}); retrying")
 
     def _stamp_acl(self) -> None:
