@@ -237,11 +237,13 @@ class Harness:
         rtp = free_range(2000)
         agents = ", ".join(f"{{id: {a}, name: {a}, skills: {{sales: 5}}, phone: sip}}"
                            for a in self.agent_ids)
-        self.sip_port = free_port()
+        self.sip_port = free_port()      # callers
+        self.phone_port = free_port()    # agents' phones register here
         self.api_port = free_port()
         return [
             f"runtime_dir={runtime}", f"ivr.dir={REPO / 'ivr'}",
             f"api.port={self.api_port}", f"asterisk.sip_port={self.sip_port}",
+            f"asterisk.phone_sip_port={self.phone_port}",
             f"asterisk.http_port={free_port()}", f"asterisk.ami_port={free_port()}",
             f"asterisk.rtp_start={rtp}", f"asterisk.rtp_end={rtp + 1999}",
             f"offer_timeout={ring_timeout}", f"agents=[{agents}]",
@@ -414,7 +416,7 @@ def engine_mode(h: Harness, seconds: int) -> Iterator[StepFn]:
     try:
         asyncio.run(wait_http(f"http://127.0.0.1:{api_port}/api/me", 90))
         secrets = json.loads((runtime / "secrets.json").read_text())
-        h.register_agents(sip_port, secrets["sip_passwords"])
+        h.register_agents(h.phone_port, secrets["sip_passwords"])
         admin = secrets["api_tokens"]["admin"]
 
         async def login_all() -> None:
@@ -508,7 +510,7 @@ def app_queue_mode(h: Harness, seconds: int) -> Iterator[StepFn]:
     try:
         time.sleep(4)
         secrets = rendered.secrets
-        h.register_agents(sip_port, dict(secrets.sip_passwords))
+        h.register_agents(h.phone_port, dict(secrets.sip_passwords))
         time.sleep(2)
 
         watch = AmiQueueWatch(config.asterisk.ami_port, secrets.ami_user, secrets.ami_secret)

@@ -120,6 +120,7 @@ async def _run(config: EngineConfig) -> int:
               f"  agent feed: {where.agent_feed}?token=...\n"
               f"  SIP:        {where.sip}   service numbers: "
               f"{', '.join(config.service_numbers)}\n"
+              f"  SIP phones: {where.phones}   (passwords: ccengine credentials)\n"
               f"  ARI:        {where.ari}\n"
               f"  runtime:    {config.runtime_dir}", flush=True)
         # What starting made (modules, config, the ORM's metadata...) lives as long as the

@@ -28,7 +28,8 @@ ENV_PREFIX = "CCENGINE__"
 # from ``EngineConfig.raw``
 SECTIONS_OF_PARTS = frozenset({"email", "chat", "callbacks", "trunks", "recording",
                                "supervision", "waiting", "outbound", "dispositions",
-                               "webrtc", "not_ready_reasons", "canned_responses"})
+                               "webrtc", "not_ready_reasons", "canned_responses",
+                               "sip_security"})
 EVENT_LOOPS = ("uvloop", "asyncio")  # the loops ``ccengine run`` can run on (event_loop)
 
 
@@ -42,13 +43,14 @@ class AsteriskConfig:
     moh_dir: str
     bind: str            # SIP and RTP
     control_bind: str    # ARI (http) and AMI: loopback unless the engine runs elsewhere
-    sip_port: int
+    sip_port: int        # the public port: callers and carriers
     http_port: int
     ami_port: int
     rtp_start: int
     rtp_end: int
     app: str
     manage: bool
+    phone_sip_port: int = 5062  # agents' and supervisors' SIP phones register here
 
 
 @dataclass(frozen=True)
@@ -275,7 +277,8 @@ def _build(doc: Mapping[str, Any], source: str, lines: Mapping[str, int],
     api.unknown({"host", "port"})
     a = r.section("asterisk")
     a.unknown({"binary", "modules_dir", "sounds_dir", "moh_dir", "bind", "control_bind", "sip_port",
-               "http_port", "ami_port", "rtp_start", "rtp_end", "app", "manage"})
+               "phone_sip_port", "http_port", "ami_port", "rtp_start", "rtp_end", "app",
+               "manage"})
     numbers = r.get("service_numbers", list)
     if not numbers or not all(isinstance(n, (str, int)) for n in numbers):
         raise ConfigError(r.where("service_numbers"), "service_numbers",
@@ -284,6 +287,10 @@ def _build(doc: Mapping[str, Any], source: str, lines: Mapping[str, int],
     if event_loop not in EVENT_LOOPS:
         raise ConfigError(r.where("event_loop"), "event_loop", "must be uvloop or asyncio")
     rtp_start, rtp_end = a.port("rtp_start"), a.port("rtp_end")
+    if a.port("phone_sip_port") == a.port("sip_port"):
+        raise ConfigError(a.where("phone_sip_port"), "asterisk.phone_sip_port",
+                          "must differ from asterisk.sip_port (callers and carriers use that "
+                          "one; phones register on this one)")
     if rtp_end <= rtp_start:
         raise ConfigError(a.where("rtp_end"), "asterisk.rtp_end", "must be above rtp_start")
     return EngineConfig(
@@ -304,7 +311,7 @@ def _build(doc: Mapping[str, Any], source: str, lines: Mapping[str, int],
             binary=a.get("binary", str), modules_dir=a.get("modules_dir", str),
             sounds_dir=a.get("sounds_dir", str), moh_dir=a.get("moh_dir", str),
             bind=a.get("bind", str), control_bind=a.get("control_bind", str),
-            sip_port=a.port("sip_port"),
+            sip_port=a.port("sip_port"), phone_sip_port=a.port("phone_sip_port"),
             http_port=a.port("http_port"), ami_port=a.port("ami_port"),
             rtp_start=rtp_start, rtp_end=rtp_end, app=a.get("app", str),
             manage=a.get("manage", bool),
@@ -471,4 +478,10 @@ class ConfigSection:
 
 
 def _bounds(minimum: float, maximum: float | None) -> str:
-    return f">= {minimum:g}" if maximum is None else f"from {minimum:g} to {maximum:g}"
+    return f">= {_num(minimum)}" if maximum is None else \
+        f"from {_num(minimum)} to {_num(maximum)}"
+
+
+def _num(value: float) -> str:
+    """A bound as people write it: 2592000, not 2.592e+06."""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"

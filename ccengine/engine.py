@@ -54,6 +54,7 @@ from ccengine.telephony.ivr.setup import load_ivr
 from ccengine.telephony.outbound.part import check_callback_setup
 from ccengine.telephony.outbound.settings import load_settings
 from ccengine.telephony.recording.settings import parse_settings as parse_recording_settings
+from ccengine.telephony.sip_guard.settings import parse_sip_security
 from ccengine.telephony.voice import VoiceChannel
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,8 @@ class Listening:
     api: str
     agent_feed: str
     ari: str
-    sip: str
+    sip: str      # callers and carriers
+    phones: str   # agents' and supervisors' SIP phones register here
 
 
 def build_profiles(config: EngineConfig) -> tuple[dict[str, QueueConfig],
@@ -126,6 +128,7 @@ class Engine:
             queues=self.queues.keys(), sounds_dir=Path(config.asterisk.sounds_dir))
         self.outbound_settings = load_settings(config)  # trunks:, outbound:, callbacks:
         self.webrtc = parse_webrtc(config)
+        self.sip_security = parse_sip_security(config.raw.get("sip_security"), config.source)
         check_callback_setup(self.flows, self.queues, self.agents, self.outbound_settings)
         self._stack = AsyncExitStack()
         self.rendered: Rendered | None = None
@@ -157,6 +160,7 @@ class Engine:
         self._keep_asterisk = False
         self.recovered: Any = None  # what the start picked up (telephony/recovery.py)
         self.supervisor: AsteriskSupervisor | None = None
+        self.sip_guard: Any = None  # ccengine.telephony.sip_guard.guard.SipGuard if enabled
 
     async def __aenter__(self) -> Engine:
         await self.start()
@@ -269,7 +273,8 @@ class Engine:
         base = f"http://{c.api.host}:{c.api.port}"
         self.listening = Listening(api=f"{base}/api", agent_feed=f"ws://{c.api.host}:"
                                    f"{c.api.port}/ws/agent", ari=asterisk.ari_url,
-                                   sip=f"udp:{c.asterisk.bind}:{c.asterisk.sip_port}")
+                                   sip=f"udp:{c.asterisk.bind}:{c.asterisk.sip_port}",
+                                   phones=f"udp:{c.asterisk.bind}:{c.asterisk.phone_sip_port}")
 
     async def _asterisk_lost(self, reason: str) -> None:
         """Asterisk died: every call on it ends (``asterisk_lost``), their agents are freed

@@ -6,6 +6,7 @@ naming file and key) when the Engine is built, so ``ccengine check`` validates t
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
@@ -15,7 +16,37 @@ import aiohttp
 if TYPE_CHECKING:
     from ccengine.engine import Engine
 
+log = logging.getLogger(__name__)
+
 Part = Callable[["Engine"], Awaitable[None]]
+
+
+async def start_sip_guard(engine: Engine) -> None:
+    """The SIP edge's guard (``sip_security:``): addresses that fail to authenticate too
+    often are blocked in Asterisk for a while (API: /api/sip/blocks, admins)."""
+    from ccengine.api.sip_blocks import add_routes
+    from ccengine.telephony.asterisk.render import uses_webrtc
+    from ccengine.telephony.sip_guard.guard import AmiLogin, SipGuard
+    from ccengine.telephony.sip_guard.store import blocks_file
+    c, rendered, settings = engine.config, engine.rendered, engine.sip_security
+    if rendered is None:
+        raise RuntimeError("the SIP guard starts after Asterisk's config is rendered")
+    guard = None
+    if settings.enabled:
+        relay = c.asterisk.control_bind   # the desk's SIP relay connects from there
+        relay = "127.0.0.1" if relay in ("0.0.0.0", "::") else relay
+        if uses_webrtc(c) and not settings.never_blocked(relay):
+            log.warning("SIP: sip_security.never_block does not hold %s, where the desk's "
+                        "SIP relay reaches Asterisk from: blocking it would cut every "
+                        "WebRTC phone", relay)
+        secrets = rendered.secrets
+        guard = SipGuard(settings, AmiLogin(c.asterisk.control_bind, c.asterisk.ami_port,
+                                            secrets.ami_user, secrets.ami_secret),
+                         rendered.etc_dir, blocks_file(c.runtime_dir), clock=time.time)
+        await guard.start()
+        engine._stack.push_async_callback(guard.stop)
+    engine.sip_guard = guard
+    engine.api_routes.append(lambda app: add_routes(app, guard, settings))
 
 
 async def start_transfers(engine: Engine) -> None:
@@ -164,7 +195,7 @@ async def start_phones(engine: Engine) -> None:
     http = await engine._stack.enter_async_context(aiohttp.ClientSession())
     relay = PhoneRelay(f"ws://{c.asterisk.control_bind}:{c.asterisk.http_port}/ws", http,
                        engine.phone_lines(), engine.webrtc, c.asterisk.bind,
-                       c.asterisk.sip_port)
+                       c.asterisk.phone_sip_port)
     engine.phones = relay
     if engine.voice is not None and engine.dispatcher is not None:
         from ccengine.telephony.rejoin import AgentRejoin
@@ -194,6 +225,7 @@ async def start_desk(engine: Engine) -> None:
 
 
 PARTS: tuple[Part, ...] = (
+    start_sip_guard,
     start_transfers,
     start_customers,
     start_recording,

@@ -6,7 +6,8 @@
 #                                        Node.js and npm (the agent desk's browser libraries)
 #   scripts/install-system.sh --test     the above plus what tests need (PostgreSQL, Redis,
 #                                        chromium for the browser tests, dovecot: the email
-#                                        tests' private IMAP server)
+#                                        tests' private IMAP server, sipvicious: the SIP
+#                                        edge's attack tests run its svwar and svcrack)
 #
 # Asterisk is not in Debian 12. Debian 11 ("bullseye") carries Asterisk 16.28; we add a
 # bullseye source from Debian's own archive and pin it so that only asterisk* and the two
@@ -32,7 +33,7 @@ pkgs=(asterisk asterisk-core-sounds-en-gsm asterisk-core-sounds-fr asterisk-core
       asterisk-moh-opsound-gsm sip-tester baresip-core)
 # a python3 that can make a venv (Debian 12's python3 needs python3-venv for that)
 python3 -c 'import ensurepip, venv' 2>/dev/null || pkgs+=(python3 python3-venv)
-[ $want_test = 1 ] && pkgs+=(postgresql redis-server chromium dovecot-imapd)
+[ $want_test = 1 ] && pkgs+=(postgresql redis-server chromium dovecot-imapd sipvicious)
 # Node.js and npm install and bundle the desk's browser libraries (scripts/setup-desk.sh) and
 # drive chromium through playwright-core in the browser tests; any Node >= 18
 command -v node >/dev/null || pkgs+=(nodejs)

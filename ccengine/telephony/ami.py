@@ -24,6 +24,21 @@ QUIET = logging.getLogger("ccengine.telephony.ami.panoramisk")
 QUIET.setLevel(logging.CRITICAL)
 
 
+def reachable_aors(messages: list[Any]) -> dict[str, bool]:
+    """Each AOR that has a contact in a PJSIPShowContacts reply, and whether one of its
+    contacts is reachable. Asterisk 16's ContactList events carry no AOR field: the
+    contact's ObjectName is ``<aor>;@<hash>``."""
+    seen: dict[str, bool] = {}
+    for msg in messages:
+        if msg.get("Event") != "ContactList":
+            continue
+        aor = str(msg.get("Aor") or str(msg.get("ObjectName", "")).split(";@", 1)[0])
+        if aor:
+            status = str(msg.get("Status", "")).lower()
+            seen[aor] = seen.get(aor, False) or status in _REACHABLE
+    return seen
+
+
 class ClosingManager(Manager):
     """panoramisk's Manager, but it stays closed once we close it (no reconnect after stop)."""
 
@@ -92,20 +107,10 @@ class AmiMonitor:
         """Ask Asterisk for every contact (PJSIPShowContacts) and report each AOR."""
         if self.manager is None:
             return
-        seen: dict[str, bool] = {}
         # a list of ContactList events, or one Error "No Contacts found"
         async with asyncio.timeout(10):
             reply = await self.manager.send_action({"Action": "PJSIPShowContacts"})
-        for msg in reply if isinstance(reply, list) else [reply]:
-            if msg.get("Event") == "ContactList":
-                # Asterisk 16 names the contact's AOR in ObjectName ("alice;@<hash>") and
-                # its endpoint in Endpoint (one AOR per endpoint here): no "Aor" field
-                aor = str(msg.get("Aor") or msg.get("Endpoint")
-                          or str(msg.get("ObjectName", "")).split(";", 1)[0])
-                if not aor:
-                    continue
-                status = str(msg.get("Status", "")).lower()
-                seen[aor] = seen.get(aor, False) or status in _REACHABLE or status == "unknown"
+        seen = reachable_aors(reply if isinstance(reply, list) else [reply])
         for aor in set(self.contacts) | set(seen):
             await self._report(aor, seen.get(aor, False))
 

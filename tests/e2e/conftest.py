@@ -149,7 +149,7 @@ class Rig:
         Baresip (tone, record)."""
         secrets = self.engine.rendered.secrets  # type: ignore[union-attr]
         phone = Baresip(self.workdir, agent, secrets.sip_passwords[agent],
-                        self.engine.config.asterisk.sip_port, free_port(2), free_port(),
+                        self.engine.config.asterisk.phone_sip_port, free_port(2), free_port(),
                         free_range(20), answer=answer, **options)
         phone.start()
         self.phones[agent] = phone
@@ -214,6 +214,7 @@ async def running_rig(tmp_path: Path, backend: str = "memory",
         f"ivr.dir={REPO / 'ivr'}",
         f"api.port={free_port()}",
         f"asterisk.sip_port={free_port()}",
+        f"asterisk.phone_sip_port={free_port()}",
         f"asterisk.http_port={free_port()}",
         f"asterisk.ami_port={free_port()}",
         f"asterisk.rtp_start={rtp}",

@@ -56,8 +56,9 @@ def engine_config(tmp: Path, imap_port: int, sink_port: int) -> Path:
     doc: dict[str, Any] = {
         "runtime_dir": str(tmp / "var"), "ivr": {"dir": str(REPO / "ivr")},
         "api": {"port": free_port()}, "offer_timeout": 8,
-        "asterisk": {"sip_port": free_port(), "http_port": free_port(),
-                     "ami_port": free_port(), "rtp_start": rtp, "rtp_end": rtp + 99},
+        "asterisk": {"sip_port": free_port(), "phone_sip_port": free_port(),
+                     "http_port": free_port(), "ami_port": free_port(),
+                     "rtp_start": rtp, "rtp_end": rtp + 99},
         "email": email_config(
             USER, PASSWORD, imap_port, sink_port, queue="support",
             send_retry={"first_seconds": 0.2, "max_seconds": 1},

@@ -327,7 +327,7 @@ async def test_given_the_operator_option_when_transferring_then_the_extension_an
         info = await rig.ari("GET", f"/channels/{channel}")
         names.append(info["name"] if info else "")
     assert any(n.startswith("PJSIP/alice-") for n in names), names
-    assert any(n.startswith("PJSIP/anonymous-") for n in names), names
+    assert any(n.startswith("PJSIP/anonymous@callers-") for n in names), names
     assert await caller.wait(60) == 0, caller.errors()
     record = await last_stored(rig)
     assert record["ivr_path"] == ["main:0", "transfer:alice:answered"]

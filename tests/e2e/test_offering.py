@@ -61,7 +61,8 @@ async def test_given_agent_phone_declines_when_603_then_rona_rejected_and_next_a
         rig: Rig) -> None:
     secrets = rig.engine.rendered.secrets  # type: ignore[union-attr]
     carol = SippAgentPhone(rig.workdir, "carol", secrets.sip_passwords["carol"],
-                           rig.engine.config.asterisk.sip_port, free_port(), free_range(4),
+                           rig.engine.config.asterisk.phone_sip_port, free_port(),
+                           free_range(4),
                            free_port(), status="603 Decline")
     await carol.start()
     try:

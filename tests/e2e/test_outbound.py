@@ -158,7 +158,7 @@ async def test_given_a_call_with_alice_when_blind_transferred_to_a_number_then_i
     (invite,) = await invites(carrier)
     assert invite.number == "02079460888" and f"<sip:{CALLER_ID}@" in invite.from_header
     names = await bridge_with_carrier(rig, iid)
-    assert sorted(names) == ["anonymous", "carrier"]             # the caller and the number
+    assert sorted(names) == ["anonymous@callers", "carrier"]             # the caller and the number
     await state_is(rig, "alice", "wrap_up")
     assert await caller.wait(60) == 0, caller.errors()
     await eventually(lambda: carrier.lines("BYE"), 20, "the carrier getting the BYE")

@@ -36,7 +36,8 @@ def engine_config(tmp: Path) -> tuple[Path, dict[str, Any]]:
     doc: dict[str, Any] = {
         "runtime_dir": str(tmp / "var"), "ivr": {"dir": str(REPO / "ivr")},
         "api": {"port": free_port()}, "offer_timeout": 10,
-        "asterisk": {"sip_port": free_port(), "http_port": free_port(),
+        "asterisk": {"sip_port": free_port(), "phone_sip_port": free_port(),
+                     "http_port": free_port(),
                      "ami_port": free_port(), "rtp_start": rtp, "rtp_end": rtp + 299},
         "agents": [{"id": a, "name": a.upper(), "skills": {"sales": 5}, "phone": "sip"}
                    for a in AGENTS],
@@ -124,7 +125,7 @@ async def five_talking_and_fifty_waiting(site: Site) -> tuple[list[str], dict[st
     secrets = secrets_of(Path(site.doc["runtime_dir"]))
     for agent in AGENTS:
         phone = Baresip(site.tmp, agent, secrets["sip_passwords"][agent],
-                        site.doc["asterisk"]["sip_port"], free_port(2), free_port(),
+                        site.doc["asterisk"]["phone_sip_port"], free_port(2), free_port(),
                         free_range(20))
         phone.start()
         site.phones[agent] = phone

@@ -336,7 +336,7 @@ class ExternalPhone:
 
     async def dial(self, number: str) -> tuple[str, str]:
         """The test's stand-in for the outbound part's dialler (no trunk here)."""
-        return f"PJSIP/anonymous/sip:{number}@127.0.0.1:{self.port}", "<07700900123>"
+        return f"PJSIP/anonymous@callers/sip:{number}@127.0.0.1:{self.port}", "<07700900123>"
 
     async def wait(self, timeout: float) -> int:
         assert self.proc is not None

@@ -317,6 +317,7 @@ async def test_given_voicemail_key_when_no_feature_carries_it_out_then_engine_st
     config = load_config(None, env={}, overrides=[
         f"runtime_dir={tmp_path / 'var'}", f"ivr.dir={REPO / 'ivr'}",
         f"api.port={free_port()}", f"asterisk.sip_port={free_port()}",
+        f"asterisk.phone_sip_port={free_port()}",
         f"asterisk.http_port={free_port()}", f"asterisk.ami_port={free_port()}",
         f"asterisk.rtp_start={rtp}", f"asterisk.rtp_end={rtp + 199}",
         'waiting={sales: {announce_every: 30, keys: {"1": {action: callback}, '

@@ -94,8 +94,9 @@ async def invites(carrier: Carrier, count: int = 1, timeout: float = 30) -> list
 
 
 async def dial_from_phone(rig: Rig, agent: str, number: str) -> str:
-    """The agent's baresip phone dials ``number`` (at the engine's Asterisk)."""
-    port = rig.engine.config.asterisk.sip_port
+    """The agent's baresip phone dials ``number`` (at the engine's Asterisk, on the phones'
+    port)."""
+    port = rig.engine.config.asterisk.phone_sip_port
     return await rig.phones[agent].command("dial", f"sip:{number}@127.0.0.1:{port}")
 
 

@@ -26,6 +26,7 @@ def rendered_config(tmp_path: Path) -> tuple[EngineConfig, Rendered]:
     rtp = free_range(20)
     config = load_config(None, env={}, overrides=[
         f"runtime_dir={tmp_path}", f"asterisk.sip_port={free_port()}",
+        f"asterisk.phone_sip_port={free_port()}",
         f"asterisk.http_port={free_port()}", f"asterisk.ami_port={free_port()}",
         f"asterisk.rtp_start={rtp}", f"asterisk.rtp_end={rtp + 19}"])
     return config, render(config)

@@ -161,7 +161,7 @@ class Mailbox:
                 response = await client.append(raw, mailbox=folder)
                 assert response.result == "OK", response
         finally:
-            await client.logout()
+            await _logout(client)
 
     async def search(self, criteria: str, folder: str = "INBOX") -> list[int]:
         """UIDs matching ``criteria`` (e.g. "UNSEEN", "SEEN", "ALL")."""
@@ -174,4 +174,16 @@ class Mailbox:
             return [int(x) for x in found.lines[0].split()] if found.lines[0].strip() \
                 and found.lines[0][:1].isdigit() else []
         finally:
-            await client.logout()
+            await _logout(client)
+
+
+async def _logout(client: aioimaplib.IMAP4) -> None:
+    """LOGOUT, then close our side of the connection: aioimaplib may leave its transport
+    open after the server's BYE, and a loop closed with it open fails the next test."""
+    try:
+        await client.logout()
+    finally:
+        protocol = getattr(client, "protocol", None)
+        transport = getattr(protocol, "transport", None)
+        if transport is not None and not transport.is_closing():
+            transport.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +15,9 @@ from ccengine.config import EngineConfig
 from ccengine.telephony.asterisk.secrets import Secrets, load_or_create
 from ccengine.telephony.asterisk.webrtc import ensure_dtls_certificate, parse_webrtc
 from ccengine.telephony.outbound.settings import template_trunks
+from ccengine.telephony.sip_guard.blocks import Block, iso
+from ccengine.telephony.sip_guard.settings import parse_sip_security
+from ccengine.telephony.sip_guard.store import blocks_file, load_blocks
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 TEMPLATE_DIRS = (REPO_ROOT / "asterisk-config", REPO_ROOT / "dialplan")
@@ -26,7 +31,7 @@ MODULES = (
     "res_pjsip_endpoint_identifier_anonymous.so", "res_pjsip_registrar.so",
     "res_pjsip_sdp_rtp.so", "res_pjsip_dtmf_info.so", "res_pjsip_caller_id.so",
     "res_pjsip_nat.so", "res_pjsip_outbound_registration.so", "res_pjsip_pubsub.so",
-    "res_pjsip_rfc3326.so", "res_pjsip_header_funcs.so",
+    "res_pjsip_rfc3326.so", "res_pjsip_header_funcs.so", "res_pjsip_acl.so",
     # media
     "res_rtp_asterisk.so", "res_timing_timerfd.so", "codec_ulaw.so", "codec_alaw.so",
     "codec_gsm.so", "codec_resample.so", "format_gsm.so", "format_wav.so", "format_pcm.so",
@@ -42,6 +47,8 @@ MODULES = (
     "res_ari_channels.so", "res_ari_device_states.so", "res_ari_endpoints.so",
     "res_ari_events.so", "res_ari_playbacks.so", "res_ari_recordings.so",
     "res_ari_sounds.so",
+    # security events into the security log (logger.conf)
+    "res_security_log.so",
     # dialplan and functions
     "pbx_config.so", "func_channel.so", "func_callerid.so", "func_strings.so",
     "func_logic.so",
@@ -96,17 +103,49 @@ def load_secrets(config: EngineConfig) -> Secrets:
     return load_or_create(config.runtime_dir / "secrets.json", user_ids(config), configured)
 
 
+@functools.cache
+def _environment() -> jinja2.Environment:
+    """The templates' environment, made once (it keeps the templates it compiled: the SIP
+    guard renders acl.conf again on every block, and must be quick)."""
+    return jinja2.Environment(loader=jinja2.FileSystemLoader([str(d) for d in TEMPLATE_DIRS]),
+                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                              autoescape=False)
+
+
+def acl_entries(blocks: Iterable[Block]) -> list[dict[str, str]]:
+    """The blocked addresses as acl.conf.j2 lists them."""
+    return [{"network": b.network, "until": iso(b.until), "reason": b.reason}
+            for b in blocks]
+
+
+def write_acl(etc_dir: Path, blocks: Iterable[Block]) -> None:
+    """Rewrite acl.conf with ``blocks`` (atomically: Asterisk may read it at any time)."""
+    text = _environment().get_template("acl.conf.j2").render(
+        {"sip_blocks": acl_entries(blocks)})
+    target = etc_dir / "acl.conf"
+    tmp = etc_dir / ".acl.conf.tmp"
+    tmp.write_text(text)
+    tmp.chmod(0o600)
+    tmp.replace(target)
+
+
+def current_blocks(config: EngineConfig, now: float) -> list[Block]:
+    """The SIP blocks saved by the guard that are still on (none when it is off)."""
+    if not parse_sip_security(config.raw.get("sip_security"), config.source).enabled:
+        return []
+    return [b for b in load_blocks(blocks_file(config.runtime_dir)) if b.until > now]
+
+
 def render(config: EngineConfig) -> Rendered:
-    """Write the Asterisk config for ``config`` under ``runtime_dir/asterisk``."""
+    """Write the Asterisk config for ``config`` under ``runtime_dir/asterisk`` (with the
+    SIP blocks in force now)."""
     secrets = load_secrets(config)
     base = config.runtime_dir / "asterisk"
     etc_dir, var_dir = base / "etc", base / "var"
     for sub in ("lib", "spool", "run", "log", "agi-bin"):
         (var_dir / sub).mkdir(parents=True, exist_ok=True)
     etc_dir.mkdir(parents=True, exist_ok=True)
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader([str(d) for d in TEMPLATE_DIRS]),
-                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
-                             autoescape=False)
+    env = _environment()
     webrtc: dict[str, Any] = {"enabled": uses_webrtc(config)}
     modules = MODULES
     if webrtc["enabled"]:
@@ -127,6 +166,7 @@ def render(config: EngineConfig) -> Rendered:
         "modules": modules,
         "webrtc": webrtc,
         "trunks": template_trunks(config),
+        "sip_blocks": acl_entries(current_blocks(config, time.time())),
     }
     for name in env.list_templates(extensions=["j2"]):
         target = etc_dir / name.removesuffix(".j2")

@@ -89,5 +89,5 @@ async def test_given_sip_phone_user_or_no_token_when_opening_relay_then_refused(
             assert e.value.status == status
         bob = await rig.call_api("GET", "/api/phone", "bob")
         assert bob == {"kind": "sip", "user": "bob",
-                       "server": f"udp:127.0.0.1:{rig.engine.config.asterisk.sip_port}"}
+                       "server": f"udp:127.0.0.1:{rig.engine.config.asterisk.phone_sip_port}"}
         assert "password" not in bob

@@ -163,7 +163,7 @@ def test_given_trunks_when_asterisk_config_is_rendered_then_no_context_dials_a_t
     assert contexts["ccengine-trunk-ipc"] == ["4420794601"]
     assert "Stasis(ccengine,inbound,5000)" in dialplan
     assert "_X.,1,Stasis(ccengine,dialout,${EXTEN})" in dialplan   # agents: into the engine
-    assert "endpoint_identifier_order = ip,username,anonymous" in pjsip
+    assert "endpoint_identifier_order = ip,anonymous,username" in pjsip
     assert "[carrier-registration]" in pjsip and "[ipc-registration]" not in pjsip
     assert "context = ccengine-trunk-ipc" in pjsip and "match = 198.51.100.7" in pjsip
 
