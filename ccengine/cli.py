@@ -9,9 +9,13 @@ import gc
 import logging
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from typing import TYPE_CHECKING, Any
 
 from ccengine.config import ConfigError, EngineConfig, load_config
+
+if TYPE_CHECKING:
+    from ccengine.engine import Engine
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -25,6 +29,8 @@ def _parser() -> argparse.ArgumentParser:
                               "adopted with its calls)")
     sub.add_parser("stop", help="stop the engine of this runtime directory and its "
                                "Asterisk (every call ends)")
+    sub.add_parser("reload", help="apply the config, IVR flows and templates to the running "
+                                 "engine without dropping a call")
     sub.add_parser("render", help="render Asterisk config into the runtime directory")
     sub.add_parser("check", help="validate the config and IVR flows, then exit")
     sub.add_parser("credentials", help="print agents' SIP passwords and API tokens")
@@ -41,6 +47,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # alembic's plugins announce themselves on import: not news to anyone running us
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     try:
         config = load_config(args.config, overrides=args.set)
         if args.command == "render":
@@ -58,13 +66,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _credentials(config)
         if args.command == "stop":
             return asyncio.run(_stop(config))
+        if args.command == "reload":
+            return asyncio.run(_reload(config))
         if args.command == "passwd":
             # alembic's plugins (on import) and a new store's migrations are not news here
             logging.getLogger("alembic").setLevel(logging.WARNING)
             from ccengine.passwd import passwd
             return passwd(config, args.user, from_stdin=args.password_stdin)
         with asyncio.Runner(loop_factory=loop_factory(config)) as runner:
-            return runner.run(_run(config))
+            return runner.run(_run(config, lambda: load_config(args.config,
+                                                                overrides=args.set)))
     except ConfigError as e:
         print(f"ccengine: configuration error: {e}", file=sys.stderr)
         return 2
@@ -91,7 +102,7 @@ def _credentials(config: EngineConfig) -> int:
     return 0
 
 
-async def _run(config: EngineConfig) -> int:
+async def _run(config: EngineConfig, again: Callable[[], EngineConfig]) -> int:
     """Run until SIGINT/SIGTERM; then stop the engine alone: Asterisk and its calls go on,
     and the next ``ccengine run`` adopts them (``ccengine stop`` stops both)."""
     from ccengine.engine import Engine
@@ -106,8 +117,9 @@ async def _run(config: EngineConfig) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    engine = Engine(config)
+    engine = Engine(config, load_config=again)
     await engine.start()
+    loop.add_signal_handler(signal.SIGHUP, lambda: engine_task(_reload_on_signal(engine)))
     pidfile.write()
     try:
         where = engine.listening
@@ -133,6 +145,49 @@ async def _run(config: EngineConfig) -> int:
     finally:
         await engine.stop(keep_asterisk=True)
         pidfile.remove()
+    return 0
+
+
+_TASKS: set[asyncio.Task[None]] = set()
+
+
+def engine_task(work: Coroutine[Any, Any, None]) -> None:
+    """Run ``work`` as a task kept until it ends (its errors logged, never lost)."""
+    task = asyncio.ensure_future(work)
+    _TASKS.add(task)
+    task.add_done_callback(_TASKS.discard)
+
+
+async def _reload_on_signal(engine: Engine) -> None:
+    """SIGHUP: reload; the outcome is in the log (``ccengine reload`` prints it too)."""
+    try:
+        await engine.reload()
+    except ConfigError as e:
+        logging.getLogger("ccengine").error("reload refused, nothing changed: %s", e)
+    except Exception:
+        logging.getLogger("ccengine").exception("reload failed")
+
+
+async def _reload(config: EngineConfig) -> int:
+    """``ccengine reload``: ask the running engine (its API, as admin) to reload."""
+    import aiohttp
+
+    from ccengine.telephony.asterisk.render import load_secrets
+    token = load_secrets(config).api_tokens["admin"]
+    url = f"http://{config.api.host}:{config.api.port}/api/admin/reload"
+    try:
+        async with aiohttp.ClientSession() as http, http.post(
+                url, headers={"Authorization": f"Bearer {token}"}) as r:
+            body = await r.json()
+    except aiohttp.ClientError as e:
+        print(f"ccengine: no engine answers at {url}: {e}", file=sys.stderr)
+        return 1
+    if r.status != 200:
+        print(f"ccengine: reload refused, nothing changed: {body.get('message')}",
+              file=sys.stderr)
+        return 2
+    print("reloaded: " + ", ".join(f"{k}: {v}" for k, v in body.items()
+                                    if k != "reloaded" and v))
     return 0
 
 

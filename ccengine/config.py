@@ -50,6 +50,8 @@ class AsteriskConfig:
     rtp_end: int
     app: str
     manage: bool
+    # the admin's own pjsip_custom.conf and extensions_custom.conf, included as they are
+    custom_dir: str | None = None
     phone_sip_port: int = 5062  # agents' and supervisors' SIP phones register here
 
 
@@ -278,7 +280,7 @@ def _build(doc: Mapping[str, Any], source: str, lines: Mapping[str, int],
     a = r.section("asterisk")
     a.unknown({"binary", "modules_dir", "sounds_dir", "moh_dir", "bind", "control_bind", "sip_port",
                "phone_sip_port", "http_port", "ami_port", "rtp_start", "rtp_end", "app",
-               "manage"})
+               "manage", "custom_dir"})
     numbers = r.get("service_numbers", list)
     if not numbers or not all(isinstance(n, (str, int)) for n in numbers):
         raise ConfigError(r.where("service_numbers"), "service_numbers",
@@ -315,6 +317,8 @@ def _build(doc: Mapping[str, Any], source: str, lines: Mapping[str, int],
             http_port=a.port("http_port"), ami_port=a.port("ami_port"),
             rtp_start=rtp_start, rtp_end=rtp_end, app=a.get("app", str),
             manage=a.get("manage", bool),
+            custom_dir=str(_path(base_dir, a.get("custom_dir", str)))
+            if a.data.get("custom_dir") is not None else None,
         ),
         agents=_items(r, "agents"),
         queues=_items(r, "queues"),

@@ -9,6 +9,7 @@ import inspect
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from ccengine.core import agent_state as sm
@@ -61,6 +62,55 @@ class Dispatcher:
         self._offers: set[asyncio.Task[None]] = set()
         self._stopping = False
         self._queue_index = index_queues(self.queues)
+        self.draining: set[str] = set()   # queues a reload removed, with work still in them
+        self.retired: set[str] = set()    # agents a reload removed, with work still in hand
+
+    # ------------------------------------------------------------------ reconfiguring
+    async def reconfigure(self, queues: Mapping[str, QueueConfig],
+                          agents: Mapping[str, AgentProfile], offer_timeout: float) -> None:
+        """New queues and agents (a reload): they take effect for what is routed next.
+        A queue the reload removes keeps its waiting and live work, routed with its old
+        settings, and goes once nothing refers to it any more (``draining``); an agent
+        removed keeps the work in hand, is offered nothing more and goes once free
+        (``retired``). New agents start logged out."""
+        async with self._lock:
+            live = await self.state.interactions()
+            self.draining = {name for name in self.queues if name not in queues
+                             and any(i.queue == name for i in live)}
+            kept = {name: self.queues[name] for name in self.draining}
+            self.queues = {**kept, **dict(queues)}
+            self._queue_index = index_queues(self.queues)
+            holding = {a.agent_id for a in (await self.state.agents()).values() if a.slots}
+            self.retired = {a for a in self.profiles if a not in agents and a in holding}
+            self.profiles = {**{a: replace(self.profiles[a], capacity={})
+                                for a in self.retired}, **dict(agents)}
+            self.offer_timeout = offer_timeout
+            for agent_id in self.profiles:
+                if await self.state.get_agent(agent_id) is None:
+                    await self.state.put_agent(AgentLive(agent_id, since=self.clock()))
+        await self.route()
+
+    async def _forget_retired(self) -> None:
+        """A removed agent with no work left, and a removed queue nothing refers to, go."""
+        if not self.retired and not self.draining:
+            return
+        async with self._lock:
+            agents = await self.state.agents()
+            for agent_id in list(self.retired):
+                live = agents.get(agent_id)
+                if live is None or not live.slots:
+                    self.retired.discard(agent_id)
+                    self.profiles.pop(agent_id, None)
+                    log.info("agent %s left the config: gone now that their work is done",
+                             agent_id)
+            live_queues = {i.queue for i in await self.state.interactions()}
+            for name in list(self.draining):
+                if name not in live_queues:
+                    self.draining.discard(name)
+                    self.queues.pop(name, None)
+                    self._queue_index = index_queues(self.queues)
+                    log.info("queue %s left the config: gone now that nothing waits in it",
+                             name)
 
     # ------------------------------------------------------------------ wiring
     def register_channel(self, channel: Channel) -> None:
@@ -592,6 +642,7 @@ class Dispatcher:
         escalated = await self.escalate()
         if released or escalated:
             await self.route()
+        await self._forget_retired()
 
     async def escalate(self) -> int:
         """Apply the queues' escalation rules to interactions waiting past the agreed time."""

@@ -10,33 +10,26 @@ import logging
 import socket
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
-from ccengine.api.auth import TokenAuth, User
+from ccengine.api.admin import add_routes as add_admin
+from ccengine.api.auth import TokenAuth
 from ccengine.api.health import add_routes as add_health
 from ccengine.api.http import build_api
 from ccengine.api.phone import PhoneLine
 from ccengine.api.session import start_signin
-from ccengine.channels.chat.config import load_chat_settings
-from ccengine.config import EngineConfig, locate
-from ccengine.core.agent import AgentProfile
-from ccengine.core.canned import CannedResponses
-from ccengine.core.dispositions import Dispositions
+from ccengine.config import EngineConfig
 from ccengine.core.media import Medium
-from ccengine.core.not_ready import NotReadyReasons
-from ccengine.core.queue import QueueConfig
-from ccengine.core.rules import validate_references
-from ccengine.core.supervision import build_supervisors
-from ccengine.core.waiting import parse_waiting
 from ccengine.cti.customers import CustomerContext
 from ccengine.cti.screenpop import ScreenPopFeed
 from ccengine.dispatcher import Dispatcher
+from ccengine.reload import Reloader, ReloadReport, reload
+from ccengine.settings import Settings, build_users
 from ccengine.state.base import LiveState
 from ccengine.state.memory import MemoryState
 from ccengine.store.customers import CustomerRepository
@@ -49,12 +42,6 @@ from ccengine.telephony.ari.router import AriEventRouter
 from ccengine.telephony.asterisk.process import AsteriskProcess
 from ccengine.telephony.asterisk.render import Rendered, render
 from ccengine.telephony.asterisk.supervisor import AsteriskSupervisor
-from ccengine.telephony.asterisk.webrtc import parse_webrtc
-from ccengine.telephony.ivr.setup import load_ivr
-from ccengine.telephony.outbound.part import check_callback_setup
-from ccengine.telephony.outbound.settings import load_settings
-from ccengine.telephony.recording.settings import parse_settings as parse_recording_settings
-from ccengine.telephony.sip_guard.settings import parse_sip_security
 from ccengine.telephony.voice import VoiceChannel
 
 log = logging.getLogger(__name__)
@@ -73,63 +60,16 @@ class Listening:
     phones: str   # agents' and supervisors' SIP phones register here
 
 
-def build_profiles(config: EngineConfig) -> tuple[dict[str, QueueConfig],
-                                                   dict[str, AgentProfile]]:
-    """Queues and agents from the config, validated (errors name the source and key)."""
-    queues = {}
-    for i, q in enumerate(config.queues):
-        queue = QueueConfig.from_mapping(q, f"{config.source}: queues[{i}]")
-        queues[queue.name] = queue
-    validate_references(queues, f"{config.source}: queues")
-    agents = {}
-    for i, a in enumerate(config.agents):
-        agent = AgentProfile.from_mapping(a, f"{config.source}: agents[{i}]")
-        agents[agent.id] = agent
-    return queues, agents
-
-
-def build_users(config: EngineConfig) -> dict[str, User]:
-    """The API's users: every agent, every supervisor, and ``admin`` (with their names)."""
-    users = {str(a["id"]): User(str(a["id"]), "agent", name=_name(a)) for a in config.agents}
-    users.update({str(s["id"]): User(str(s["id"]), "supervisor", name=_name(s))
-                  for s in config.supervisors})
-    users["admin"] = User("admin", "admin")
-    return users
-
-
-def _name(item: Mapping[str, Any]) -> str | None:
-    name = item.get("name")
-    return str(name) if name is not None else None
-
-
 class Engine:
     """One running engine. ``async with Engine(config) as engine: ...`` or start()/stop()."""
 
-    def __init__(self, config: EngineConfig) -> None:
+    def __init__(self, config: EngineConfig,
+                 load_config: Callable[[], EngineConfig] | None = None) -> None:
         self.config = config
-        self.queues, self.agents = build_profiles(config)
-        self.supervisors = build_supervisors(config.supervisors, config.source,
-                                             self.queues, self.agents)
-        self.ivr = load_ivr(config, self.queues.keys(), self.agents.keys())
-        self.flows = self.ivr.flows
-        self.chat_settings = load_chat_settings(config.raw, config.source, self.queues)
-        from ccengine.channels.email.config import parse_email_config
-        self.email_config = parse_email_config(config.raw.get("email"), config.source,
-                                               self.queues)
-        self.waiting = parse_waiting(config.raw.get("waiting"), config.source, self.queues)
-        self.dispositions = Dispositions.from_config(config.raw.get("dispositions"),
-                                                     config.source, self.queues)
-        self.not_ready_reasons = NotReadyReasons.from_config(
-            config.raw.get("not_ready_reasons"), locate(config.source, "not_ready_reasons"))
-        self.canned_responses = CannedResponses.from_config(
-            config.raw.get("canned_responses"), locate(config.source, "canned_responses"))
-        self.recording_settings = parse_recording_settings(
-            config.raw.get("recording"), source=config.source, runtime_dir=config.runtime_dir,
-            queues=self.queues.keys(), sounds_dir=Path(config.asterisk.sounds_dir))
-        self.outbound_settings = load_settings(config)  # trunks:, outbound:, callbacks:
-        self.webrtc = parse_webrtc(config)
-        self.sip_security = parse_sip_security(config.raw.get("sip_security"), config.source)
-        check_callback_setup(self.flows, self.queues, self.agents, self.outbound_settings)
+        # how ``ccengine reload`` reads the config again (the command line's file and
+        # overrides); without it the file the config came from, if any
+        self.load_config = load_config or functools.partial(_load_again, config)
+        self._take(Settings.load(config))
         self._stack = AsyncExitStack()
         self.rendered: Rendered | None = None
         self.db: Database | None = None
@@ -161,6 +101,27 @@ class Engine:
         self.recovered: Any = None  # what the start picked up (telephony/recovery.py)
         self.supervisor: AsteriskSupervisor | None = None
         self.sip_guard: Any = None  # ccengine.telephony.sip_guard.guard.SipGuard if enabled
+        # what each part does with new settings on a reload (ccengine/reload.py)
+        self.reloaders: list[Reloader] = []
+        self.api_app: web.Application | None = None
+        self._reloading = asyncio.Lock()
+
+    def _take(self, settings: Settings) -> None:
+        """Make ``settings`` (the whole config, parsed and checked) the engine's."""
+        self.settings = settings
+        self.queues, self.agents = settings.queues, settings.agents
+        self.supervisors = settings.supervisors
+        self.ivr = settings.ivr
+        self.flows = settings.ivr.flows
+        self.chat_settings, self.email_config = settings.chat, settings.email
+        self.waiting = settings.waiting
+        self.dispositions = settings.dispositions
+        self.not_ready_reasons = settings.not_ready_reasons
+        self.canned_responses = settings.canned_responses
+        self.recording_settings = settings.recording
+        self.outbound_settings = settings.outbound
+        self.webrtc = settings.webrtc
+        self.sip_security = settings.sip_security
 
     async def __aenter__(self) -> Engine:
         await self.start()
@@ -257,12 +218,20 @@ class Engine:
                 await watching
         self._stack.push_async_callback(stop_watching)
         self.api_routes.append(lambda app: add_health(app, self._health_checks(ari)))
+        self.api_routes.append(lambda app: add_admin(app, self.reload))
         # API (users sign in with the passwords in the store, their pages with a cookie)
-        users = build_users(c)
+        users = build_users(c)  # the config's users, as the API knows them
         auth = TokenAuth(users, secrets.api_tokens)
         signin = await start_signin(self.db, users, c.sessions)
         api = build_api(auth, self.dispatcher, self.feed, self.recorder, self.messages,
                         signin=signin, not_ready_reasons=self.not_ready_reasons)
+        self.api_app = api
+        self.reloaders.insert(0, self._reload_core)
+
+        async def users_again(_settings: Settings) -> None:
+            if self.db is not None:   # new users can sign in once given a password
+                await start_signin(self.db, build_users(self.config), self.config.sessions)
+        self.reloaders.append(users_again)
         for add_routes in self.api_routes:
             add_routes(api)
         runner = web.AppRunner(api, access_log=None)
@@ -275,6 +244,27 @@ class Engine:
                                    f"{c.api.port}/ws/agent", ari=asterisk.ari_url,
                                    sip=f"udp:{c.asterisk.bind}:{c.asterisk.sip_port}",
                                    phones=f"udp:{c.asterisk.bind}:{c.asterisk.phone_sip_port}")
+
+    async def reload(self, config: EngineConfig | None = None) -> ReloadReport:
+        """Read the config again (or take ``config``) and apply it live (reload.py):
+        ConfigError, with file and key, when it is wrong; nothing changes then."""
+        async with self._reloading:
+            return await reload(self, config or self.load_config())
+
+    def _reload_core(self, settings: Settings) -> None:
+        """The voice channel's flows and ring time, and what the API reads of the config."""
+        from ccengine.api.http import AUTH, NOT_READY_REASONS
+        from ccengine.api.interaction_notes import DISPOSITIONS
+        c = self.config
+        if self.voice is not None:
+            self.voice.flow = settings.ivr.entry
+            self.voice.flows_by_number = dict(settings.ivr.by_number)
+            self.voice.ring_timeout = c.offer_timeout
+        if self.api_app is not None and self.rendered is not None:
+            self.api_app[AUTH].replace(build_users(c), self.rendered.secrets.api_tokens)
+            self.api_app[NOT_READY_REASONS].value = settings.not_ready_reasons
+            if DISPOSITIONS in self.api_app:
+                self.api_app[DISPOSITIONS].value = settings.dispositions
 
     async def _asterisk_lost(self, reason: str) -> None:
         """Asterisk died: every call on it ends (``asterisk_lost``), their agents are freed
@@ -418,3 +408,13 @@ class Engine:
         if keep_asterisk and self.voice is not None:
             self.voice.detach()
         await self._stack.aclose()
+
+
+def _load_again(config: EngineConfig) -> EngineConfig:
+    """The config read again from the file it came from (the embedded defaults without
+    one); environment overrides apply again, command-line ones are not known here."""
+    from pathlib import Path
+
+    from ccengine.config import load_config
+    path = Path(config.source)
+    return load_config(path if path.is_file() else None)

@@ -15,6 +15,7 @@ import aiohttp
 
 if TYPE_CHECKING:
     from ccengine.engine import Engine
+    from ccengine.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,8 @@ async def start_sip_guard(engine: Engine) -> None:
         engine._stack.push_async_callback(guard.stop)
     engine.sip_guard = guard
     engine.api_routes.append(lambda app: add_routes(app, guard, settings))
+    if guard is not None:
+        engine.reloaders.append(lambda new: setattr(guard, "settings", new.sip_security))
 
 
 async def start_transfers(engine: Engine) -> None:
@@ -89,6 +92,7 @@ async def start_recording(engine: Engine) -> None:
     engine.recording = recording
     engine._stack.push_async_callback(recording.stop)
     engine.api_routes.append(lambda app: add_routes(app, recording))
+    engine.reloaders.append(lambda new: recording.reconfigure(new))
 
 
 async def start_chat(engine: Engine) -> None:
@@ -149,13 +153,27 @@ async def start_waiting(engine: Engine) -> None:
     """The queued caller's experience (config ``waiting``): announcements, keys and
     the maximum wait; its actions' executors are checked once every part started."""
     from ccengine.telephony.waiting import WaitingRoom
-    if not engine.waiting:
-        return
     if engine.voice is None or engine.dispatcher is None:
         raise RuntimeError("the waiting experience starts after the voice channel")
-    room = WaitingRoom(engine.voice, engine.dispatcher, engine.waiting, clock=time.time)
-    engine.waiting_room = room
-    engine._stack.callback(room.unsubscribe)
+    voice, dispatcher = engine.voice, engine.dispatcher
+
+    def open_room() -> None:
+        room = WaitingRoom(voice, dispatcher, engine.waiting, clock=time.time)
+        engine.waiting_room = room
+        engine._stack.callback(room.unsubscribe)
+
+    def reload_waiting(new: Settings) -> None:
+        if engine.waiting_room is not None:
+            engine.waiting_room.configs = new.waiting
+            engine.waiting_room.check_executors(engine.config.source)
+        elif new.waiting:   # the first waiting settings: the room opens now
+            open_room()
+            engine.waiting_room.check_executors(engine.config.source)
+    engine.reloaders.append(reload_waiting)
+    if not engine.waiting:
+        return
+    open_room()
+    room = engine.waiting_room
     engine.started_checks.append(lambda: room.check_executors(engine.config.source))
 
 
@@ -171,6 +189,8 @@ async def start_supervision(engine: Engine) -> None:
         engine.voice, engine.dispatcher, engine.supervisors, clock=time.time,
         reachable=lambda sup: bool(ami is not None and ami.contacts.get(sup)))
     engine.api_routes.append(lambda app: add_routes(app, supervisions))
+    engine.reloaders.append(
+        lambda new: setattr(supervisions, "supervisors", dict(new.supervisors)))
 
 
 async def start_ivr(engine: Engine) -> None:
@@ -179,7 +199,11 @@ async def start_ivr(engine: Engine) -> None:
     if engine.voice is None:
         raise RuntimeError("the IVR starts after the voice channel")
     http = await engine._stack.enter_async_context(aiohttp.ClientSession())
-    install(engine.voice, http, engine.ivr.endpoints, clock=time.time)
+    voice = engine.voice
+    install(voice, http, engine.ivr.endpoints, clock=time.time)
+    # new transfer extensions for the calls that come next (a call keeps its services)
+    engine.reloaders.append(lambda new: install(voice, http, new.ivr.endpoints,
+                                                clock=time.time))
 
 
 async def start_phones(engine: Engine) -> None:
@@ -205,23 +229,34 @@ async def start_phones(engine: Engine) -> None:
     engine.api_routes.append(lambda app: add_phone(app, relay))
     engine.api_routes.append(add_desk)
 
+    def reload_phones(new: Settings) -> None:
+        relay.lines, relay.settings = engine.phone_lines(), new.webrtc
+    engine.reloaders.append(reload_phones)
+
 
 async def start_desk(engine: Engine) -> None:
     """What the agent desk reads at start (GET /api/desk) and the canned responses
     (GET /api/canned-responses); last, so it knows which parts run."""
-    from ccengine.api.desk import DeskSettings, RunningParts, add_routes
+    from ccengine.api.desk import DESK, DeskSettings, RunningParts, add_routes
     from ccengine.telephony.recording.settings import Policy
-    rec = engine.recording_settings
-    recording = engine.recording is not None and any(
-        rec.policy(queue) != Policy.NEVER for queue in engine.queues)
-    settings = DeskSettings(
-        canned=engine.canned_responses, dispositions=engine.dispositions,
-        offer_timeout=engine.config.offer_timeout,
-        parts=RunningParts(chat=engine.chat is not None, email=engine.email is not None,
-                           outbound=engine.outbound is not None,
-                           callbacks=engine.callback_requests is not None,
-                           recording=recording))
-    engine.api_routes.append(lambda app: add_routes(app, settings))
+
+    def desk_settings() -> DeskSettings:
+        rec = engine.recording_settings
+        recording = engine.recording is not None and any(
+            rec.policy(queue) != Policy.NEVER for queue in engine.queues)
+        return DeskSettings(
+            canned=engine.canned_responses, dispositions=engine.dispositions,
+            offer_timeout=engine.config.offer_timeout,
+            parts=RunningParts(chat=engine.chat is not None, email=engine.email is not None,
+                               outbound=engine.outbound is not None,
+                               callbacks=engine.callback_requests is not None,
+                               recording=recording))
+    engine.api_routes.append(lambda app: add_routes(app, desk_settings()))
+
+    def reload_desk(_new: Settings) -> None:
+        if engine.api_app is not None:
+            engine.api_app[DESK].value = desk_settings()
+    engine.reloaders.append(reload_desk)
 
 
 PARTS: tuple[Part, ...] = (

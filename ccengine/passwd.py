@@ -22,7 +22,7 @@ class PasswdError(Exception):
 
 def passwd(config: EngineConfig, user_id: str, *, from_stdin: bool) -> int:
     """Set ``user_id``'s password; 0 when done, 2 (and a message) when refused."""
-    from ccengine.engine import build_users
+    from ccengine.settings import build_users
     users = build_users(config)
     try:
         if user_id not in users:

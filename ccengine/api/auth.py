@@ -24,6 +24,10 @@ class TokenAuth:
     """Maps bearer tokens to users; comparisons are constant-time."""
 
     def __init__(self, users: Mapping[str, User], tokens: Mapping[str, str]) -> None:
+        self.replace(users, tokens)
+
+    def replace(self, users: Mapping[str, User], tokens: Mapping[str, str]) -> None:
+        """New users and tokens (a reload added or removed people)."""
         self._users = dict(users)
         self._by_token = [(tokens[uid], user) for uid, user in users.items() if uid in tokens]
 

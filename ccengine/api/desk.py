@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 
 from aiohttp import web
 
-from ccengine.api.http import DISPATCHER, NOT_READY_REASONS, current_user, error
+from ccengine.api.http import DISPATCHER, NOT_READY_REASONS, Live, current_user, error
 from ccengine.core.canned import DESK_MEDIA, CannedResponses
 from ccengine.core.dispositions import Dispositions
 from ccengine.core.media import Medium
@@ -44,17 +44,17 @@ class DeskSettings:
     offer_timeout: float      # seconds an agent's phone rings before RONA
 
 
-DESK = web.AppKey("desk", DeskSettings)
+DESK = web.AppKey("desk", Live)   # Live[DeskSettings]: a reload replaces it
 
 
 async def desk(request: web.Request) -> web.Response:
     user = current_user(request)
-    settings, dispatcher = request.app[DESK], request.app[DISPATCHER]
+    settings, dispatcher = request.app[DESK].value, request.app[DISPATCHER]
     profile = dispatcher.profiles.get(user.id) if user.role == "agent" else None
     return web.json_response({
         "user": {"id": user.id, "role": user.role},
         "agent": profile.to_dict() if profile is not None else None,
-        "not_ready_reasons": request.app[NOT_READY_REASONS].to_list(),
+        "not_ready_reasons": request.app[NOT_READY_REASONS].value.to_list(),
         "dispositions": settings.dispositions.to_dict(),
         "queues": await dispatcher.queues_view(),
         "media": asdict(settings.parts),
@@ -71,11 +71,11 @@ async def canned_responses(request: web.Request) -> web.Response:
     allowed = [m.value for m in DESK_MEDIA]
     if name is not None and name not in allowed:
         raise error(400, "bad_medium", f"medium must be one of {', '.join(allowed)}")
-    found = request.app[DESK].canned.search(query, Medium(name) if name else None)
+    found = request.app[DESK].value.canned.search(query, Medium(name) if name else None)
     return web.json_response([r.to_dict() for r in found])
 
 
 def add_routes(app: web.Application, settings: DeskSettings) -> None:
-    app[DESK] = settings
+    app[DESK] = Live(settings)
     app.router.add_get("/api/desk", desk)
     app.router.add_get("/api/canned-responses", canned_responses)

@@ -13,7 +13,7 @@ import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from ccengine.api.session import SignIn
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 USER_KEY = web.RequestKey("user", User)  # the authenticated User of each request
 AUTH = web.AppKey("auth", TokenAuth)
@@ -41,7 +42,17 @@ SESSION_KEY = web.RequestKey("session", WebSession)  # a cookie-authenticated re
 SESSION_COOKIE = "ccengine_session"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-NOT_READY_REASONS = web.AppKey("not_ready_reasons", NotReadyReasons)
+
+
+class Live(Generic[T]):
+    """A value the engine replaces while the app runs (a reload): handlers read ``value``
+    each time (an app's own state cannot change once it started)."""
+
+    def __init__(self, value: T) -> None:
+        self.value = value
+
+
+NOT_READY_REASONS = web.AppKey("not_ready_reasons", Live)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # actions of POST /api/agents/{id}/{action} that features add (the outbound part's "dial"):
@@ -203,7 +214,7 @@ async def agent_action(request: web.Request) -> web.Response:
         await d.set_available(agent_id)
     elif action == "not-ready":
         body = await _json_body(request)
-        reasons = request.app[NOT_READY_REASONS]
+        reasons = request.app[NOT_READY_REASONS].value
         reason = reasons.check(body.get("reason", reasons.default))  # 400 bad_reason
         await d.set_not_ready(agent_id, reason)
     elif action == "force":
@@ -276,7 +287,7 @@ def build_api(auth: TokenAuth, dispatcher: Dispatcher, feed: ScreenPopFeed,
     app[AUTH], app[DISPATCHER], app[FEED], app[INTERACTIONS] = (auth, dispatcher, feed,
                                                                 interactions)
     app[AGENT_ACTIONS] = {}
-    app[NOT_READY_REASONS] = not_ready_reasons or NotReadyReasons.defaults()
+    app[NOT_READY_REASONS] = Live(not_ready_reasons or NotReadyReasons.defaults())
     from ccengine.api.lists import agents_list, queues_list
     app.router.add_get("/api/me", me)
     app.router.add_get("/api/agents", agents_list)

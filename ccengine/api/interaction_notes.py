@@ -10,14 +10,14 @@ from typing import Any
 from aiohttp import web
 
 from ccengine.api.customer_access import CUSTOMER_ACCESS, is_staff
-from ccengine.api.http import INTERACTIONS, _json_body, current_user, error
+from ccengine.api.http import INTERACTIONS, Live, _json_body, current_user, error
 from ccengine.core.dispositions import Dispositions
 from ccengine.store.customer_fields import plain_text
 from ccengine.store.errors import InvalidRecord
 from ccengine.store.interactions import InteractionRepository
 from ccengine.store.records import InteractionView
 
-DISPOSITIONS = web.AppKey("dispositions", Dispositions)
+DISPOSITIONS = web.AppKey("dispositions", Live)   # Live[Dispositions]: a reload replaces it
 MAX_NOTE = 4000
 
 
@@ -68,7 +68,7 @@ async def _readable(request: web.Request) -> InteractionView:
 def _disposition_view(request: web.Request, view: InteractionView) -> dict[str, Any]:
     return {"interaction_id": view["id"], "queue": view["queue"],
             "disposition": view["disposition"],
-            "allowed": request.app[DISPOSITIONS].allowed(view["queue"])}
+            "allowed": request.app[DISPOSITIONS].value.allowed(view["queue"])}
 
 
 async def list_notes(request: web.Request) -> web.Response:
@@ -88,7 +88,7 @@ async def set_disposition(request: web.Request) -> web.Response:
     view = await _stored(request)
     await request.app[CUSTOMER_ACCESS].require_handled(user, view["id"],
                                                        "set a disposition")
-    value = request.app[DISPOSITIONS].check(view["queue"], body["disposition"])
+    value = request.app[DISPOSITIONS].value.check(view["queue"], body["disposition"])
     repo: InteractionRepository = request.app[INTERACTIONS]  # type: ignore[assignment]
     updated = await repo.set_disposition(view["id"], value)
     return web.json_response(_disposition_view(request, updated))
@@ -101,7 +101,7 @@ async def get_disposition(request: web.Request) -> web.Response:
 
 
 def add_routes(app: web.Application, dispositions: Dispositions) -> None:
-    app[DISPOSITIONS] = dispositions
+    app[DISPOSITIONS] = Live(dispositions)
     app.router.add_post("/api/interactions/{interaction_id}/notes", add_note)
     app.router.add_get("/api/interactions/{interaction_id}/notes", list_notes)
     app.router.add_put("/api/interactions/{interaction_id}/disposition", set_disposition)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from ccengine.config import load_config
-from ccengine.engine import build_users
+from ccengine.settings import build_users
 from ccengine.store.db import Database
 from tests.integration.session_rig import cookie, session_api
 

@@ -25,7 +25,7 @@ def test_run_takes_the_configured_loop(overrides: list[str], expected: type,
     is replaced: only the loop it would run on is looked at)."""
     seen: list[asyncio.AbstractEventLoop] = []
 
-    async def fake_run(config: EngineConfig) -> int:
+    async def fake_run(config: EngineConfig, again: object) -> int:
         seen.append(asyncio.get_running_loop())
         return 0
     monkeypatch.setattr(cli, "_run", fake_run)

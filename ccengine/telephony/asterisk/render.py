@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -139,6 +140,39 @@ def current_blocks(config: EngineConfig, now: float) -> list[Block]:
 def render(config: EngineConfig) -> Rendered:
     """Write the Asterisk config for ``config`` under ``runtime_dir/asterisk`` (with the
     SIP blocks in force now)."""
+    texts, rendered = render_texts(config)
+    for name, text in texts.items():
+        _write(rendered.etc_dir / name, text)
+    return rendered
+
+
+def render_changes(config: EngineConfig) -> tuple[list[str], Rendered]:
+    """Render again for ``config`` and write only the files whose text changed (every
+    template is rendered before any file is written: a template error changes nothing);
+    the names of the files written."""
+    texts, rendered = render_texts(config)
+    changed = []
+    for name, text in texts.items():
+        target = rendered.etc_dir / name
+        try:
+            same = target.read_text() == text
+        except OSError:
+            same = False
+        if not same:
+            changed.append(name)
+    for name in changed:
+        _write(rendered.etc_dir / name, texts[name])
+    return sorted(changed), rendered
+
+
+def _write(target: Path, text: str) -> None:
+    target.write_text(text)
+    target.chmod(0o600)
+
+
+def render_texts(config: EngineConfig) -> tuple[dict[str, str], Rendered]:
+    """Every rendered file's text by name, and where they go (nothing written but the
+    secrets, the DTLS certificate and the private folders)."""
     secrets = load_secrets(config)
     base = config.runtime_dir / "asterisk"
     etc_dir, var_dir = base / "etc", base / "var"
@@ -167,10 +201,35 @@ def render(config: EngineConfig) -> Rendered:
         "webrtc": webrtc,
         "trunks": template_trunks(config),
         "sip_blocks": acl_entries(current_blocks(config, time.time())),
+        "custom": custom_files(config),
     }
-    for name in env.list_templates(extensions=["j2"]):
-        target = etc_dir / name.removesuffix(".j2")
-        text = env.get_template(name).render(context)
-        target.write_text(text)
-        target.chmod(0o600)
-    return Rendered(etc_dir=etc_dir, var_dir=var_dir, secrets=secrets)
+    texts = {name.removesuffix(".j2"): env.get_template(name).render(context)
+             for name in env.list_templates(extensions=["j2"])}
+    return texts, Rendered(etc_dir=etc_dir, var_dir=var_dir, secrets=secrets)
+
+
+# the admin's own additions in asterisk.custom_dir, included as they are (never written)
+CUSTOM_FILES = {"pjsip": "pjsip_custom.conf", "extensions": "extensions_custom.conf"}
+# contexts of extensions_custom.conf that the engine's contexts include when defined
+CUSTOM_CONTEXTS = {"public": "ccengine-public-custom", "agents": "ccengine-agents-custom"}
+
+
+def custom_files(config: EngineConfig) -> dict[str, Any]:
+    """The admin's files in ``asterisk.custom_dir`` that exist (with a digest of each, so
+    that a change to them is a change to the rendered config), and which of the custom
+    contexts extensions_custom.conf defines."""
+    folder = config.asterisk.custom_dir
+    found: dict[str, Any] = {"dir": folder, **dict.fromkeys(CUSTOM_FILES),
+                             **{f"{key}_context": False for key in CUSTOM_CONTEXTS}}
+    if folder is None:
+        return found
+    for key, name in CUSTOM_FILES.items():
+        path = Path(folder) / name
+        if path.is_file():
+            found[key] = {"path": str(path),
+                          "digest": hashlib.sha256(path.read_bytes()).hexdigest()[:16]}
+    extensions = found.get("extensions")
+    text = Path(extensions["path"]).read_text(errors="replace") if extensions else ""
+    for key, context in CUSTOM_CONTEXTS.items():
+        found[f"{key}_context"] = f"[{context}]" in text
+    return found

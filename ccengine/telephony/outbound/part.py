@@ -129,6 +129,20 @@ async def start_outbound(engine: Engine, settings: Settings
     await scheduler.start()
     engine.outbound = calls
     engine.callback_requests = requests
+    channel = dispatcher.channel(Medium.CALLBACK)
+    ivr_callback = voice.ivr_actions["callback"]
+
+    def reconfigure(new: Any) -> None:
+        """A reload: trunks, the dialling policy and callback settings for what comes
+        next (whether outbound calling exists at all changes at a start only)."""
+        parts: Settings = new.outbound
+        if parts.outbound is None:
+            return
+        calls.settings, calls.policy = parts.outbound, parts.outbound.policy
+        requests.policy = parts.outbound.policy
+        channel.settings = ivr_callback.settings = parts.callbacks  # type: ignore[attr-defined]
+        status.trunks = tuple(parts.trunks)
+    engine.reloaders.append(reconfigure)
     engine.api_routes.append(lambda app: add_routes(app, OutboundApi(
         calls, requests, status, time.time)))
     return scheduler.stop

@@ -89,10 +89,21 @@ class RecordingFeature:
         self.voicemail = Voicemail(voice, dispatcher, self.service, settings.voicemail,
                                    clock=clock)
         self.voice, self.dispatcher, self.clock = voice, dispatcher, clock
-        self.access = Access(dispatcher.queues, dispatcher.profiles, {
+        self.access = self._access(supervisors)
+
+    def _access(self, supervisors: Sequence[Mapping[str, Any]]) -> Access:
+        return Access(self.dispatcher.queues, self.dispatcher.profiles, {
             str(s["id"]): (frozenset(str(q) for q in s["queues"])
                            if isinstance(s.get("queues"), list) else None)
             for s in supervisors})
+
+    def reconfigure(self, settings: Any) -> None:
+        """A reload (``ccengine.settings.Settings``): the policy and voicemail settings for
+        what comes next (a recording going on keeps its file and format), who sees what."""
+        recording = settings.recording
+        self.settings = self.calls.settings = recording
+        self.voicemail.settings = recording.voicemail
+        self.access = self._access(settings.config.supervisors)
 
     async def stop(self) -> None:
         """Finish the recordings still going (their files indexed) before the engine's

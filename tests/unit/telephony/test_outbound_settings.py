@@ -187,7 +187,7 @@ def test_given_ivr_extensions_to_phones_when_loaded_then_fine() -> None:
 
 def test_given_a_waiting_key_for_a_callback_to_a_queue_without_callbacks_then_refused() -> None:
     from ccengine.core.waiting import WaitAction, WaitingConfig
-    from ccengine.engine import build_profiles
+    from ccengine.settings import build_profiles
     from ccengine.telephony.outbound.part import check_waiting_callbacks
     queues, _ = build_profiles(load_config(None, env={}, overrides=[
         "queues=[{name: sales, media: [voice]}, {name: support, media: [voice, callback]}]"]))
