@@ -439,7 +439,10 @@ def engine_mode(h: Harness, seconds: int) -> Iterator[StepFn]:
             return step
         yield step_at
     finally:
-        proc.send_signal(signal.SIGTERM)
+        # `ccengine stop`, not a SIGTERM: that stops the engine alone and leaves its
+        # Asterisk up for the next start to adopt (README: Restarts and upgrades)
+        subprocess.run([*args, "stop"], cwd=REPO, stdin=subprocess.DEVNULL,
+                       stdout=subprocess.DEVNULL, timeout=60, check=False)
         try:
             proc.wait(30)
         except subprocess.TimeoutExpired:
@@ -501,8 +504,11 @@ def app_queue_mode(h: Harness, seconds: int) -> Iterator[StepFn]:
     manager = (etc / "manager.conf").read_text()
     # app_queue's QueueCallerJoin / AgentConnect are class agent (the engine reads system)
     manager = manager.replace("[general]\n", "[general]\ntimestampevents = yes\n", 1)
-    (etc / "manager.conf").write_text(manager.replace("read = system,call\n",
-                                                      "read = system,call,agent\n", 1))
+    manager, reads = re.subn(r"^read = (.*)$", r"read = \1,agent", manager, count=1,
+                             flags=re.MULTILINE)
+    if not reads:
+        raise RuntimeError("the rendered manager.conf has no read line to add class agent to")
+    (etc / "manager.conf").write_text(manager)
     log = open(h.work / "app-queue-asterisk.log", "wb")
     ast = subprocess.Popen([config.asterisk.binary, "-f", "-n", "-C",
                             str(rendered.asterisk_conf)], stdin=subprocess.DEVNULL,
