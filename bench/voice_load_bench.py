@@ -159,10 +159,18 @@ class Step:
     engine_cpu: float | None = None
     asterisk_cpu: float = 0.0
     machine_cpu: float = 0.0  # every process, % of one core (the machine has cpu_count)
+    # engine only: offers that sent an agent not ready (RONA: the interaction's
+    # "requeued") and offers taken back without blame ("offer_withdrawn")
+    ronas: int | None = None
+    withdrawn: int | None = None
 
     @property
     def failed(self) -> int:
         return max(self.placed - self.connected, self.sip_failed)
+
+    @property
+    def connected_pct(self) -> float:
+        return 100.0 * self.connected / self.placed if self.placed else 0.0
 
     @property
     def failed_pct(self) -> float:
@@ -176,8 +184,11 @@ class Step:
             return f"{percent:5.1f} % ({percent * 10 / self.rate:4.1f} ms/call)"
         cpu = f"engine {per_call(self.engine_cpu)}" if self.engine_cpu is not None else \
             "engine     -"
+        offers = "" if self.ronas is None else \
+            f", RONA {self.ronas}, withdrawn {self.withdrawn}"
         return (f"  {self.rate:5.1f} calls/s: placed {self.placed:5d}, connected "
-                f"{self.connected:5d}, failed {self.failed:4d} ({self.failed_pct:5.2f} %), "
+                f"{self.connected:5d} ({self.connected_pct:5.1f} %), failed {self.failed:4d} "
+                f"({self.failed_pct:5.2f} %){offers}, "
                 f"entry→answer p50 {p50:7.1f} ms p99 {p99:7.1f} ms, CPU {cpu}, "
                 f"asterisk {per_call(self.asterisk_cpu)}, machine "
                 f"{self.machine_cpu:5.1f} % of {100 * (os.cpu_count() or 1)} %")
@@ -396,6 +407,20 @@ def engine_waits(db: Path, since: float) -> tuple[int, list[float]]:
     return len(waits), waits
 
 
+def engine_offers(db: Path, since: float) -> tuple[int, int]:
+    """RONAs (an offer that sent its agent not ready) and offers withdrawn without blame,
+    among the interactions that entered since ``since``."""
+    con = sqlite3.connect(db)
+    try:
+        counts = dict(con.execute(
+            "select e.kind, count(*) from interaction_events e join interactions i on "
+            "i.id = e.interaction_id where i.entered_at >= ? and e.kind in "
+            "('requeued', 'offer_withdrawn') group by e.kind", (since,)).fetchall())
+    finally:
+        con.close()
+    return counts.get("requeued", 0), counts.get("offer_withdrawn", 0)
+
+
 StepFn = Callable[[float], Step]
 
 
@@ -436,6 +461,7 @@ def engine_mode(h: Harness, seconds: int) -> Iterator[StepFn]:
             time.sleep(2)
             step.placed = max(1, int(rate * seconds))
             step.connected, step.waits = engine_waits(runtime / "ccengine.db", started)
+            step.ronas, step.withdrawn = engine_offers(runtime / "ccengine.db", started)
             return step
         yield step_at
     finally:
@@ -562,6 +588,27 @@ def sustained(steps: list[Step]) -> float:
     return max(ok) if ok else 0.0
 
 
+def past_knee(steps: list[Step]) -> bool:
+    """Two steps in a row with >= 5 % failed: the two steps above the knee are measured
+    (how a mode bends under overload), not more."""
+    return len(steps) >= 2 and all(s.failed_pct >= 5 for s in steps[-2:])
+
+
+def overload_lines(results: dict[str, list[Step]]) -> list[str]:
+    """At one and two steps above the lower sustained rate: the share of calls each mode
+    connected (the engine should connect at least app_queue's share)."""
+    floor = min(sustained(steps) for steps in results.values())
+    by_rate = {m: {s.rate: s for s in steps} for m, steps in results.items()}
+    above = sorted({s.rate for steps in results.values() for s in steps if s.rate > floor})
+    lines = []
+    for n, rate in enumerate(above[:2], 1):
+        shares = {m: by_rate[m].get(rate) for m in results}
+        figures = ", ".join(f"{m} {s.connected_pct:.1f} %" if s else f"{m} not run"
+                            for m, s in shares.items())
+        lines.append(f"overload +{n} step ({rate:.0f} calls/s): connected {figures}")
+    return lines
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -605,12 +652,12 @@ def main() -> int:
                 order = chosen if n % 2 == 0 else chosen[::-1]
                 for m in order:
                     done = results[m]
-                    if done and done[-1].failed_pct >= 5:
-                        continue  # this mode is past its knee
+                    if past_knee(done):
+                        continue
                     step = steps_of[m](rate)
                     print(f"{modes[m][0]:>30}: {step.line()}", flush=True)
                     done.append(step)
-                if all(r and r[-1].failed_pct >= 5 for r in results.values()):
+                if all(past_knee(r) for r in results.values()):
                     break
     finally:
         h.stop_uas()
@@ -622,6 +669,8 @@ def main() -> int:
     if len(results) == 2 and sustained(results["app_queue"]):
         ratio = sustained(results["engine"]) / sustained(results["app_queue"])
         print(f"engine / app_queue: {ratio:.2f} (target >= 0.90)")
+        for line in overload_lines(results):
+            print(line)
     return 0
 
 

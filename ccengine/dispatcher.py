@@ -61,6 +61,7 @@ class Dispatcher:
         self._ticker: asyncio.Task[None] | None = None
         self._offers: set[asyncio.Task[None]] = set()
         self._stopping = False
+        self._route_due = False   # work put back in a queue without routing: at next tick
         self._queue_index = index_queues(self.queues)
         self.draining: set[str] = set()   # queues a reload removed, with work still in them
         self.retired: set[str] = set()    # agents a reload removed, with work still in hand
@@ -336,11 +337,18 @@ class Dispatcher:
         await self._emit(changed, InteractionEnded(now, interaction, agent_id))
         await self.route()
 
-    # ------------------------------------------------------------------ after a restart
+    async def still_offered(self, interaction_id: str, agent_id: str) -> bool:
+        """The agent's offer of this work stands (not taken back, not settled)."""
+        live = await self.state.get_agent(agent_id)
+        slot = live.slot(interaction_id) if live is not None else None
+        return slot is not None and slot.state == SlotState.OFFERED
+
+    # ------------------------------------------------------------------ no one's fault
     async def withdraw(self, interaction_id: str, agent_id: str, reason: str) -> None:
         """Take back an offer that can no longer be answered through no fault of the agent
-        (the engine restarted while the phone rang): the agent is free again, no RONA, and
-        the interaction waits again in its old place."""
+        (the engine restarted while the phone rang, Asterisk was unreachable, the engine
+        was too late to end the offer itself): the agent is free again, no RONA, and the
+        interaction waits again in its old place (routed at the next tick)."""
         now = self.clock()
 
         def take_back(a: AgentLive) -> tuple[AgentLive, AgentStateChanged | None]:
@@ -359,6 +367,7 @@ class Dispatcher:
         events: list[Event] = [changed] if changed is not None else []
         if interaction is not None:
             events.append(InteractionUpdated(now, interaction, "offer_withdrawn"))
+            self._route_due = True
         await self._emit(*events)
 
     async def lost(self, interaction_id: str, reason: str = "lost") -> None:
@@ -613,9 +622,14 @@ class Dispatcher:
         return len(offers)
 
     async def tick(self) -> None:
-        """Expire offers past their deadline (RONA) and finish wrap-ups that are due."""
+        """Expire offers past their deadline and finish wrap-ups that are due.
+
+        An offer past the deadline is RONA (the agent goes not ready), unless its channel
+        ends its offers itself (``offer_seconds``: a phone rings that long, well within
+        the deadline). Then the deadline passing means the engine or Asterisk is late, not
+        the agent: the offer is withdrawn without blame and the channel takes it back."""
         now = self.clock()
-        expired: list[tuple[str, str]] = []
+        expired: list[tuple[str, str, Medium]] = []
         released: list[Event] = []
         async with self._lock:
             for live in (await self.state.agents()).values():
@@ -623,7 +637,7 @@ class Dispatcher:
                     if slot.until is None or slot.until > now:
                         continue
                     if slot.state == SlotState.OFFERED:
-                        expired.append((slot.interaction_id, live.agent_id))
+                        expired.append((slot.interaction_id, live.agent_id, slot.medium))
                     elif slot.state == SlotState.WRAP_UP:
                         iid = slot.interaction_id
 
@@ -637,10 +651,20 @@ class Dispatcher:
                         if changed is not None:
                             released.append(changed)
         await self._emit(*released)
-        for interaction_id, agent_id in expired:
-            await self.offer_failed(interaction_id, agent_id, "no_answer")
+        for interaction_id, agent_id, medium in expired:
+            channel = self._channels.get(medium)
+            if getattr(channel, "offer_seconds", None) is None:
+                await self.offer_failed(interaction_id, agent_id, "no_answer")
+                continue
+            log.warning("offer of %s to %s overdue (the engine is late): withdrawn, "
+                        "no RONA", interaction_id, agent_id)
+            await self.withdraw(interaction_id, agent_id, "overdue")
+            take_back = getattr(channel, "take_back", None)
+            if take_back is not None:
+                await take_back(interaction_id, agent_id)
         escalated = await self.escalate()
-        if released or escalated:
+        if released or escalated or self._route_due:
+            self._route_due = False
             await self.route()
         await self._forget_retired()
 

@@ -101,6 +101,7 @@ class Engine:
         self.recovered: Any = None  # what the start picked up (telephony/recovery.py)
         self.supervisor: AsteriskSupervisor | None = None
         self.sip_guard: Any = None  # ccengine.telephony.sip_guard.guard.SipGuard if enabled
+        self.overload_guard: Any = None  # ccengine.telephony.overload.OverloadGuard
         # what each part does with new settings on a reload (ccengine/reload.py)
         self.reloaders: list[Reloader] = []
         self.api_app: web.Application | None = None
@@ -122,6 +123,7 @@ class Engine:
         self.outbound_settings = settings.outbound
         self.webrtc = settings.webrtc
         self.sip_security = settings.sip_security
+        self.overload = settings.overload
 
     async def __aenter__(self) -> Engine:
         await self.start()
@@ -321,8 +323,12 @@ class Engine:
             assert self.state is not None
             await self.state.ping()
             return {"ok": True, "backend": self.config.state_backend}
+        async def admission() -> dict[str, Any]:
+            # refusing new callers (overload.py) is a degraded service, said as such
+            guard = self.overload_guard
+            return guard.view() if guard is not None else {"ok": True, "enabled": False}
         return {"asterisk": asterisk, "ari": ari_events, "ami": ami, "store": store,
-                "live_state": live_state}
+                "live_state": live_state, "admission": admission}
 
     @property
     def node(self) -> str:

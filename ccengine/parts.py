@@ -52,6 +52,29 @@ async def start_sip_guard(engine: Engine) -> None:
         engine.reloaders.append(lambda new: setattr(guard, "settings", new.sip_security))
 
 
+async def start_overload_guard(engine: Engine) -> None:
+    """Admission control (``overload:``): new callers refused at the door (SIP 503) while
+    ARI events reach the engine late (ccengine/telephony/overload.py)."""
+    import asyncio
+    import contextlib
+
+    from ccengine.telephony.overload import OverloadGuard
+    if engine.voice is None:
+        raise RuntimeError("the overload guard starts after the voice channel")
+    guard = OverloadGuard(engine.voice.ari, engine.overload, clock=time.time)
+    engine.voice.router.observers.append(guard.observe)
+    task = asyncio.ensure_future(guard.run())
+    task.set_name("overload-guard")
+
+    async def stop() -> None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    engine._stack.push_async_callback(stop)
+    engine.overload_guard = guard
+    engine.reloaders.append(lambda new: setattr(guard, "settings", new.overload))
+
+
 async def start_transfers(engine: Engine) -> None:
     """Transfers and conferences on live calls (API under /api/calls/...)."""
     from ccengine.api.calls import add_routes
@@ -261,6 +284,7 @@ async def start_desk(engine: Engine) -> None:
 
 PARTS: tuple[Part, ...] = (
     start_sip_guard,
+    start_overload_guard,
     start_transfers,
     start_customers,
     start_recording,

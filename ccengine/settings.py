@@ -29,6 +29,7 @@ from ccengine.telephony.ivr.setup import IvrSetup, load_ivr
 from ccengine.telephony.outbound.part import check_callback_setup
 from ccengine.telephony.outbound.settings import Settings as OutboundParts
 from ccengine.telephony.outbound.settings import load_settings
+from ccengine.telephony.overload import OverloadSettings, parse_overload
 from ccengine.telephony.recording.settings import RecordingSettings
 from ccengine.telephony.recording.settings import parse_settings as parse_recording_settings
 from ccengine.telephony.sip_guard.settings import SipSecurity, parse_sip_security
@@ -82,6 +83,7 @@ class Settings:
     outbound: OutboundParts        # trunks, outbound calls, callbacks
     webrtc: WebrtcSettings
     sip_security: SipSecurity
+    overload: OverloadSettings
 
     @classmethod
     def load(cls, config: EngineConfig) -> Settings:
@@ -110,7 +112,8 @@ class Settings:
                 sounds_dir=Path(config.asterisk.sounds_dir)),
             outbound=outbound,
             webrtc=parse_webrtc(config),
-            sip_security=parse_sip_security(config.raw.get("sip_security"), config.source))
+            sip_security=parse_sip_security(config.raw.get("sip_security"), config.source),
+            overload=parse_overload(config.raw.get("overload"), config.source))
 
     @property
     def users(self) -> dict[str, User]:

@@ -20,7 +20,7 @@ from ccengine.core.interaction import Interaction
 from ccengine.core.media import Medium
 from ccengine.dispatcher import Dispatcher
 from ccengine.telephony.ari.client import AriClient
-from ccengine.telephony.ari.errors import AriError, AriNotFound
+from ccengine.telephony.ari.errors import AriError, AriNotFound, AriUnavailable
 from ccengine.telephony.ari.events import AriEvent
 from ccengine.telephony.ari.legs import Unanswered, wait_answer
 from ccengine.telephony.ari.router import HANGUP_EVENTS, AriEventRouter, ChannelEvents
@@ -489,17 +489,26 @@ class VoiceChannel:
         iid = call.interaction.id
         channel_id = f"agent-{uuid.uuid4().hex}"
         with self.router.listen(channel_id) as events:
+            # named before it is asked for: a call that ends while Asterisk creates the
+            # leg hangs it up too (_finish), instead of leaving the agent's phone ringing
+            call.agent_channel = channel_id
             try:
                 await self._originate_agent(call, agent_id, channel_id)
             except AriError as e:
+                self._let_go(call, channel_id)
+                if isinstance(e, AriUnavailable):   # the engine's fault, not the agent's
+                    log.warning("offer of %s to %s withdrawn: Asterisk unreachable (%s)",
+                                iid, agent_id, e)
+                    await self.dispatcher.withdraw(iid, agent_id, "asterisk_unreachable")
+                    return
                 log.warning("offer of %s to %s failed: %s", iid, agent_id, e)
                 await self.dispatcher.offer_failed(iid, agent_id, "unreachable")
                 return
-            call.agent_channel = channel_id
             ringing = self.ringing[iid] = Ringing(agent_id, channel_id)
             try:
                 unanswered = await wait_answer(events)
                 if unanswered is not None:
+                    self._let_go(call, channel_id)
                     await self._not_answered(call, agent_id, unanswered, ringing.declined)
                     return
             finally:
@@ -507,6 +516,15 @@ class VoiceChannel:
                     del self.ringing[iid]
                 ringing.over.set()
             if call.done.is_set():
+                return   # the call's end hangs this leg up
+            if not await self.dispatcher.still_offered(iid, agent_id):
+                # taken back while it rang (overdue: the engine or Asterisk was late); the
+                # call may be ringing someone else already
+                log.info("%s answered %s after the offer was taken back: hanging up",
+                         agent_id, iid)
+                self._let_go(call, channel_id)
+                with contextlib.suppress(AriError):
+                    await self.ari.hangup(channel_id)
                 return
             own_bridge = call.bridge_id is None   # else: a transfer's, the caller in it
             try:
@@ -567,9 +585,23 @@ class VoiceChannel:
             await self._follow_agent(call, events)
         return True
 
+    @staticmethod
+    def _let_go(call: VoiceCall, channel_id: str) -> None:
+        """This leg is no longer the call's agent leg (unless another offer's is meanwhile)."""
+        if call.agent_channel == channel_id:
+            call.agent_channel = None
+
+    async def take_back(self, interaction_id: str, agent_id: str) -> None:
+        """The dispatcher took this offer back (overdue): the agent's phone stops ringing;
+        the offer's task then ends without blaming the agent (the offer is gone)."""
+        ringing = self.ringing.get(interaction_id)
+        if ringing is None or ringing.agent_id != agent_id:
+            return  # not ringing (yet, or any more): its task checks before bridging
+        with contextlib.suppress(AriError):
+            await self.ari.hangup(ringing.channel_id)
+
     async def _not_answered(self, call: VoiceCall, agent_id: str, unanswered: Unanswered,
                             declined: bool) -> None:
-        call.agent_channel = None
         reason = "rejected" if declined else offer_failure_reason(unanswered.cause)
         log.info("agent %s did not take %s (cause %s: %s)", agent_id, call.interaction.id,
                  unanswered.cause, reason)

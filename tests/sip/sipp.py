@@ -122,6 +122,23 @@ Content-Length: 0
 </scenario>
 """
 
+# a caller refused before answer: the final response ``{status}``, acknowledged
+REFUSED = """  <recv response="100" optional="true"/>
+  <recv response="{status}"/>
+  <send>
+    <![CDATA[
+ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+[last_Via:]
+From: "Caller" <sip:[caller]@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+[last_To:]
+Call-ID: [call_id]
+CSeq: 1 ACK
+Max-Forwards: 70
+Content-Length: 0
+    ]]>
+  </send>
+</scenario>
+"""
 
 AUDIO_MS = 7000  # g711a.pcap plays for about 7 s (sipp plays it in the background)
 
@@ -166,8 +183,13 @@ class CallerScript:
     digits_after_audio: str = ""     # DTMF (SIP INFO) sent once the audio has played
     hold_ms: int | None = 4000       # hang up this long after the last step; None: wait for BYE
     wait_bye_ms: int = 60000
+    refused_with: int | None = None  # expect this final response instead of an answer
 
     def scenario(self, audio: Path = PCAP_DIR / "g711a.pcap") -> str:
+        if self.refused_with is not None:
+            return ('<?xml version="1.0" encoding="ISO-8859-1" ?>\n'
+                    '<scenario name="ccengine caller, refused">\n' + INVITE
+                    + REFUSED.format(status=self.refused_with))
         parts = [HEAD]
         cseq = 2
         for i, digit in enumerate(self.digits):

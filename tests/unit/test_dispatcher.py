@@ -112,6 +112,55 @@ async def test_given_silent_channel_when_offer_times_out_then_rona(setup) -> Non
     assert (await d.queue_view("sales"))["waiting"] == 1
 
 
+class RingingChannel(RecordingChannel):
+    """A channel whose offers end by themselves after ``offer_seconds`` (a phone's ring)."""
+
+    offer_seconds = 10.0
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.taken_back: list[tuple[str, str]] = []
+
+    async def take_back(self, interaction_id: str, agent_id: str) -> None:
+        self.taken_back.append((interaction_id, agent_id))
+
+
+async def test_given_a_self_timed_channel_late_when_the_deadline_passes_then_withdrawn_without_rona() -> None:  # noqa: E501
+    clock = Clock()
+    queues = {"sales": QueueConfig("sales", frozenset({Medium.VOICE}), {"sales": 1})}
+    agents = {"alice": AgentProfile("alice", "Alice", {"sales": 5}),
+              "bob": AgentProfile("bob", "Bob", {"sales": 5})}
+    d = Dispatcher(MemoryState(), queues, agents, clock=clock, offer_timeout=20,
+                   tick_seconds=3600)
+    channel = RingingChannel()
+    d.register_channel(channel)
+    await d.start()
+    try:
+        await d.login("alice")
+        await d.enqueue(call())
+        await d.login("bob")
+        assert channel.offers == [("c1", "alice")]
+        clock.now += 19
+        await d.tick()   # not overdue yet
+        assert await state(d, "alice") == "offered" and channel.taken_back == []
+        clock.now += 2   # the phone should have stopped ringing 11 s ago: the engine is late
+        await d.tick()
+        view = await d.agent_view("alice")
+        assert (view["state"], view["reason"]) == ("available", "")
+        assert channel.taken_back == [("c1", "alice")]
+        assert not await d.still_offered("c1", "alice")
+        # withdrawn, recorded as such, and offered again at once (bob idle longer now)
+        assert channel.offers[1] == ("c1", "bob")
+        assert await d.still_offered("c1", "bob")
+        kinds = [e.kind for e in (await d.live_interaction("c1")).events]
+        assert "offer_withdrawn" in kinds and "requeued" not in kinds
+        # a late failure report from the withdrawn offer changes nothing
+        await d.offer_failed("c1", "alice", "no_answer")
+        assert (await d.agent_view("alice"))["state"] == "available"
+    finally:
+        await d.stop()
+
+
 async def test_given_caller_leaves_while_ringing_when_cancelled_then_agent_free(setup) -> None:  # type: ignore[no-untyped-def]
     d, clock, channel, _ = setup
     await d.login("alice")

@@ -193,6 +193,14 @@ class AriClient:
         except aiohttp.ClientConnectionError as e:
             raise AriUnavailable("GET", path, 0, str(e)) from e
 
+    # -- Asterisk's global variables (the dialplan reads them)
+    async def set_global(self, name: str, value: str) -> None:
+        await self.request("POST", "/asterisk/variable", variable=name, value=value)
+
+    async def get_global(self, name: str) -> str:
+        found = await self.request("GET", "/asterisk/variable", variable=name)
+        return str((found or {}).get("value", ""))
+
     # -- events
     async def _filter_events(self) -> None:
         """Ask Asterisk not to send this app the UNUSED_EVENTS (a filter lives as long as

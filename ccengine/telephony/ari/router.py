@@ -63,6 +63,8 @@ class AriEventRouter:
         self._closed: dict[str, None] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._on_reconnect: list[ReconnectHandler] = []
+        # called with every event before it is routed (the overload guard's lag meter)
+        self.observers: list[Callable[[AriEvent], None]] = []
         self.connected = asyncio.Event()
 
     def on_stasis_start(self, kind: str, handler: StartHandler) -> None:
@@ -107,6 +109,8 @@ class AriEventRouter:
                 for handler in self._on_reconnect:
                     self.spawn(handler(), "ari-reconnect")
                 continue
+            for observe in self.observers:
+                observe(event)
             self.dispatch(event)
 
     def dispatch(self, event: AriEvent) -> None:

@@ -1,0 +1,153 @@
+"""Overload bends, it does not break: while ARI events reach the engine late, new callers are
+refused at the door with SIP 503 and calls already in go on; once the events are on time
+again, callers are taken in. And an offer taken back because the engine was late never
+sends the agent not ready: the phone stops ringing, or a late answer is hung up, and the
+call is offered again.
+
+The lag itself is fed to the guard as the router feeds it (events stamped seconds ago): a
+real overload needs the voice benchmark's load (bench/voice_load_bench.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import UTC, datetime
+
+import pytest
+
+from ccengine.telephony.ari.events import AriEvent
+from ccengine.telephony.overload import OverloadGuard
+from tests.e2e.conftest import Rig, eventually
+from tests.e2e.test_first_journey import bridged_legs_with_audio, stored
+from tests.sip.sipp import CallerScript
+
+pytestmark = pytest.mark.asterisk
+
+FAST = {"overrides": ["overload={lag_seconds: 1.0, hold_seconds: 1.0}"]}
+
+
+def stamped(seconds_ago: float) -> AriEvent:
+    made = datetime.fromtimestamp(time.time() - seconds_ago, UTC)
+    return AriEvent.from_json({"type": "ChannelVarset",
+                               "timestamp": made.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
+                               + "+0000"})
+
+
+async def events_late(guard: OverloadGuard, lag: float, seconds: float) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        guard.observe(stamped(lag))
+        await asyncio.sleep(0.05)
+
+
+async def health(rig: Rig) -> tuple[int, dict]:
+    async with rig.http.get(f"{rig.api}/api/health", headers=rig.auth("admin")) as r:
+        return r.status, (await r.json())["parts"]["admission"]
+
+
+@pytest.mark.parametrize("rig", [FAST], indirect=True)
+async def test_given_late_events_when_a_new_caller_comes_then_503_and_the_call_in_progress_goes_on(  # noqa: E501
+        rig: Rig, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="ccengine.telephony.overload")
+    guard = rig.engine.overload_guard
+    assert isinstance(guard, OverloadGuard)
+    await rig.start_phone("alice")
+    await rig.open_feed("alice")
+    await rig.login("alice")
+    talking = await rig.place_call(CallerScript(digits="1", dtmf="info", hold_ms=12000))
+    await bridged_legs_with_audio(rig)
+
+    await events_late(guard, 3.0, 0.6)
+    assert (await health(rig))[1]["refusing_callers"] is False   # late, not for long yet
+    await events_late(guard, 3.0, 0.6)
+    await eventually(lambda: _refusing(rig), 3, "callers refused")
+    status, view = await health(rig)
+    assert (status, view["ok"], view["refusing_callers"], view["episodes"]) == (
+        503, False, True, 1)
+    assert view["event_lag_seconds"] >= 2.9
+
+    refused = await rig.place_call(CallerScript(refused_with=503), caller="07700900999")
+    assert await refused.wait(20) == 0, refused.errors()
+    assert (await rig.ari("GET", "/asterisk/variable",
+                          variable="CCENGINE_REFUSED"))["value"] == "1"
+    # the call already in is still up, both ways
+    await bridged_legs_with_audio(rig)
+
+    await events_late(guard, 0.0, 3.5)    # on time for 3 × hold_seconds
+    await eventually(lambda: _accepting(rig), 3, "callers accepted again")
+    assert (await health(rig))[0] == 200
+    assert await talking.wait(30) == 0, talking.errors()
+    taken = await rig.place_call(CallerScript(digits="1", dtmf="info", hold_ms=3000),
+                                 caller="07700900998")
+    offer = (await eventually(lambda: rig.feeds["alice"].offers()[1:], 20,
+                              "the next caller offered"))[0]
+    assert await taken.wait(30) == 0, taken.errors()
+    record = await stored(rig, offer["interaction_id"], "admin")
+    assert record["agent_id"] == "alice"
+    lines = [r.getMessage() for r in caplog.records if r.name == "ccengine.telephony.overload"]
+    assert len(lines) == 2, lines
+    assert lines[0].startswith("overload: ARI events reach the engine ")
+    assert lines[1].startswith("overload over after ") and lines[1].endswith("; 1 refused")
+
+
+async def _refusing(rig: Rig) -> bool:
+    value = await rig.ari("GET", "/asterisk/variable", variable="CCENGINE_BUSY")
+    return value["value"] == "1"
+
+
+async def _accepting(rig: Rig) -> bool:
+    return not await _refusing(rig)
+
+
+TWO_SALES_AGENTS = {"overrides": [
+    "agents=[{id: alice, name: Alice, skills: {sales: 5}, phone: sip}, "
+    "{id: carol, name: Carol, skills: {sales: 3}, phone: sip}]",
+]}
+
+
+@pytest.mark.parametrize("rig", [TWO_SALES_AGENTS], indirect=True)
+async def test_given_an_offer_overdue_when_the_dispatcher_takes_it_back_then_no_rona_and_the_call_is_offered_again(  # noqa: E501
+        rig: Rig) -> None:
+    """What the dispatcher's tick does with an offer past its deadline on a phone (the
+    engine too late to end it itself): the offer withdrawn and the phone told to stop."""
+    await rig.start_phone("alice", answer="manual")
+    await rig.start_phone("carol", answer="manual")
+    for agent in ("alice", "carol"):
+        await rig.open_feed(agent)
+    await rig.login("alice")        # idle longest: offered first
+    await rig.login("carol")
+    caller = await rig.place_call(CallerScript(digits="1", dtmf="info", hold_ms=60000))
+    first = (await eventually(rig.feeds["alice"].offers, 20, "offer to alice"))[0]
+    iid = first["interaction_id"]
+    await eventually(lambda: "Incoming call" in rig.phones["alice"].log_text(), 10,
+                     "alice's phone ringing")
+    d, voice = rig.engine.dispatcher, rig.engine.voice
+    assert d is not None and voice is not None
+    await d.withdraw(iid, "alice", "overdue")
+    await voice.take_back(iid, "alice")
+    await d.route()
+    view = await rig.call_api("GET", "/api/agents/alice", "alice")
+    assert (view["state"], view["reason"]) == ("available", "")
+    await eventually(rig.feeds["carol"].offers, 20, "the call offered to carol")
+    await eventually(lambda: "Incoming call" in rig.phones["carol"].log_text(), 10,
+                     "carol's phone ringing")
+    # carol's offer is taken back too, but her phone is not told: she answers late
+    await d.withdraw(iid, "carol", "overdue")
+    await rig.phones["carol"].command("accept")
+    await eventually(lambda: _offered_again(rig, iid), 20, "the late answer hung up, the "
+                     "call offered again")
+    for agent in ("alice", "carol"):
+        view = await rig.call_api("GET", f"/api/agents/{agent}", agent)
+        assert view["reason"] != "rona", (agent, view)
+    record = await rig.call_api("GET", f"/api/interactions/{iid}", "admin")
+    kinds = [e["kind"] for e in record["events"]]
+    assert kinds.count("offer_withdrawn") == 2 and "requeued" not in kinds, kinds
+    assert "answered" not in kinds, kinds   # carol's late answer was never bridged
+    assert caller.proc is not None and caller.proc.returncode is None  # still waiting
+
+
+async def _offered_again(rig: Rig, iid: str) -> bool:
+    offers = [o for feed in rig.feeds.values() for o in feed.offers()
+              if o["interaction_id"] == iid]
+    return len(offers) >= 3
