@@ -12,6 +12,12 @@ queue entry → agent answer (p50/p99), the CPU of the engine process and of Ast
 per call placed) and of the whole machine (sipp included). A call counts as failed when
 sipp reports it failed or no agent answered it before the caller hung up. The highest rate
 with < 1 % failed calls is the sustained rate; the ratio engine/app_queue is printed.
+Each mode goes on two steps past its knee (two steps in a row with >= 5 % failed), and
+the share of calls each connected at one and two steps above the lower sustained rate is
+printed last (how each bends under overload). For the engine each step also shows the
+offers that sent an agent not ready (RONA) or were withdrawn without blame, the largest
+ARI event lag and request time its /api/health reported, and how long it refused new
+callers (README "Overload").
 
     .venv/bin/python bench/voice_load_bench.py [--rates 2,4,8,12,16,20] [--step-seconds 20]
         [--hold-ms 5000] [--agents 200] [--only engine|app_queue]
@@ -43,7 +49,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -163,6 +171,11 @@ class Step:
     # "requeued") and offers taken back without blame ("offer_withdrawn")
     ronas: int | None = None
     withdrawn: int | None = None
+    # engine only, from /api/health every 0.5 s: the largest ARI event lag seen and how
+    # long new callers were refused (overload.py)
+    max_lag: float | None = None
+    max_request: float | None = None
+    refusing_seconds: float | None = None
 
     @property
     def failed(self) -> int:
@@ -185,7 +198,9 @@ class Step:
         cpu = f"engine {per_call(self.engine_cpu)}" if self.engine_cpu is not None else \
             "engine     -"
         offers = "" if self.ronas is None else \
-            f", RONA {self.ronas}, withdrawn {self.withdrawn}"
+            f", RONA {self.ronas}, withdrawn {self.withdrawn}, event lag max " \
+            f"{self.max_lag or 0:.1f} s, ARI request max {self.max_request or 0:.1f} s, " \
+            f"refusing {self.refusing_seconds or 0:.0f} s"
         return (f"  {self.rate:5.1f} calls/s: placed {self.placed:5d}, connected "
                 f"{self.connected:5d} ({self.connected_pct:5.1f} %), failed {self.failed:4d} "
                 f"({self.failed_pct:5.2f} %){offers}, "
@@ -424,6 +439,45 @@ def engine_offers(db: Path, since: float) -> tuple[int, int]:
 StepFn = Callable[[float], Step]
 
 
+class AdmissionWatch:
+    """Polls the engine's /api/health every 0.5 s in a thread while a step runs: the largest
+    ARI event lag and request time it reports and how long it refused new callers."""
+
+    def __init__(self, api_port: int, token: str) -> None:
+        self.url = f"http://127.0.0.1:{api_port}/api/health"
+        self.token = token
+        self.max_lag, self.max_request, self.refusing = 0.0, 0.0, 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> AdmissionWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        request = urllib.request.Request(self.url,
+                                         headers={"Authorization": f"Bearer {self.token}"})
+        while not self._stop.wait(0.5):
+            try:
+                with urllib.request.urlopen(request, timeout=2) as r:
+                    body = r.read()
+            except urllib.error.HTTPError as e:   # 503 while degraded: still a report
+                body = e.read()
+            except OSError:
+                continue
+            with contextlib.suppress(ValueError, KeyError, TypeError):
+                part = json.loads(body)["parts"]["admission"]
+                self.max_lag = max(self.max_lag, float(part.get("event_lag_seconds", 0)))
+                self.max_request = max(self.max_request,
+                                       float(part.get("request_seconds", 0)))
+                if part.get("refusing_callers"):
+                    self.refusing += 0.5
+
+
 @contextlib.contextmanager
 def engine_mode(h: Harness, seconds: int) -> Iterator[StepFn]:
     """The engine and its Asterisk up, agents registered and logged in; yields the
@@ -455,7 +509,10 @@ def engine_mode(h: Harness, seconds: int) -> Iterator[StepFn]:
             started = time.time()
             engine_cpu, ast_cpu = CpuMeter(proc.pid), CpuMeter(asterisk_pid(runtime))
             machine_cpu = MachineMeter()
-            step.sip_failed = h.run_callers(sip_port, rate, seconds, f"engine-{rate}")
+            with AdmissionWatch(api_port, admin) as watch:
+                step.sip_failed = h.run_callers(sip_port, rate, seconds, f"engine-{rate}")
+            step.max_lag, step.refusing_seconds = watch.max_lag, watch.refusing
+            step.max_request = watch.max_request
             step.engine_cpu, step.asterisk_cpu = engine_cpu.percent(), ast_cpu.percent() or 0
             step.machine_cpu = machine_cpu.percent()
             time.sleep(2)

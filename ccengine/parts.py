@@ -63,6 +63,7 @@ async def start_overload_guard(engine: Engine) -> None:
         raise RuntimeError("the overload guard starts after the voice channel")
     guard = OverloadGuard(engine.voice.ari, engine.overload, clock=time.time)
     engine.voice.router.observers.append(guard.observe)
+    engine.voice.ari.timings.append(guard.observe_request)
     task = asyncio.ensure_future(guard.run())
     task.set_name("overload-guard")
 

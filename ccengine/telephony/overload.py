@@ -1,26 +1,31 @@
 """Admission control: while the engine cannot keep up, new callers are refused at the door.
 
-Every ARI event carries the time Asterisk made it. When the engine reads events more than
-``lag_seconds`` after that, and still does ``hold_seconds`` later, Asterisk's event queue
-for the engine is growing faster than it drains: calls already in take longer at every
-step, and a caller taken in now would wait in silence and hang up before an agent answers
-(the voice benchmark at overload). So the guard sets the Asterisk global ``CCENGINE_BUSY``
-to 1, and the dialplan refuses new callers on the service numbers and trunk numbers before
-answering them: SIP 503 (cause 34), which a carrier can route elsewhere. Calls already in
-go on. Once events arrive less than a quarter of ``lag_seconds`` late for
-``3 × hold_seconds`` (or none arrive at all for that long), the global goes back to 0.
+Two measures of how late the engine and its Asterisk are, each watched on its own:
+- every ARI event carries the time Asterisk made it: how long it took to reach the engine
+  (Asterisk's event queue for the application, the websocket, the engine's loop);
+- how long each ARI request took, a free connection's wait included (Asterisk's HTTP
+  threads and each channel's own thread, which carries out what is asked of a channel in
+  Stasis, and the engine's loop).
+When one of them is over ``lag_seconds``, and still is ``hold_seconds`` later, calls
+already in take longer at every step, and a caller taken in now would wait in silence and
+hang up before an agent answers (the voice benchmark at overload). So the guard sets the
+Asterisk global ``CCENGINE_BUSY`` to 1, and the dialplan refuses new callers on the service
+numbers and trunk numbers before answering them: SIP 503 (cause 34), which a carrier can
+route elsewhere. Calls already in go on. Once both measures are under a quarter of
+``lag_seconds`` for ``3 × hold_seconds`` (or nothing was measured that long), the global
+goes back to 0.
 
 A short stall (a machine busy for a moment) makes a burst of late events that drains at
-once; it is not overload and refuses nobody: the lag must last ``hold_seconds``.
+once; it is not overload and refuses nobody: the lateness must last ``hold_seconds``.
 
-Lag is measured against the smallest lag seen so far, so a constant difference between
-Asterisk's clock and the engine's (Asterisk on another machine) does not count.
+An event's lag is measured against the smallest seen so far, so a constant difference
+between Asterisk's clock and the engine's (Asterisk on another machine) does not count.
 
 The ``overload:`` config section::
 
     overload:
       enabled: true        # refuse new callers while the engine is overloaded
-      lag_seconds: 1.0     # events this late ...
+      lag_seconds: 1.0     # events this late, or requests this slow ...
       hold_seconds: 1.0    # ... for this long: refuse; calm for 3 × this long: accept again
 """
 
@@ -48,6 +53,7 @@ BUSY_VAR = "CCENGINE_BUSY"          # 1: the dialplan refuses new callers
 REFUSED_VAR = "CCENGINE_REFUSED"    # how many it refused since Asterisk started
 CALM_FACTOR = 3.0                   # calm this many hold_seconds before accepting again
 CHECK_SECONDS = 0.5                 # how often the guard looks (and keeps the global set)
+WINDOW_SECONDS = 0.25               # measures are judged by the worst in each such window
 
 
 @dataclass(frozen=True)
@@ -64,7 +70,7 @@ def parse_overload(doc: Any, source: str) -> OverloadSettings:
     return OverloadSettings(
         enabled=s.flag("enabled", default.enabled),
         lag_seconds=s.number("lag_seconds", default.lag_seconds, minimum=0.1, maximum=60),
-        hold_seconds=s.number("hold_seconds", default.hold_seconds, minimum=0.1, maximum=60))
+        hold_seconds=s.number("hold_seconds", default.hold_seconds, minimum=0.5, maximum=60))
 
 
 def event_time(event: AriEvent) -> float | None:
@@ -79,29 +85,48 @@ def event_time(event: AriEvent) -> float | None:
 
 
 class LagMeter:
-    """Decides, from the events' lag, whether the engine is overloaded (pure: no I/O)."""
+    """Decides, from measures of lateness, whether the engine is overloaded (pure: no I/O).
+
+    Measures are judged by the worst in each WINDOW_SECONDS: a late one among many quick
+    ones (a slow request among fast ones) still counts, and the lateness must be seen in
+    every window for ``hold_seconds``."""
 
     def __init__(self, settings: OverloadSettings, clock: Callable[[], float]) -> None:
         self.settings, self.clock = settings, clock
         self.busy = False
-        self.since: float | None = None       # busy since
-        self._baseline: float | None = None   # the smallest lag seen (clock difference)
-        self._late_since: float | None = None  # events late since (not busy yet)
-        self._calm_since: float | None = None  # events on time since (busy)
-        self._last_event = clock()
-        self.lag = 0.0                          # the last event's lag, baseline removed
+        self.since: float | None = None        # busy since
+        self._baseline: float | None = None    # the smallest event lag seen (clocks)
+        self._late_since: float | None = None  # windows late since (not busy yet)
+        self._calm_since: float | None = None  # windows calm since (busy)
+        self._last_measure = clock()
+        self._window_start = self._last_measure
+        self._worst: float | None = None       # the worst measure in the open window
+        self.lag = 0.0                         # the worst in the last closed window
 
     def observe(self, made_at: float) -> bool | None:
-        """One event made at ``made_at``: True when the engine just became overloaded,
-        False when it just recovered, None when nothing changed."""
-        now = self.clock()
-        raw = now - made_at
+        """One event made at ``made_at`` (by Asterisk's clock): see observe_lag."""
+        raw = self.clock() - made_at
         self._baseline = raw if self._baseline is None else min(self._baseline, raw)
-        self.lag = raw - self._baseline
-        self._last_event = now
+        return self.observe_lag(raw - self._baseline)
+
+    def observe_lag(self, lag: float) -> bool | None:
+        """One measure of lateness: True when the engine just became overloaded, False
+        when it just recovered, None when nothing changed."""
+        now = self.clock()
+        change = self._close(now) if now - self._window_start >= WINDOW_SECONDS else None
+        self._last_measure = now
+        self._worst = lag if self._worst is None else max(self._worst, lag)
+        return change
+
+    def _close(self, now: float) -> bool | None:
+        """Judge the window that ends now by its worst measure."""
+        worst, self._worst, self._window_start = self._worst, None, now
         s = self.settings
+        if worst is None:            # nothing measured: neither late nor calm by itself
+            return self.check(now)
+        self.lag = worst
         if not self.busy:
-            if self.lag < s.lag_seconds:
+            if worst < s.lag_seconds:
                 self._late_since = None
                 return None
             if self._late_since is None:
@@ -111,20 +136,22 @@ class LagMeter:
                 self._calm_since = None
                 return True
             return None
-        if self.lag >= s.lag_seconds / 4:
+        if worst >= s.lag_seconds / 4:
             self._calm_since = None
         elif self._calm_since is None:
             self._calm_since = now
         return self.check(now)
 
     def check(self, now: float | None = None) -> bool | None:
-        """False when a busy engine has been calm long enough (or heard no event for that
-        long): it accepts callers again."""
+        """Close a window left open, then: False when a busy engine has been calm long
+        enough (or measured nothing for that long): it accepts callers again."""
+        now = self.clock() if now is None else now
+        if self._worst is not None and now - self._window_start >= WINDOW_SECONDS:
+            return self._close(now)
         if not self.busy:
             return None
-        now = self.clock() if now is None else now
         calm = CALM_FACTOR * self.settings.hold_seconds
-        quiet = now - self._last_event >= calm
+        quiet = now - self._last_measure >= calm
         if quiet or (self._calm_since is not None and now - self._calm_since >= calm):
             self.busy, self._calm_since = False, None
             return False
@@ -137,41 +164,56 @@ class OverloadGuard:
 
     def __init__(self, ari: AriClient, settings: OverloadSettings,
                  clock: Callable[[], float] = time.time) -> None:
-        self.ari, self.meter = ari, LagMeter(settings, clock)
+        self.ari, self.clock = ari, clock
+        self.events = LagMeter(settings, clock)     # ARI events: how late they arrive
+        self.requests = LagMeter(settings, clock)   # ARI requests: how long they take
+        self.meters = (self.events, self.requests)
         self.episodes = 0
+        self.since: float | None = None
         self._wake = asyncio.Event()
         self._refused_before = 0
         self._episode = False   # an episode logged as started, not yet as ended
 
     @property
     def settings(self) -> OverloadSettings:
-        return self.meter.settings
+        return self.events.settings
 
     @settings.setter
     def settings(self, new: OverloadSettings) -> None:
-        self.meter.settings = new
+        for meter in self.meters:
+            meter.settings = new
         self._wake.set()
 
     @property
     def busy(self) -> bool:
-        return self.meter.busy
+        return any(m.busy for m in self.meters)
 
     def observe(self, event: AriEvent) -> None:
         """The router's hook: called for every ARI event, in order."""
-        if not self.meter.settings.enabled:
+        if not self.settings.enabled:
             return
         made_at = event_time(event)
-        if made_at is not None and self.meter.observe(made_at) is not None:
+        if made_at is not None and self.events.observe(made_at) is not None:
+            self._wake.set()
+
+    def observe_request(self, seconds: float) -> None:
+        """The ARI client's hook: called with each request's duration."""
+        if self.settings.enabled and self.requests.observe_lag(seconds) is not None:
             self._wake.set()
 
     def view(self) -> dict[str, Any]:
-        m = self.meter
-        return {"ok": not m.busy, "enabled": m.settings.enabled,
-                "refusing_callers": m.busy, "since": m.since if m.busy else None,
-                "event_lag_seconds": round(m.lag, 3), "episodes": self.episodes}
+        busy = self.busy
+        return {"ok": not busy, "enabled": self.settings.enabled,
+                "refusing_callers": busy, "since": self.since if busy else None,
+                "event_lag_seconds": round(self.events.lag, 3),
+                "request_seconds": round(self.requests.lag, 3), "episodes": self.episodes}
+
+    def _lateness(self) -> str:
+        return (f"events {self.events.lag:.1f} s late, requests taking "
+                f"{self.requests.lag:.1f} s")
 
     async def run(self) -> None:
-        """Until cancelled: the global set as the meter says (again every CHECK_SECONDS
+        """Until cancelled: the global set as the meters say (again every CHECK_SECONDS
         while busy: a dialplan reload resets it to 0)."""
         shown = False   # what Asterisk was last told
         await self._set(False)
@@ -180,20 +222,22 @@ class OverloadGuard:
                 async with asyncio.timeout(CHECK_SECONDS):
                     await self._wake.wait()
             self._wake.clear()
-            if not self.meter.settings.enabled and self.meter.busy:
-                self.meter.busy = False
-            self.meter.check()
-            busy = self.meter.busy
+            for meter in self.meters:
+                if not self.settings.enabled:
+                    meter.busy = False
+                meter.check()
+            busy = self.busy
             if busy and not self._episode:
                 self._episode, self.episodes = True, self.episodes + 1
+                self.since = self.clock()
                 self._refused_before = await self._refused()
-                log.warning("overload: ARI events reach the engine %.1f s late; new callers "
-                            "are refused (SIP 503) until it catches up", self.meter.lag)
+                log.warning("overload: Asterisk and the engine are late (%s); new callers "
+                            "are refused (SIP 503) until they catch up", self._lateness())
             elif self._episode and not busy:
                 self._episode = False
                 refused = await self._refused() - self._refused_before
                 log.warning("overload over after %.1f s: callers accepted again; %d refused",
-                            self.meter.clock() - (self.meter.since or 0), refused)
+                            self.clock() - (self.since or 0), refused)
             if busy or shown != busy:
                 shown = busy if await self._set(busy) else shown
 

@@ -87,7 +87,8 @@ async def test_given_late_events_when_a_new_caller_comes_then_503_and_the_call_i
     assert record["agent_id"] == "alice"
     lines = [r.getMessage() for r in caplog.records if r.name == "ccengine.telephony.overload"]
     assert len(lines) == 2, lines
-    assert lines[0].startswith("overload: ARI events reach the engine ")
+    assert lines[0].startswith("overload: Asterisk and the engine are late (events 3.0 s "
+                               "late, requests taking ")
     assert lines[1].startswith("overload over after ") and lines[1].endswith("; 1 refused")
 
 

@@ -6,7 +6,8 @@ import asyncio
 import base64
 import json
 import logging
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -53,12 +54,16 @@ class AriClient:
         # the events websocket: up now, and since when it is down (None: up, or never was)
         self.events_up = False
         self.down_since: float | None = None
+        # called with each REST request's duration in seconds, a free connection's wait
+        # included (the overload guard's second measure)
+        self.timings: list[Callable[[float], None]] = []
 
     async def request(self, method: str, path: str, *, json_body: Any = None,
                       **params: Any) -> Any:
         """Call ARI; returns decoded JSON (or None); raises a typed AriError."""
         query = {k: _param(v) for k, v in params.items() if v is not None}
         url = f"{self.base_url}{path}"
+        started = time.monotonic()
         try:
             async with self._http.request(method, url, params=query, json=json_body,
                                           headers=self._headers) as r:
@@ -73,6 +78,10 @@ class AriClient:
                 return json.loads(text) if text else None
         except aiohttp.ClientConnectionError as e:
             raise AriUnavailable(method, path, 0, str(e)) from e
+        finally:
+            took = time.monotonic() - started
+            for timing in self.timings:
+                timing(took)
 
     # -- channels
     async def answer(self, channel_id: str) -> None:
