@@ -13,7 +13,7 @@ per call placed) and of the whole machine (sipp included). A call counts as fail
 sipp reports it failed or no agent answered it before the caller hung up. The highest rate
 with < 1 % failed calls is the sustained rate; the ratio engine/app_queue is printed.
 Each mode goes on two steps past its knee (two steps in a row with >= 5 % failed), and
-the share of calls each connected at one and two steps above the lower sustained rate is
+the share of calls each connected at one and two steps above the higher sustained rate is
 printed last (how each bends under overload). For the engine each step also shows the
 offers that sent an agent not ready (RONA) or were withdrawn without blame, the largest
 ARI event lag and request time its /api/health reported, and how long it refused new
@@ -652,9 +652,10 @@ def past_knee(steps: list[Step]) -> bool:
 
 
 def overload_lines(results: dict[str, list[Step]]) -> list[str]:
-    """At one and two steps above the lower sustained rate: the share of calls each mode
-    connected (the engine should connect at least app_queue's share)."""
-    floor = min(sustained(steps) for steps in results.values())
+    """At one and two steps above the higher sustained rate (both modes past their knee):
+    the share of calls each mode connected (the engine should connect at least
+    app_queue's share)."""
+    floor = max(sustained(steps) for steps in results.values())
     by_rate = {m: {s.rate: s for s in steps} for m, steps in results.items()}
     above = sorted({s.rate for steps in results.values() for s in steps if s.rate > floor})
     lines = []
@@ -726,6 +727,7 @@ def main() -> int:
     if len(results) == 2 and sustained(results["app_queue"]):
         ratio = sustained(results["engine"]) / sustained(results["app_queue"])
         print(f"engine / app_queue: {ratio:.2f} (target >= 0.90)")
+    if len(results) == 2:
         for line in overload_lines(results):
             print(line)
     return 0
