@@ -10,6 +10,8 @@ import os
 import signal
 from pathlib import Path
 
+KILL_SECONDS = 5.0  # how long a SIGKILLed process may take to be gone
+
 
 class EnginePidFile:
     def __init__(self, runtime_dir: Path) -> None:
@@ -54,6 +56,11 @@ async def terminate(pid: int, timeout: float, *, kill: bool = True) -> None:
     if kill and alive(pid):
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
+        # gone for good before anything takes its place: a killed Asterisk holds its
+        # control socket and ports until the kernel has torn down all its threads
+        deadline = loop.time() + KILL_SECONDS
+        while alive(pid) and loop.time() < deadline:  # noqa: ASYNC110 - not our child
+            await asyncio.sleep(0.02)
 
 
 def alive(pid: int) -> bool:
