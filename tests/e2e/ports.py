@@ -20,9 +20,9 @@ import socket
 
 PORTS = (20000, 32767)       # TCP/UDP servers: below the ephemeral range
 RANGES = (40000, 60000)      # RTP port ranges (UDP)
-# the ports handed out last (oldest first), per pool: far more than one test uses, far
-# fewer than a worker's share
-_KEPT = {PORTS: 500, RANGES: 2500}
+# the ports handed out last (oldest first), per pool: more than one test uses, and few
+# enough that a worker's share keeps room for a range of 200 between them
+_KEPT = {PORTS: 500, RANGES: 400}
 _handed: dict[tuple[int, int], dict[int, None]] = {PORTS: {}, RANGES: {}}
 
 
