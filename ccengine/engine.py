@@ -10,7 +10,7 @@ import logging
 import socket
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import Any
@@ -182,16 +182,8 @@ class Engine:
         self._stack.push_async_callback(self.dispatcher.stop)
         for agent_id in self.agents:  # until AMI says a phone is registered and reachable
             await self.dispatcher.set_device_reachable(agent_id, PHONE_MEDIA, False)
-        router_task = asyncio.ensure_future(router.run())
-        router_task.set_name("ari-events")
-
-        async def stop_router() -> None:
-            router_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await router_task
-            await router.close()
-
-        self._stack.push_async_callback(stop_router)
+        self._stack.push_async_callback(router.close)   # after its task has stopped
+        self.in_background(router.run(), "ari-events")
         async with asyncio.timeout(15):
             await router.connected.wait()
         # AMI: agents' phones reachable or not
@@ -211,14 +203,7 @@ class Engine:
         self.supervisor = AsteriskSupervisor(
             asterisk if c.asterisk.manage else None, ari, router,
             on_lost=self._asterisk_lost, on_back=self._asterisk_back)
-        watching = asyncio.ensure_future(self.supervisor.run())
-        watching.set_name("asterisk-supervisor")
-
-        async def stop_watching() -> None:
-            watching.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watching
-        self._stack.push_async_callback(stop_watching)
+        self.in_background(self.supervisor.run(), "asterisk-supervisor")
         self.api_routes.append(lambda app: add_health(app, self._health_checks(ari)))
         self.api_routes.append(lambda app: add_admin(app, self.reload))
         # API (users sign in with the passwords in the store, their pages with a cookie)
@@ -246,6 +231,17 @@ class Engine:
                                    f"{c.api.port}/ws/agent", ari=asterisk.ari_url,
                                    sip=f"udp:{c.asterisk.bind}:{c.asterisk.sip_port}",
                                    phones=f"udp:{c.asterisk.bind}:{c.asterisk.phone_sip_port}")
+
+    def in_background(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+        """Run ``coro`` as a task until the engine stops (cancelled then, and waited for)."""
+        task = asyncio.ensure_future(coro)
+        task.set_name(name)
+
+        async def stop() -> None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._stack.push_async_callback(stop)
 
     async def reload(self, config: EngineConfig | None = None) -> ReloadReport:
         """Read the config again (or take ``config``) and apply it live (reload.py):

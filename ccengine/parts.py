@@ -54,24 +54,14 @@ async def start_sip_guard(engine: Engine) -> None:
 
 async def start_overload_guard(engine: Engine) -> None:
     """Admission control (``overload:``): new callers refused at the door (SIP 503) while
-    ARI events reach the engine late (ccengine/telephony/overload.py)."""
-    import asyncio
-    import contextlib
-
+    the engine and its Asterisk run late (ccengine/telephony/overload.py)."""
     from ccengine.telephony.overload import OverloadGuard
     if engine.voice is None:
         raise RuntimeError("the overload guard starts after the voice channel")
     guard = OverloadGuard(engine.voice.ari, engine.overload, clock=time.time)
     engine.voice.router.observers.append(guard.observe)
     engine.voice.ari.timings.append(guard.observe_request)
-    task = asyncio.ensure_future(guard.run())
-    task.set_name("overload-guard")
-
-    async def stop() -> None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-    engine._stack.push_async_callback(stop)
+    engine.in_background(guard.run(), "overload-guard")
     engine.overload_guard = guard
     engine.reloaders.append(lambda new: setattr(guard, "settings", new.overload))
 

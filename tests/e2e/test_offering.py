@@ -13,7 +13,7 @@ from ccengine.telephony.voice import VoiceCall
 from tests.e2e.conftest import Rig, eventually
 from tests.e2e.ports import free_port, free_range
 from tests.e2e.test_first_journey import bridged_legs_with_audio, stored
-from tests.sip.sipp import CallerScript
+from tests.sip.sipp import CallerScript, SippCaller
 from tests.sip.sipp_agent import SippAgentPhone
 
 pytestmark = pytest.mark.asterisk
@@ -24,20 +24,28 @@ TWO_SALES_AGENTS = {"overrides": [
 ]}
 
 
-@pytest.mark.parametrize("rig", [TWO_SALES_AGENTS], indirect=True)
-async def test_given_agent_rejects_ringing_call_when_busy_here_then_rona_and_next_agent(
-        rig: Rig) -> None:
+async def alice_rung_first(rig: Rig, hold_ms: int, carol_answers: str = "auto"
+                           ) -> tuple[SippCaller, dict]:
+    """alice and carol (TWO_SALES_AGENTS) on baresip, signed in and ready, alice the longer
+    idle; a caller presses 1: alice's phone rings (it answers only when told). The caller
+    and alice's offer."""
     await rig.start_phone("alice", answer="manual")    # rings until alice decides
-    await rig.start_phone("carol")
+    await rig.start_phone("carol", answer=carol_answers)
     for agent in ("alice", "carol"):
         await rig.open_feed(agent)
     await rig.login("alice")        # idle longest: offered first
     await rig.login("carol")
-    caller = await rig.place_call(CallerScript(digits="1", dtmf="info", hold_ms=10000))
-
+    caller = await rig.place_call(CallerScript(digits="1", dtmf="info", hold_ms=hold_ms))
     first = (await eventually(rig.feeds["alice"].offers, 20, "offer to alice"))[0]
     await eventually(lambda: "Incoming call" in rig.phones["alice"].log_text(), 10,
                      "alice's phone ringing")
+    return caller, first
+
+
+@pytest.mark.parametrize("rig", [TWO_SALES_AGENTS], indirect=True)
+async def test_given_agent_rejects_ringing_call_when_busy_here_then_rona_and_next_agent(
+        rig: Rig) -> None:
+    caller, first = await alice_rung_first(rig, hold_ms=10000)
     await rig.phones["alice"].hangup()                  # baresip rejects: 486 Busy Here
     second = (await eventually(rig.feeds["carol"].offers, 20, "re-offer to carol"))[0]
     assert second["interaction_id"] == first["interaction_id"]

@@ -20,6 +20,7 @@ from ccengine.telephony.ari.events import AriEvent
 from ccengine.telephony.overload import OverloadGuard
 from tests.e2e.conftest import Rig, eventually
 from tests.e2e.test_first_journey import bridged_legs_with_audio, stored
+from tests.e2e.test_offering import TWO_SALES_AGENTS, alice_rung_first
 from tests.sip.sipp import CallerScript
 
 pytestmark = pytest.mark.asterisk
@@ -101,28 +102,13 @@ async def _accepting(rig: Rig) -> bool:
     return not await _refusing(rig)
 
 
-TWO_SALES_AGENTS = {"overrides": [
-    "agents=[{id: alice, name: Alice, skills: {sales: 5}, phone: sip}, "
-    "{id: carol, name: Carol, skills: {sales: 3}, phone: sip}]",
-]}
-
-
 @pytest.mark.parametrize("rig", [TWO_SALES_AGENTS], indirect=True)
 async def test_given_an_offer_overdue_when_the_dispatcher_takes_it_back_then_no_rona_and_the_call_is_offered_again(  # noqa: E501
         rig: Rig) -> None:
     """What the dispatcher's tick does with an offer past its deadline on a phone (the
     engine too late to end it itself): the offer withdrawn and the phone told to stop."""
-    await rig.start_phone("alice", answer="manual")
-    await rig.start_phone("carol", answer="manual")
-    for agent in ("alice", "carol"):
-        await rig.open_feed(agent)
-    await rig.login("alice")        # idle longest: offered first
-    await rig.login("carol")
-    caller = await rig.place_call(CallerScript(digits="1", dtmf="info", hold_ms=60000))
-    first = (await eventually(rig.feeds["alice"].offers, 20, "offer to alice"))[0]
+    caller, first = await alice_rung_first(rig, hold_ms=60000, carol_answers="manual")
     iid = first["interaction_id"]
-    await eventually(lambda: "Incoming call" in rig.phones["alice"].log_text(), 10,
-                     "alice's phone ringing")
     d, voice = rig.engine.dispatcher, rig.engine.voice
     assert d is not None and voice is not None
     await d.withdraw(iid, "alice", "overdue")

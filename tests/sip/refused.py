@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from tests.sip.sipp import INVITE
+from tests.sip.sipp import INVITE, REFUSAL_ACK
 
 SCENARIO = """<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="ccengine refused call">
@@ -17,20 +17,7 @@ SCENARIO = """<?xml version="1.0" encoding="ISO-8859-1" ?>
   <recv response="603" optional="true" next="ack"/>
   <recv response="404" next="ack"/>
   <label id="ack"/>
-  <send>
-    <![CDATA[
-ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-[last_Via:]
-From: "Caller" <sip:[caller]@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-[last_To:]
-Call-ID: [call_id]
-CSeq: 1 ACK
-Max-Forwards: 70
-Content-Length: 0
-    ]]>
-  </send>
-</scenario>
-"""
+""" + REFUSAL_ACK
 
 
 class RefusedCall:

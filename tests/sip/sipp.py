@@ -122,10 +122,8 @@ Content-Length: 0
 </scenario>
 """
 
-# a caller refused before answer: the final response ``{status}``, acknowledged
-REFUSED = """  <recv response="100" optional="true"/>
-  <recv response="{status}"/>
-  <send>
+# the caller's ACK of a final refusal (a 4xx, 5xx or 6xx to its INVITE), ending the scenario
+REFUSAL_ACK = """  <send>
     <![CDATA[
 ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
 [last_Via:]
@@ -139,6 +137,11 @@ Content-Length: 0
   </send>
 </scenario>
 """
+
+# a caller refused before answer: the final response ``{status}``, acknowledged
+REFUSED = """  <recv response="100" optional="true"/>
+  <recv response="{status}"/>
+""" + REFUSAL_ACK   # (no braces in it: format() leaves it as it is)
 
 AUDIO_MS = 7000  # g711a.pcap plays for about 7 s (sipp plays it in the background)
 
