@@ -175,6 +175,9 @@ class Step:
     # long new callers were refused (overload.py)
     max_lag: float | None = None
     max_request: float | None = None
+    # engine only: channels still in its Asterisk 10 s after the step's last call ended
+    # (half-done work left behind), by the first word of their names
+    left_over: dict[str, int] | None = None
     refusing_seconds: float | None = None
 
     @property
@@ -200,7 +203,9 @@ class Step:
         offers = "" if self.ronas is None else \
             f", RONA {self.ronas}, withdrawn {self.withdrawn}, event lag max " \
             f"{self.max_lag or 0:.1f} s, ARI request max {self.max_request or 0:.1f} s, " \
-            f"refusing {self.refusing_seconds or 0:.0f} s"
+            f"refusing {self.refusing_seconds or 0:.0f} s, channels left over " \
+            f"{sum((self.left_over or {}).values())}" + \
+            (f" {self.left_over}" if self.left_over else "")
         return (f"  {self.rate:5.1f} calls/s: placed {self.placed:5d}, connected "
                 f"{self.connected:5d} ({self.connected_pct:5.1f} %), failed {self.failed:4d} "
                 f"({self.failed_pct:5.2f} %){offers}, "
@@ -266,11 +271,12 @@ class Harness:
         self.sip_port = free_port()      # callers
         self.phone_port = free_port()    # agents' phones register here
         self.api_port = free_port()
+        self.http_port = free_port()     # Asterisk's (ARI)
         return [
             f"runtime_dir={runtime}", f"ivr.dir={REPO / 'ivr'}",
             f"api.port={self.api_port}", f"asterisk.sip_port={self.sip_port}",
             f"asterisk.phone_sip_port={self.phone_port}",
-            f"asterisk.http_port={free_port()}", f"asterisk.ami_port={free_port()}",
+            f"asterisk.http_port={self.http_port}", f"asterisk.ami_port={free_port()}",
             f"asterisk.rtp_start={rtp}", f"asterisk.rtp_end={rtp + 1999}",
             f"offer_timeout={ring_timeout}", f"agents=[{agents}]",
             "queues=[{name: sales, media: [voice], required_skills: {sales: 1}, "
@@ -422,6 +428,23 @@ def engine_waits(db: Path, since: float) -> tuple[int, list[float]]:
     return len(waits), waits
 
 
+def left_over(http_port: int, secrets: dict) -> dict[str, int]:
+    """The channels in the engine's Asterisk (ARI), counted by the start of their names
+    (PJSIP/b001-... -> PJSIP/b, PJSIP/anonymous-... -> PJSIP/anonymous)."""
+    import base64
+    auth = base64.b64encode(f"{secrets['ari_user']}:{secrets['ari_password']}".encode())
+    request = urllib.request.Request(f"http://127.0.0.1:{http_port}/ari/channels",
+                                     headers={"Authorization": f"Basic {auth.decode()}"})
+    with urllib.request.urlopen(request, timeout=10) as r:
+        channels = json.loads(r.read())
+    counts: dict[str, int] = {}
+    for c in channels:
+        kind = re.sub(r"\d.*$", "", c.get("name", "?").split("-")[0])
+        key = f"{kind} {c.get('state', '?')}"
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
 def engine_offers(db: Path, since: float) -> tuple[int, int]:
     """RONAs (an offer that sent its agent not ready) and offers withdrawn without blame,
     among the interactions that entered since ``since``."""
@@ -519,6 +542,8 @@ def engine_mode(h: Harness, seconds: int) -> Iterator[StepFn]:
             step.placed = max(1, int(rate * seconds))
             step.connected, step.waits = engine_waits(runtime / "ccengine.db", started)
             step.ronas, step.withdrawn = engine_offers(runtime / "ccengine.db", started)
+            time.sleep(8)
+            step.left_over = left_over(h.http_port, secrets)
             return step
         yield step_at
     finally:

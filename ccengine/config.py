@@ -53,6 +53,8 @@ class AsteriskConfig:
     # the admin's own pjsip_custom.conf and extensions_custom.conf, included as they are
     custom_dir: str | None = None
     phone_sip_port: int = 5062  # agents' and supervisors' SIP phones register here
+    # a caller's or carrier's call that sends no audio this long is hung up (0: never)
+    media_timeout: int = 120
 
 
 @dataclass(frozen=True)
@@ -280,7 +282,7 @@ def _build(doc: Mapping[str, Any], source: str, lines: Mapping[str, int],
     a = r.section("asterisk")
     a.unknown({"binary", "modules_dir", "sounds_dir", "moh_dir", "bind", "control_bind", "sip_port",
                "phone_sip_port", "http_port", "ami_port", "rtp_start", "rtp_end", "app",
-               "manage", "custom_dir"})
+               "manage", "custom_dir", "media_timeout"})
     numbers = r.get("service_numbers", list)
     if not numbers or not all(isinstance(n, (str, int)) for n in numbers):
         raise ConfigError(r.where("service_numbers"), "service_numbers",
@@ -295,6 +297,11 @@ def _build(doc: Mapping[str, Any], source: str, lines: Mapping[str, int],
                           "one; phones register on this one)")
     if rtp_end <= rtp_start:
         raise ConfigError(a.where("rtp_end"), "asterisk.rtp_end", "must be above rtp_start")
+    media_timeout = a.data.get("media_timeout", 120)
+    if isinstance(media_timeout, bool) or not isinstance(media_timeout, int) \
+            or not (media_timeout == 0 or 10 <= media_timeout <= 86400):
+        raise ConfigError(a.where("media_timeout"), "asterisk.media_timeout",
+                          "must be 0 (never) or whole seconds from 10 to 86400")
     return EngineConfig(
         source=source,
         runtime_dir=runtime_dir,
@@ -316,7 +323,7 @@ def _build(doc: Mapping[str, Any], source: str, lines: Mapping[str, int],
             sip_port=a.port("sip_port"), phone_sip_port=a.port("phone_sip_port"),
             http_port=a.port("http_port"), ami_port=a.port("ami_port"),
             rtp_start=rtp_start, rtp_end=rtp_end, app=a.get("app", str),
-            manage=a.get("manage", bool),
+            manage=a.get("manage", bool), media_timeout=media_timeout,
             custom_dir=str(_path(base_dir, a.get("custom_dir", str)))
             if a.data.get("custom_dir") is not None else None,
         ),

@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 RESTART_ONLY = ("runtime_dir", "store", "state", "api", "event_loop", "chat", "email",
                 "sessions")
 # asterisk.* keys a reload may change (the rest are the process, its ports and folders)
-ASTERISK_RELOADABLE = frozenset({"sounds_dir", "moh_dir", "custom_dir"})
+ASTERISK_RELOADABLE = frozenset({"sounds_dir", "moh_dir", "custom_dir", "media_timeout"})
 # rendered file -> what Asterisk reloads for it (AMI Reload action's Module)
 MODULE_OF = {"pjsip.conf": "res_pjsip.so", "extensions.conf": "pbx_config.so",
              "musiconhold.conf": "res_musiconhold.so", "rtp.conf": "res_rtp_asterisk.so",

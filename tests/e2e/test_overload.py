@@ -138,3 +138,29 @@ async def _offered_again(rig: Rig, iid: str) -> bool:
     offers = [o for feed in rig.feeds.values() for o in feed.offers()
               if o["interaction_id"] == iid]
     return len(offers) >= 3
+
+
+@pytest.mark.parametrize("rig", [{"overrides": ["asterisk.media_timeout=10"]}], indirect=True)
+async def test_given_a_caller_gone_silent_without_a_bye_when_media_timeout_passes_then_hung_up_and_the_agent_freed(  # noqa: E501
+        rig: Rig) -> None:
+    """A caller whose BYE never comes (their network gone): sipp plays its 7 s of audio,
+    then sends nothing and never hangs up. Asterisk ends the call media_timeout (10 s)
+    after the last packet; the agent is not held on a dead call."""
+    await rig.start_phone("alice")
+    await rig.open_feed("alice")
+    await rig.login("alice")
+    silent = await rig.place_call(CallerScript(digits="1", dtmf="info", audio_after_ms=0,
+                                               hold_ms=None, wait_bye_ms=60000))
+    offer = (await eventually(rig.feeds["alice"].offers, 20, "the call offered"))[0]
+    await bridged_legs_with_audio(rig)
+    started = time.monotonic()
+    assert await silent.wait(60) == 0, silent.errors()   # the BYE came from Asterisk
+    assert 8 <= time.monotonic() - started <= 30
+    record = await stored(rig, offer["interaction_id"], "admin")
+    assert record["agent_id"] == "alice"
+    await eventually(lambda: _agent_free(rig, "alice"), 10, "alice free again")
+
+
+async def _agent_free(rig: Rig, agent: str) -> bool:
+    view = await rig.call_api("GET", f"/api/agents/{agent}", agent)
+    return view["state"] in ("available", "wrap_up")

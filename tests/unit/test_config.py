@@ -148,3 +148,13 @@ def test_given_whole_sessions_section_on_command_line_when_loading_then_rest_def
     sessions = load_config(None, env={}, overrides=["sessions={secure_cookie: true}"]).sessions
     assert (sessions.secure_cookie, sessions.idle_minutes,
             sessions.signin_limit.per_address) == (True, 480, 20)
+
+
+def test_given_a_media_timeout_when_loading_then_whole_seconds_or_zero_only() -> None:
+    assert load_config(None, env={}).asterisk.media_timeout == 120
+    assert load_config(None, env={}, overrides=["asterisk.media_timeout=0"]
+                       ).asterisk.media_timeout == 0
+    for bad in ("5", "1.5", "true", "-1", "'2m'"):
+        with pytest.raises(ConfigError, match="asterisk.media_timeout: must be 0 .never. or "
+                                              "whole seconds from 10 to 86400"):
+            load_config(None, env={}, overrides=[f"asterisk.media_timeout={bad}"])
