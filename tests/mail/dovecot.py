@@ -149,9 +149,13 @@ class Mailbox:
 
     async def _client(self) -> aioimaplib.IMAP4:
         client = aioimaplib.IMAP4(host="127.0.0.1", port=self.port, timeout=10)
-        await client.wait_hello_from_server()
-        response = await client.login(self.user, self.password)
-        assert response.result == "OK", response
+        try:
+            await client.wait_hello_from_server()
+            response = await client.login(self.user, self.password)
+            assert response.result == "OK", response
+        except BaseException:
+            _close(client)   # not left open for the loop's end to trip on
+            raise
         return client
 
     async def append(self, *raws: bytes, folder: str = "INBOX") -> None:
@@ -183,7 +187,12 @@ async def _logout(client: aioimaplib.IMAP4) -> None:
     try:
         await client.logout()
     finally:
-        protocol = getattr(client, "protocol", None)
-        transport = getattr(protocol, "transport", None)
-        if transport is not None and not transport.is_closing():
-            transport.close()
+        _close(client)
+        await asyncio.sleep(0)   # the loop finishes closing it (uvloop needs a turn)
+
+
+def _close(client: aioimaplib.IMAP4) -> None:
+    protocol = getattr(client, "protocol", None)
+    transport = getattr(protocol, "transport", None)
+    if transport is not None and not transport.is_closing():
+        transport.close()

@@ -9,7 +9,7 @@ import contextlib
 import logging
 import re
 import ssl
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import aioimaplib
@@ -121,7 +121,7 @@ class ImapPoller:
                      c.port)
             while True:
                 _stop_if_cancelled()
-                await self._drain(client)
+                await self._unless_lost(self._drain(client))
                 await self._wait(client)
         finally:
             await self._close(client)
@@ -134,6 +134,25 @@ class ImapPoller:
         transport = client.protocol.transport if client.protocol else None
         if transport is not None:
             transport.close()
+
+    async def _unless_lost(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` (IMAP commands), given up as soon as the connection is lost: a
+        command in flight when the server dies would otherwise wait for its timeout."""
+        task = asyncio.ensure_future(work)
+        lost = asyncio.ensure_future(self._lost.wait())
+        try:
+            await asyncio.wait({task, lost}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in (task, lost):
+                if not waiting.done():
+                    waiting.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await waiting
+        if task.cancelled():   # by us: the connection went first
+            raise ImapError("connection lost")
+        error = task.exception()
+        if error is not None:
+            raise error
 
     def _check(self) -> None:
         if self._lost.is_set():
