@@ -30,6 +30,9 @@ class SmtpSink:
     refuse_next: int = 0          # answer 451 to this many DATA commands
     refused: int = 0
     server: asyncio.Server | None = None
+    # every connection it accepted: closed at stop (Python 3.11's Server.close leaves them
+    # open, and one left by a killed engine, its reading paused, would trip the loop's end)
+    sessions: list[SMTP] = field(default_factory=list)
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         if self.refuse_next > 0:
@@ -43,12 +46,20 @@ class SmtpSink:
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
-        self.server = await loop.create_server(
-            lambda: SMTP(self, hostname="sink.test", loop=loop), host="127.0.0.1",
-            port=self.port)
+        def session() -> SMTP:
+            smtp = SMTP(self, hostname="sink.test", loop=loop)
+            self.sessions.append(smtp)
+            return smtp
+        self.server = await loop.create_server(session, host="127.0.0.1", port=self.port)
 
     async def stop(self) -> None:
         if self.server is not None:
             self.server.close()
             await self.server.wait_closed()
             self.server = None
+        for smtp in self.sessions:
+            transport = smtp.transport
+            if transport is not None and not transport.is_closing():
+                transport.close()
+        self.sessions.clear()
+        await asyncio.sleep(0)   # the loop finishes closing them
