@@ -66,6 +66,8 @@ class ImapPoller:
         self.sessions = 0                  # sessions opened so far
         self.last_error: str | None = None
         self._lost = asyncio.Event()
+        self._drained = 0                 # new messages the last drain found
+        self._last_uids: set[str] = set()  # the UIDs it found
 
     async def run(self) -> None:
         failures = 0
@@ -122,6 +124,11 @@ class ImapPoller:
             while True:
                 _stop_if_cancelled()
                 await self._unless_lost(self._drain(client))
+                if self._drained:
+                    # mail that came while draining may have been announced (EXISTS) with
+                    # a command's answer, where IDLE will not announce it again: look once
+                    # more, and wait only when a search finds nothing
+                    continue
                 await self._wait(client)
         finally:
             await self._close(client)
@@ -166,6 +173,10 @@ class ImapPoller:
         for line in found.lines:
             if isinstance(line, bytes) and UIDS.match(line):
                 uids.extend(line.decode().split())
+        # new ones only: a message the server keeps listing (a flag that does not stick)
+        # must not make the poller spin
+        self._drained = len(set(uids) - self._last_uids)
+        self._last_uids = set(uids)
         for uid in uids:
             self._check()
             fetched = _ok(await client.uid("fetch", uid, "(BODY.PEEK[])"), "UID FETCH")
