@@ -290,13 +290,17 @@ class Dispatcher:
             await self.state.put_interaction(interaction)
         await self._emit(changed, InteractionAnswered(now, interaction, agent_id))
 
-    async def offer_failed(self, interaction_id: str, agent_id: str, reason: str) -> None:
+    async def offer_failed(self, interaction_id: str, agent_id: str, reason: str,
+                           offered_at: float | None = None) -> None:
         """No answer, rejected or unreachable: the agent goes not ready (RONA) and the
-        interaction goes back to the head of its queue (it keeps its original wait)."""
+        interaction goes back to the head of its queue (it keeps its original wait).
+        With ``offered_at``, only that offer (an earlier one, withdrawn, may report late
+        while the same work is offered to the same agent again)."""
         now = self.clock()
         def fail(a: AgentLive) -> tuple[AgentLive, AgentStateChanged | None]:
             slot = a.slot(interaction_id)
-            if slot is None or slot.state != SlotState.OFFERED:
+            if slot is None or slot.state != SlotState.OFFERED or \
+                    offered_at not in (None, slot.since):
                 return a, None  # already settled (e.g. the offer timed out first)
             return sm.fail_offer(a, interaction_id, now, reason)
 
@@ -337,11 +341,12 @@ class Dispatcher:
         await self._emit(changed, InteractionEnded(now, interaction, agent_id))
         await self.route()
 
-    async def still_offered(self, interaction_id: str, agent_id: str) -> bool:
-        """The agent's offer of this work stands (not taken back, not settled)."""
+    async def offered_at(self, interaction_id: str, agent_id: str) -> float | None:
+        """When the agent's standing offer of this work was made (None: no such offer,
+        taken back or settled): it tells one offer from a later one of the same work."""
         live = await self.state.get_agent(agent_id)
         slot = live.slot(interaction_id) if live is not None else None
-        return slot is not None and slot.state == SlotState.OFFERED
+        return slot.since if slot is not None and slot.state == SlotState.OFFERED else None
 
     # ------------------------------------------------------------------ no one's fault
     async def withdraw(self, interaction_id: str, agent_id: str, reason: str) -> None:

@@ -488,6 +488,7 @@ class VoiceChannel:
     async def _ring_agent(self, call: VoiceCall, agent_id: str) -> None:
         iid = call.interaction.id
         channel_id = f"agent-{uuid.uuid4().hex}"
+        offered_at = await self.dispatcher.offered_at(iid, agent_id)   # this offer
         with self.router.listen(channel_id) as events:
             # named before it is asked for: a call that ends while Asterisk creates the
             # leg hangs it up too (_finish), instead of leaving the agent's phone ringing
@@ -509,7 +510,8 @@ class VoiceChannel:
                 unanswered = await wait_answer(events)
                 if unanswered is not None:
                     self._let_go(call, channel_id)
-                    await self._not_answered(call, agent_id, unanswered, ringing.declined)
+                    await self._not_answered(call, agent_id, unanswered, ringing.declined,
+                                             offered_at)
                     return
             finally:
                 if self.ringing.get(iid) is ringing:
@@ -517,9 +519,10 @@ class VoiceChannel:
                 ringing.over.set()
             if call.done.is_set():
                 return   # the call's end hangs this leg up
-            if not await self.dispatcher.still_offered(iid, agent_id):
+            if offered_at is None or \
+                    await self.dispatcher.offered_at(iid, agent_id) != offered_at:
                 # taken back while it rang (overdue: the engine or Asterisk was late); the
-                # call may be ringing someone else already
+                # call may be ringing someone else already, or this agent again
                 log.info("%s answered %s after the offer was taken back: hanging up",
                          agent_id, iid)
                 self._let_go(call, channel_id)
@@ -601,11 +604,11 @@ class VoiceChannel:
             await self.ari.hangup(ringing.channel_id)
 
     async def _not_answered(self, call: VoiceCall, agent_id: str, unanswered: Unanswered,
-                            declined: bool) -> None:
+                            declined: bool, offered_at: float | None = None) -> None:
         reason = "rejected" if declined else offer_failure_reason(unanswered.cause)
         log.info("agent %s did not take %s (cause %s: %s)", agent_id, call.interaction.id,
                  unanswered.cause, reason)
-        await self.dispatcher.offer_failed(call.interaction.id, agent_id, reason)
+        await self.dispatcher.offer_failed(call.interaction.id, agent_id, reason, offered_at)
 
     async def decline(self, interaction_id: str, agent_id: str,
                       settle_seconds: float = 5.0) -> None:

@@ -148,15 +148,26 @@ async def test_given_a_self_timed_channel_late_when_the_deadline_passes_then_wit
         view = await d.agent_view("alice")
         assert (view["state"], view["reason"]) == ("available", "")
         assert channel.taken_back == [("c1", "alice")]
-        assert not await d.still_offered("c1", "alice")
+        assert await d.offered_at("c1", "alice") is None
         # withdrawn, recorded as such, and offered again at once (bob idle longer now)
         assert channel.offers[1] == ("c1", "bob")
-        assert await d.still_offered("c1", "bob")
+        assert await d.offered_at("c1", "bob") == clock.now
         kinds = [e.kind for e in (await d.live_interaction("c1")).events]
         assert "offer_withdrawn" in kinds and "requeued" not in kinds
         # a late failure report from the withdrawn offer changes nothing
         await d.offer_failed("c1", "alice", "no_answer")
         assert (await d.agent_view("alice"))["state"] == "available"
+        # nor does one from an earlier offer of the same work to the same agent
+        first = clock.now
+        clock.now += 1
+        await d.set_not_ready("alice", "lunch")
+        await d.withdraw("c1", "bob", "overdue")
+        await d.tick()            # offered again to bob, the one agent ready
+        assert await d.offered_at("c1", "bob") == clock.now != first
+        await d.offer_failed("c1", "bob", "no_answer", offered_at=first)
+        assert (await d.agent_view("bob"))["state"] == "offered"
+        await d.offer_failed("c1", "bob", "no_answer", offered_at=clock.now)
+        assert (await d.agent_view("bob"))["reason"] == "rona"
     finally:
         await d.stop()
 
