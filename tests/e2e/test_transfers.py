@@ -63,10 +63,15 @@ def label(channel_id: str, name: str) -> str:
 
 
 async def in_bridge(rig: Rig, bridge_id: str, people: list[str], timeout: float = 20) -> None:
+    seen: list[list[str]] = [[]]
+
     async def check() -> list[str] | None:
-        now = await members(rig, bridge_id)
-        return now if now == sorted(people) else None
-    await eventually(check, timeout, f"{bridge_id} holding exactly {people}")
+        seen[0] = await members(rig, bridge_id)
+        return seen[0] if seen[0] == sorted(people) else None
+    try:
+        await eventually(check, timeout, f"{bridge_id} holding exactly {people}")
+    except AssertionError as e:  # say who was there: the bridge gone, or someone else in
+        raise AssertionError(f"{e}; it held {seen[0]} last") from None
 
 
 async def rtcp(rig: Rig, channel_id: str, direction: str) -> int:
