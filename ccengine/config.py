@@ -20,8 +20,8 @@ import yaml
 
 from ccengine.core.errors import ConfigError
 
-__all__ = ["ConfigError", "ConfigSection", "EngineConfig", "SessionSettings", "SignInLimit",
-           "load_config", "locate"]
+__all__ = ["ConfigError", "ConfigSection", "EngineConfig", "MetricsSettings", "SessionSettings",
+           "SignInLimit", "load_config", "locate"]
 
 ENV_PREFIX = "CCENGINE__"
 # top-level sections that channels and features beyond voice read (and validate) themselves
@@ -29,7 +29,7 @@ ENV_PREFIX = "CCENGINE__"
 SECTIONS_OF_PARTS = frozenset({"email", "chat", "callbacks", "trunks", "recording",
                                "supervision", "waiting", "outbound", "dispositions",
                                "webrtc", "not_ready_reasons", "canned_responses",
-                               "sip_security", "overload"})
+                               "sip_security", "overload", "reporting"})
 EVENT_LOOPS = ("uvloop", "asyncio")  # the loops ``ccengine run`` can run on (event_loop)
 
 
@@ -83,6 +83,15 @@ class SessionSettings:
 
 
 @dataclass(frozen=True)
+class MetricsSettings:
+    """``GET /metrics`` (``metrics:``; docs/metrics.md): served to a loopback peer without a
+    token; from any other address with ``Authorization: Bearer <token>`` (this token, or an
+    admin's or a supervisor's API token). None: loopback and those API tokens only."""
+
+    token: str | None = None
+
+
+@dataclass(frozen=True)
 class EngineConfig:
     """The whole engine configuration, frozen."""
 
@@ -108,6 +117,9 @@ class EngineConfig:
     ivr_sounds_dir: Path | None = None   # the admin's prompts: <dir>/<language>/NAME
     event_loop: str = "uvloop"           # the loop `ccengine run` runs on: uvloop or asyncio
     sessions: SessionSettings = field(default_factory=SessionSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    # reporting.queue_log: the app_queue-format queue log (docs/queue_log.md); None: off
+    queue_log: Path | None = None
 
 
 # ---------------------------------------------------------------------------- loading
@@ -264,7 +276,7 @@ def _build(doc: Mapping[str, Any], source: str, lines: Mapping[str, int],
     r = _Reader(doc, "", source, lines)
     r.unknown({"runtime_dir", "store", "state", "default_region", "service_numbers", "ivr",
                "offer_timeout", "event_loop", "api", "asterisk", "agents", "queues",
-               "supervisors", "sessions", *SECTIONS_OF_PARTS})
+               "supervisors", "sessions", "metrics", *SECTIONS_OF_PARTS})
     runtime_dir = (base_dir / r.get("runtime_dir", str)).resolve()
     store = r.section("store")
     store.unknown({"url"})
@@ -334,6 +346,8 @@ def _build(doc: Mapping[str, Any], source: str, lines: Mapping[str, int],
         ivr_numbers=ivr_numbers,
         event_loop=event_loop,
         sessions=_sessions(doc.get("sessions"), source),
+        metrics=_metrics(doc.get("metrics", {}), source),
+        queue_log=_queue_log(doc.get("reporting"), source, runtime_dir),
         ivr_sounds_dir=_path(base_dir, ivr.get("sounds_dir", str))
         if ivr.data.get("sounds_dir") is not None else None,
     )
@@ -361,6 +375,47 @@ def _sessions(doc: Any, source: str) -> SessionSettings:
                                       maximum=100000),
             window_seconds=limit.integer("window_seconds", default_limit.window_seconds,
                                          minimum=1, maximum=24 * 3600)))
+
+
+METRICS_TOKEN = re.compile(r"[A-Za-z0-9._~+/=-]{16,256}\Z")  # a bearer token's characters
+
+
+def _metrics(doc: Any, source: str) -> MetricsSettings:
+    """``metrics:``, who may read GET /metrics from beyond loopback. A wrong token is
+    described, never echoed (it is a secret)."""
+    s = ConfigSection(doc, source, "metrics", {"token"})
+    token = s.data.get("token")
+    if token is None:
+        return MetricsSettings()
+    if not isinstance(token, str):
+        got = f"a {'number' if isinstance(token, int | float) else type(token).__name__}"
+    elif not METRICS_TOKEN.match(token):
+        allowed = re.fullmatch(r"[A-Za-z0-9._~+/=-]*", token) is not None
+        got = f"{len(token)} characters" + ("" if allowed else ", some not allowed")
+    else:
+        return MetricsSettings(token=token)
+    raise s.error("token", "must be null or text of 16 to 256 letters, digits and ._~+/=- "
+                           f"(quote it in YAML if it could read as a number), got {got}")
+
+
+def _queue_log(doc: Any, source: str, runtime_dir: Path) -> Path | None:
+    """``reporting.queue_log`` (the rest of ``reporting:`` is ccengine/reporting/settings.py's):
+    a file path (relative: under runtime_dir), or false, null or "" for none. Left out of a
+    ``reporting:`` section: the default, ``queue_log`` in runtime_dir."""
+    if not isinstance(doc, Mapping) or "queue_log" not in doc:
+        return runtime_dir / "queue_log"
+    value = doc["queue_log"]
+    if value is None or value is False or value == "":
+        return None
+    key = "reporting.queue_log"
+    if not isinstance(value, str) or "\0" in value:
+        raise ConfigError(locate(source, key), key, "must be a file path, or false to write "
+                          f"no queue log, got {value!r}")
+    path = Path(value) if Path(value).is_absolute() else runtime_dir / value
+    if path.is_dir():
+        raise ConfigError(locate(source, key), key,
+                          f"{value!r} is a folder: name the file in it (e.g. queue_log)")
+    return path
 
 
 def _path(base_dir: Path, value: str) -> Path:

@@ -32,6 +32,7 @@ from ccengine.reload import Reloader, ReloadReport, reload
 from ccengine.settings import Settings, build_users
 from ccengine.state.base import LiveState
 from ccengine.state.memory import MemoryState
+from ccengine.store.agent_events import AgentEventRepository
 from ccengine.store.customers import CustomerRepository
 from ccengine.store.db import Database
 from ccengine.store.interactions import InteractionRepository
@@ -77,6 +78,8 @@ class Engine:
         self.dispatcher: Dispatcher | None = None
         self.feed: ScreenPopFeed | None = None
         self.recorder: InteractionRepository | None = None
+        self.agent_events: AgentEventRepository | None = None
+        self.bus: Any = None   # ccengine.state.bus.RedisEventBus: other nodes' events
         self.voice: VoiceChannel | None = None
         self.ami: AmiMonitor | None = None
         self.listening: Listening | None = None
@@ -102,6 +105,7 @@ class Engine:
         self.supervisor: AsteriskSupervisor | None = None
         self.sip_guard: Any = None  # ccengine.telephony.sip_guard.guard.SipGuard if enabled
         self.overload_guard: Any = None  # ccengine.telephony.overload.OverloadGuard
+        self.metrics: Any = None  # ccengine.reporting.metrics.EngineMetrics (GET /metrics)
         # what each part does with new settings on a reload (ccengine/reload.py)
         self.reloaders: list[Reloader] = []
         self.api_app: web.Application | None = None
@@ -162,6 +166,8 @@ class Engine:
         self.dispatcher.subscribe(self.feed.on_event)
         await self._share_events()
         self.dispatcher.subscribe(self.recorder.on_event)
+        self.agent_events = AgentEventRepository(self.db)
+        self.dispatcher.subscribe(self.agent_events.on_event)
         # Asterisk
         asterisk = AsteriskProcess(c, self.rendered)
         self.asterisk = asterisk
@@ -389,6 +395,7 @@ class Engine:
         self._stack.push_async_callback(bus.stop)
         self.dispatcher.subscribe(bus.publish)
         bus.subscribe(self.feed.on_event)
+        self.bus = bus
 
     async def _on_contact(self, aor: str, reachable: bool) -> None:
         if self.dispatcher is not None and aor in self.agents:

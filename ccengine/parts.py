@@ -142,10 +142,13 @@ async def start_outbound(engine: Engine) -> None:
 
 async def start_email(engine: Engine) -> None:
     """The email channel when ``email:`` is configured (mailboxes, SMTP listener,
-    outbox; API under /api/interactions/{id}/messages|reply), and every queue's
-    service level (GET /api/queues/{name}/service-level)."""
+    outbox; API under /api/interactions/{id}/messages|reply), every queue's
+    service level (GET /api/queues/{name}/service-level) and staffing by Erlang C
+    (GET /api/staffing/erlang-c, /api/staffing/queues)."""
     from ccengine.api.service_level import add_routes as add_service_level
+    from ccengine.api.staffing import add_routes as add_staffing
     engine.api_routes.append(add_service_level)
+    engine.api_routes.append(add_staffing)
     if engine.email_config is None:
         return
     from ccengine.channels.email.api import add_routes
@@ -273,7 +276,84 @@ async def start_desk(engine: Engine) -> None:
     engine.reloaders.append(reload_desk)
 
 
+async def start_reports(engine: Engine) -> None:
+    """Interval reports (GET /api/reports) from the store, counted as ``reporting:`` says
+    (read at each request: a reload applies at once)."""
+    from ccengine.api.reports import ReportsApi, add_routes
+    if engine.db is None or engine.agent_events is None:
+        raise RuntimeError("reports start after the store")
+    api = ReportsApi(engine.db, engine.agent_events, lambda: engine.settings.reporting)
+    engine.api_routes.append(lambda app: add_routes(app, api))
+
+
+async def start_metrics(engine: Engine) -> None:
+    """GET /metrics (Prometheus text format, docs/metrics.md): counts from the dispatcher's
+    events from now on, gauges read at each scrape; first, so it sees the other parts' work."""
+    from ccengine.api.metrics import add_routes
+    from ccengine.reporting.metrics import EngineMetrics
+    if engine.dispatcher is None:
+        raise RuntimeError("metrics start after the dispatcher")
+    metrics = EngineMetrics(engine.dispatcher)
+    engine.metrics = metrics
+    engine._stack.callback(metrics.close)
+    engine.api_routes.append(
+        lambda app: add_routes(app, metrics, lambda: engine.config.metrics.token))
+    engine.reloaders.append(lambda new: metrics.reconfigure(new.queues))
+
+
+async def start_wall(engine: Engine) -> None:
+    """The supervisors' wallboard: its page (/wall/), feed (/ws/wall) and API (/api/wall),
+    its tiles seeded with today's work from the store and what is live now."""
+    from ccengine.api.desk_static import add_routes as add_pages
+    from ccengine.api.wall import WALL_DIR, WallFeed
+    from ccengine.api.wall import add_routes as add_wall
+    from ccengine.reporting.live_tiles import LiveTiles
+    from ccengine.store.reports import queued_between
+    d, db = engine.dispatcher, engine.db
+    if d is None or db is None or engine.customers is None:
+        raise RuntimeError("the wallboard starts after the store and the dispatcher")
+    r = engine.settings.reporting
+    tiles = LiveTiles(engine.queues, timezone=r.timezone,
+                      short_abandon_seconds=r.short_abandon_seconds, variant=r.service_level,
+                      clock=time.time)
+    now = time.time()
+    finished = [w for w in await queued_between(db, tiles.day_start, now)
+                if w.ended_at is not None]
+    live = [*await d.state.waiting()]
+    for agent in (await d.state.agents()).values():
+        for slot in agent.slots:
+            interaction = await d.state.get_interaction(slot.interaction_id)
+            if interaction is not None:
+                live.append(interaction)
+    tiles.seed(finished, live)
+    customers = engine.customers
+
+    async def customer_name(customer_id: str) -> str | None:
+        view = await customers.get(customer_id)
+        return view["name"] if view else None
+    feed = WallFeed(d, tiles, lambda: engine.supervisors, customer_name)
+    d.subscribe(feed.on_event)
+    if engine.bus is not None:
+        engine.bus.subscribe(feed.on_event)
+    engine.in_background(feed.run(), "wallboard")
+    engine.api_routes.append(lambda app: add_wall(app, feed))
+    engine.api_routes.append(lambda app: add_pages(app, WALL_DIR, "/wall"))
+
+    def reload_wall(new: Settings) -> None:
+        tiles.configure(new.queues, new.reporting.timezone,
+                        new.reporting.short_abandon_seconds, new.reporting.service_level)
+    engine.reloaders.append(reload_wall)
+
+
+async def start_queue_log(engine: Engine) -> None:
+    """The queue log in app_queue's format (``reporting.queue_log``, docs/queue_log.md)."""
+    from ccengine.reporting.queue_log_part import start
+    await start(engine)
+
+
 PARTS: tuple[Part, ...] = (
+    start_metrics,
+    start_queue_log,
     start_sip_guard,
     start_overload_guard,
     start_transfers,
@@ -287,4 +367,6 @@ PARTS: tuple[Part, ...] = (
     start_ivr,
     start_phones,
     start_desk,
+    start_reports,
+    start_wall,
 )

@@ -24,6 +24,7 @@ from ccengine.core.queue import QueueConfig
 from ccengine.core.rules import validate_references
 from ccengine.core.supervision import SupervisorProfile, build_supervisors
 from ccengine.core.waiting import parse_waiting
+from ccengine.reporting.settings import ReportingSettings, parse_reporting
 from ccengine.telephony.asterisk.webrtc import WebrtcSettings, parse_webrtc
 from ccengine.telephony.ivr.setup import IvrSetup, load_ivr
 from ccengine.telephony.outbound.part import check_callback_setup
@@ -84,6 +85,7 @@ class Settings:
     webrtc: WebrtcSettings
     sip_security: SipSecurity
     overload: OverloadSettings
+    reporting: ReportingSettings
 
     @classmethod
     def load(cls, config: EngineConfig) -> Settings:
@@ -113,7 +115,8 @@ class Settings:
             outbound=outbound,
             webrtc=parse_webrtc(config),
             sip_security=parse_sip_security(config.raw.get("sip_security"), config.source),
-            overload=parse_overload(config.raw.get("overload"), config.source))
+            overload=parse_overload(config.raw.get("overload"), config.source),
+            reporting=parse_reporting(config.raw.get("reporting"), config.source))
 
     @property
     def users(self) -> dict[str, User]:

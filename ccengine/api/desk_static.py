@@ -41,10 +41,11 @@ def desk_file(root: Path, relative: str) -> Path:
     return path
 
 
-def add_routes(app: web.Application, root: Path = DESK_DIR) -> None:
+def add_routes(app: web.Application, root: Path = DESK_DIR, prefix: str = "/desk") -> None:
+    """Serve ``root``'s shipped files under ``prefix`` (the desk; the wallboard too)."""
     @public
     async def to_desk(_: web.Request) -> web.StreamResponse:
-        raise web.HTTPFound("/desk/")
+        raise web.HTTPFound(f"{prefix}/")
 
     @public
     async def serve(request: web.Request) -> web.StreamResponse:
@@ -52,5 +53,5 @@ def add_routes(app: web.Application, root: Path = DESK_DIR) -> None:
         return web.FileResponse(path, headers={**HEADERS,
                                                "Content-Type": TYPES[path.suffix]})
 
-    app.router.add_get("/desk", to_desk)
-    app.router.add_get("/desk/{path:.*}", serve)
+    app.router.add_get(prefix, to_desk)
+    app.router.add_get(prefix + "/{path:.*}", serve)

@@ -45,11 +45,14 @@ class QueueConfig:
     escalate_after_seconds: float | None = None
     escalate_to: EscalateTo | None = None
     hours: BusinessHours | None = None        # None: always open
+    # the wallboard's tile turns red past any of these (waiting, longest_wait_seconds) or
+    # below service_level (percent; default: sl_percent)
+    thresholds: Mapping[str, float] = field(default_factory=dict)
 
     FIELDS = frozenset({"name", "media", "required_skills", "strategy", "wrapup_seconds",
                         "priority", "sl_seconds", "sl_percent", "aging_per_minute",
                         "overflow", "key_account_boost", "escalate_after_seconds",
-                        "escalate_to", "hours"})
+                        "escalate_to", "hours", "thresholds"})
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], where: str) -> QueueConfig:
@@ -81,4 +84,21 @@ class QueueConfig:
                    overflow=parse_overflow(data.get("overflow"), where, name),
                    key_account_boost=f.integer("key_account_boost", 0, maximum=1000),
                    escalate_after_seconds=escalate_after, escalate_to=escalate_to,
-                   hours=parse_hours(data.get("hours"), where))
+                   hours=parse_hours(data.get("hours"), where),
+                   thresholds=parse_thresholds(data.get("thresholds"), where, sl_percent))
+
+
+THRESHOLDS = ("waiting", "longest_wait_seconds", "service_level")
+
+
+def parse_thresholds(data: Any, where: str, sl_percent: float) -> dict[str, float]:
+    """A queue's wallboard thresholds (``thresholds: {waiting, longest_wait_seconds,
+    service_level}``, each optional; service_level defaults to the queue's sl_percent)."""
+    f = Fields(data or {}, f"{where}.thresholds", set(THRESHOLDS))
+    found = {"service_level": sl_percent}
+    for key in THRESHOLDS:
+        if key in (data or {}):
+            found[key] = f.number(key, 0.0)
+    if found["service_level"] > 100:
+        raise f.error("service_level", "must be at most 100 (percent)")
+    return found

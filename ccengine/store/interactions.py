@@ -289,6 +289,10 @@ def _row_values(data: InteractionData) -> dict[str, Any]:
     }
     for m in MILESTONES:
         values[f"{m}_at"] = first("ended", "cancelled") if m == "ended" else first(m)
+    values["first_response_at"] = first("first_response")
+    values["callback_at"] = first("callback_requested")
+    values["transfers"] = sum(e.kind == "transfer_completed" for e in events)
+    values["wrapup_seconds"] = 0.0   # on insert; a later save keeps what was added
     return values
 
 
@@ -308,7 +312,7 @@ def _upsert(dialect: str, with_customer: bool) -> Any:
                               .where(Customer.id == bindparam("customer_ref"))
                               .scalar_subquery())
     stmt = _dialect_insert(dialect)(table).values(row)
-    update = {n: stmt.excluded[n] for n in names if n != "id"}
+    update = {n: stmt.excluded[n] for n in names if n not in ("id", "wrapup_seconds")}
     update["disposition"] = func.coalesce(stmt.excluded.disposition, table.c.disposition)
     return stmt.on_conflict_do_update(index_elements=["id"], set_=update) \
         .returning(table.c.customer_id)

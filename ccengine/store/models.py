@@ -68,10 +68,17 @@ class InteractionRecord(Base):
     attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     entered_at: Mapped[float | None] = mapped_column(Float, index=True)
     ivr_done_at: Mapped[float | None] = mapped_column(Float)
-    queued_at: Mapped[float | None] = mapped_column(Float)
+    queued_at: Mapped[float | None] = mapped_column(Float, index=True)
     offered_at: Mapped[float | None] = mapped_column(Float)
     answered_at: Mapped[float | None] = mapped_column(Float)
     ended_at: Mapped[float | None] = mapped_column(Float)
+    # what reports count, kept on the row (derived from the events at each save) so a
+    # report over a million interactions is one aggregate query
+    first_response_at: Mapped[float | None] = mapped_column(Float)  # email: first reply
+    callback_at: Mapped[float | None] = mapped_column(Float)        # a callback asked for
+    transfers: Mapped[int] = mapped_column(Integer, default=0)       # completed transfers
+    # its agents' wrap-up, added as each ends (AgentEventRepository); never set by a save
+    wrapup_seconds: Mapped[float] = mapped_column(Float, default=0.0)
 
 
 class InteractionEventRecord(Base):
@@ -219,3 +226,20 @@ class SessionRecord(Base):
     expires_at: Mapped[float] = mapped_column(Float, index=True)
     address: Mapped[str | None] = mapped_column(String(100))
     user_agent: Mapped[str | None] = mapped_column(String(400))
+
+
+class AgentEventRecord(Base):
+    """One change of an agent's state (the dispatcher's AgentStateChanged), kept for
+    reports: time in state, occupancy, and each interaction's wrap-up (``cause``
+    wrap_up, then released or wrap_up_ended, with its ``interaction_id``)."""
+
+    __tablename__ = "agent_events"
+    __table_args__ = (Index("ix_agent_events_agent_at", "agent_id", "at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    agent_id: Mapped[str] = mapped_column(String(100))
+    at: Mapped[float] = mapped_column(Float, index=True)
+    old: Mapped[str] = mapped_column(String(16))
+    new: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(100), default="")
+    cause: Mapped[str] = mapped_column(String(40), default="")
+    interaction_id: Mapped[str | None] = mapped_column(String(64), index=True)

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -89,3 +90,11 @@ async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Da
     async for database in unmigrated(request, tmp_path):
         await database.migrate()
         yield database
+
+
+@pytest.fixture
+async def morning(db: Database) -> AsyncIterator[Any]:
+    """A known morning of traffic, stored, with the reports API serving it (morning.py)."""
+    from tests.integration.store.morning import open_morning
+    async for m in open_morning(db):
+        yield m

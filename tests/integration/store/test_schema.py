@@ -21,8 +21,8 @@ from ccengine.store.models import Base
 REPO = Path(__file__).resolve().parents[3]
 TABLES = {"alembic_version", "customers", "customer_identities", "interactions",
           "interaction_events", "notes", "users", "queues", "skills", "messages", "recordings",
-          "callbacks", "sessions"}
-HEAD = "0008_sessions"  # the newest migration
+          "callbacks", "sessions", "agent_events"}
+HEAD = "0009_agent_events"  # the newest migration
 
 
 def _differences(connection: Connection) -> list[object]:

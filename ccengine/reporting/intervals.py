@@ -1,0 +1,322 @@
+"""Interval reports: the figures a contact centre is run by, per interval (15, 30 or 60
+minutes, a day, or the whole range) and per queue, medium and agent, from the stored
+interactions and agents' state changes. Pure: the caller reads the store.
+
+Work counts in the interval it was first queued in. Definitions (README "Reports"):
+
+- offered: queued; answered: an agent took it; abandoned: the customer left unanswered;
+  short abandons: abandoned within ``short_abandon_seconds``.
+- responded: answered (voice, chat, callbacks) or first replied to (email).
+- service level, threshold T (the queue's ``sl_seconds``), met = responded within T:
+  ``abandons_ignored`` met / responded; ``abandons_against`` met / (responded + abandoned);
+  ``abandons_within_met`` (met + abandoned within T) / (responded + abandoned).
+- ASA: mean time from queued to answered. AHT: mean of talk (answered to ended; a hold
+  on the phone is part of it) plus wrap-up (the agents' wrap-up of it), over answered
+  work that has ended.
+- occupancy (agent rows): time busy or wrapping up / time logged in and not in not-ready
+  (available, offered, busy, wrap-up), within the interval.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+INTERVALS = ("15", "30", "60", "day", "range")
+GROUPS = ("queue", "medium", "agent")
+SL_VARIANTS = ("abandons_ignored", "abandons_against", "abandons_within_met")
+OCCUPIED = frozenset({"busy", "wrap_up"})
+STAFFED = frozenset({"available", "offered", "busy", "wrap_up"})
+WRAP_END = frozenset({"released", "wrap_up_ended"})
+
+
+class Work(Protocol):
+    id: str
+    medium: str
+    queue: str
+    agent_id: str | None
+    queued_at: float
+    answered_at: float | None
+    ended_at: float | None
+    left_by_customer: bool
+    transfers: int
+    callback_requested: bool
+    first_response_at: float | None
+
+
+class StateChange(Protocol):
+    agent_id: str
+    at: float
+    new: str
+    cause: str
+    interaction_id: str | None
+
+
+@dataclass(frozen=True)
+class Period:
+    start: float
+    end: float
+    label: str      # local time of its start, ISO 8601 with offset
+
+
+def periods(start: datetime, end: datetime, interval: str) -> list[Period]:
+    """The report's intervals from ``start`` to ``end`` (aware datetimes in the report's
+    time zone). Minute intervals follow the clock (a DST change makes none longer);
+    days run from local midnight to local midnight (23 or 25 hours on DST days)."""
+    if interval == "range":
+        return [Period(start.timestamp(), end.timestamp(), start.isoformat())]
+    tz = start.tzinfo
+    found: list[Period] = []
+    if interval == "day":
+        day = start.replace(hour=0, minute=0, second=0, microsecond=0)
+        while day.timestamp() < end.timestamp():
+            nxt = datetime.combine(day.date() + timedelta(days=1), day.time(), tzinfo=tz)
+            found.append(Period(max(day, start).timestamp(), min(nxt, end).timestamp(),
+                                day.isoformat()))
+            day = nxt
+        return found
+    step = int(interval) * 60
+    first = start.timestamp() - start.timestamp() % 60
+    local = start.replace(second=0, microsecond=0)
+    first -= (local.minute % int(interval)) * 60    # aligned on the local clock
+    t = first
+    while t < end.timestamp():
+        label = datetime.fromtimestamp(t, tz).isoformat()
+        found.append(Period(max(t, start.timestamp()), min(t + step, end.timestamp()), label))
+        t += step
+    return found
+
+
+@dataclass
+class Tally:
+    """Running sums of one group's work (and, for agent rows, time)."""
+
+    offered: int = 0
+    answered: int = 0
+    responded: int = 0
+    met: int = 0
+    abandoned: int = 0
+    abandoned_within: int = 0
+    short_abandoned: int = 0
+    other_exits: int = 0
+    waiting: int = 0
+    transfers: int = 0
+    callbacks: int = 0
+    wait_total: float = 0.0
+    handled: int = 0
+    talk_total: float = 0.0
+    wrapup_total: float = 0.0
+    first_responses: int = 0
+    first_response_total: float = 0.0
+    staffed_seconds: float = 0.0
+    occupied_seconds: float = 0.0
+
+
+    def add(self, other: Tally) -> None:
+        """Add ``other``'s sums to these."""
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+def _percent(part: float, whole: float) -> float | None:
+    return round(100.0 * part / whole, 2) if whole else None
+
+
+def _mean(total: float, count: int) -> float | None:
+    return round(total / count, 2) if count else None
+
+
+def figures(t: Tally, with_occupancy: bool) -> dict[str, Any]:
+    counted = t.responded + t.abandoned
+    figures: dict[str, Any] = {
+        "offered": t.offered, "answered": t.answered, "abandoned": t.abandoned,
+        "short_abandoned": t.short_abandoned, "other_exits": t.other_exits,
+        "waiting": t.waiting,
+        "service_level": {
+            "abandons_ignored": _percent(t.met, t.responded),
+            "abandons_against": _percent(t.met, counted),
+            "abandons_within_met": _percent(t.met + t.abandoned_within, counted)},
+        "met": t.met,
+        "asa_seconds": _mean(t.wait_total, t.answered),
+        "aht_seconds": _mean(t.talk_total + t.wrapup_total, t.handled),
+        "talk_seconds": _mean(t.talk_total, t.handled),
+        "wrapup_seconds": _mean(t.wrapup_total, t.handled),
+        "transfers": t.transfers, "callbacks": t.callbacks,
+        "first_response_seconds": _mean(t.first_response_total, t.first_responses)}
+    if with_occupancy:
+        figures["occupancy"] = _percent(t.occupied_seconds, t.staffed_seconds)
+        figures["staffed_seconds"] = round(t.staffed_seconds, 1)
+    return figures
+
+
+def wrapup_seconds(changes: Iterable[StateChange]) -> dict[str, float]:
+    """Per interaction, the seconds its agents spent wrapping it up (from each wrap_up
+    change to the release of the same slot), oldest change first."""
+    started: dict[tuple[str, str], float] = {}
+    total: dict[str, float] = defaultdict(float)
+    for c in changes:
+        if c.interaction_id is None:
+            continue
+        key = (c.agent_id, c.interaction_id)
+        if c.cause == "wrap_up":
+            started[key] = c.at
+        elif c.cause in WRAP_END and key in started:
+            total[c.interaction_id] += c.at - started.pop(key)
+    return dict(total)
+
+
+def state_spans(changes: Sequence[StateChange], end: float
+                ) -> dict[str, list[tuple[float, float, str]]]:
+    """Per agent, (from, to, state) spans: each change's state lasts until the agent's next
+    change, the last until ``end``."""
+    spans: dict[str, list[tuple[float, float, str]]] = defaultdict(list)
+    last: dict[str, tuple[float, str]] = {}
+    for c in sorted(changes, key=lambda c: c.at):
+        if c.agent_id in last:
+            at, state = last[c.agent_id]
+            spans[c.agent_id].append((at, c.at, state))
+        last[c.agent_id] = (c.at, c.new)
+    for agent, (at, state) in last.items():
+        if at < end:
+            spans[agent].append((at, end, state))
+    return spans
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    by: tuple[str, ...]                     # some of GROUPS, in that order
+    thresholds: Mapping[str, float]         # queue -> service-level threshold (seconds)
+    short_abandon_seconds: float = 5.0
+    now: float | None = None                # the states of agents last until then
+
+
+Bucket = tuple[float, tuple[str, ...], Mapping[str, float]]   # start, group, Tally sums
+
+
+def tally_of(sums: Mapping[str, float]) -> Tally:
+    """A Tally from a bucket's sums (counts as whole numbers)."""
+    t = Tally()
+    for name, value in sums.items():
+        setattr(t, name, int(value) if isinstance(getattr(t, name), int) else float(value))
+    return t
+
+
+def build_report(buckets: Iterable[Bucket], changes: Sequence[StateChange],
+                 report_periods: Sequence[Period], options: ReportOptions
+                 ) -> list[dict[str, Any]]:
+    """One row per period and group (only groups with something in them), in time then
+    group order. ``buckets`` hold the work's sums per quarter hour and group (the store
+    adds them up: ``ccengine.store.reports.tallies_between``), grouped as ``options.by``."""
+    if not report_periods:
+        return []
+    starts = [p.start for p in report_periods]
+    by = options.by
+    tallies: dict[tuple[int, tuple[str, ...]], Tally] = defaultdict(Tally)
+    first, last = report_periods[0].start, report_periods[-1].end
+    for start, key, sums in buckets:
+        t = max(start, first)           # a range may start inside a quarter hour
+        if t >= last:
+            continue
+        tallies[(_last_at_or_before(starts, t), key)].add(tally_of(sums))
+    if "agent" in by:
+        _occupancy(tallies, changes, report_periods, by, options)
+    rows = []
+    for (index, key), tally in sorted(tallies.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+        period = report_periods[index]
+        rows.append({"interval_start": period.label, "start": period.start,
+                     "end": period.end, **dict(zip(by, key, strict=True)),
+                     **figures(tally, "agent" in by)})
+    return rows
+
+
+def count_work(t: Tally, w: Work, options: ReportOptions, wrapup: float) -> None:
+    """Add one piece of work, as it stands, to ``t``."""
+    t.offered += 1
+    threshold = options.thresholds.get(w.queue)
+    responded = w.first_response_at if w.medium == "email" else w.answered_at
+    if w.answered_at is not None:
+        t.answered += 1
+        t.wait_total += max(0.0, w.answered_at - w.queued_at)
+        if w.ended_at is not None:
+            t.handled += 1
+            t.talk_total += max(0.0, w.ended_at - w.answered_at)
+            t.wrapup_total += wrapup
+    if responded is not None:
+        t.responded += 1
+        if threshold is not None and responded - w.queued_at <= threshold:
+            t.met += 1
+    elif w.left_by_customer:
+        t.abandoned += 1
+        waited = (w.ended_at or w.queued_at) - w.queued_at
+        if waited <= options.short_abandon_seconds:
+            t.short_abandoned += 1
+        if threshold is not None and waited <= threshold:
+            t.abandoned_within += 1
+    elif w.ended_at is not None and w.answered_at is None:
+        t.other_exits += 1   # a callback or voicemail instead, the maximum wait, ...
+    elif w.ended_at is None and w.answered_at is None:
+        t.waiting += 1
+    if w.first_response_at is not None:
+        t.first_responses += 1
+        t.first_response_total += max(0.0, w.first_response_at - w.queued_at)
+    t.transfers += w.transfers
+    t.callbacks += int(w.callback_requested)
+
+
+def _occupancy(tallies: dict[tuple[int, tuple[str, ...]], Tally],
+               changes: Sequence[StateChange], report_periods: Sequence[Period],
+               by: tuple[str, ...], options: ReportOptions) -> None:
+    """Agent rows get the agent's time staffed and occupied in their period (by agent and
+    queue or medium, each of the agent's rows carries the agent's whole time: occupancy is
+    a figure of the person). By agent alone, an agent logged in without work gets a row."""
+    end = report_periods[-1].end if report_periods else 0.0
+    if options.now is not None:
+        end = min(end, options.now)
+    where = by.index("agent")
+    rows_of: dict[tuple[int, str], list[tuple[str, ...]]] = defaultdict(list)
+    for index, key in tallies:
+        rows_of[(index, key[where])].append(key)
+    starts = [p.start for p in report_periods]
+    for agent, spans in state_spans(changes, end).items():
+        times: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0])
+        for start, stop, state in spans:
+            if state not in STAFFED:
+                continue
+            index = max(0, _last_at_or_before(starts, start))
+            while index < len(report_periods) and report_periods[index].start < stop:
+                period = report_periods[index]
+                overlap = min(stop, period.end) - max(start, period.start)
+                if overlap > 0:
+                    times[index][0] += overlap
+                    if state in OCCUPIED:
+                        times[index][1] += overlap
+                index += 1
+        for index, (staffed, occupied) in times.items():
+            keys = rows_of.get((index, agent)) or ([(agent,)] if by == ("agent",) else [])
+            for key in keys:
+                t = tallies[(index, key)]
+                t.staffed_seconds, t.occupied_seconds = staffed, occupied
+
+
+def _last_at_or_before(starts: Sequence[float], t: float) -> int:
+    """The index of the last start at or before ``t`` (-1 if none)."""
+    return bisect.bisect_right(starts, t) - 1
+
+
+def local_range(day_from: str, day_to: str | None, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """A range from ISO dates or datetimes in ``tz`` (a date alone: its midnight; ``to``
+    missing: one day after ``from``). ValueError when unreadable."""
+    start = _local(day_from, tz)
+    end = _local(day_to, tz) if day_to else datetime.combine(
+        start.date() + timedelta(days=1), start.time(), tzinfo=tz)
+    return start, end
+
+
+def _local(text: str, tz: ZoneInfo) -> datetime:
+    value = datetime.fromisoformat(text)
+    return value.astimezone(tz) if value.tzinfo else value.replace(tzinfo=tz)
