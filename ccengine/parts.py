@@ -148,7 +148,8 @@ async def start_email(engine: Engine) -> None:
     from ccengine.api.service_level import add_routes as add_service_level
     from ccengine.api.staffing import add_routes as add_staffing
     engine.api_routes.append(add_service_level)
-    engine.api_routes.append(add_staffing)
+    engine.api_routes.append(
+        lambda app: add_staffing(app, lambda: engine.settings.reporting.timezone))
     if engine.email_config is None:
         return
     from ccengine.channels.email.api import add_routes

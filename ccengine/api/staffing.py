@@ -5,7 +5,8 @@
   agents a workload needs, and with ``agents`` what that many would give.
 - ``GET /api/staffing/queues[?interval_minutes=30][&since=<epoch>]``: per queue and
   medium, the traffic measured from the stored interactions since local midnight (or
-  ``since``), the agents Erlang C says it needs and the agents staffed now.
+  ``since``; midnight in ``reporting.timezone``), the agents Erlang C says it needs and
+  the agents staffed now.
 
 A bad or missing parameter is a 400 ``bad_<parameter>`` naming it (docs/staffing.md).
 """
@@ -14,9 +15,10 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -34,6 +36,7 @@ from ccengine.reporting.erlang_c import (
 )
 from ccengine.reporting.traffic import Contact, Traffic, elapsed_intervals, measure
 
+STAFFING_ZONE = web.AppKey("staffing_zone", object)   # () -> zone name, or None
 MAX_ITEMS = 100_000          # stored interactions read per queue (as the service level)
 MAX_SINCE_DAYS = 31
 # media an agent works several of at once: their traffic is divided by the agents'
@@ -151,19 +154,20 @@ async def calculate(request: web.Request) -> web.Response:
 
 
 # ---------------------------------------------------------------- measured, per queue
-def local_midnight(now: float) -> float:
-    """The start of ``now``'s day in the engine's local time zone (the process's: TZ,
-    or the host's /etc/localtime)."""
-    day = dt.datetime.fromtimestamp(now).date()
-    return dt.datetime.combine(day, dt.time()).timestamp()
+def local_midnight(now: float, zone: str | None = None) -> float:
+    """The start of ``now``'s day in ``zone`` (the reports' ``reporting.timezone``; None:
+    the process's: TZ, or the host's /etc/localtime)."""
+    tz = ZoneInfo(zone) if zone else None
+    day = dt.datetime.fromtimestamp(now, tz).date()
+    return dt.datetime.combine(day, dt.time(), tzinfo=tz).timestamp()
 
 
-def since_of(query: Mapping[str, str], now: float) -> float:
+def since_of(query: Mapping[str, str], now: float, zone: str | None = None) -> float:
     """``since`` (epoch seconds, within the last MAX_SINCE_DAYS days and not after now),
-    by default local midnight."""
+    by default midnight in ``zone``."""
     raw = query.get("since", "").strip()
     if not raw:
-        return local_midnight(now)
+        return local_midnight(now, zone)
     try:
         since = float(raw)
     except ValueError:
@@ -250,7 +254,8 @@ async def queues_staffing(request: web.Request) -> web.Response:
     interval = number(request.query, INTERVAL_MINUTES, 30.0) * 60
     dispatcher = request.app[DISPATCHER]
     now = dispatcher.clock()
-    since = since_of(request.query, now)
+    zone = request.app[STAFFING_ZONE]
+    since = since_of(request.query, now, zone() if zone else None)
     repo: Any = request.app[INTERACTIONS]
     queues, truncated = [], False
     for name, queue in list(dispatcher.queues.items()):
@@ -284,6 +289,8 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 3)
 
 
-def add_routes(app: web.Application) -> None:
+def add_routes(app: web.Application, zone: Callable[[], str] | None = None) -> None:
+    """``zone``: the time zone whose midnight starts "today" (the reports' own)."""
+    app[STAFFING_ZONE] = zone
     app.router.add_get("/api/staffing/erlang-c", calculate)
     app.router.add_get("/api/staffing/queues", queues_staffing)

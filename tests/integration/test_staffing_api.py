@@ -9,7 +9,9 @@ import random
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -106,7 +108,8 @@ def traffic(seed: int) -> list[Stored]:
 
 
 @pytest.fixture
-async def rig(tmp_path: Path) -> AsyncIterator[tuple[TestClient, list[Stored]]]:
+async def rig(tmp_path: Path, request: pytest.FixtureRequest
+              ) -> AsyncIterator[tuple[TestClient, list[Stored]]]:
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'staffing.db'}")
     await db.migrate()
     dispatcher = Dispatcher(MemoryState(), QUEUES, AGENTS, clock=lambda: NOW)
@@ -121,7 +124,8 @@ async def rig(tmp_path: Path) -> AsyncIterator[tuple[TestClient, list[Stored]]]:
     users = {"alice": User("alice", "agent"), "sam": User("sam", "supervisor"),
              "admin": User("admin", "admin")}
     app = build_api(TokenAuth(users, TOKENS), dispatcher, ScreenPopFeed(), repo)
-    add_routes(app)
+    zone = getattr(request, "param", None)   # the reports' time zone, if the test gives one
+    add_routes(app, (lambda: zone) if zone else None)
     async with TestClient(TestServer(app, host="127.0.0.1")) as c:
         yield c, stored
     await dispatcher.stop()
@@ -318,6 +322,16 @@ async def test_given_no_since_then_counted_from_local_midnight(
     assert (body["since"], body["interval_minutes"]) == (midnight, 30)
     assert body["elapsed_intervals"] == pytest.approx(max(1, (NOW - midnight) / HALF_HOUR),
                                                       abs=1e-3)
+
+
+@pytest.mark.parametrize("rig", ["Pacific/Kiritimati"], indirect=True)
+async def test_given_the_reports_time_zone_then_today_starts_at_its_midnight(
+        rig: tuple[TestClient, list[Stored]]) -> None:
+    client, _ = rig
+    body = await (await client.get("/api/staffing/queues", headers=bearer("admin"))).json()
+    zone = ZoneInfo("Pacific/Kiritimati")                      # UTC+14
+    day = datetime.fromtimestamp(NOW, zone).date()
+    assert body["since"] == datetime.combine(day, datetime.min.time(), zone).timestamp()
 
 
 @pytest.mark.parametrize(("query", "code"), [
