@@ -31,10 +31,11 @@ sys.path.insert(0, str(REPO))
 from bench.machine_info import machine  # noqa: E402
 from bench.store_lookup_bench import throwaway_postgres  # noqa: E402
 from ccengine.reporting.intervals import ReportOptions, build_report, periods  # noqa: E402
-from ccengine.store.agent_events import AgentEventRepository  # noqa: E402
+from ccengine.store.agent_events import AgentEventRepository, time_pieces  # noqa: E402
 from ccengine.store.db import Database  # noqa: E402
 from ccengine.store.models import (  # noqa: E402
     AgentEventRecord,
+    AgentTimeRecord,
     InteractionEventRecord,
     InteractionRecord,
 )
@@ -107,6 +108,19 @@ async def fill(db: Database, n: int) -> None:
             if events:
                 await conn.execute(InteractionEventRecord.__table__.insert(), events)
             await conn.execute(AgentEventRecord.__table__.insert(), agents)
+            times: dict[tuple[str, int], list[float]] = {}
+            for a in agents:    # what AgentEventRepository adds as each state ends
+                if a["cause"] == "answered":
+                    start = a["at"]
+                elif a["cause"] == "released":
+                    for p in time_pieces(a["agent_id"], "busy", start, a["at"]):
+                        slot = times.setdefault((p["agent_id"], p["bucket"]), [0.0, 0.0])
+                        slot[0] += p["staffed"]
+                        slot[1] += p["occupied"]
+            await conn.execute(AgentTimeRecord.__table__.insert(), [
+                {"agent_id": agent, "bucket": bucket, "staffed_seconds": staffed,
+                 "occupied_seconds": occupied}
+                for (agent, bucket), (staffed, occupied) in times.items()])
 
 
 async def timed(what: str, db: Database, events: AgentEventRepository, start: datetime,
@@ -117,14 +131,18 @@ async def timed(what: str, db: Database, events: AgentEventRepository, start: da
     buckets = await tallies_between(db, since, until, by=by, thresholds=thresholds,
                                     short_abandon_seconds=5.0)
     t1 = time.perf_counter()
-    changes = await events.between(since, until) if "agent" in by else []
+    agent_time, held = [], []
+    if "agent" in by:
+        agent_time = await events.time_between(since, until)
+        held = await events.held_at(until)
     t2 = time.perf_counter()
-    result = build_report(buckets, changes, periods(start, end, interval),
-                          ReportOptions(by=by, thresholds=thresholds))
+    result = build_report(buckets, periods(start, end, interval),
+                          ReportOptions(by=by, thresholds=thresholds, now=until),
+                          agent_time, held)
     t3 = time.perf_counter()
     offered = sum(r["offered"] for r in result)
     print(f"  {what:<30} {offered:>9} interactions {len(result):>6} rows {t3 - t0:6.2f} s "
-          f"(sums in SQL {t1 - t0:.2f} s, agents' states {t2 - t1:.2f} s, rows "
+          f"(sums in SQL {t1 - t0:.2f} s, agents' time {t2 - t1:.2f} s, rows "
           f"{t3 - t2:.2f} s; this process's CPU {time.process_time() - c0:.2f} s)")
 
 

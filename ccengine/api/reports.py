@@ -120,11 +120,14 @@ async def report(request: web.Request) -> web.Response:
         api.db, since, until, by=by, thresholds=thresholds,
         short_abandon_seconds=settings.short_abandon_seconds, queue=queue, medium=medium,
         agent_id=agent)
-    changes = await api.agent_events.between(since, until, agent_id=agent) \
-        if "agent" in by else []
-    rows = build_report(buckets, changes, report_periods, ReportOptions(
+    now = dispatcher.clock()
+    agent_time, held = [], []
+    if "agent" in by:
+        agent_time = await api.agent_events.time_between(since, until, agent_id=agent)
+        held = await api.agent_events.held_at(now + 1, agent_id=agent)
+    rows = build_report(buckets, report_periods, ReportOptions(
         by=by, thresholds=thresholds, short_abandon_seconds=settings.short_abandon_seconds,
-        now=dispatcher.clock()))
+        now=now), agent_time, held)
     if fmt == "csv":
         return _csv(rows, by, tz, interval)
     return web.json_response({

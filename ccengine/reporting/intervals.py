@@ -27,12 +27,11 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from ccengine.store.agent_events import OCCUPIED, STAFFED
+
 INTERVALS = ("15", "30", "60", "day", "range")
 GROUPS = ("queue", "medium", "agent")
 SL_VARIANTS = ("abandons_ignored", "abandons_against", "abandons_within_met")
-OCCUPIED = frozenset({"busy", "wrap_up"})
-STAFFED = frozenset({"available", "offered", "busy", "wrap_up"})
-WRAP_END = frozenset({"released", "wrap_up_ended"})
 
 
 class Work(Protocol):
@@ -154,39 +153,6 @@ def figures(t: Tally, with_occupancy: bool) -> dict[str, Any]:
     return figures
 
 
-def wrapup_seconds(changes: Iterable[StateChange]) -> dict[str, float]:
-    """Per interaction, the seconds its agents spent wrapping it up (from each wrap_up
-    change to the release of the same slot), oldest change first."""
-    started: dict[tuple[str, str], float] = {}
-    total: dict[str, float] = defaultdict(float)
-    for c in changes:
-        if c.interaction_id is None:
-            continue
-        key = (c.agent_id, c.interaction_id)
-        if c.cause == "wrap_up":
-            started[key] = c.at
-        elif c.cause in WRAP_END and key in started:
-            total[c.interaction_id] += c.at - started.pop(key)
-    return dict(total)
-
-
-def state_spans(changes: Sequence[StateChange], end: float
-                ) -> dict[str, list[tuple[float, float, str]]]:
-    """Per agent, (from, to, state) spans: each change's state lasts until the agent's next
-    change, the last until ``end``."""
-    spans: dict[str, list[tuple[float, float, str]]] = defaultdict(list)
-    last: dict[str, tuple[float, str]] = {}
-    for c in sorted(changes, key=lambda c: c.at):
-        if c.agent_id in last:
-            at, state = last[c.agent_id]
-            spans[c.agent_id].append((at, c.at, state))
-        last[c.agent_id] = (c.at, c.new)
-    for agent, (at, state) in last.items():
-        if at < end:
-            spans[agent].append((at, end, state))
-    return spans
-
-
 @dataclass(frozen=True)
 class ReportOptions:
     by: tuple[str, ...]                     # some of GROUPS, in that order
@@ -206,12 +172,14 @@ def tally_of(sums: Mapping[str, float]) -> Tally:
     return t
 
 
-def build_report(buckets: Iterable[Bucket], changes: Sequence[StateChange],
-                 report_periods: Sequence[Period], options: ReportOptions
-                 ) -> list[dict[str, Any]]:
+def build_report(buckets: Iterable[Bucket], report_periods: Sequence[Period],
+                 options: ReportOptions, agent_time: Iterable[AgentTime] = (),
+                 held: Iterable[StateChange] = ()) -> list[dict[str, Any]]:
     """One row per period and group (only groups with something in them), in time then
     group order. ``buckets`` hold the work's sums per quarter hour and group (the store
-    adds them up: ``ccengine.store.reports.tallies_between``), grouped as ``options.by``."""
+    adds them up: ``ccengine.store.reports.tallies_between``), grouped as ``options.by``;
+    for agent rows, ``agent_time`` (the agents' stored quarter hours) and ``held`` (each
+    agent's last change: the state held now)."""
     if not report_periods:
         return []
     starts = [p.start for p in report_periods]
@@ -224,7 +192,7 @@ def build_report(buckets: Iterable[Bucket], changes: Sequence[StateChange],
             continue
         tallies[(_last_at_or_before(starts, t), key)].add(tally_of(sums))
     if "agent" in by:
-        _occupancy(tallies, changes, report_periods, by, options)
+        _occupancy(tallies, agent_time, held, report_periods, by, options)
     rows = []
     for (index, key), tally in sorted(tallies.items(), key=lambda kv: (kv[0][0], kv[0][1])):
         period = report_periods[index]
@@ -268,39 +236,53 @@ def count_work(t: Tally, w: Work, options: ReportOptions, wrapup: float) -> None
     t.callbacks += int(w.callback_requested)
 
 
+AgentTime = tuple[float, str, float, float]   # quarter hour, agent, staffed, occupied
+
+
 def _occupancy(tallies: dict[tuple[int, tuple[str, ...]], Tally],
-               changes: Sequence[StateChange], report_periods: Sequence[Period],
-               by: tuple[str, ...], options: ReportOptions) -> None:
-    """Agent rows get the agent's time staffed and occupied in their period (by agent and
-    queue or medium, each of the agent's rows carries the agent's whole time: occupancy is
-    a figure of the person). By agent alone, an agent logged in without work gets a row."""
-    end = report_periods[-1].end if report_periods else 0.0
-    if options.now is not None:
-        end = min(end, options.now)
+               agent_time: Iterable[AgentTime], held: Iterable[StateChange],
+               report_periods: Sequence[Period], by: tuple[str, ...],
+               options: ReportOptions) -> None:
+    """Agent rows get the agent's time staffed and occupied in their period: the stored
+    quarter hours of states that ended, plus the state each agent holds now, from its
+    start until now (by agent and queue or medium, each of the agent's rows carries the
+    agent's whole time: occupancy is a figure of the person). By agent alone, an agent
+    logged in without work gets a row."""
+    starts = [p.start for p in report_periods]
+    first, last = report_periods[0].start, report_periods[-1].end
+    times: dict[tuple[int, str], list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for start, agent, staffed, occupied in agent_time:
+        t = max(start, first)
+        if t >= last:
+            continue
+        slot = times[(_last_at_or_before(starts, t), agent)]
+        slot[0] += staffed
+        slot[1] += occupied
+    now = options.now if options.now is not None else last
+    for change in held:            # the state held now, not stored until it ends
+        if change.new not in STAFFED:
+            continue
+        begin, end = max(change.at, first), min(now, last)
+        index = max(0, _last_at_or_before(starts, begin))
+        while begin < end and index < len(report_periods):
+            stop = min(end, report_periods[index].end)
+            if stop > begin:
+                slot = times[(index, change.agent_id)]
+                slot[0] += stop - begin
+                if change.new in OCCUPIED:
+                    slot[1] += stop - begin
+            begin, index = max(begin, stop), index + 1
     where = by.index("agent")
     rows_of: dict[tuple[int, str], list[tuple[str, ...]]] = defaultdict(list)
     for index, key in tallies:
         rows_of[(index, key[where])].append(key)
-    starts = [p.start for p in report_periods]
-    for agent, spans in state_spans(changes, end).items():
-        times: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0])
-        for start, stop, state in spans:
-            if state not in STAFFED:
-                continue
-            index = max(0, _last_at_or_before(starts, start))
-            while index < len(report_periods) and report_periods[index].start < stop:
-                period = report_periods[index]
-                overlap = min(stop, period.end) - max(start, period.start)
-                if overlap > 0:
-                    times[index][0] += overlap
-                    if state in OCCUPIED:
-                        times[index][1] += overlap
-                index += 1
-        for index, (staffed, occupied) in times.items():
-            keys = rows_of.get((index, agent)) or ([(agent,)] if by == ("agent",) else [])
-            for key in keys:
-                t = tallies[(index, key)]
-                t.staffed_seconds, t.occupied_seconds = staffed, occupied
+    for (index, agent), (staffed, occupied) in times.items():
+        if not staffed:
+            continue
+        keys = rows_of.get((index, agent)) or ([(agent,)] if by == ("agent",) else [])
+        for key in keys:
+            t = tallies[(index, key)]
+            t.staffed_seconds, t.occupied_seconds = staffed, occupied
 
 
 def _last_at_or_before(starts: Sequence[float], t: float) -> int:

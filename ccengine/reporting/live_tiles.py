@@ -31,13 +31,13 @@ from ccengine.core.events import (
 from ccengine.core.interaction import Interaction
 from ccengine.core.queue import QueueConfig
 from ccengine.reporting.intervals import (
-    WRAP_END,
     ReportOptions,
     Tally,
     Work,
     count_work,
     figures,
 )
+from ccengine.store.agent_events import WRAP_ENDS
 
 _WRAPPING_KEPT = 10_000   # finished work whose wrap-up may still be reported
 
@@ -152,7 +152,7 @@ class LiveTiles:
             while len(self.wrap_started) > _WRAPPING_KEPT:
                 self.wrap_started.popitem(last=False)
             return None
-        if event.cause not in WRAP_END or key not in self.wrap_started:
+        if event.cause not in WRAP_ENDS or key not in self.wrap_started:
             return None
         seconds = event.at - self.wrap_started.pop(key)
         work = self.wrapping.get(iid)

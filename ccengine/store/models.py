@@ -243,3 +243,15 @@ class AgentEventRecord(Base):
     reason: Mapped[str] = mapped_column(String(100), default="")
     cause: Mapped[str] = mapped_column(String(40), default="")
     interaction_id: Mapped[str | None] = mapped_column(String(64), index=True)
+
+
+class AgentTimeRecord(Base):
+    """An agent's time per quarter hour (``bucket``: epoch seconds // 900): staffed
+    (available, offered, busy, wrap-up) and occupied (busy, wrap-up), added as each of the
+    agent's states ends, so occupancy over a month is a sum, not a replay of every change."""
+
+    __tablename__ = "agent_time"
+    agent_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
+    staffed_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    occupied_seconds: Mapped[float] = mapped_column(Float, default=0.0)

@@ -43,14 +43,21 @@ async def test_given_wrap_ups_when_they_end_then_their_seconds_are_on_the_intera
     assert await wrapup_of(db, "i1") == 11.5
 
 
-async def test_given_changes_when_read_for_a_period_then_the_state_it_starts_in_too(
+async def test_given_states_when_they_end_then_their_time_per_quarter_hour(
         db: Database) -> None:
     repo = AgentEventRepository(db)
-    for at, new in ((10.0, "available"), (20.0, "busy"), (30.0, "not_ready"),
-                    (40.0, "available")):
+    base = 1_800_000_000.0                    # a quarter hour's start (divisible by 900)
+    for at, new in ((base + 600, "available"), (base + 1000, "busy"),
+                    (base + 1300, "not_ready"), (base + 2000, "available")):
         await repo.add(change(at, new, "x", None))
-    await repo.add(change(15.0, "available", "login", None, agent="bob"))
-    found = await repo.between(25.0, 50.0)
-    assert [(e.agent_id, e.at, e.new) for e in found] == [
-        ("bob", 15.0, "available"), ("alice", 20.0, "busy"), ("alice", 30.0, "not_ready"),
-        ("alice", 40.0, "available")]
+    await repo.add(change(base + 100, "available", "login", None, agent="bob"))
+    # alice: available 600-900 | 900-1000, busy 1000-1300; bob: nothing ended yet
+    assert sorted(await repo.time_between(base, base + 3600)) == [
+        (base, "alice", 300.0, 0.0), (base + 900, "alice", 400.0, 300.0)]
+    assert await repo.time_between(base + 900, base + 3600, agent_id="alice") == [
+        (base + 900, "alice", 400.0, 300.0)]
+    held = {e.agent_id: (e.at, e.new) for e in await repo.held_at(base + 5000)}
+    assert held == {"alice": (base + 2000, "available"), "bob": (base + 100, "available")}
+    restarted = AgentEventRepository(db)      # the state held comes from the store
+    await restarted.add(change(base + 2100, "busy", "x", None))
+    assert (base + 1800, "alice", 100.0, 0.0) in await restarted.time_between(base, base + 3600)

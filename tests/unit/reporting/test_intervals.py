@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from ccengine.reporting.intervals import local_range, periods, state_spans, wrapup_seconds
+from ccengine.reporting.intervals import local_range, periods
 
 LONDON = ZoneInfo("Europe/London")
 KATHMANDU = ZoneInfo("Asia/Kathmandu")   # UTC+05:45
-
-
-class Change(NamedTuple):
-    agent_id: str
-    at: float
-    new: str
-    cause: str
-    interaction_id: str | None = None
 
 
 @pytest.mark.parametrize(("day", "hours"), [("2026-03-29", 23), ("2026-10-25", 25),
@@ -49,20 +40,3 @@ def test_given_a_zone_off_the_hour_when_split_then_aligned_on_its_clock() -> Non
     assert [p.label[11:16] for p in hourly] == ["09:00", "10:00"]
     assert hourly[0].start == start.timestamp()          # clipped to the range asked for
     assert datetime.fromtimestamp(hourly[1].start, KATHMANDU).minute == 0
-
-
-def test_given_wrap_ups_when_summed_then_per_interaction_over_its_agents() -> None:
-    changes = [Change("a", 10, "wrap_up", "wrap_up", "i1"),
-               Change("b", 12, "wrap_up", "wrap_up", "i1"),
-               Change("a", 15, "available", "released", "i1"),
-               Change("b", 20, "available", "wrap_up_ended", "i1"),
-               Change("a", 30, "wrap_up", "wrap_up", "i2"),   # never released: not counted
-               Change("a", 31, "busy", "answered", "i3")]
-    assert wrapup_seconds(changes) == {"i1": 5 + 8}
-
-
-def test_given_changes_when_spanned_then_each_state_lasts_until_the_next() -> None:
-    changes = [Change("a", 0, "available", "login"), Change("a", 10, "busy", "answered"),
-               Change("b", 5, "not_ready", "break")]
-    assert state_spans(changes, 20) == {"a": [(0, 10, "available"), (10, 20, "busy")],
-                                        "b": [(5, 20, "not_ready")]}

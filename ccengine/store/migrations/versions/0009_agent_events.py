@@ -1,4 +1,5 @@
-"""agent_events: agents' state changes, for reports; interactions indexed by queued time,
+"""agent_events and agent_time: agents' state changes and time per quarter hour, for
+reports; interactions indexed by queued time,
 with the figures reports count (first response, callback, transfers, wrap-up) on the row
 
 Revision ID: 0009_agent_events
@@ -30,6 +31,14 @@ def upgrade() -> None:
     op.create_index('ix_agent_events_at', 'agent_events', ['at'])
     op.create_index('ix_agent_events_interaction_id', 'agent_events', ['interaction_id'])
     op.create_index('ix_interactions_queued_at', 'interactions', ['queued_at'])
+    op.create_table(
+        'agent_time',
+        sa.Column('agent_id', sa.String(length=100), nullable=False),
+        sa.Column('bucket', sa.Integer(), nullable=False),
+        sa.Column('staffed_seconds', sa.Float(), nullable=False),
+        sa.Column('occupied_seconds', sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint('agent_id', 'bucket'),
+    )
     with op.batch_alter_table('interactions') as batch:
         batch.add_column(sa.Column('first_response_at', sa.Float(), nullable=True))
         batch.add_column(sa.Column('callback_at', sa.Float(), nullable=True))
@@ -49,6 +58,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table('agent_time')
     with op.batch_alter_table('interactions') as batch:
         for column in ('wrapup_seconds', 'transfers', 'callback_at', 'first_response_at'):
             batch.drop_column(column)
