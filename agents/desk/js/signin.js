@@ -11,8 +11,13 @@ const MESSAGES = {
   network: "The engine cannot be reached. Check your connection.",
 };
 
-/** Show the sign-in form in `root`; resolves with the session once signed in. */
-export function signIn(root, notice = "") {
+/**
+ * Show the sign-in form in `root`; resolves with the session once signed in. `title` names
+ * the page (the wallboard signs in with this form too); `onSubmit` runs on the user's
+ * gesture (the desk unlocks its sounds then).
+ */
+export function signIn(root, notice = "",
+  { title = "ccengine desk", onSubmit = unlockSound } = {}) {
   return new Promise((resolve) => {
     const message = h("p", { class: "signin-error", id: "signin-error", role: "alert" });
     const user = h("input", { id: "user", name: "user", autocomplete: "username",
@@ -21,14 +26,14 @@ export function signIn(root, notice = "") {
       autocomplete: "current-password", required: true });
     const button = h("button", { type: "submit", class: "primary" }, "Sign in");
     const form = h("form", { class: "signin", "aria-describedby": "signin-error" },
-      h("h1", {}, "ccengine desk"),
+      h("h1", {}, title),
       h("label", { for: "user" }, "User name"), user,
       h("label", { for: "password" }, "Password"), password,
       button, message);
     setText(message, notice);
     form.addEventListener("submit", async (e) => {
       e.preventDefault();
-      unlockSound();  // a user gesture: later offers may play their sound
+      onSubmit();  // a user gesture: the desk's later offers may play their sound
       button.disabled = true;
       setText(message, "");
       try {

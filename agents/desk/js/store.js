@@ -2,9 +2,9 @@
 // kept twice: screens read it and ask for changes through the API; the feed brings the
 // result back here.
 
-const listeners = new Set();
+import { makeStore } from "./observable.js";
 
-export const state = {
+const store = makeStore({
   session: null,      // {user: {id, role, name}, csrf_token}
   desk: null,         // GET /api/desk
   agent: null,        // the agent's live state (GET /api/agents/{id}, feed "state")
@@ -14,27 +14,9 @@ export const state = {
   work: new Map(),    // interaction id -> {id, medium, pop, slot, unread, ...}, busy or wrap-up
   selected: null,     // the work item shown
   notice: "",         // a message for the agent (an API refusal, in words)
-};
+});
 
-export function subscribe(listener) {
-  listeners.add(listener);
-  return () => listeners.delete(listener);
-}
-
-let scheduled = false;
-
-/** Change the state, then render once (changes made together render together). */
-export function update(change) {
-  if (change) change(state);
-  if (scheduled) return;
-  scheduled = true;
-  queueMicrotask(() => {
-    scheduled = false;
-    for (const listener of [...listeners]) {
-      try { listener(state); } catch (e) { console.error(e); }
-    }
-  });
-}
+export const { state, subscribe, update } = store;
 
 /** The slot of an interaction in the agent's live state, or null. */
 export function slotOf(interactionId) {

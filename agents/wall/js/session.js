@@ -3,11 +3,13 @@
 // asked to sign in as one. A session that ends on the server brings the sign-in back.
 import { announce } from "/desk/js/announce.js";
 import { del, get, onSessionEnded, setCsrfToken } from "/desk/js/api.js";
-import { signIn } from "./signin.js";
+import { signIn as deskSignIn } from "/desk/js/signin.js";
 import { state, update } from "./store.js";
 import { mountWall, unmountWall } from "./wall.js";
 
 const ROLES = ["supervisor", "admin"];
+const signIn = (root, notice) => deskSignIn(root, notice, { title: "ccengine wallboard",
+  onSubmit: () => {} });
 let root = null;
 let ending = false;
 
