@@ -24,8 +24,12 @@ sign-in screen and after signing in (response bodies as served: the engine does 
 compress its files, and the page loads every module, JsSIP included, before sign-in).
 
     .venv/bin/python bench/desk_bench.py [--agents 200] [--rate 20] [--seconds 60]
-        [--pages 5] [--feeds N] [--hold-ms 2000] [--wrapup 1] [--loads 10]
+        [--pages 5] [--feeds N] [--walls N] [--hold-ms 2000] [--wrapup 1] [--loads 10]
         [--engine-priority N] [--profile FILE]
+
+``--walls N`` also opens N supervisors' wallboard feeds (``/ws/wall``, as the admin) and
+prints, for every tiles or agents update they receive, its arrival less its
+``changed_at`` (the oldest change it carries): change → wallboard update delivered.
 
 Everything shares the machine's cores: the engine (in a session of its own, as a service
 has a cgroup; ``--shared-session`` puts it in the bench's), its Asterisk, the sipp callers
@@ -72,6 +76,7 @@ from tests.browser.driver import CHROMIUM, NODE, Browser, Page  # noqa: E402
 
 PASSWORD = "desk bench password"
 TARGET_P99_MS = 150.0
+TARGET_WALL_MS = 1000.0   # issue 16: every wallboard update within 1 s
 TARGET_LOAD_MS = 1000.0
 
 # in the page before its scripts: when the sign-in form's user field first exists
@@ -121,6 +126,9 @@ class Feeds:
     offered_states: list[float] = field(default_factory=list)
     frames: int = 0
     closed: int = 0
+    # the wallboards (--walls): per tiles/agents message, arrival - its changed_at
+    wall_updates: list[float] = field(default_factory=list)
+    wall_frames: int = 0
 
 
 @dataclass
@@ -170,6 +178,26 @@ async def open_feed(http: aiohttp.ClientSession, base: str, agent: str, token: s
             elif frame.get("type") == "state" and frame.get("cause") == "offered":
                 feeds.offered_states.append(at - frame["at"])
         feeds.closed += 1
+    return asyncio.ensure_future(read())
+
+
+async def open_wall(http: aiohttp.ClientSession, base: str, token: str,
+                    feeds: Feeds) -> asyncio.Task[None]:
+    """A wallboard's feed open (its hello read); returns the task reading it."""
+    ws = await http.ws_connect(f"{base}/ws/wall?token={token}", autoping=True)
+    hello = await ws.receive_json(timeout=30)
+    if hello.get("type") != "hello":
+        raise RuntimeError(f"a wallboard's feed began with {hello}")
+
+    async def read() -> None:
+        async for msg in ws:
+            at = time.time()
+            if msg.type != aiohttp.WSMsgType.TEXT:
+                continue
+            frame = json.loads(msg.data)
+            feeds.wall_frames += 1
+            if frame.get("changed_at") is not None:
+                feeds.wall_updates.append(at - frame["changed_at"])
     return asyncio.ensure_future(read())
 
 
@@ -265,8 +293,12 @@ async def measure(h: Harness, step_at: Any, a: argparse.Namespace) -> Run:
         for i in range(0, len(with_feed), 20):  # 20 at a time: the hellos are quick
             readers += await asyncio.gather(*(open_feed(http, base, agent, tokens[agent], feeds)
                                               for agent in with_feed[i:i + 20]))
+        for i in range(0, a.walls, 20):  # the wallboards, as the admin (sees every queue)
+            readers += await asyncio.gather(*(open_wall(http, base, admin, feeds)
+                                              for _ in range(min(20, a.walls - i))))
         pages = await open_desks(browser, base, page_agents)
-        print(f"{len(readers)} feeds and {len(pages)} desk pages open; calls at {a.rate}/s "
+        print(f"{len(readers) - a.walls} feeds, {a.walls} wallboards and {len(pages)} desk "
+              f"pages open; calls at {a.rate}/s "
               f"for {a.seconds} s…", flush=True)
         await asyncio.sleep(2)
 
@@ -408,6 +440,13 @@ def report(run: Run, a: argparse.Namespace, base: str) -> None:
     print(row("  rendered − delivered to the bench's feed (same offer)", behind_ms))
     print(row("offer → 'offered' state frame delivered (all feeds)", state_ms))
     print(row("queue entry → agent answered (the calls)", [w * 1000 for w in step.waits]))
+    if a.walls:
+        wall_ms = [d * 1000 for d in feeds.wall_updates]
+        print(row(f"change → wallboard update delivered ({a.walls} boards)", wall_ms))
+        late = sum(1 for d in wall_ms if d > TARGET_WALL_MS)
+        print(f"  target: every update within {TARGET_WALL_MS:.0f} ms: "
+              f"{'met' if wall_ms and not late else 'missed'} ({late} of {len(wall_ms)} later; "
+              f"{feeds.wall_frames} wallboard frames in all)")
     measured = [pct(v, 0.99) for v in (ws_ms, dom_ms) if v]
     worst = max(measured, default=float("nan"))
     verdict = ("no offers timed" if not measured else "met" if worst < TARGET_P99_MS
@@ -457,6 +496,9 @@ def main() -> int:
                         "then: a failed call)")
     p.add_argument("--wrapup", type=int, default=1, help="the queue's wrap-up, seconds")
     p.add_argument("--loads", type=int, default=10, help="first loads timed")
+    p.add_argument("--walls", type=int, default=0,
+                   help="wallboard feeds (/ws/wall) open during the load; each update's "
+                        "delay from the change it carries is printed")
     p.add_argument("--profile", metavar="FILE",
                    help="py-spy record of the engine during the load (.svg flame graph, "
                         ".json speedscope, .txt collapsed stacks); needs py-spy")

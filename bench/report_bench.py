@@ -102,13 +102,13 @@ def rows(n: int, seed: int):  # type: ignore[no-untyped-def]
 
 
 async def fill(db: Database, n: int) -> None:
+    times: dict[tuple[str, int], list[float]] = {}
     async with db.engine.begin() as conn:
         for inter, events, agents in rows(n, 1):
             await conn.execute(InteractionRecord.__table__.insert(), inter)
             if events:
                 await conn.execute(InteractionEventRecord.__table__.insert(), events)
             await conn.execute(AgentEventRecord.__table__.insert(), agents)
-            times: dict[tuple[str, int], list[float]] = {}
             for a in agents:    # what AgentEventRepository adds as each state ends
                 if a["cause"] == "answered":
                     start = a["at"]
@@ -117,10 +117,12 @@ async def fill(db: Database, n: int) -> None:
                         slot = times.setdefault((p["agent_id"], p["bucket"]), [0.0, 0.0])
                         slot[0] += p["staffed"]
                         slot[1] += p["occupied"]
+        pairs = list(times.items())
+        for i in range(0, len(pairs), BATCH):
             await conn.execute(AgentTimeRecord.__table__.insert(), [
                 {"agent_id": agent, "bucket": bucket, "staffed_seconds": staffed,
                  "occupied_seconds": occupied}
-                for (agent, bucket), (staffed, occupied) in times.items()])
+                for (agent, bucket), (staffed, occupied) in pairs[i:i + BATCH]])
 
 
 async def timed(what: str, db: Database, events: AgentEventRepository, start: datetime,

@@ -2,8 +2,9 @@
 
 ``GET /ws/wall`` (supervisors and admins) sends a ``hello`` with every tile, every agent
 and the open alerts, then, within a second of a change and without any polling:
-``tiles`` (queue tiles that changed), ``agents`` (agent rows that changed), ``alert`` (an
-escalation, kept until acknowledged) and ``ack``. ``GET /api/wall`` is the same snapshot
+``tiles`` (queue tiles that changed), ``agents`` (agent rows that changed) — each with
+``changed_at``, when the oldest change it carries happened — ``alert`` (an escalation, kept
+until acknowledged) and ``ack``. ``GET /api/wall`` is the same snapshot
 for integrators; ``POST /api/wall/alerts/{id}/ack`` acknowledges an alert. A supervisor
 sees the tiles of their queues (``"*"``: all), an admin every tile."""
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import json
 import logging
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Mapping
@@ -54,6 +56,7 @@ class WallFeed:
         self._agents_due: set[str] = set()
         self._names: OrderedDict[str, str | None] = OrderedDict()
         self._wake = asyncio.Event()
+        self._due_since: float | None = None   # the oldest change not sent yet
 
     # ------------------------------------------------------------------ events in
     async def on_event(self, event: Event) -> None:
@@ -68,6 +71,8 @@ class WallFeed:
         if isinstance(event, InteractionEscalated):
             await self._alert(event)
         if self._tiles_due or self._agents_due:
+            if self._due_since is None:
+                self._due_since = event.at
             self._wake.set()
 
     async def _alert(self, event: InteractionEscalated) -> None:
@@ -176,25 +181,28 @@ class WallFeed:
             self._wake.clear()
             keys, agents = sorted(self._tiles_due), sorted(self._agents_due)
             self._tiles_due, self._agents_due = set(), set()
+            since, self._due_since = self._due_since, None
             if not self.sockets:
                 continue
             try:
                 if keys:
                     for tile in await self._tiles(keys):
-                        await self.broadcast({"type": "tiles", "tiles": [tile]},
-                                              queue=tile["queue"])
+                        await self.broadcast({"type": "tiles", "tiles": [tile],
+                                              "changed_at": since}, queue=tile["queue"])
                 if agents:
-                    await self.broadcast({"type": "agents",
-                                           "agents": await self._agent_rows(agents)})
+                    await self.broadcast({"type": "agents", "changed_at": since,
+                                          "agents": await self._agent_rows(agents)})
             except Exception:
                 log.exception("wallboard update failed")
 
     async def broadcast(self, message: dict[str, Any], queue: str | None = None) -> None:
+        """Send ``message`` to every open board (those that see ``queue``), encoded once."""
+        text = json.dumps(message)
         for ws, user in list(self.sockets.items()):
             if queue is not None and queue not in self._queues_of(user):
                 continue
             with contextlib.suppress(ConnectionError, RuntimeError):
-                await ws.send_json(message)
+                await ws.send_str(text)
 
     async def close_all(self) -> None:
         for ws in list(self.sockets):
