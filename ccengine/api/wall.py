@@ -120,19 +120,22 @@ class WallFeed:
 
     async def _agent_rows(self, agent_ids: list[str]) -> list[dict[str, Any]]:
         lives = await self.dispatcher.state.agents()
-        rows = []
-        for agent_id in agent_ids:
+
+        async def row(agent_id: str) -> dict[str, Any] | None:
             profile = self.dispatcher.profiles.get(agent_id)
             if profile is None:
-                continue
+                return None
             live = lives.get(agent_id) or AgentLive(agent_id)
-            slots = [await self._slot(s.interaction_id, s.medium.value, s.state.value,
-                                      s.since) for s in live.slots]
-            rows.append({"id": agent_id, "name": profile.name, "state": live.display(),
-                         "presence": live.presence.value, "reason": live.reason,
-                         "since": live.since, "slots": slots,
-                         "capacity": {m.value: n for m, n in profile.capacity.items()}})
-        return rows
+            slots = await asyncio.gather(*(self._slot(s.interaction_id, s.medium.value,
+                                                      s.state.value, s.since)
+                                           for s in live.slots))
+            return {"id": agent_id, "name": profile.name, "state": live.display(),
+                    "presence": live.presence.value, "reason": live.reason,
+                    "since": live.since, "slots": list(slots),
+                    "capacity": {m.value: n for m, n in profile.capacity.items()}}
+        # the slots' lookups (live state, a customer's name) at once, not one after another
+        rows = await asyncio.gather(*(row(a) for a in agent_ids))
+        return [r for r in rows if r is not None]
 
     async def _slot(self, interaction_id: str, medium: str, state: str,
                     since: float) -> dict[str, Any]:
@@ -186,14 +189,27 @@ class WallFeed:
                 continue
             try:
                 if keys:
-                    for tile in await self._tiles(keys):
-                        await self.broadcast({"type": "tiles", "tiles": [tile],
-                                              "changed_at": since}, queue=tile["queue"])
+                    await self._send_tiles(await self._tiles(keys), since)
                 if agents:
                     await self.broadcast({"type": "agents", "changed_at": since,
                                           "agents": await self._agent_rows(agents)})
             except Exception:
                 log.exception("wallboard update failed")
+
+    async def _send_tiles(self, tiles: list[dict[str, Any]], since: float | None) -> None:
+        """One ``tiles`` message per board with the changed tiles of its queues (encoded
+        once per set of queues)."""
+        texts: dict[frozenset[str], str | None] = {}
+        for ws, user in list(self.sockets.items()):
+            queues = frozenset(self._queues_of(user))
+            if queues not in texts:
+                mine = [t for t in tiles if t["queue"] in queues]
+                texts[queues] = json.dumps({"type": "tiles", "tiles": mine,
+                                            "changed_at": since}) if mine else None
+            text = texts[queues]
+            if text is not None:
+                with contextlib.suppress(ConnectionError, RuntimeError):
+                    await ws.send_str(text)
 
     async def broadcast(self, message: dict[str, Any], queue: str | None = None) -> None:
         """Send ``message`` to every open board (those that see ``queue``), encoded once."""
