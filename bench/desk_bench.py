@@ -59,7 +59,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -158,47 +158,47 @@ async def api(http: aiohttp.ClientSession, method: str, url: str, token: str,
 
 
 # ------------------------------------------------------------------------- the feeds
-async def open_feed(http: aiohttp.ClientSession, base: str, agent: str, token: str,
-                    feeds: Feeds) -> asyncio.Task[None]:
-    """The agent's feed open (its hello read); returns the task reading it."""
-    ws = await http.ws_connect(f"{base}/ws/agent?token={token}", autoping=True)
+async def open_socket(http: aiohttp.ClientSession, url: str, who: str,
+                      on_frame: Callable[[dict[str, Any], float], None]
+                      ) -> asyncio.Task[None]:
+    """A feed's websocket open (its hello read); returns the task passing each later frame
+    and its arrival time (``time.time()``) to ``on_frame``."""
+    ws = await http.ws_connect(url, autoping=True)
     hello = await ws.receive_json(timeout=30)
     if hello.get("type") != "hello":
-        raise RuntimeError(f"{agent}'s feed began with {hello}")
+        raise RuntimeError(f"{who}'s feed began with {hello}")
 
     async def read() -> None:
         async for msg in ws:
             at = time.time()
-            if msg.type != aiohttp.WSMsgType.TEXT:
-                continue
-            frame = json.loads(msg.data)
-            feeds.frames += 1
-            if frame.get("type") == "offer":
-                feeds.offers[frame["interaction_id"]] = (at, frame["offered_at"], agent)
-            elif frame.get("type") == "state" and frame.get("cause") == "offered":
-                feeds.offered_states.append(at - frame["at"])
-        feeds.closed += 1
+            if msg.type == aiohttp.WSMsgType.TEXT:
+                on_frame(json.loads(msg.data), at)
     return asyncio.ensure_future(read())
+
+
+async def open_feed(http: aiohttp.ClientSession, base: str, agent: str, token: str,
+                    feeds: Feeds) -> asyncio.Task[None]:
+    """The agent's feed (/ws/agent): offers and "offered" state frames timed."""
+    def on_frame(frame: dict[str, Any], at: float) -> None:
+        feeds.frames += 1
+        if frame.get("type") == "offer":
+            feeds.offers[frame["interaction_id"]] = (at, frame["offered_at"], agent)
+        elif frame.get("type") == "state" and frame.get("cause") == "offered":
+            feeds.offered_states.append(at - frame["at"])
+    task = await open_socket(http, f"{base}/ws/agent?token={token}", agent, on_frame)
+    task.add_done_callback(   # the engine closed it (the bench cancels the rest at the end)
+        lambda t: None if t.cancelled() else setattr(feeds, "closed", feeds.closed + 1))
+    return task
 
 
 async def open_wall(http: aiohttp.ClientSession, base: str, token: str,
                     feeds: Feeds) -> asyncio.Task[None]:
-    """A wallboard's feed open (its hello read); returns the task reading it."""
-    ws = await http.ws_connect(f"{base}/ws/wall?token={token}", autoping=True)
-    hello = await ws.receive_json(timeout=30)
-    if hello.get("type") != "hello":
-        raise RuntimeError(f"a wallboard's feed began with {hello}")
-
-    async def read() -> None:
-        async for msg in ws:
-            at = time.time()
-            if msg.type != aiohttp.WSMsgType.TEXT:
-                continue
-            frame = json.loads(msg.data)
-            feeds.wall_frames += 1
-            if frame.get("changed_at") is not None:
-                feeds.wall_updates.append(at - frame["changed_at"])
-    return asyncio.ensure_future(read())
+    """A wallboard's feed (/ws/wall): each update's delay from the change it carries."""
+    def on_frame(frame: dict[str, Any], at: float) -> None:
+        feeds.wall_frames += 1
+        if frame.get("changed_at") is not None:
+            feeds.wall_updates.append(at - frame["changed_at"])
+    return await open_socket(http, f"{base}/ws/wall?token={token}", "a wallboard", on_frame)
 
 
 async def loop_lag(samples: list[float], stop: asyncio.Event) -> None:
