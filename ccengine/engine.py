@@ -29,6 +29,7 @@ from ccengine.cti.customers import CustomerContext
 from ccengine.cti.screenpop import ScreenPopFeed
 from ccengine.dispatcher import Dispatcher
 from ccengine.reload import Reloader, ReloadReport, reload
+from ccengine.reporting.intervals import ReportOptions, sums_of
 from ccengine.settings import Settings, build_users
 from ccengine.state.base import LiveState
 from ccengine.state.memory import MemoryState
@@ -158,7 +159,7 @@ class Engine:
         # the core
         self.dispatcher = Dispatcher(self.state, self.queues, self.agents,
                                      clock=time.time, offer_timeout=c.offer_timeout + 10)
-        self.recorder = InteractionRepository(self.db)
+        self.recorder = InteractionRepository(self.db, counter=self._count_work)
         self.customers = CustomerRepository(self.db, c.default_region)
         self.messages = MessageRepository(self.db)
         customers = CustomerContext(self.customers)
@@ -396,6 +397,13 @@ class Engine:
         self.dispatcher.subscribe(bus.publish)
         bus.subscribe(self.feed.on_event)
         self.bus = bus
+
+    def _count_work(self, work: Any) -> dict[str, float]:
+        """An ended interaction's report figures, with today's thresholds (the recorder
+        keeps them per quarter hour: store/work_intervals.py)."""
+        return sums_of(work, ReportOptions(
+            by=(), thresholds={n: q.sl_seconds for n, q in self.queues.items()},
+            short_abandon_seconds=self.settings.reporting.short_abandon_seconds))
 
     async def _on_contact(self, aor: str, reachable: bool) -> None:
         if self.dispatcher is not None and aor in self.agents:

@@ -285,6 +285,13 @@ async def start_reports(engine: Engine) -> None:
         raise RuntimeError("reports start after the store")
     api = ReportsApi(engine.db, engine.agent_events, lambda: engine.settings.reporting)
     engine.api_routes.append(lambda app: add_routes(app, api))
+    recorder = engine.recorder
+
+    async def count_backlog() -> None:   # ended work stored before it was counted as it ends
+        if recorder is not None and (counted := await recorder.count_backlog()):
+            log.info("reports: %d interactions ended earlier counted into work_intervals",
+                     counted)
+    engine.in_background(count_backlog(), "report-backlog")
 
 
 async def start_metrics(engine: Engine) -> None:
@@ -309,7 +316,7 @@ async def start_wall(engine: Engine) -> None:
     from ccengine.api.wall import WALL_DIR, WallFeed
     from ccengine.api.wall import add_routes as add_wall
     from ccengine.reporting.live_tiles import LiveTiles
-    from ccengine.store.reports import queued_between
+    from ccengine.store.work_intervals import queued_between
     d, db = engine.dispatcher, engine.db
     if d is None or db is None or engine.customers is None:
         raise RuntimeError("the wallboard starts after the store and the dispatcher")

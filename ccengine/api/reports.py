@@ -26,6 +26,7 @@ from ccengine.reporting.intervals import (
     INTERVALS,
     SL_VARIANTS,
     ReportOptions,
+    buckets_of,
     build_report,
     local_range,
     periods,
@@ -33,7 +34,7 @@ from ccengine.reporting.intervals import (
 from ccengine.reporting.settings import ReportingSettings
 from ccengine.store.agent_events import AgentEventRepository
 from ccengine.store.db import Database
-from ccengine.store.reports import tallies_between
+from ccengine.store.work_intervals import counted_sums, uncounted
 
 MAX_PERIODS = 5000          # a year of hours; a year of 15 minutes is refused
 MAX_DAYS = 400
@@ -116,18 +117,19 @@ async def report(request: web.Request) -> web.Response:
                     f"{MAX_PERIODS}; choose a longer interval or a shorter range")
     since, until = start.timestamp(), end.timestamp()
     thresholds = {name: q.sl_seconds for name, q in dispatcher.queues.items()}
-    buckets = await tallies_between(
-        api.db, since, until, by=by, thresholds=thresholds,
-        short_abandon_seconds=settings.short_abandon_seconds, queue=queue, medium=medium,
-        agent_id=agent)
     now = dispatcher.clock()
+    options = ReportOptions(by=by, thresholds=thresholds,
+                            short_abandon_seconds=settings.short_abandon_seconds, now=now)
+    # ended work's sums as the store keeps them, and the work not counted into them yet
+    buckets = [*await counted_sums(api.db, since, until, by=by, queue=queue, medium=medium,
+                                   agent_id=agent),
+               *buckets_of(await uncounted(api.db, since, until, queue=queue, medium=medium,
+                                           agent_id=agent), by, options)]
     agent_time, held = [], []
     if "agent" in by:
         agent_time = await api.agent_events.time_between(since, until, agent_id=agent)
         held = await api.agent_events.held_at(now + 1, agent_id=agent)
-    rows = build_report(buckets, report_periods, ReportOptions(
-        by=by, thresholds=thresholds, short_abandon_seconds=settings.short_abandon_seconds,
-        now=now), agent_time, held)
+    rows = build_report(buckets, report_periods, options, agent_time, held)
     if fmt == "csv":
         return _csv(rows, by, tz, interval)
     return web.json_response({

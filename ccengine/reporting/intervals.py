@@ -162,6 +162,33 @@ class ReportOptions:
 
 
 Bucket = tuple[float, tuple[str, ...], Mapping[str, float]]   # start, group, Tally sums
+QUARTER_HOUR = 900
+WORK_SUMS = tuple(n for n in Tally.__dataclass_fields__
+                  if n not in ("staffed_seconds", "occupied_seconds"))
+
+
+def sums_of(work: Work, options: ReportOptions) -> dict[str, float]:
+    """One piece of work's sums (what the store keeps per quarter hour: work_intervals)."""
+    t = Tally()
+    count_work(t, work, options, getattr(work, "wrapup_seconds", 0.0))
+    return {n: getattr(t, n) for n in WORK_SUMS}
+
+
+def buckets_of(works: Iterable[Work], by: tuple[str, ...], options: ReportOptions
+               ) -> list[Bucket]:
+    """Work counted here (not in the store's sums yet: live, or just ended), summed per
+    quarter hour it was queued in and group, as the store's sums are."""
+    found: dict[tuple[float, tuple[str, ...]], dict[str, float]] = {}
+    for w in works:
+        if "agent" in by and not w.agent_id:
+            continue   # never reached an agent: not an agent's figure
+        key = tuple({"queue": w.queue, "medium": w.medium, "agent": w.agent_id or ""}[g]
+                    for g in by)
+        start = w.queued_at // QUARTER_HOUR * QUARTER_HOUR
+        sums = found.setdefault((start, key), dict.fromkeys(WORK_SUMS, 0.0))
+        for name, value in sums_of(w, options).items():
+            sums[name] += value
+    return [(start, key, sums) for (start, key), sums in found.items()]
 
 
 def tally_of(sums: Mapping[str, float]) -> Tally:
@@ -177,20 +204,27 @@ def build_report(buckets: Iterable[Bucket], report_periods: Sequence[Period],
                  held: Iterable[StateChange] = ()) -> list[dict[str, Any]]:
     """One row per period and group (only groups with something in them), in time then
     group order. ``buckets`` hold the work's sums per quarter hour and group (the store
-    adds them up: ``ccengine.store.reports.tallies_between``), grouped as ``options.by``;
+    keeps them as work ends: ``ccengine.store.work_intervals``), grouped as ``options.by``;
     for agent rows, ``agent_time`` (the agents' stored quarter hours) and ``held`` (each
     agent's last change: the state held now)."""
     if not report_periods:
         return []
     starts = [p.start for p in report_periods]
     by = options.by
-    tallies: dict[tuple[int, tuple[str, ...]], Tally] = defaultdict(Tally)
     first, last = report_periods[0].start, report_periods[-1].end
+    totals: dict[tuple[int, tuple[str, ...]], dict[str, float]] = {}
     for start, key, sums in buckets:
         t = max(start, first)           # a range may start inside a quarter hour
         if t >= last:
             continue
-        tallies[(_last_at_or_before(starts, t), key)].add(tally_of(sums))
+        total = totals.get(slot := (_last_at_or_before(starts, t), key))
+        if total is None:
+            totals[slot] = dict(sums)
+        else:
+            for name, value in sums.items():
+                total[name] += value
+    tallies: dict[tuple[int, tuple[str, ...]], Tally] = defaultdict(Tally)
+    tallies.update((slot, tally_of(total)) for slot, total in totals.items())
     if "agent" in by:
         _occupancy(tallies, agent_time, held, report_periods, by, options)
     rows = []

@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from ccengine.store.db import Database
 from ccengine.store.models import AgentEventRecord, AgentTimeRecord, InteractionRecord
 from ccengine.store.sqlite_inline import DirectStatement
+from ccengine.store.work_intervals import WRAPUP_RETURNING, add_statement, wrapup_rows
 
 WRAP_ENDS = ("released", "wrap_up_ended")
 # agents' display states: time in these is staffed; in the second, occupied too
@@ -28,11 +29,12 @@ _WRAPS_KEPT = 10_000
 
 
 @functools.cache
-def _direct_statements() -> tuple[DirectStatement, DirectStatement, DirectStatement]:
-    """The insert, the wrap-up addition and the time addition, compiled for sqlite3
-    (Database.direct)."""
+def _direct_statements() -> tuple[DirectStatement, ...]:
+    """The insert, the wrap-up addition, the time addition and the work_intervals
+    addition, compiled for sqlite3 (Database.direct)."""
     return (DirectStatement(insert(AgentEventRecord), column_keys=list(AgentEvent._fields)),
-            DirectStatement(_add_wrapup()), DirectStatement(_add_time("sqlite")))
+            DirectStatement(_add_wrapup()), DirectStatement(_add_time("sqlite")),
+            DirectStatement(add_statement("sqlite")))
 
 
 @functools.cache
@@ -66,9 +68,12 @@ def time_pieces(agent_id: str, state: str, start: float, end: float
 
 
 def _add_wrapup() -> Any:
+    """Add a wrap-up's seconds to its interaction, returning what says whether (and where)
+    they go into work_intervals too."""
     i = InteractionRecord.__table__
     return update(i).where(i.c.id == bindparam("iid")).values(
-        wrapup_seconds=i.c.wrapup_seconds + bindparam("seconds", type_=Float))
+        wrapup_seconds=i.c.wrapup_seconds + bindparam("seconds", type_=Float)).returning(
+        *(i.c[n] for n in WRAPUP_RETURNING))
 
 
 class AgentEvent(NamedTuple):
@@ -97,12 +102,16 @@ class AgentEventRepository:
         pieces = await self._time_of(event)
         row = event._asdict()
         if self.db.direct is not None:  # a SQLite file: straight to sqlite3, as saves are
-            insert_event, add_wrapup, add_time = _direct_statements()
+            insert_event, add_wrapup, add_time, add_sums = _direct_statements()
 
             def write(conn: sqlite3.Connection) -> None:
                 conn.execute(insert_event.sql, insert_event.parameters(row))
                 if wrapup is not None:
-                    conn.execute(add_wrapup.sql, add_wrapup.parameters(wrapup))
+                    found = conn.execute(add_wrapup.sql,
+                                         add_wrapup.parameters(wrapup)).fetchall()
+                    rows = wrapup_rows(found[0], wrapup["seconds"]) if found else []
+                    if rows:
+                        conn.executemany(add_sums.sql, [add_sums.parameters(r) for r in rows])
                 if pieces:
                     conn.executemany(add_time.sql, [add_time.parameters(p) for p in pieces])
             await self.db.direct.write(write)
@@ -110,7 +119,10 @@ class AgentEventRepository:
         async with self.db.engine.begin() as conn:
             await conn.execute(insert(AgentEventRecord), [row])
             if wrapup is not None:
-                await conn.execute(_add_wrapup(), wrapup)
+                found = (await conn.execute(_add_wrapup(), wrapup)).first()
+                rows = wrapup_rows(found, wrapup["seconds"]) if found else []
+                if rows:
+                    await conn.execute(add_statement(self.db.dialect), rows)
             if pieces:
                 await conn.execute(_add_time(self.db.dialect), pieces)
 

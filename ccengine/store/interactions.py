@@ -39,6 +39,7 @@ from ccengine.store.records import (
     to_interaction,
 )
 from ccengine.store.sqlite_inline import DirectStatement
+from ccengine.store.work_intervals import Counter, count, count_direct
 
 __all__ = ["MILESTONES", "InteractionRepository", "load_views"]
 
@@ -52,8 +53,11 @@ _HINTS = 10_000  # interactions whose stored-event count is remembered
 class InteractionRepository:
     """Interactions of every medium, their events and notes."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, counter: Counter | None = None) -> None:
         self.db = db
+        # the report figures of one ended interaction (work_intervals.py); None: ended
+        # work is left for reports to count from its row
+        self.counter = counter
         # per interaction, how many of its events this repository has stored (a hint: the
         # events before it need not be sent again; the insert skips stored ones anyway)
         self._stored: dict[str, int] = {}
@@ -77,9 +81,14 @@ class InteractionRepository:
                for seq, e in enumerate(data.events[stored:], start=stored)]
         row = {**values, "id": data.id, "disposition": data.disposition,
                "customer_ref": data.customer_id}
+        counter = self.counter if values["ended_at"] is not None else None
         if self.db.direct is not None:
-            added = await self.db.direct.write(
-                lambda conn: _save_direct(conn, row, data.customer_id, new))
+            def write(conn: sqlite3.Connection) -> int:
+                added = _save_direct(conn, row, data.customer_id, new)
+                if counter is not None:   # ended: its figures into work_intervals, once
+                    count_direct(conn, data.id, time.time(), counter)
+                return added
+            added = await self.db.direct.write(write)
         else:
             async with self.db.engine.begin() as conn:
                 customer_id = (await conn.execute(
@@ -88,8 +97,28 @@ class InteractionRepository:
                     raise UnknownCustomer(data.customer_id)  # rolls the upsert back
                 added = len((await conn.execute(_insert_events(self.db.dialect),
                                                 new)).all()) if new else 0
+                if counter is not None:
+                    await count(conn, self.db.dialect, data.id, time.time(), counter)
         self._remember(data.id, len(data.events))
         return added
+
+    async def count_backlog(self, batch: int = 500) -> int:
+        """Count into work_intervals the ended work not counted yet (stored before it
+        existed, or by a recorder without a counter); how many were counted."""
+        if self.counter is None:
+            return 0
+        i, total = InteractionRecord, 0
+        while True:
+            async with self.db.engine.connect() as conn:
+                ids = (await conn.execute(select(i.id).where(
+                    i.counted_at.is_(None), i.ended_at.is_not(None), i.queued_at.is_not(None),
+                    i.queue.is_not(None)).limit(batch))).scalars().all()
+            if not ids:
+                return total
+            async with self.db.engine.begin() as conn:
+                for iid in ids:
+                    total += await count(conn, self.db.dialect, iid, time.time(),
+                                         self.counter)
 
     def _remember(self, interaction_id: str, stored: int) -> None:
         self._stored.pop(interaction_id, None)
@@ -293,6 +322,7 @@ def _row_values(data: InteractionData) -> dict[str, Any]:
     values["callback_at"] = first("callback_requested")
     values["transfers"] = sum(e.kind == "transfer_completed" for e in events)
     values["wrapup_seconds"] = 0.0   # on insert; a later save keeps what was added
+    values["counted_at"] = None      # on insert; set once, by the claim (work_intervals.py)
     return values
 
 
@@ -312,7 +342,8 @@ def _upsert(dialect: str, with_customer: bool) -> Any:
                               .where(Customer.id == bindparam("customer_ref"))
                               .scalar_subquery())
     stmt = _dialect_insert(dialect)(table).values(row)
-    update = {n: stmt.excluded[n] for n in names if n not in ("id", "wrapup_seconds")}
+    update = {n: stmt.excluded[n] for n in names
+              if n not in ("id", "wrapup_seconds", "counted_at")}
     update["disposition"] = func.coalesce(stmt.excluded.disposition, table.c.disposition)
     return stmt.on_conflict_do_update(index_elements=["id"], set_=update) \
         .returning(table.c.customer_id)

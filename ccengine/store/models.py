@@ -54,7 +54,9 @@ class InteractionRecord(Base):
     """A voice call, callback, email or chat, with its milestone times."""
 
     __tablename__ = "interactions"
-    __table_args__ = (Index("ix_interactions_customer_entered", "customer_id", "entered_at"),)
+    __table_args__ = (Index("ix_interactions_customer_entered", "customer_id", "entered_at"),
+                      # reports read the work not counted yet (live, or just ended) by it
+                      Index("ix_interactions_uncounted", "counted_at", "queued_at"))
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     medium: Mapped[str] = mapped_column(String(16))
     customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.id"))
@@ -79,6 +81,9 @@ class InteractionRecord(Base):
     transfers: Mapped[int] = mapped_column(Integer, default=0)       # completed transfers
     # its agents' wrap-up, added as each ends (AgentEventRepository); never set by a save
     wrapup_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    # when its figures went into work_intervals (once, by whichever save ended it); never
+    # set by a save
+    counted_at: Mapped[float | None] = mapped_column(Float)
 
 
 class InteractionEventRecord(Base):
@@ -255,3 +260,36 @@ class AgentTimeRecord(Base):
     bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
     staffed_seconds: Mapped[float] = mapped_column(Float, default=0.0)
     occupied_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class WorkIntervalRecord(Base):
+    """The report figures of ended work per quarter hour it was queued in (``bucket``:
+    epoch seconds // 900), queue, medium and agent ("" for none; "*": every agent's work
+    together, what reports by queue read): each interaction's are
+    added once when it ends (its wrap-up as that ends), so a report over a million
+    interactions sums a few thousand rows. Named as ``ccengine.reporting.intervals.Tally``."""
+
+    __tablename__ = "work_intervals"
+    # reports by queue read the all-agents rows ("*") of a range
+    __table_args__ = (Index("ix_work_intervals_agent_bucket", "agent_id", "bucket"),)
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
+    queue: Mapped[str] = mapped_column(String(100), primary_key=True)
+    medium: Mapped[str] = mapped_column(String(16), primary_key=True)
+    agent_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    offered: Mapped[int] = mapped_column(Integer, default=0)
+    answered: Mapped[int] = mapped_column(Integer, default=0)
+    responded: Mapped[int] = mapped_column(Integer, default=0)
+    met: Mapped[int] = mapped_column(Integer, default=0)
+    abandoned: Mapped[int] = mapped_column(Integer, default=0)
+    abandoned_within: Mapped[int] = mapped_column(Integer, default=0)
+    short_abandoned: Mapped[int] = mapped_column(Integer, default=0)
+    other_exits: Mapped[int] = mapped_column(Integer, default=0)
+    waiting: Mapped[int] = mapped_column(Integer, default=0)
+    transfers: Mapped[int] = mapped_column(Integer, default=0)
+    callbacks: Mapped[int] = mapped_column(Integer, default=0)
+    wait_total: Mapped[float] = mapped_column(Float, default=0.0)
+    handled: Mapped[int] = mapped_column(Integer, default=0)
+    talk_total: Mapped[float] = mapped_column(Float, default=0.0)
+    wrapup_total: Mapped[float] = mapped_column(Float, default=0.0)
+    first_responses: Mapped[int] = mapped_column(Integer, default=0)
+    first_response_total: Mapped[float] = mapped_column(Float, default=0.0)

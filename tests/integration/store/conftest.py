@@ -92,9 +92,10 @@ async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Da
         yield database
 
 
-@pytest.fixture
-async def morning(db: Database) -> AsyncIterator[Any]:
-    """A known morning of traffic, stored, with the reports API serving it (morning.py)."""
+@pytest.fixture(params=["counted", "uncounted"])
+async def morning(db: Database, request: pytest.FixtureRequest) -> AsyncIterator[Any]:
+    """A known morning of traffic, stored, with the reports API serving it (morning.py):
+    its work counted into the quarter hours' sums as it ended, or left to reports."""
     from tests.integration.store.morning import open_morning
-    async for m in open_morning(db):
+    async for m in open_morning(db, counted=request.param == "counted"):
         yield m

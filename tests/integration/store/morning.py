@@ -23,6 +23,7 @@ from ccengine.core.queue import QueueConfig
 from ccengine.core.supervision import SupervisorProfile
 from ccengine.cti.screenpop import ScreenPopFeed
 from ccengine.dispatcher import Dispatcher
+from ccengine.reporting.intervals import ReportOptions, sums_of
 from ccengine.reporting.live_tiles import LiveTiles
 from ccengine.reporting.settings import ReportingSettings
 from ccengine.state.memory import MemoryState
@@ -143,8 +144,10 @@ async def play_morning(d: Dispatcher, clock: Clock) -> None:
     await d.logout("bob")
 
 
-async def open_morning(db: Database) -> AsyncIterator[Morning]:
-    """The morning played, then the API serving it (the ``morning`` fixture)."""
+async def open_morning(db: Database, counted: bool = True) -> AsyncIterator[Morning]:
+    """The morning played, then the API serving it (the ``morning`` fixture). ``counted``:
+    the recorder keeps the quarter hours' sums as work ends, as the engine's does; else
+    reports count every interaction from its row (work stored before they were kept)."""
     clock = Clock()
     queues = {"sales": QueueConfig("sales", frozenset({Medium.VOICE}), {"sales": 1},
                                    wrapup_seconds=10, sl_seconds=20),
@@ -157,7 +160,11 @@ async def open_morning(db: Database) -> AsyncIterator[Morning]:
                    tick_seconds=3600)
     for medium in (Medium.VOICE, Medium.EMAIL):
         d.register_channel(Channel(medium))
-    recorder, agent_events = InteractionRepository(db), AgentEventRepository(db)
+    options = ReportOptions(by=(), thresholds={n: q.sl_seconds for n, q in queues.items()},
+                            short_abandon_seconds=5.0)
+    recorder = InteractionRepository(db, counter=(lambda w: sums_of(w, options))
+                                     if counted else None)
+    agent_events = AgentEventRepository(db)
     d.subscribe(recorder.on_event)
     d.subscribe(agent_events.on_event)
     wall = WallFeed(d, LiveTiles(queues, timezone="Europe/Paris", short_abandon_seconds=5.0,

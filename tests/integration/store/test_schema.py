@@ -21,7 +21,7 @@ from ccengine.store.models import Base
 REPO = Path(__file__).resolve().parents[3]
 TABLES = {"alembic_version", "customers", "customer_identities", "interactions",
           "interaction_events", "notes", "users", "queues", "skills", "messages", "recordings",
-          "callbacks", "sessions", "agent_events", "agent_time"}
+          "callbacks", "sessions", "agent_events", "agent_time", "work_intervals"}
 HEAD = "0009_agent_events"  # the newest migration
 
 

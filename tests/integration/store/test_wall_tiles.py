@@ -8,7 +8,7 @@ from typing import Any
 
 from ccengine.api.wall import WallFeed
 from ccengine.reporting.live_tiles import LiveTiles
-from ccengine.store.reports import queued_between
+from ccengine.store.work_intervals import queued_between
 from tests.integration.store.morning import Morning, at, get
 
 
