@@ -132,7 +132,9 @@ async def five_talking_and_fifty_waiting(site: Site) -> tuple[list[str], dict[st
     for agent in AGENTS:
         await eventually(lambda a=agent: _reachable(site, a), 20, f"{agent}'s phone")
         await site.call("POST", f"/api/agents/{agent}/login", agent)
-    talking = site.place(CallerScript(digits="1", audio_repeats=12, hold_ms=None,
+    # about 3.5 min of audio: on a loaded machine queuing the fifty and the restart took
+    # longer than 12 repeats (84 s) lasted, and the callers' RTP stopped before the check
+    talking = site.place(CallerScript(digits="1", audio_repeats=30, hold_ms=None,
                                       wait_bye_ms=240000), "talking", count=len(AGENTS))
     await talking.start()
     await eventually(lambda: _count(site.talking(), len(AGENTS)), 40, "five calls talking")
