@@ -37,13 +37,16 @@ from bench.store_lookup_bench import throwaway_postgres  # noqa: E402
 from ccengine.core.interaction import Interaction  # noqa: E402
 from ccengine.core.media import Medium  # noqa: E402
 from ccengine.cti.customers import CustomerContext  # noqa: E402
+from ccengine.reporting.intervals import ReportOptions, sums_of  # noqa: E402
+from ccengine.store.agent_events import AgentEvent, AgentEventRepository  # noqa: E402
 from ccengine.store.customers import CustomerRepository  # noqa: E402
 from ccengine.store.db import Database  # noqa: E402
 from ccengine.store.interactions import InteractionRepository  # noqa: E402
 
 
 async def one_call(n: int, number: str, context: CustomerContext,
-                   recorder: InteractionRepository, pop: bool = True) -> None:
+                   recorder: InteractionRepository, pop: bool = True,
+                   agents: AgentEventRepository | None = None) -> None:
     now = time.time()
     call = Interaction(f"bench-{n}-{uuid.uuid4().hex[:8]}", Medium.VOICE, queue="sales",
                        created_at=now,
@@ -58,17 +61,32 @@ async def one_call(n: int, number: str, context: CustomerContext,
             if pop:  # the engine pops only for an agent whose desktop is open
                 await context.screen_pop(call)
         await recorder.save(call)
+        if agents is not None and kind != "queued":   # the agent's change (agent_events)
+            new = "offered" if kind == "offered" else "busy"
+            await agents.add(AgentEvent("b001", time.time(), "available", new, "", kind,
+                                        call.id))
     call.record("ended", time.time(), agent_id="b001", hung_up_by="caller")
     await recorder.save(call)
+    if agents is not None:   # wrap-up, then released: its seconds go to the sums
+        await agents.add(AgentEvent("b001", time.time(), "busy", "wrap_up", "", "wrap_up",
+                                    call.id))
+        await agents.add(AgentEvent("b001", time.time(), "wrap_up", "available", "",
+                                    "released", call.id))
 
 
-async def run(url: str, calls: int, repeat: float, seed: int, pop: bool) -> None:
+async def run(url: str, calls: int, repeat: float, seed: int, pop: bool,
+              reports: bool = True) -> None:
     rng = random.Random(seed)
     db = Database(url)
     try:
         await db.migrate()
         context = CustomerContext(CustomerRepository(db))
-        recorder = InteractionRepository(db)
+        # as the engine's: the ended call's figures into the quarter hours' sums, and the
+        # agent's state changes stored (``--no-reports``: neither, as before reports)
+        options = ReportOptions(by=(), thresholds={"sales": 20.0})
+        recorder = InteractionRepository(
+            db, counter=(lambda w: sums_of(w, options)) if reports else None)
+        agents = AgentEventRepository(db) if reports else None
         numbers: list[str] = []
         times: list[float] = []
         cpu = 0.0
@@ -79,7 +97,7 @@ async def run(url: str, calls: int, repeat: float, seed: int, pop: bool) -> None
                 number = f"0{7400000000 + n}"
                 numbers.append(number)
             started, started_cpu = time.perf_counter(), time.process_time()
-            await one_call(n, number, context, recorder, pop)
+            await one_call(n, number, context, recorder, pop, agents)
             if n >= 20:
                 times.append(time.perf_counter() - started)
                 cpu += time.process_time() - started_cpu
@@ -91,7 +109,9 @@ async def run(url: str, calls: int, repeat: float, seed: int, pop: bool) -> None
     print(f"  per call: mean {statistics.mean(times) * 1000:.2f} ms, "
           f"p50 {times[len(times) // 2] * 1000:.2f} ms, "
           f"p99 {times[int(len(times) * 0.99)] * 1000:.2f} ms "
-          f"(link, 4 saves{', screen pop' if pop else ''}); CPU of this process "
+          f"(link, 4 saves{', screen pop' if pop else ''}"
+          f"{', reports: 4 agent state changes, the sums' if reports else ''}); "
+          f"CPU of this process "
           f"{cpu / calls * 1000:.2f} ms per call (both threads)")
 
 
@@ -103,17 +123,22 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--no-pop", action="store_true",
                     help="leave the screen pop out (an agent without the desktop open)")
+    ap.add_argument("--no-reports", action="store_true",
+                    help="leave out what reports keep (the agent's state changes and time, "
+                         "the ended call's sums): the store's work per call before them")
     ap.add_argument("--url", help="PostgreSQL URL (a throwaway database is made beside it)")
     args = ap.parse_args()
     if args.url:
         async def on_postgres() -> None:
             async with throwaway_postgres(args.url) as url:
-                await run(url, args.calls, args.repeat_callers, args.seed, not args.no_pop)
+                await run(url, args.calls, args.repeat_callers, args.seed, not args.no_pop,
+                          not args.no_reports)
         asyncio.run(on_postgres())
     else:
         with tempfile.TemporaryDirectory() as d:
             asyncio.run(run(f"sqlite+aiosqlite:///{d}/store.db", args.calls,
-                            args.repeat_callers, args.seed, not args.no_pop))
+                            args.repeat_callers, args.seed, not args.no_pop,
+                            not args.no_reports))
     return 0
 
 
