@@ -27,9 +27,12 @@ from ccengine.core.events import (
 )
 from ccengine.core.interaction import Interaction, InteractionEvent
 from ccengine.core.media import Medium
+from ccengine.reporting.intervals import LiveWork
 from ccengine.reporting.wait_histogram import Labels, WaitHistogram
 
-KINDS = ("queued", "offered", "answered", "abandoned")
+# abandoned: the customer left unanswered; exited: ended unanswered otherwise (a callback or
+# voicemail instead, the maximum wait, the engine ending it), as the reports tell them apart
+KINDS = ("queued", "offered", "answered", "abandoned", "exited")
 # why work went back to its queue; anything else counts as "other"
 REQUEUE_REASONS = ("no_answer", "rejected", "unreachable", "transfer_failed",
                    "disconnected", "withdrawn")
@@ -112,7 +115,9 @@ class InteractionCounts:
             return   # never waited in a queue (an agent's outbound call)
         where = (i.queue or "", i.medium.value)
         if _first(i, "answered") is None:
-            self.counts["abandoned"][where] += 1
+            work = LiveWork.of(i)
+            left = work is not None and work.left_by_customer
+            self.counts["abandoned" if left else "exited"][where] += 1
         if _first(i, response_kind(i.medium)) is None:
             self.waits.observe((*where, ABANDONED), at - queued.at)
 

@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from ccengine.core.interaction import Interaction
 from ccengine.store.agent_events import OCCUPIED, STAFFED
 
 INTERVALS = ("15", "30", "60", "day", "range")
@@ -54,6 +55,43 @@ class StateChange(Protocol):
     new: str
     cause: str
     interaction_id: str | None
+
+
+@dataclass
+class LiveWork:
+    """One live interaction as reports see it (the ``Work`` protocol), from the core's
+    (the wallboard's tiles and the metrics count it; the store's rows are ``EndedWork``)."""
+
+    id: str
+    medium: str
+    queue: str
+    agent_id: str | None
+    queued_at: float
+    answered_at: float | None = None
+    ended_at: float | None = None
+    left_by_customer: bool = False
+    transfers: int = 0
+    callback_requested: bool = False
+    first_response_at: float | None = None
+
+    @classmethod
+    def of(cls, interaction: Interaction) -> LiveWork | None:
+        """None for work that never reached a queue."""
+        def first(kind: str) -> float | None:
+            return next((e.at for e in interaction.events if e.kind == kind), None)
+        queued = first("queued") or interaction.enqueued_at
+        if queued is None or interaction.queue is None:
+            return None
+        ended = first("ended") or first("cancelled")
+        cancelled = [e for e in interaction.events if e.kind == "cancelled"]
+        answered = first("answered")
+        return cls(interaction.id, str(interaction.medium), interaction.queue,
+                   interaction.agent_id, queued, answered, ended,
+                   left_by_customer=answered is None and bool(cancelled)
+                   and cancelled[-1].data.get("hung_up_by") == "caller",
+                   transfers=sum(e.kind == "transfer_completed" for e in interaction.events),
+                   callback_requested=first("callback_requested") is not None,
+                   first_response_at=first("first_response"))
 
 
 @dataclass(frozen=True)

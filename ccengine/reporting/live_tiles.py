@@ -12,7 +12,6 @@ from __future__ import annotations
 import copy
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,6 +30,7 @@ from ccengine.core.events import (
 from ccengine.core.interaction import Interaction
 from ccengine.core.queue import QueueConfig
 from ccengine.reporting.intervals import (
+    LiveWork,
     ReportOptions,
     Tally,
     Work,
@@ -40,42 +40,6 @@ from ccengine.reporting.intervals import (
 from ccengine.store.agent_events import WRAP_ENDS
 
 _WRAPPING_KEPT = 10_000   # finished work whose wrap-up may still be reported
-
-
-@dataclass
-class LiveWork:
-    """One interaction as reports see it (the ``Work`` protocol), built from the core's."""
-
-    id: str
-    medium: str
-    queue: str
-    agent_id: str | None
-    queued_at: float
-    answered_at: float | None = None
-    ended_at: float | None = None
-    left_by_customer: bool = False
-    transfers: int = 0
-    callback_requested: bool = False
-    first_response_at: float | None = None
-
-    @classmethod
-    def of(cls, interaction: Interaction) -> LiveWork | None:
-        """None for work that never reached a queue."""
-        def first(kind: str) -> float | None:
-            return next((e.at for e in interaction.events if e.kind == kind), None)
-        queued = first("queued") or interaction.enqueued_at
-        if queued is None or interaction.queue is None:
-            return None
-        ended = first("ended") or first("cancelled")
-        cancelled = [e for e in interaction.events if e.kind == "cancelled"]
-        answered = first("answered")
-        return cls(interaction.id, str(interaction.medium), interaction.queue,
-                   interaction.agent_id, queued, answered, ended,
-                   left_by_customer=answered is None and bool(cancelled)
-                   and cancelled[-1].data.get("hung_up_by") == "caller",
-                   transfers=sum(e.kind == "transfer_completed" for e in interaction.events),
-                   callback_requested=first("callback_requested") is not None,
-                   first_response_at=first("first_response"))
 
 
 Key = tuple[str, str]   # queue, medium

@@ -51,7 +51,9 @@ COUNTER_HELP = {
     "queued": "Interactions put in a queue (each once, at its first queueing)",
     "offered": "Offers of work to an agent (a re-offer after a RONA counts again)",
     "answered": "Interactions answered by an agent (each once, at its first answer)",
-    "abandoned": "Interactions that ended or were cancelled after queueing, never answered",
+    "abandoned": "Interactions whose customer left after queueing, never answered",
+    "exited": "Interactions that ended otherwise after queueing, never answered "
+              "(a callback or voicemail instead, the maximum wait, the engine ending it)",
 }
 
 # the parts of /api/health (run_checks' "parts"), given at each scrape

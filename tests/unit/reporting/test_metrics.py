@@ -93,13 +93,15 @@ async def test_given_calls_answered_abandoned_and_requeued_then_counters_say_so(
     clock.now += 3
     await d.offer_accepted("c1", "bob")
     clock.now += 30
-    await d.cancel("c2", "caller_hung_up")       # abandoned after 38 s
+    await d.cancel("c2", "abandoned", hung_up_by="caller")   # the caller left after 38 s
     await d.interaction_ended("c1", "bob")
     await d.set_available("alice")               # c3 offered to alice after 38 s
     await d.offer_accepted("c3", "alice")
     await d.take_over("c3", "alice")             # a second answer is not counted again
     await d.enqueue(call("s1", queue="support"))
     await d.offer_failed("c3", "alice", "weird reason")   # not offered: nothing changes
+    await d.enqueue(call("s2", queue="support"))
+    await d.cancel("s2", "callback_requested")   # a callback instead: not abandoned
 
     m = await scrape(metrics)
     sales = {"queue": "sales", "medium": "voice"}
@@ -107,8 +109,12 @@ async def test_given_calls_answered_abandoned_and_requeued_then_counters_say_so(
     assert m.value("ccengine_interactions_offered_total", **sales) == 3
     assert m.value("ccengine_interactions_answered_total", **sales) == 2
     assert m.value("ccengine_interactions_abandoned_total", **sales) == 1
+    assert m.value("ccengine_interactions_exited_total", **sales) == 0
+    support = {"queue": "support", "medium": "voice"}
+    assert m.value("ccengine_interactions_abandoned_total", **support) == 0
+    assert m.value("ccengine_interactions_exited_total", **support) == 1
     assert m.value("ccengine_interactions_requeued_total", reason="no_answer", **sales) == 1
-    assert m.value("ccengine_interactions_queued_total", queue="support") == 1
+    assert m.value("ccengine_interactions_queued_total", queue="support") == 2
     # every configured queue and medium is there from the start, at zero
     assert m.value("ccengine_interactions_answered_total", queue="sales", medium="email") == 0
     # c1 answered 8 s after queueing, c3 at 38 s; c2 abandoned at 38 s
