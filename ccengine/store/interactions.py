@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import builtins
 import functools
+import logging
 import sqlite3
 import time
 from collections import defaultdict
@@ -42,6 +43,8 @@ from ccengine.store.sqlite_inline import DirectStatement
 from ccengine.store.work_intervals import Counter, count, count_direct
 
 __all__ = ["MILESTONES", "InteractionRepository", "load_views"]
+
+log = logging.getLogger(__name__)
 
 # the status an interaction is in after its latest event of these kinds
 STATUS_AFTER = {"entered": "new", "ivr_done": "new", "queued": "queued",
@@ -81,14 +84,9 @@ class InteractionRepository:
                for seq, e in enumerate(data.events[stored:], start=stored)]
         row = {**values, "id": data.id, "disposition": data.disposition,
                "customer_ref": data.customer_id}
-        counter = self.counter if values["ended_at"] is not None else None
         if self.db.direct is not None:
-            def write(conn: sqlite3.Connection) -> int:
-                added = _save_direct(conn, row, data.customer_id, new)
-                if counter is not None:   # ended: its figures into work_intervals, once
-                    count_direct(conn, data.id, time.time(), counter)
-                return added
-            added = await self.db.direct.write(write)
+            added = await self.db.direct.write(
+                lambda conn: _save_direct(conn, row, data.customer_id, new))
         else:
             async with self.db.engine.begin() as conn:
                 customer_id = (await conn.execute(
@@ -97,10 +95,27 @@ class InteractionRepository:
                     raise UnknownCustomer(data.customer_id)  # rolls the upsert back
                 added = len((await conn.execute(_insert_events(self.db.dialect),
                                                 new)).all()) if new else 0
-                if counter is not None:
-                    await count(conn, self.db.dialect, data.id, time.time(), counter)
         self._remember(data.id, len(data.events))
+        if self.counter is not None and values["ended_at"] is not None:
+            await self._count(data.id)
         return added
+
+    async def _count(self, interaction_id: str) -> None:
+        """An ended interaction's figures into work_intervals, once, in a transaction of
+        their own: a failure there never costs the record its save (the work stays
+        uncounted; reports count it from its row, the next start's backlog into the sums)."""
+        counter = self.counter
+        assert counter is not None
+        try:
+            if self.db.direct is not None:
+                await self.db.direct.write(
+                    lambda conn: count_direct(conn, interaction_id, time.time(), counter))
+            else:
+                async with self.db.engine.begin() as conn:
+                    await count(conn, self.db.dialect, interaction_id, time.time(), counter)
+        except Exception:
+            log.exception("interaction %s: not counted into the reports' sums",
+                          interaction_id)
 
     async def count_backlog(self, batch: int = 500) -> int:
         """Count into work_intervals the ended work not counted yet (stored before it

@@ -12,6 +12,7 @@ from ccengine.store.db import Database
 from ccengine.store.interactions import InteractionRepository
 from ccengine.store.models import WorkIntervalRecord
 from ccengine.store.records import EventData, InteractionData
+from ccengine.store.work_intervals import uncounted
 
 OPTIONS = ReportOptions(by=(), thresholds={"sales": 20.0})
 T = 1_800_000_000.0   # a quarter hour's start
@@ -62,3 +63,14 @@ async def test_given_ended_work_stored_uncounted_then_the_backlog_counts_it_once
     assert await recorder.count_backlog(batch=1) == 1
     assert await recorder.count_backlog() == 0
     assert [(s[3], s[4]) for s in await sums(db)] == [("*", 1), ("alice", 1)]
+
+
+async def test_given_the_count_fails_then_the_save_stands_and_the_work_stays_uncounted(
+        db: Database) -> None:
+    def broken(work):  # type: ignore[no-untyped-def]
+        raise RuntimeError("a reporting bug")
+    await InteractionRepository(db, counter=broken).save(call("c1"))
+    stored = await InteractionRepository(db).get("c1")
+    assert stored is not None and stored["timestamps"]["ended"] == T + 75
+    assert await sums(db) == []
+    assert [w.id for w in await uncounted(db, T, T + 900)] == ["c1"]
