@@ -755,15 +755,19 @@ class Dispatcher:
         queue, now = self.queues[name], self.clock()
         waiting = sorted((i for i in await self.state.waiting() if i.queue == name),
                          key=lambda i: i.enqueued_at or now)
-        agents = await self.state.agents()
-        eligible = [a for a, p in self.profiles.items() if p.has_skills(queue.required_skills)]
         return {
             "name": name, "media": sorted(m.value for m in queue.media),
             "waiting": len(waiting),
             "interactions": [{"id": i.id, "medium": i.medium.value, "priority": i.priority,
                               "wait_seconds": round(now - (i.enqueued_at or now), 3)}
                              for i in waiting],
-            "agents": {a: agents[a].display() if a in agents else "logged_out"
-                       for a in eligible},
+            "agents": self.queue_agent_states(name, await self.state.agents()),
         }
+
+    def queue_agent_states(self, name: str, lives: Mapping[str, AgentLive]) -> dict[str, str]:
+        """Each agent with the queue's skills and their state now, from ``lives`` (the
+        live state's agents, read once by a caller making several queues' views)."""
+        queue = self.queues[name]
+        return {a: lives[a].display() if a in lives else "logged_out"
+                for a, p in self.profiles.items() if p.has_skills(queue.required_skills)}
 

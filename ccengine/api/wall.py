@@ -108,13 +108,9 @@ class WallFeed:
         lives = await self.dispatcher.state.agents()
         tiles = []
         for key in keys:
-            queue = self.dispatcher.queues.get(key[0])
-            if queue is None:
-                continue
-            states = Counter(
-                (lives.get(a) or AgentLive(a)).display()
-                for a, p in self.dispatcher.profiles.items()
-                if p.has_skills(queue.required_skills))
+            if key[0] not in self.dispatcher.queues:
+                continue   # removed by a reload meanwhile
+            states = Counter(self.dispatcher.queue_agent_states(key[0], lives).values())
             tiles.append(self.tiles.tile(key, waiting, states))
         return tiles
 
