@@ -64,9 +64,17 @@ async def terminate(pid: int, timeout: float, *, kill: bool = True) -> None:
 
 
 def alive(pid: int) -> bool:
-    """Whether the process runs (a zombie does not)."""
+    """Whether the process runs (a zombie does not). Every thread counts: a killed
+    process's main thread may be a zombie while its other threads still tear down (and
+    still hold its sockets)."""
     try:
-        state = Path(f"/proc/{pid}/stat").read_text().split()[2]
-    except (OSError, IndexError):
+        threads = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
         return False
-    return state != "Z"
+    for thread in threads:
+        try:
+            if (thread / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+                return True
+        except (OSError, IndexError):
+            continue
+    return False

@@ -102,6 +102,16 @@ async def auth_and_errors(request: web.Request, handler: Handler) -> web.StreamR
         request[USER_KEY] = await _authenticate(request)
     try:
         return await handler(request)
+    except (web.HTTPNotFound, web.HTTPMethodNotAllowed) as e:
+        if e.content_type == "application/json":
+            raise
+        # no such route, or not with this method: a JSON error like every other
+        body = json.dumps({"error": "not_found" if e.status == 404 else "method_not_allowed",
+                           "message": f"no route {request.method} {request.path}"})
+        if isinstance(e, web.HTTPMethodNotAllowed):
+            raise web.HTTPMethodNotAllowed(request.method, e.allowed_methods, text=body,
+                                           content_type="application/json") from e
+        raise web.HTTPNotFound(text=body, content_type="application/json") from e
     except web.HTTPException:
         raise
     except Exception as e:
@@ -175,7 +185,7 @@ async def known_agent(request: web.Request) -> str:
 
 
 async def _json_body(request: web.Request) -> dict[str, Any]:
-    if not request.can_read_body:
+    if not request.body_exists:
         return {}
     try:
         body = await request.json()
@@ -201,7 +211,7 @@ async def agent_get(request: web.Request) -> web.Response:
 async def agent_action(request: web.Request) -> web.Response:
     agent_id = await known_agent(request)
     require_self_or_role(request, agent_id, "supervisor", "admin")
-    action = request.match_info["action"]
+    action = request.match_info.route.resource.canonical.rsplit("/", 1)[1]  # type: ignore[union-attr]
     feature_action = request.app[AGENT_ACTIONS].get(action)
     if feature_action is not None:
         return await feature_action(request, agent_id)
@@ -231,9 +241,16 @@ async def agent_action(request: web.Request) -> web.Response:
         if not isinstance(reason, str):
             raise error(400, "bad_reason", "reason must be a string")
         await d.force_state(agent_id, presence, reason, by=user.id)
-    else:
-        raise error(404, "unknown_action", f"unknown agent action {action!r}")
     return web.json_response(await d.agent_view(agent_id))
+
+
+AGENT_ROUTE_ACTIONS = ("login", "logout", "ready", "not-ready", "force")
+
+
+def add_agent_action(app: web.Application, action: str, handle: AgentAction) -> None:
+    """A feature's action on an agent: ``POST /api/agents/{agent_id}/<action>``."""
+    app[AGENT_ACTIONS][action] = handle
+    app.router.add_post(f"/api/agents/{{agent_id}}/{action}", agent_action)
 
 
 async def queue_get(request: web.Request) -> web.Response:
@@ -279,7 +296,10 @@ def build_api(auth: TokenAuth, dispatcher: Dispatcher, feed: ScreenPopFeed,
     a MessageRepository, conversations (chat, email) are readable and writable; with a
     SignIn, users sign in with a password and their pages use a session cookie; agents
     going not ready give one of ``not_ready_reasons``."""
-    app = web.Application(middlewares=[auth_and_errors], client_max_size=1024 * 1024)
+    from ccengine.api.openapi import add_routes as add_description
+    from ccengine.api.openapi.validate import validate_requests
+    app = web.Application(middlewares=[auth_and_errors, validate_requests],
+                          client_max_size=1024 * 1024)
 
     async def close_feeds(_app: web.Application) -> None:
         await feed.close_all()  # open agent websockets would hold the shutdown ~30 s
@@ -292,11 +312,13 @@ def build_api(auth: TokenAuth, dispatcher: Dispatcher, feed: ScreenPopFeed,
     app.router.add_get("/api/me", me)
     app.router.add_get("/api/agents", agents_list)
     app.router.add_get("/api/agents/{agent_id}", agent_get)
-    app.router.add_post("/api/agents/{agent_id}/{action}", agent_action)
+    for action in AGENT_ROUTE_ACTIONS:
+        app.router.add_post(f"/api/agents/{{agent_id}}/{action}", agent_action)
     app.router.add_get("/api/queues", queues_list)
     app.router.add_get("/api/queues/{name}", queue_get)
     app.router.add_get("/api/interactions/{interaction_id}", interaction_get)
     app.router.add_get("/ws/agent", agent_feed)
+    add_description(app)
     from ccengine.api.pop import add_routes as add_pop_routes
     from ccengine.api.work import add_routes as add_work_routes
     add_work_routes(app)

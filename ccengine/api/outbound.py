@@ -19,7 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ccengine.api.http import AGENT_ACTIONS, _json_body, current_user, error
+from ccengine.api.http import _json_body, add_agent_action, current_user, error
 from ccengine.core.errors import AgentUnavailable
 from ccengine.store.callbacks import STATES, CallbackView
 from ccengine.telephony.outbound.calls import NotConfigured, OutboundCalls
@@ -182,7 +182,7 @@ async def trunks_get(request: web.Request) -> web.Response:
 
 def add_routes(app: web.Application, api: OutboundApi) -> None:
     app[OUTBOUND] = api
-    app[AGENT_ACTIONS]["dial"] = dial
+    add_agent_action(app, "dial", dial)
     app.router.add_post("/api/callbacks", callbacks_post)
     app.router.add_get("/api/callbacks", callbacks_get)
     app.router.add_get("/api/callbacks/{callback_id}", callback_get)

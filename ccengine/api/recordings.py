@@ -60,17 +60,14 @@ async def recording_action(request: web.Request) -> web.Response:
     call = await _call(request)
     calls = request.app[RECORDING].calls
     by = current_user(request).id
-    action = request.match_info["action"]
+    action = request.match_info.route.resource.canonical.rsplit("/", 1)[1]  # type: ignore[union-attr]
     try:
         if action == "start":
             view = await calls.start(call, by)
         elif action == "pause":
             view = await calls.pause(call, by)
-        elif action == "resume":
-            view = await calls.resume(call, by)
         else:
-            raise error(404, "unknown_action", f"unknown recording action {action!r}: "
-                        "start, pause or resume")
+            view = await calls.resume(call, by)
     except RecordingNotAllowed as e:
         raise error(409, e.code, str(e)) from e
     except RecordingFailed as e:
@@ -159,7 +156,9 @@ async def voicemail_handled(request: web.Request) -> web.Response:
 
 def add_routes(app: web.Application, feature: RecordingFeature) -> None:
     app[RECORDING] = feature
-    app.router.add_post("/api/calls/{interaction_id}/recording/{action}", recording_action)
+    for action in ("start", "pause", "resume"):
+        app.router.add_post(f"/api/calls/{{interaction_id}}/recording/{action}",
+                            recording_action)
     app.router.add_get("/api/interactions/{interaction_id}/recordings",
                        interaction_recordings)
     app.router.add_get("/api/recordings/{recording_id}", recording_audio)

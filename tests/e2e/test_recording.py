@@ -202,7 +202,7 @@ async def test_given_on_demand_queue_when_agent_starts_recording_then_rest_of_ca
     status, body = await request(rig, "POST", f"/api/calls/{iid}/recording/start", "bob")
     assert (status, body["error"]) == (409, "recording_conflict")
     status, body = await request(rig, "POST", f"/api/calls/{iid}/recording/rewind", "bob")
-    assert (status, body["error"]) == (404, "unknown_action")
+    assert (status, body["error"]) == (404, "not_found")
     await talk_for(4)
     await rig.phones["bob"].hangup()
     row = await finished(rig, iid)

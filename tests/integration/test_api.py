@@ -86,7 +86,7 @@ async def test_given_invalid_transition_when_requested_then_409_with_code(
 @pytest.mark.parametrize(("path", "kw", "status", "code"), [
     ("/api/agents/alice/not-ready", {"data": b"{not json"}, 400, "bad_json"),
     ("/api/agents/alice/not-ready", {"json": {"reason": 7}}, 400, "bad_reason"),
-    ("/api/agents/alice/dance", {}, 404, "unknown_action"),
+    ("/api/agents/alice/dance", {}, 404, "not_found"),
     ("/api/agents/zoe/login", {}, 404, "agent_not_found"),
 ])
 async def test_given_bad_request_when_posting_then_4xx_with_reason(
