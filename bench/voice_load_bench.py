@@ -17,7 +17,7 @@ the share of calls each connected at one and two steps above the higher sustaine
 printed last (how each bends under overload). For the engine each step also shows the
 offers that sent an agent not ready (RONA) or were withdrawn without blame, the largest
 ARI event lag and request time its /api/health reported, and how long it refused new
-callers (README "Overload").
+callers (docs/operations.md "Overload").
 
     .venv/bin/python bench/voice_load_bench.py [--rates 2,4,8,12,16,20] [--step-seconds 20]
         [--hold-ms 5000] [--agents 200] [--only engine|app_queue]
@@ -548,7 +548,7 @@ def engine_mode(h: Harness, seconds: int) -> Iterator[StepFn]:
         yield step_at
     finally:
         # `ccengine stop`, not a SIGTERM: that stops the engine alone and leaves its
-        # Asterisk up for the next start to adopt (README: Restarts and upgrades)
+        # Asterisk up for the next start to adopt (docs/operations.md "Restarts and upgrades")
         subprocess.run([*args, "stop"], cwd=REPO, stdin=subprocess.DEVNULL,
                        stdout=subprocess.DEVNULL, timeout=60, check=False)
         try:

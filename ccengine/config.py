@@ -74,7 +74,7 @@ class SignInLimit:
 
 @dataclass(frozen=True)
 class SessionSettings:
-    """Sign-in sessions of the web pages (``sessions:``; README "Signing in")."""
+    """Sign-in sessions of the web pages (``sessions:``; docs/admins.md "Signing in")."""
 
     idle_minutes: int = 480        # a session unused this long ends
     max_hours: int = 12            # every session ends this long after sign-in

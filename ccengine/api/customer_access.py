@@ -1,4 +1,4 @@
-"""Who may do what with customers and their interactions (see README, "Customers").
+"""Who may do what with customers and their interactions (see docs/integrators.md "Customers").
 
 Every signed-in user may look customers up, read a profile, create customers, change a
 name or attributes and add identities. Supervisors and admins may do everything. Agents

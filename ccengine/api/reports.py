@@ -1,5 +1,5 @@
 """``GET /api/reports``: interval reports per queue, medium and agent, as JSON or CSV
-(the figures: ``ccengine.reporting.intervals``; README "Reports").
+(the figures: ``ccengine.reporting.intervals``; docs/supervisors.md "Reports").
 
 Query: ``from`` (a date or date-time, required), ``to`` (exclusive; default one day after
 ``from``), ``tz`` (an IANA zone; default ``reporting.timezone``), ``interval`` (15, 30,

@@ -1,4 +1,5 @@
-"""The supervisors' wallboard feed and API (README "The wallboard"; docs/supervisors.md).
+"""The supervisors' wallboard feed and API (docs/supervisors.md "The wallboard";
+docs/integrators.md "The wallboard feed").
 
 ``GET /ws/wall`` (supervisors and admins) sends a ``hello`` with every tile, every agent
 and the open alerts, then, within a second of a change and without any polling:

@@ -2,7 +2,7 @@
 minutes, a day, or the whole range) and per queue, medium and agent, from the stored
 interactions and agents' state changes. Pure: the caller reads the store.
 
-Work counts in the interval it was first queued in. Definitions (README "Reports"):
+Work counts in the interval it was first queued in. Definitions (docs/supervisors.md "Reports"):
 
 - offered: queued; answered: an agent took it; abandoned: the customer left unanswered;
   short abandons: abandoned within ``short_abandon_seconds``.

@@ -1,4 +1,4 @@
-"""The ``reporting:`` section: how reports count (README "Reports")."""
+"""The ``reporting:`` section: how reports count (docs/supervisors.md "Reports")."""
 
 from __future__ import annotations
 

@@ -74,7 +74,7 @@ async def test_given_svcrack_with_300_passwords_when_it_attacks_an_agent_then_bl
     the engine (here in the test's own process) may be held up tens of ms when the machine
     is saturated, and once in a while over 100 ms (a pause of its garbage collector, say).
     4 guesses a second leaves it 250 ms; svcrack at its full speed on loopback (a guess
-    every ~6 ms) may get a few more answers (README "Blocking password guessers").
+    every ~6 ms) may get a few more answers (docs/telephony.md "Blocking password guessers").
 
     Meanwhile alice's phone, registered from 127.0.0.1, stays registered and a caller
     reaches her while svcrack goes on sending (it stops only when nothing answers)."""

@@ -1,5 +1,5 @@
 """The SIP edge's guard: addresses that fail to authenticate too often are blocked in
-Asterisk itself (a PJSIP ACL), for a while, then let in again (README "The SIP edge").
+Asterisk itself (a PJSIP ACL), for a while, then let in again (docs/telephony.md "The SIP edge").
 
 - ``settings.py``: the ``sip_security:`` config section.
 - ``blocks.py``: what counts as a failure, the count per address and the blocks (pure).

@@ -93,7 +93,7 @@ async def assert_accessible(page: Page, where: str) -> None:
 
 
 def keep(path: Path, target: Path) -> None:
-    """Copy a screenshot where the README's pictures are made (CCENGINE_SCREENSHOTS)."""
+    """Copy a screenshot where the guides' pictures are made (CCENGINE_SCREENSHOTS)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy(path, target)
 

@@ -1,6 +1,6 @@
 """The SIP edge in the rendered Asterisk config: callers and carriers on the public port
 (``asterisk.sip_port``), SIP phones on their own port (``asterisk.phone_sip_port``), and
-no user name that answers differently from another (README "Security defaults")."""
+no user name that answers differently from another (docs/telephony.md "Security defaults")."""
 
 from __future__ import annotations
 
