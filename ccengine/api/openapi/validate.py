@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -18,9 +20,10 @@ from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from ccengine.api.http import USER_KEY, Handler, error
+from ccengine.api.http import USER_KEY, Handler, error, status_for
 from ccengine.api.openapi import description
 
+log = logging.getLogger(__name__)
 ROOT = "urn:ccengine:openapi"
 MESSAGE_MAX = 300
 
@@ -46,6 +49,7 @@ class Operation:
     parameters: tuple[Parameter, ...]
     body: Draft202012Validator | None
     body_required: bool
+    responses: Mapping[str, Draft202012Validator | None]   # status: its JSON's schema
 
     async def check(self, request: web.Request) -> None:
         user = request.get(USER_KEY)
@@ -79,6 +83,27 @@ class Operation:
             raise error(400, "bad_json", f"request body is not JSON: {e}") from e
         assert self.body is not None
         _raise_first(self.body.iter_errors(body), "body")
+
+
+    def response_problem(self, status: int, content_type: str, body: bytes) -> str | None:
+        """What is wrong with this answer by the description (None: nothing)."""
+        key = str(status) if str(status) in self.responses else f"{str(status)[0]}XX"
+        if key not in self.responses:
+            key = "default"
+        if key not in self.responses:
+            return f"{self.method} {self.route} answered {status}, which it does not describe"
+        schema = self.responses[key]
+        if schema is None or content_type != "application/json":
+            return None
+        try:
+            found = best_match(schema.iter_errors(json.loads(body)))
+        except ValueError:
+            return f"{self.method} {self.route} answered {status} with a body that is not JSON"
+        if found is None:
+            return None
+        at = "".join(f"[{p!r}]" for p in found.absolute_path)
+        return (f"{self.method} {self.route} answered {status} with a body its description "
+                f"does not allow: {at or 'the body'}: {found.message}"[:1000])
 
 
 def _raise_first(errors: Iterable[ValidationError], where: str) -> None:
@@ -168,25 +193,73 @@ def compiled() -> dict[tuple[str, str], Operation]:
                 params.append(Parameter(p["name"], p["in"], bool(p.get("required")),
                                         p.get("schema", {}), validator(*where, "schema")))
             body = (op.get("requestBody") or {}).get("content", {}).get("application/json")
+            responses: dict[str, Draft202012Validator | None] = {}
+            for status, answer in (op.get("responses") or {}).items():
+                pointer: tuple[str, ...] = ("paths", route, method, "responses", str(status))
+                if isinstance(answer.get("$ref"), str):
+                    pointer = tuple(part.replace("~1", "/").replace("~0", "~")
+                                    for part in answer["$ref"][2:].split("/"))
+                    answer = _resolve(answer)
+                json_body = (answer.get("content") or {}).get("application/json")
+                responses[str(status).upper()] = (
+                    validator(*pointer, "content", "application/json", "schema")
+                    if json_body and "schema" in json_body else None)
             roles = op.get("x-roles")
             out[(method.upper(), route)] = Operation(
                 method.upper(), route, frozenset(roles) if roles is not None else None,
                 tuple(params),
                 validator("paths", route, method, "requestBody", "content",
                           "application/json", "schema") if body else None,
-                bool((op.get("requestBody") or {}).get("required")))
+                bool((op.get("requestBody") or {}).get("required")), responses)
     return out
+
+
+# Tests set CCENGINE_CHECK_RESPONSES=1: every answer is also checked against the
+# description, and one it does not allow becomes a 500 naming the difference (so no test
+# passes on an undescribed answer).
 
 
 @web.middleware
 async def validate_requests(request: web.Request, handler: Handler) -> web.StreamResponse:
     resource = request.match_info.route.resource
+    operation = None
     if resource is not None:
         method = "GET" if request.method == "HEAD" else request.method
         operation = compiled().get((method, resource.canonical))
-        if operation is not None:
-            await operation.check(request)
-    return await handler(request)
+    if operation is None:
+        return await handler(request)
+    if os.environ.get("CCENGINE_CHECK_RESPONSES") != "1":
+        await operation.check(request)
+        return await handler(request)
+    try:
+        await operation.check(request)
+        response = await handler(request)
+    except web.HTTPException as e:
+        _check_answer(operation, e.status, e.content_type, e.text or "")
+        raise
+    except Exception as e:
+        code = getattr(e, "code", None)   # a domain error: auth_and_errors answers it
+        if isinstance(code, str):
+            _check_answer(operation, status_for(code), "application/json",
+                          json.dumps({"error": code, "message": str(e)}))
+        raise
+    if isinstance(response, web.Response) and not response.prepared:
+        body = response.body if isinstance(response.body, bytes) else b""
+        _check_answer(operation, response.status, response.content_type, body)
+    return response
+
+
+def _check_answer(operation: Operation, status: int, content_type: str,
+                  body: bytes | str) -> None:
+    if status >= 500:
+        return
+    problem = operation.response_problem(status, content_type,
+                                         body.encode() if isinstance(body, str) else body)
+    if problem is not None:
+        log.error("the API broke its description: %s", problem)
+        raise web.HTTPInternalServerError(
+            text=json.dumps({"error": "response_not_described", "message": problem}),
+            content_type="application/json")
 
 
 __all__ = ["Operation", "compiled", "validate_requests"]
