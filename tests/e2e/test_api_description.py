@@ -99,11 +99,28 @@ async def test_given_token_when_getting_description_then_served_and_without_toke
         assert r.status == 401 and (await r.json())["error"] == "unauthenticated"
 
 
-def run_schemathesis(rig: Rig, role: str, spec: Path, report: Path) -> tuple[int, str]:
+async def known_ids(rig: Rig) -> dict[str, list[str]]:
+    """Things for the fuzzed requests to act on: alice ready with a chat offered to her, a
+    customer, the queues; the ids by path parameter name."""
+    await rig.login("alice")
+    async with rig.http.post(f"{rig.api}/chat/sessions", json={"name": "Fuzz Visitor"},
+                             headers={"Origin": CHAT_SITE}) as r:
+        assert r.status == 201, await r.text()
+        chat = (await r.json())["chat_id"]
+    customer = await rig.call_api("POST", "/api/customers", "admin",
+                                  json={"name": "Fuzz Customer"})
+    return {"agent_id": ["alice", "bob"], "user_id": ["alice", "sam"],
+            "name": ["sales", "support"], "interaction_id": [chat],
+            "customer_id": [customer["id"]]}
+
+
+def run_schemathesis(rig: Rig, role: str, spec: Path, report: Path,
+                     ids: dict[str, list[str]]) -> tuple[int, str]:
     user = ROLES[role]
     token = rig.tokens[user]
     env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.e2e.api_fuzz_hooks",
-           "CCENGINE_FUZZ_ROLE": role, "PYTHONPATH": str(REPO)}
+           "CCENGINE_FUZZ_ROLE": role, "CCENGINE_FUZZ_IDS": json.dumps(ids),
+           "PYTHONPATH": str(REPO)}
     cmd = [str(Path(sys.executable).with_name("schemathesis")), "run", str(spec),
            "--url", rig.api, "-H", f"Authorization: Bearer {token}",
            "--checks", CHECKS, "--max-examples", str(EXAMPLES_PER_OPERATION),
@@ -117,15 +134,16 @@ def run_schemathesis(rig: Rig, role: str, spec: Path, report: Path) -> tuple[int
     return done.returncode, done.stdout + done.stderr
 
 
-def cases_in(report: Path) -> int:
-    """How many requests the run made (its ndjson events' scenario results)."""
-    count = 0
+def requests_in(report: Path) -> list[str]:
+    """The URL of every request the run made (from its ndjson events)."""
+    urls = []
     for line in report.read_text().splitlines():
         event = json.loads(line)
         for value in event.values():
             if isinstance(value, dict) and "recorder" in value:
-                count += len(value["recorder"].get("interactions", {}))
-    return count
+                urls += [i["request"]["uri"]
+                         for i in value["recorder"].get("interactions", {}).values()]
+    return urls
 
 
 @pytest.mark.parametrize("role", sorted(ROLES))
@@ -135,12 +153,18 @@ async def test_given_role_when_fuzzing_every_operation_then_no_5xx_and_as_descri
     spec = tmp_path / "openapi.json"
     spec.write_text(json.dumps(description()))
     report = tmp_path / "report.ndjson"
-    code, output = await asyncio.to_thread(run_schemathesis, full_rig, role, spec, report)
-    cases = cases_in(report)
+    ids = await known_ids(full_rig)
+    code, output = await asyncio.to_thread(run_schemathesis, full_rig, role, spec, report,
+                                           ids)
+    urls = requests_in(report)
+    real = [u for u in urls if any(f"/{i}" in u for i in (*ids["interaction_id"],
+                                                          *ids["customer_id"]))]
     # the run's summary prints these (tests/conftest.py)
     record_property("api_fuzz", f"schemathesis as {role}: {len(operations())} operations, "
-                                f"{cases} requests, exit {code}")
+                                f"{len(urls)} requests ({len(real)} on a real interaction "
+                                f"or customer), exit {code}")
     summary = output[-6000:]
     assert code == 0, f"schemathesis as {role} found failures:\n{summary}"
-    assert cases > len(operations()), f"too few requests ({cases}):\n{summary}"
+    assert len(urls) > 10 * len(operations()), f"too few requests ({len(urls)}):\n{summary}"
+    assert real, "no request reached a real interaction or customer"
 
