@@ -189,7 +189,7 @@ async def _json_body(request: web.Request) -> dict[str, Any]:
         return {}
     try:
         body = await request.json()
-    except (ValueError, UnicodeDecodeError) as e:
+    except (ValueError, UnicodeDecodeError, RecursionError) as e:
         raise error(400, "bad_json", f"request body is not JSON: {e}") from e
     if not isinstance(body, dict):
         raise error(400, "bad_json", "request body must be a JSON object")

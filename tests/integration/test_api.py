@@ -85,6 +85,9 @@ async def test_given_invalid_transition_when_requested_then_409_with_code(
 
 @pytest.mark.parametrize(("path", "kw", "status", "code"), [
     ("/api/agents/alice/not-ready", {"data": b"{not json"}, 400, "bad_json"),
+    # nested past the JSON parser's recursion limit (found by fuzzing: it was a 500)
+    ("/api/agents/alice/force", {"data": b"[" * 3000}, 400, "bad_json"),
+    ("/api/agents/alice/force", {"data": b"[" * 900 + b"]" * 900}, 400, "bad_request"),
     ("/api/agents/alice/not-ready", {"json": {"reason": 7}}, 400, "bad_reason"),
     ("/api/agents/alice/dance", {}, 404, "not_found"),
     ("/api/agents/zoe/login", {}, 404, "agent_not_found"),

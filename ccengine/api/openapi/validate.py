@@ -79,10 +79,13 @@ class Operation:
             return
         try:
             body = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as e:
+        except (ValueError, UnicodeDecodeError, RecursionError) as e:
             raise error(400, "bad_json", f"request body is not JSON: {e}") from e
         assert self.body is not None
-        _raise_first(self.body.iter_errors(body), "body")
+        try:
+            _raise_first(self.body.iter_errors(body), "body")
+        except RecursionError as e:
+            raise error(400, "bad_json", "request body is nested too deeply") from e
 
 
     def response_problem(self, status: int, content_type: str, body: bytes) -> str | None:
@@ -97,7 +100,7 @@ class Operation:
             return None
         try:
             found = best_match(schema.iter_errors(json.loads(body)))
-        except ValueError:
+        except (ValueError, RecursionError):
             return f"{self.method} {self.route} answered {status} with a body that is not JSON"
         if found is None:
             return None

@@ -12,7 +12,7 @@ from ccengine.core.errors import CoreError
 from ccengine.store.messages import MessageView
 
 VISITOR_TYPES = ("message", "end", "callback")
-CLIENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+CLIENT_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")   # the whole id (fullmatch)
 
 
 class BadFrame(CoreError):
@@ -31,6 +31,8 @@ def parse_visitor_frame(data: str) -> tuple[str, dict[str, Any]]:
         frame = json.loads(data)
     except ValueError as e:
         raise BadFrame(f"frame is not JSON: {e}") from e
+    except RecursionError as e:   # "[[[[..." deeper than the parser goes
+        raise BadFrame("frame is not JSON: nested too deeply") from e
     if not isinstance(frame, dict):
         raise BadFrame("frame must be a JSON object with a \"type\"")
     kind = frame.get("type")
@@ -39,7 +41,7 @@ def parse_visitor_frame(data: str) -> tuple[str, dict[str, Any]]:
                                f"{', '.join(VISITOR_TYPES)}")
     client_id = frame.get("client_id")
     if client_id is not None and (not isinstance(client_id, str)
-                                  or not CLIENT_ID.match(client_id)):
+                                  or not CLIENT_ID.fullmatch(client_id)):
         raise BadFrame("client_id must be 1-64 letters, digits or _ . : -")
     return kind, frame
 

@@ -76,7 +76,7 @@ async def _session_body(request: web.Request) -> dict[str, Any]:
         return {}
     try:
         body = json.loads(raw)
-    except ValueError as e:
+    except (ValueError, RecursionError) as e:   # RecursionError: nested too deeply
         raise error(400, "bad_json", f"request body is not JSON: {e}") from e
     if not isinstance(body, dict):
         raise error(400, "bad_json", "request body must be a JSON object")
