@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import aiohttp
 from aiohttp import web
 
-from ccengine.api.http import current_user, error
+from ccengine.api.http import current_user, error, received
 from ccengine.telephony.asterisk.webrtc import WebrtcSettings
 
 log = logging.getLogger(__name__)
@@ -133,7 +133,8 @@ Watcher = Callable[[str], Awaitable[None]]
 async def _pump(source: web.WebSocketResponse | aiohttp.ClientWebSocketResponse,
                 sink: web.WebSocketResponse | aiohttp.ClientWebSocketResponse,
                 watch: Watcher | None = None) -> None:
-    async for msg in source:
+    frames = received(source) if isinstance(source, web.WebSocketResponse) else source
+    async for msg in frames:
         if msg.type == aiohttp.WSMsgType.TEXT:
             await sink.send_str(msg.data)
             if watch is not None:

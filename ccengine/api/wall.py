@@ -24,7 +24,7 @@ from typing import Any
 from aiohttp import web
 
 from ccengine.api.auth import User
-from ccengine.api.http import current_user, error
+from ccengine.api.http import current_user, error, received
 from ccengine.core.agent_state import AgentLive
 from ccengine.core.events import (
     AgentStateChanged,
@@ -241,7 +241,7 @@ async def wall_feed(request: web.Request) -> web.WebSocketResponse:
     feed.sockets[ws] = user
     try:
         await ws.send_json(await feed.snapshot(user))
-        async for _msg in ws:
+        async for _msg in received(ws):
             pass  # one-way: actions go through the REST API
     finally:
         feed.sockets.pop(ws, None)

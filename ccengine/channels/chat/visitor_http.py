@@ -18,7 +18,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from ccengine.api.http import error, public
+from ccengine.api.http import error, public, received
 from ccengine.channels.chat.channel import ChatChannel
 from ccengine.channels.chat.frames import error_frame, parse_visitor_frame
 from ccengine.channels.chat.ratelimit import RateLimiter
@@ -148,7 +148,7 @@ def add_visitor_routes(app: web.Application, channel: ChatChannel) -> None:
             await ws.close(code=1008, message=b"refused")
             return ws
         try:
-            async for msg in ws:
+            async for msg in received(ws):
                 if msg.type == WSMsgType.TEXT:
                     await _frame(channel, session, ws, msg.data)
                 elif msg.type == WSMsgType.BINARY:
