@@ -48,11 +48,18 @@ class QueueConfig:
     # the wallboard's tile turns red past any of these (waiting, longest_wait_seconds) or
     # below service_level (percent; default: sl_percent)
     thresholds: Mapping[str, float] = field(default_factory=dict)
+    # named-contact routing (core/preferences.py): the agents this queue offers a
+    # customer's work to first, in order (owner, last_agent, open_work), for how long, and
+    # how far back the last agent counts
+    prefer: tuple[str, ...] = ()
+    prefer_seconds: float = 20.0
+    prefer_last_days: float = 7.0
 
     FIELDS = frozenset({"name", "media", "required_skills", "strategy", "wrapup_seconds",
                         "priority", "sl_seconds", "sl_percent", "aging_per_minute",
                         "overflow", "key_account_boost", "escalate_after_seconds",
-                        "escalate_to", "hours", "thresholds"})
+                        "escalate_to", "hours", "thresholds", "prefer", "prefer_seconds",
+                        "prefer_last_days"})
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], where: str) -> QueueConfig:
@@ -85,7 +92,28 @@ class QueueConfig:
                    key_account_boost=f.integer("key_account_boost", 0, maximum=1000),
                    escalate_after_seconds=escalate_after, escalate_to=escalate_to,
                    hours=parse_hours(data.get("hours"), where),
-                   thresholds=parse_thresholds(data.get("thresholds"), where, sl_percent))
+                   thresholds=parse_thresholds(data.get("thresholds"), where, sl_percent),
+                   prefer=parse_prefer(data.get("prefer"), f),
+                   prefer_seconds=f.number("prefer_seconds", 20.0),
+                   prefer_last_days=f.number("prefer_last_days", 7.0))
+
+
+PREFER_KINDS = ("owner", "last_agent", "open_work")
+
+
+def parse_prefer(data: Any, f: Fields) -> tuple[str, ...]:
+    """``prefer: [owner, last_agent, open_work]``: some of these, each once, in order."""
+    if data is None:
+        return ()
+    if not isinstance(data, list) or not all(isinstance(k, str) for k in data):
+        raise f.error("prefer", f"must be a list of {', '.join(PREFER_KINDS)}")
+    for kind in data:
+        if kind not in PREFER_KINDS:
+            raise f.error("prefer", f"unknown preference {kind!r}; known: "
+                                    f"{', '.join(PREFER_KINDS)}")
+    if len(set(data)) != len(data):
+        raise f.error("prefer", "names a preference twice")
+    return tuple(data)
 
 
 THRESHOLDS = ("waiting", "longest_wait_seconds", "service_level")

@@ -21,6 +21,7 @@ from ccengine.core.agent import AgentProfile
 from ccengine.core.agent_state import AgentLive, Presence, Slot, SlotState
 from ccengine.core.interaction import Interaction
 from ccengine.core.media import Medium
+from ccengine.core.preferences import can_answer, preferences_of, window_end
 from ccengine.core.queue import QueueConfig, Strategy
 from ccengine.core.rules import (
     fired,
@@ -217,7 +218,16 @@ def route(snapshot: RoutingSnapshot, now: float) -> list[Assignment]:
             options = skill_options(required_skills(interaction, queue),
                                     interaction.required_skills, queue,
                                     waited(interaction, now), queues, is_open_now)
-        best = _best(free, profiles, interaction.medium, options, queue, rr.get(name, ""))
+        best: str | None
+        preferred = _preferred(interaction, queue, now, snapshot, options)
+        if preferred is not None:
+            # within its preference time: the first preferred agent who is free, or wait
+            best = next((a for a in preferred if a in free
+                         and free[a].can_take(profiles[a], interaction.medium)), None)
+            if best is None:
+                continue
+        else:
+            best = _best(free, profiles, interaction.medium, options, queue, rr.get(name, ""))
         if best is None:
             if plain:
                 stuck.add((name, interaction.medium, step))
@@ -231,6 +241,22 @@ def route(snapshot: RoutingSnapshot, now: float) -> list[Assignment]:
         rr[name] = best
         out.append(Assignment(interaction.id, best, name))
     return out
+
+
+def _preferred(interaction: Interaction, queue: QueueConfig, now: float,
+               snapshot: RoutingSnapshot, options: Sequence[Mapping[str, int]]
+               ) -> list[str] | None:
+    """The preferred agents who could answer, in order, while the work's preference time
+    lasts; None when it has none (or none can answer): route it as any other."""
+    if not queue.prefer:
+        return None
+    end = window_end(interaction, queue)
+    if end is None or now >= end:
+        return None
+    able = [p.agent_id for p in preferences_of(interaction)
+            if can_answer(p.agent_id, snapshot.agents, snapshot.profiles, interaction.medium,
+                          options)]
+    return able or None
 
 
 def _runs(items: Sequence[Interaction], queue: QueueConfig, now: float
