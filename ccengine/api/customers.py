@@ -16,7 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from ccengine.api.customer_access import CUSTOMER_ACCESS, CustomerAccess, require_staff
-from ccengine.api.http import _json_body, current_user, error
+from ccengine.api.http import DISPATCHER, _json_body, current_user, error
 from ccengine.api.interaction_customer import add_routes as add_link_route
 from ccengine.api.interaction_notes import add_routes as add_note_routes
 from ccengine.core.dispositions import Dispositions
@@ -138,13 +138,20 @@ async def get(request: web.Request) -> web.Response:
 
 
 async def patch(request: web.Request) -> web.Response:
-    """PATCH /api/customers/{id} {"name", "tier", "attributes": {key: value|null}}"""
+    """PATCH /api/customers/{id} {"name", "tier", "attributes": {key: value|null},
+    "owner": agent id|null}"""
     user = current_user(request)
     body = await _json_body(request)
     if not body:
-        raise error(400, "bad_field", "nothing to change: give name, tier or attributes")
+        raise error(400, "bad_field", "nothing to change: give name, tier, attributes or "
+                                      "owner")
     if "tier" in body:
         require_staff(user, "change a customer's tier")
+    if "owner" in body:
+        require_staff(user, "choose a customer's owner")
+        owner = body["owner"]
+        if owner is not None and owner not in request.app[DISPATCHER].profiles:
+            raise error(400, "bad_owner", f"no agent {owner!r} to own this customer")
     customer = await _customer(request)
     with _input():
         view = await request.app[CUSTOMERS].patch(customer["id"], body)

@@ -37,7 +37,7 @@ __all__ = ["KINDS", "MILESTONES", "CustomerRepository", "IdentityTaken", "Invali
            "InvalidMerge", "UnknownCustomer", "UnknownIdentity", "normalise"]
 
 _CREATE_ATTEMPTS = 3
-PROFILE_FIELDS = ("name", "tier", "attributes")
+PROFILE_FIELDS = ("name", "tier", "attributes", "owner")
 
 
 class CustomerRepository:
@@ -102,8 +102,8 @@ class CustomerRepository:
             except (IntegrityError, sqlite3.IntegrityError) as e:
                 collision = e  # another node created it meanwhile: read theirs
                 continue
-            return {"id": customer_id, "name": name, "tier": "standard", "attributes": {},
-                    "created_at": now, "updated_at": now,
+            return {"id": customer_id, "name": name, "tier": "standard", "owner": None,
+                    "attributes": {}, "created_at": now, "updated_at": now,
                     "identities": [{"kind": kind, "value": normalised}]}
         raise StoreConflict(f"could not get or create a customer for {kind} {normalised!r}") \
             from collision
@@ -163,13 +163,17 @@ class CustomerRepository:
 
     async def patch(self, customer_id: str, changes: Mapping[str, Any]) -> CustomerView:
         """Change the fields present in ``changes``: ``name`` (None clears it), ``tier``,
-        ``attributes`` (merged key by key; a None value removes that key)."""
+        ``attributes`` (merged key by key; a None value removes that key), ``owner`` (the
+        agent whose customer it is; None: nobody)."""
         unknown = set(changes) - set(PROFILE_FIELDS)
         if unknown:
             raise InvalidRecord(f"unknown customer field(s) {sorted(unknown)}; one of "
                                 f"{', '.join(PROFILE_FIELDS)}")
         name = name_field(changes.get("name"))
         tier = tier_field(changes["tier"]) if "tier" in changes else None
+        owner = changes.get("owner")
+        if owner is not None and (not isinstance(owner, str) or not 0 < len(owner) <= 100):
+            raise InvalidRecord("owner must be an agent's id (or null: no owner)")
         async with self.db.session.begin() as s:
             row = await survivor(s, customer_id)
             if row is None:
@@ -178,6 +182,8 @@ class CustomerRepository:
                 row.name = name or None  # "" clears it like null
             if tier is not None:
                 row.tier = tier
+            if "owner" in changes:
+                row.owner = owner
             if "attributes" in changes:
                 row.attributes = patched_attributes(row.attributes, changes["attributes"]) \
                     or None
@@ -355,6 +361,7 @@ async def _view(s: AsyncSession | AsyncConnection, row: Customer | Row[Any]) -> 
         .where(CustomerIdentity.customer_id == row.id)
         .order_by(CustomerIdentity.kind, CustomerIdentity.value))).all()
     return {"id": row.id, "name": row.name, "tier": row.tier,
+            "owner": getattr(row, "owner", None),
             "attributes": dict(row.attributes or {}),
             "created_at": row.created_at, "updated_at": row.updated_at,
             "identities": [{"kind": k, "value": v} for k, v in identities]}

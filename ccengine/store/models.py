@@ -37,6 +37,7 @@ class Customer(Base):
     attributes: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     merged_by: Mapped[str | None] = mapped_column(String(100))  # the user who merged it away
     merged_at: Mapped[float | None] = mapped_column(Float)
+    owner: Mapped[str | None] = mapped_column(String(100))  # the agent whose customer it is
 
 
 class CustomerIdentity(Base):
@@ -293,3 +294,4 @@ class WorkIntervalRecord(Base):
     wrapup_total: Mapped[float] = mapped_column(Float, default=0.0)
     first_responses: Mapped[int] = mapped_column(Integer, default=0)
     first_response_total: Mapped[float] = mapped_column(Float, default=0.0)
+

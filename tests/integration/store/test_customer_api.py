@@ -198,6 +198,22 @@ async def test_given_agent_when_changing_tier_then_403_and_supervisor_may(
         "key_account"
 
 
+async def test_given_staff_when_choosing_an_owner_then_kept_and_agents_may_not(
+        lite: CustomerApi) -> None:
+    """The owner (named-contact routing): supervisors and admins choose an agent, or
+    nobody; an agent may not, and nobody who is not an agent may own a customer."""
+    jane = await lite.new_customer(("chat", "jane"))
+    path = f"/api/customers/{jane['id']}"
+    assert jane["owner"] is None
+    status, body = await lite.call("PATCH", path, "alice", json={"owner": "alice"})
+    assert (status, body["error"]) == (403, "forbidden")
+    status, body = await lite.call("PATCH", path, "sam", json={"owner": "zoe"})
+    assert (status, body["error"]) == (400, "bad_owner")
+    assert (await lite.ok("PATCH", path, "sam", json={"owner": "bob"}))["owner"] == "bob"
+    assert (await lite.ok("GET", path, "alice"))["owner"] == "bob"
+    assert (await lite.ok("PATCH", path, "admin", json={"owner": None}))["owner"] is None
+
+
 async def test_given_bad_json_or_unknown_customer_when_called_then_clear_4xx(
         lite: CustomerApi) -> None:
     status, body = await lite.call("POST", "/api/customers", "alice", data=b"{nope")
