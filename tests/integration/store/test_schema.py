@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parents[3]
 TABLES = {"alembic_version", "customers", "customer_identities", "interactions",
           "interaction_events", "notes", "users", "queues", "skills", "messages", "recordings",
           "callbacks", "sessions", "agent_events", "agent_time", "work_intervals"}
-HEAD = "0009_agent_events"  # the newest migration
+HEAD = "0010_customer_owner"  # the newest migration
 
 
 def _differences(connection: Connection) -> list[object]:
