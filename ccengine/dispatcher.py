@@ -38,6 +38,7 @@ from ccengine.core.events import (
 )
 from ccengine.core.interaction import Interaction
 from ccengine.core.media import Medium
+from ccengine.core.preferences import PREFERRED, Preference, window_end
 from ccengine.core.queue import QueueConfig
 from ccengine.core.router import RoutingSnapshot, index_queues, order_waiting, route
 from ccengine.core.rules import EscalationKind, escalations
@@ -46,6 +47,8 @@ from ccengine.state.base import LiveState
 log = logging.getLogger(__name__)
 
 Subscriber = Callable[[Event], Awaitable[None] | None]
+# a customer's preferred agents for work queued in a queue that prefers some
+PreferenceSource = Callable[[Interaction, QueueConfig], Awaitable[list[Preference]]]
 
 
 class Dispatcher:
@@ -62,6 +65,11 @@ class Dispatcher:
         self._offers: set[asyncio.Task[None]] = set()
         self._stopping = False
         self._route_due = False   # work put back in a queue without routing: at next tick
+        # named-contact routing (core/preferences.py): finds a customer's preferred agents
+        # when their work is queued (None: nobody is preferred); and when the earliest
+        # preference time of the waiting work ends (a pass is due then)
+        self.preference_source: PreferenceSource | None = None
+        self._prefer_due: float | None = None
         self._queue_index = index_queues(self.queues)
         self.draining: set[str] = set()   # queues a reload removed, with work still in them
         self.retired: set[str] = set()    # agents a reload removed, with work still in hand
@@ -237,12 +245,26 @@ class Dispatcher:
         now = self.clock()
         if interaction.enqueued_at is None:
             interaction.enqueued_at = now
+        await self._find_preferred(interaction)
         interaction.record("queued", now, queue=interaction.queue)
         async with self._lock:
             await self.state.put_interaction(interaction)
             await self.state.enqueue(interaction.id)
         await self._emit(InteractionQueued(now, interaction))
         await self.route()
+
+    async def _find_preferred(self, interaction: Interaction) -> None:
+        """Keep the customer's preferred agents on the work, if its queue prefers any."""
+        queue = self.queues[interaction.queue or ""]
+        if (not queue.prefer or self.preference_source is None
+                or not interaction.customer_id or PREFERRED in interaction.attributes):
+            return
+        try:
+            found = await self.preference_source(interaction, queue)
+        except Exception:   # no preference is better than no queueing
+            log.exception("finding the preferred agents of %s failed", interaction.id)
+            return
+        interaction.attributes[PREFERRED] = [p.to_dict() for p in found]
 
     async def live_interaction(self, interaction_id: str) -> Interaction:
         """A live (queued, offered or in progress) interaction; UnknownInteraction if none."""
@@ -602,6 +624,9 @@ class Dispatcher:
             snapshot = RoutingSnapshot(self.profiles, await self.state.agents(), self.queues,
                                        order_waiting(waiting, self.queues), self._rr,
                                        queue_index=self._queue_index)
+            self._prefer_due = min((end for i in waiting if i.queue in self.queues
+                                    and (end := window_end(i, self.queues[i.queue]))
+                                    is not None and end > now), default=None)
             for a in route(snapshot, now):
                 if not await self.state.claim(a.interaction_id):
                     continue
@@ -668,7 +693,8 @@ class Dispatcher:
             if take_back is not None:
                 await take_back(interaction_id, agent_id)
         escalated = await self.escalate()
-        if released or escalated or self._route_due:
+        prefer_over = self._prefer_due is not None and now >= self._prefer_due
+        if released or escalated or self._route_due or prefer_over:
             self._route_due = False
             await self.route()
         await self._forget_retired()

@@ -88,6 +88,10 @@ async def start_customers(engine: Engine) -> None:
     dispositions = engine.dispositions
     engine.api_routes.append(
         lambda app: add_customer_api(app, customers, timeline, dispositions))
+    if engine.dispatcher is not None:   # named-contact routing: who a customer prefers
+        from ccengine.cti.named_contact import NamedContacts
+        engine.dispatcher.preference_source = NamedContacts(
+            engine.db, customers, engine.dispatcher.state, engine.dispatcher.clock)
 
 
 async def start_recording(engine: Engine) -> None:

@@ -22,6 +22,7 @@ from ccengine.core.events import (
 )
 from ccengine.core.interaction import Interaction
 from ccengine.core.media import Medium
+from ccengine.core.preferences import preferences_of, why
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +68,18 @@ def offer_payload(interaction: Interaction, agent_id: str | None, at: float,
         "wait_seconds": round(max(0.0, at - queued), 3),
         "offered_at": at,
         "expires_at": expires_at,
+        # named-contact routing: why this agent got it ("you are this customer's account
+        # manager"), when they are one of the customer's preferred agents; else null
+        "why": _why(interaction, agent_id, at),
         "customer": None,
     }
+
+
+def _why(interaction: Interaction, agent_id: str | None, at: float) -> str | None:
+    for p in preferences_of(interaction):
+        if p.agent_id == agent_id:
+            return why(p.reason, p.at, at)
+    return None
 
 
 class ScreenPopFeed:

@@ -163,6 +163,8 @@ function render(panel, pop, editing, setEditing) {
   if (!pop) { fill(panel, h("p", { class: "empty" }, "No customer to show.")); return; }
   const c = pop.customer;
   const parts = [h("h2", { id: "customer-name" }, c && c.name ? c.name : "Unknown contact")];
+  // named-contact routing: why this agent got the work (text, never markup)
+  if (pop.why) parts.push(h("p", { class: "why", id: "pop-why" }, `Offered to you: ${pop.why}`));
   if (c && c.tier) parts.push(h("p", { class: "tier" }, `Tier: ${c.tier}`));
   if (!c || !c.name) parts.push(newCustomerForm(pop));
   if (c) {
