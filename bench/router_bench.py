@@ -6,7 +6,12 @@ available: one routing decision = one router pass that places work on that agent
 event that happens every time an agent frees up). Reports decisions/s and p50/p99 decision
 latency. Then atomic reservations/s against a local Redis.
 
-    .venv/bin/python bench/router_bench.py [--quick] [--redis redis://127.0.0.1:6379/15]
+    .venv/bin/python bench/router_bench.py [--quick] [--preferences] [--no-redis]
+        [--redis redis://127.0.0.1:6379/15]
+
+--preferences runs each size again with named-contact routing on (every queue prefers
+two agents per interaction; most waiting work is within its preference time, its preferred
+agents busy) and prints the ratio of the decision rates.
 """
 
 from __future__ import annotations
@@ -25,14 +30,25 @@ from ccengine.core.agent import AgentProfile
 from ccengine.core.agent_state import AgentLive
 from ccengine.core.interaction import Interaction
 from ccengine.core.media import Medium
+from ccengine.core.preferences import PREFERRED, Preference
 from ccengine.core.queue import QueueConfig
 from ccengine.core.router import RoutingSnapshot, index_queues, order_waiting, route
 
 QUEUES = 200
 
 
-def build(agents: int, waiting: int, rnd: random.Random):  # type: ignore[no-untyped-def]
-    queues = {f"q{n}": QueueConfig(f"q{n}", frozenset({Medium.VOICE}), {f"s{n}": 1})
+# named-contact routing on (--preferences): every queue prefers owner and last agent, and
+# each waiting interaction names two random agents; the work was queued between 0 and
+# 1000 s and the pass runs at 2000 s, so with 1600 s about 60 % of it is still within its
+# preference time (its preferred agents busy: it waits for them)
+PREFER_SECONDS = 1600.0
+
+
+def build(agents: int, waiting: int, rnd: random.Random,  # type: ignore[no-untyped-def]
+          prefer: bool = False):
+    queues = {f"q{n}": QueueConfig(f"q{n}", frozenset({Medium.VOICE}), {f"s{n}": 1},
+                                   prefer=("owner", "last_agent") if prefer else (),
+                                   prefer_seconds=PREFER_SECONDS)
               for n in range(QUEUES)}
     profiles, live = {}, {}
     for n in range(agents):
@@ -44,12 +60,18 @@ def build(agents: int, waiting: int, rnd: random.Random):  # type: ignore[no-unt
     items = [Interaction(f"i{n}", Medium.VOICE, queue=f"q{rnd.randrange(QUEUES)}",
                          priority=rnd.randint(0, 3), enqueued_at=rnd.uniform(0, 1000))
              for n in range(waiting)]
+    if prefer:
+        for i in items:
+            i.attributes[PREFERRED] = [
+                Preference(f"a{rnd.randrange(agents)}", "owner").to_dict(),
+                Preference(f"a{rnd.randrange(agents)}", "last_agent", 0.0).to_dict()]
     return queues, profiles, live, order_waiting(items, queues)  # as an indexed state keeps it
 
 
-def bench_router(agents: int, waiting: int, decisions: int) -> None:
+def bench_router(agents: int, waiting: int, decisions: int, prefer: bool = False) -> float:
+    """Prints the figures of one run; returns its decisions per second."""
     rnd = random.Random(42)
-    queues, profiles, live, items = build(agents, waiting, rnd)
+    queues, profiles, live, items = build(agents, waiting, rnd, prefer)
     times, made = [], 0
     index = index_queues(queues)  # kept by the dispatcher; queues do not change at run time
     for _ in range(decisions):
@@ -66,10 +88,11 @@ def bench_router(agents: int, waiting: int, decisions: int) -> None:
         live[agent_id] = busy
     times.sort()
     total = sum(times)
-    print(f"router  agents={agents:>6} waiting={waiting:>7}"
-          f"  decisions/s={decisions / total:>10.0f}"
+    print(f"router{' +prefer' if prefer else '        '}  agents={agents:>6} "
+          f"waiting={waiting:>7}  decisions/s={decisions / total:>10.0f}"
           f"  p50={statistics.median(times) * 1e3:8.3f} ms"
           f"  p99={times[int(len(times) * 0.99) - 1] * 1e3:8.3f} ms  (assignments {made})")
+    return decisions / total
 
 
 async def bench_redis(url: str, agents: int, reservations: int, concurrency: int) -> None:
@@ -111,15 +134,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes only")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/15")
+    parser.add_argument("--preferences", action="store_true",
+                        help="also each size with named-contact preferences on")
+    parser.add_argument("--no-redis", action="store_true", help="skip the Redis figures")
     args = parser.parse_args()
     print(f"machine: {machine()}")
     sizes = [(1000, 10_000), (10_000, 10_000), (10_000, 100_000)]
     if args.quick:
         sizes = [(1000, 10_000)]
     for agents, waiting in sizes:
-        bench_router(agents, waiting, decisions=50 if waiting >= 100_000 else 200)
-    asyncio.run(bench_redis(args.redis, agents=1000, reservations=2_000 if args.quick
-                            else 20_000, concurrency=50))
+        decisions = 50 if waiting >= 100_000 else 200
+        off = bench_router(agents, waiting, decisions)
+        if args.preferences:
+            on = bench_router(agents, waiting, decisions, prefer=True)
+            print(f"        preferences on / off: {on / off:.2f} of the decision rate")
+    if not args.no_redis:
+        asyncio.run(bench_redis(args.redis, agents=1000, reservations=2_000 if args.quick
+                                else 20_000, concurrency=50))
 
 
 if __name__ == "__main__":
