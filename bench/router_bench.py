@@ -60,11 +60,16 @@ def build(agents: int, waiting: int, rnd: random.Random,  # type: ignore[no-unty
     items = [Interaction(f"i{n}", Medium.VOICE, queue=f"q{rnd.randrange(QUEUES)}",
                          priority=rnd.randint(0, 3), enqueued_at=rnd.uniform(0, 1000))
              for n in range(waiting)]
-    if prefer:
+    if prefer:   # two agents with the queue's skill: they could answer, so work waits
+        by_skill: dict[str, list[str]] = {}
+        for p in profiles.values():
+            for skill in p.skills:
+                by_skill.setdefault(skill, []).append(p.id)
         for i in items:
+            able = by_skill.get(f"s{(i.queue or 'q0')[1:]}") or [f"a{rnd.randrange(agents)}"]
             i.attributes[PREFERRED] = [
-                Preference(f"a{rnd.randrange(agents)}", "owner").to_dict(),
-                Preference(f"a{rnd.randrange(agents)}", "last_agent", 0.0).to_dict()]
+                Preference(rnd.choice(able), "owner").to_dict(),
+                Preference(rnd.choice(able), "last_agent", 0.0).to_dict()]
     return queues, profiles, live, order_waiting(items, queues)  # as an indexed state keeps it
 
 
