@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.browser.desk.harness import (
+    QUEUES,
     Channels,
     bob_as_transfer_target,
     desk_rig_with_channels,
@@ -84,7 +85,9 @@ async def _slot_gone_or_wrap(rig: Rig, iid: str) -> bool:
 
 async def test_given_a_known_customer_when_she_calls_then_desk_pops_history_and_transfers(
         tmp_path: Path) -> None:
-    async with desk_rig_with_channels(tmp_path) as (rig, browser, channels):
+    # sales prefers the agent who last answered the customer (named-contact routing)
+    prefer = QUEUES.replace("wrapup_seconds: 30}", "wrapup_seconds: 30, prefer: [last_agent]}")
+    async with desk_rig_with_channels(tmp_path, [prefer]) as (rig, browser, channels):
         chat_id, mail_id = await earlier_contacts(rig, channels)
         desk = await open_desk(rig, browser, "alice", ready=True)
         page = desk.page
@@ -93,6 +96,8 @@ async def test_given_a_known_customer_when_she_calls_then_desk_pops_history_and_
                              caller=PHONE.replace(" ", ""))
         await page.wait(".offer .offer-customer:has-text('Jane Doe')", timeout=20)
         await desk.screenshot("desk-offer", tmp_path)
+        # alice answered Jane's chat and email: the pop says why the call came to her
+        assert await page.texts("#pop-why") == ["Offered to you: you spoke to them today"]
         history = await page.texts("#pop .history li")
         assert len(history) == 2, history
         assert "email" in history[0].lower() and "invoice" in history[0].lower(), history
