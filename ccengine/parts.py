@@ -363,6 +363,12 @@ async def start_queue_log(engine: Engine) -> None:
     await start(engine)
 
 
+async def start_knowledge(engine: Engine) -> None:
+    """The knowledge base: articles, search, the public pages (docs/knowledge.md)."""
+    from ccengine.knowledge.part import start_knowledge as start
+    await start(engine)
+
+
 PARTS: tuple[Part, ...] = (
     start_metrics,
     start_queue_log,
@@ -381,4 +387,5 @@ PARTS: tuple[Part, ...] = (
     start_desk,
     start_reports,
     start_wall,
+    start_knowledge,
 )

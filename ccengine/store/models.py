@@ -295,3 +295,70 @@ class WorkIntervalRecord(Base):
     first_responses: Mapped[int] = mapped_column(Integer, default=0)
     first_response_total: Mapped[float] = mapped_column(Float, default=0.0)
 
+
+class KbArticle(Base):
+    """A knowledge base article: Markdown ``body``, ``tags``, a ``language`` code (en,
+    en-GB) and a ``state``, draft or published; ``version`` counts its changes (each kept
+    in kb_versions). Its public page is /kb/<slug>. Full-text search lives outside the
+    models (migration 0011, ``compared``)."""
+
+    __tablename__ = "kb_articles"
+    __table_args__ = (UniqueConstraint("slug", name="uq_kb_articles_slug"),
+                      Index("ix_kb_articles_state_updated", "state", "updated_at"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    slug: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    tags: Mapped[list[Any]] = mapped_column(JSON)
+    language: Mapped[str] = mapped_column(String(20))
+    state: Mapped[str] = mapped_column(String(16))
+    version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float] = mapped_column(Float)
+    published_at: Mapped[float | None] = mapped_column(Float)
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    updated_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class KbVersion(Base):
+    """One version of an article as it was saved (version 1: as created)."""
+
+    __tablename__ = "kb_versions"
+    article_id: Mapped[int] = mapped_column(ForeignKey("kb_articles.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    tags: Mapped[list[Any]] = mapped_column(JSON)
+    language: Mapped[str] = mapped_column(String(20))
+    state: Mapped[str] = mapped_column(String(16))
+    changed_by: Mapped[str | None] = mapped_column(String(100))
+    changed_at: Mapped[float] = mapped_column(Float)
+
+
+class KbUsage(Base):
+    """An article ``shown`` to an agent or visitor, ``used`` in a reply, or ``read`` on its
+    public page, with the work, agent and channel where known."""
+
+    __tablename__ = "kb_usage"
+    __table_args__ = (Index("ix_kb_usage_article_at", "article_id", "at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("kb_articles.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(8))
+    at: Mapped[float] = mapped_column(Float, index=True)
+    interaction_id: Mapped[str | None] = mapped_column(String(64))
+    agent_id: Mapped[str | None] = mapped_column(String(100))
+    channel: Mapped[str | None] = mapped_column(String(16))
+
+
+def compared(name: str | None, type_: str, parent_names: Any) -> bool:
+    """Alembic's ``include_name``: whether a reflected object is compared with the models.
+    Not the knowledge base's full-text search, which is the database's own (migration
+    0011): SQLite's FTS5 table ``kb_search`` and its ``kb_search_*`` shadow tables,
+    PostgreSQL's ``kb_articles.search_document`` column and its index ``kb_search_gin``."""
+    if type_ in ("table", "index"):
+        return not (name or "").startswith("kb_search")
+    if type_ == "column":
+        return not (name == "search_document"
+                    and parent_names.get("table_name") == "kb_articles")
+    return True

@@ -33,6 +33,7 @@ NOT_DESCRIBED = {
     ("GET", "/desk/{path}"): "web page: the agent desk's files",
     ("GET", "/wall"): "web page: redirect to /wall/",
     ("GET", "/wall/{path}"): "web page: the wallboard's files",
+    ("GET", "/kb/{slug}"): "web page: a published knowledge article (docs/knowledge.md)",
     ("GET", "/ws/sip"): "websocket: the desk's WebRTC phone's SIP (docs/telephony.md)",
 }
 ROLES = {"agent": "alice", "supervisor": "sam", "admin": "admin"}

@@ -12,12 +12,12 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from ccengine.store.models import Base
+from ccengine.store.models import Base, compared
 
 
 def run_on(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=Base.metadata,
-                      render_as_batch=True)
+                      render_as_batch=True, include_name=compared)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -47,7 +47,7 @@ if given is not None:
     run_on(given)
 elif context.is_offline_mode():
     context.configure(url=store_url(), target_metadata=Base.metadata, render_as_batch=True,
-                      literal_binds=True)
+                      literal_binds=True, include_name=compared)
     with context.begin_transaction():
         context.run_migrations()
 else:

@@ -16,22 +16,27 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
 from ccengine.store.db import Database, MigrationFailed
-from ccengine.store.models import Base
+from ccengine.store.models import Base, compared
 
 REPO = Path(__file__).resolve().parents[3]
 TABLES = {"alembic_version", "customers", "customer_identities", "interactions",
           "interaction_events", "notes", "users", "queues", "skills", "messages", "recordings",
-          "callbacks", "sessions", "agent_events", "agent_time", "work_intervals"}
-HEAD = "0010_customer_owner"  # the newest migration
+          "callbacks", "sessions", "agent_events", "agent_time", "work_intervals",
+          "kb_articles", "kb_versions", "kb_usage"}
+HEAD = "0011_knowledge"  # the newest migration
 
 
 def _differences(connection: Connection) -> list[object]:
-    return list(compare_metadata(MigrationContext.configure(connection), Base.metadata))
+    return list(compare_metadata(
+        MigrationContext.configure(connection, opts={"include_name": compared}),
+        Base.metadata))
 
 
 async def _tables(db: Database) -> set[str]:
+    """The tables, but the database's own full-text search tables (models.compared)."""
     async with db.engine.connect() as conn:
-        return set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
+        names = await conn.run_sync(lambda c: inspect(c).get_table_names())
+    return {name for name in names if compared(name, "table", {})}
 
 
 async def _revision(db: Database) -> str | None:
