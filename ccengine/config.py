@@ -61,6 +61,14 @@ class AsteriskConfig:
 class ApiConfig:
     host: str
     port: int
+    # where customers reach the engine's public pages (knowledge articles) through your web
+    # proxy, for links sent to them; None: http://<host>:<port>
+    public_url: str | None = None
+
+    @property
+    def public_base(self) -> str:
+        """The base of links sent to customers (no trailing slash)."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
 
 @dataclass(frozen=True)
@@ -290,7 +298,13 @@ def _build(doc: Mapping[str, Any], source: str, lines: Mapping[str, int],
     ivr.unknown({"dir", "entry", "numbers", "sounds_dir", "urls", "extensions"})
     ivr_numbers = _ivr_numbers(ivr)
     api = r.section("api")
-    api.unknown({"host", "port"})
+    api.unknown({"host", "port", "public_url"})
+    public_url = api.data.get("public_url")
+    if public_url is not None and (not isinstance(public_url, str) or not re.fullmatch(
+            r"https?://[^\s/?#]+(/[^\s?#]*)?", public_url)):
+        raise ConfigError(api.where("public_url"), "api.public_url",
+                          "must be null or an http(s) address such as "
+                          "https://help.example.com")
     a = r.section("asterisk")
     a.unknown({"binary", "modules_dir", "sounds_dir", "moh_dir", "bind", "control_bind", "sip_port",
                "phone_sip_port", "http_port", "ami_port", "rtp_start", "rtp_end", "app",
@@ -327,7 +341,7 @@ def _build(doc: Mapping[str, Any], source: str, lines: Mapping[str, int],
         if not Path(ivr.get("dir", str)).is_absolute() else Path(ivr.get("dir", str)),
         ivr_entry=ivr.get("entry", str),
         offer_timeout=r.get("offer_timeout", float),
-        api=ApiConfig(host=api.get("host", str), port=api.port("port")),
+        api=ApiConfig(host=api.get("host", str), port=api.port("port"), public_url=public_url),
         asterisk=AsteriskConfig(
             binary=a.get("binary", str), modules_dir=a.get("modules_dir", str),
             sounds_dir=a.get("sounds_dir", str), moh_dir=a.get("moh_dir", str),

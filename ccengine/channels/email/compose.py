@@ -24,7 +24,10 @@ RE_PREFIX = re.compile(r"^\s*(re|aw|sv)\s*:", re.IGNORECASE)
 # what an acknowledgement template may use
 TEMPLATE_FIELDS = {"subject": "Order 1234", "sender": "ann@example.com",
                    "sender_name": "Ann", "queue": "support", "mailbox": "support",
-                   "interaction_id": "email-1"}
+                   "interaction_id": "email-1",
+                   # knowledge articles matching the mail (the acknowledgement's; may be [])
+                   "articles": [{"title": "Tracking your order",
+                                 "url": "https://help.example.com/kb/tracking-your-order"}]}
 
 _env = SandboxedEnvironment(autoescape=False, undefined=StrictUndefined,
                             keep_trailing_newline=True)

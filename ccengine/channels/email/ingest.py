@@ -76,6 +76,10 @@ class Ingest:
         self.customers, self.interactions = customers, interactions
         self.notify, self.wake_outbox, self.clock = notify, wake_outbox, clock
         self._lock = asyncio.Lock()  # one message threaded at a time on this node
+        # knowledge articles for a mail (its interaction id, its text): [{"title", "url"}],
+        # given to the acknowledgement's template as ``articles`` (the knowledge part
+        # sets it; None: no articles)
+        self.articles: Callable[[str, str], Awaitable[list[dict[str, str]]]] | None = None
 
     # ------------------------------------------------------------------ storing
     async def store(self, raw: bytes, mailbox: Mailbox,
@@ -229,7 +233,8 @@ class Ingest:
             return
         values = {"subject": m["subject"] or "", "sender": m["sender"] or "",
                   "sender_name": meta.get("sender_name") or "", "queue": mailbox.queue,
-                  "mailbox": mailbox.name, "interaction_id": iid}
+                  "mailbox": mailbox.name, "interaction_id": iid,
+                  "articles": await self._articles(iid, m)}
         try:
             subject = render_template(ack.subject, values).strip()
             body = render_template(ack.body, values)
@@ -249,6 +254,17 @@ class Ingest:
             subject=out.subject, body=body, raw=out.raw, state=QUEUED, at=self.clock(),
             meta={"kind": "auto_ack", "answers": m["id"], "attempts": 0})
         self.wake_outbox()
+
+    async def _articles(self, iid: str, m: MessageView) -> list[dict[str, str]]:
+        """Published articles matching the mail, for its acknowledgement (none when the
+        knowledge base is off or fails: the acknowledgement goes anyway)."""
+        if self.articles is None:
+            return []
+        try:
+            return await self.articles(iid, f"{m['subject'] or ''}\n{m['body'] or ''}")
+        except Exception:
+            log.exception("suggesting articles for message %s failed", m["id"])
+            return []
 
     # ------------------------------------------------------------------ live again
     async def ensure_queued(self, interaction_id: str) -> None:

@@ -4,6 +4,8 @@ never lost or doubled."""
 
 from __future__ import annotations
 
+import time
+
 from ccengine.channels.email.ingest import interaction_id_of
 from tests.integration.email.conftest import (
     EmailRig,
@@ -11,7 +13,9 @@ from tests.integration.email.conftest import (
     email_section,
     eventually,
 )
+from tests.mail.dovecot import Dovecot
 from tests.mail.messages import UNPARSEABLE, customer_mail
+from tests.mail.sink import SmtpSink
 
 
 async def offers(rig: EmailRig, agent: str) -> list[dict]:
@@ -185,3 +189,31 @@ async def test_given_mail_over_smtp_then_250_only_for_our_mailbox_and_stored_onc
         raise AssertionError("an unknown recipient was accepted")
     except aiosmtplib.SMTPRecipientsRefused as e:
         assert e.recipients[0].code == 550
+
+
+async def test_given_matching_articles_then_the_acknowledgement_links_them(
+        make_rig: RigFactory, mail_server: Dovecot, sink: SmtpSink) -> None:
+    """The acknowledgement's template gets ``articles``: published knowledge articles that
+    match the mail, with their public addresses (api.public_url), each counted as shown;
+    a draft is never offered."""
+    from ccengine.knowledge.part import links_for
+    from ccengine.store.knowledge import KnowledgeRepository
+    section = email_section(mail_server.port, sink.port)
+    section["auto_ack"] = {"body": "We have your message.{% for a in articles %}\n"
+                                   "Maybe: {{ a.title }} {{ a.url }}{% endfor %}"}
+    rig = await make_rig(section)
+    kb = KnowledgeRepository(rig.db)
+    tracked = await kb.create(title="Tracking your order", body="Where is my order? Use the "
+                              "tracking link in your confirmation.", by="sam")
+    await kb.publish(tracked["id"], by="sam")
+    await kb.create(title="Order secrets (draft)", body="Where is my order", by="sam")
+    rig.channel.ingest.articles = lambda iid, text: links_for(
+        kb, text, "https://help.shop.test", interaction_id=iid)
+    await rig.mailbox.append(customer_mail(body="Where is my order 1234?"))
+    ack = (await eventually(lambda: rig.sink.received, what="the acknowledgement"))[0]
+    assert ack.message.get_content().strip().splitlines() == [
+        "We have your message.",
+        f"Maybe: Tracking your order https://help.shop.test/kb/{tracked['slug']}"]
+    report = await kb.usage_report(0, time.time() + 60)
+    shown = {row["article_id"]: row["shown"] for row in report}
+    assert shown.get(tracked["id"]) == 1
