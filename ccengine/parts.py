@@ -369,6 +369,12 @@ async def start_knowledge(engine: Engine) -> None:
     await start(engine)
 
 
+async def start_intents(engine: Engine) -> None:
+    """The intent classifier, when intents are defined (docs/intents.md)."""
+    from ccengine.intents.part import start_intents as start
+    await start(engine)
+
+
 PARTS: tuple[Part, ...] = (
     start_metrics,
     start_queue_log,
@@ -388,4 +394,5 @@ PARTS: tuple[Part, ...] = (
     start_reports,
     start_wall,
     start_knowledge,
+    start_intents,
 )

@@ -19,6 +19,7 @@ from ccengine.config import EngineConfig, locate
 from ccengine.core.agent import AgentProfile
 from ccengine.core.canned import CannedResponses
 from ccengine.core.dispositions import Dispositions
+from ccengine.core.errors import ConfigError
 from ccengine.core.not_ready import NotReadyReasons
 from ccengine.core.queue import QueueConfig
 from ccengine.core.rules import validate_references
@@ -60,6 +61,18 @@ def build_users(config: EngineConfig) -> dict[str, User]:
     return users
 
 
+def _intents(config: EngineConfig, queues: Mapping[str, QueueConfig]) -> Any:
+    """The ``intents:`` section; a route names a queue that exists."""
+    from ccengine.intents.settings import load_intents
+    where = locate(config.source, "intents")
+    settings = load_intents(config.raw.get("intents"), where)
+    for n, d in enumerate(settings.definitions):
+        if d.route is not None and d.route.queue is not None and d.route.queue not in queues:
+            raise ConfigError(where, f"intents.definitions[{n}].route.queue",
+                              f"no queue {d.route.queue!r} (known: {', '.join(sorted(queues))})")
+    return settings
+
+
 def _name(item: Mapping[str, Any]) -> str | None:
     name = item.get("name")
     return str(name) if name is not None else None
@@ -86,6 +99,7 @@ class Settings:
     sip_security: SipSecurity
     overload: OverloadSettings
     reporting: ReportingSettings
+    intents: Any                   # ccengine.intents.settings.IntentSettings
 
     @classmethod
     def load(cls, config: EngineConfig) -> Settings:
@@ -116,7 +130,8 @@ class Settings:
             webrtc=parse_webrtc(config),
             sip_security=parse_sip_security(config.raw.get("sip_security"), config.source),
             overload=parse_overload(config.raw.get("overload"), config.source),
-            reporting=parse_reporting(config.raw.get("reporting"), config.source))
+            reporting=parse_reporting(config.raw.get("reporting"), config.source),
+            intents=_intents(config, queues))
 
     @property
     def users(self) -> dict[str, User]:

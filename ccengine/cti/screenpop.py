@@ -71,6 +71,9 @@ def offer_payload(interaction: Interaction, agent_id: str | None, at: float,
         # named-contact routing: why this agent got it ("you are this customer's account
         # manager"), when they are one of the customer's preferred agents; else null
         "why": _why(interaction, agent_id, at),
+        # what the customer wrote about, as the intent classifier read it: {"name",
+        # "confidence"} or null
+        "intent": attrs.get("intent"),
         "customer": None,
     }
 

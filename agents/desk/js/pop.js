@@ -165,6 +165,11 @@ function render(panel, pop, editing, setEditing) {
   const parts = [h("h2", { id: "customer-name" }, c && c.name ? c.name : "Unknown contact")];
   // named-contact routing: why this agent got the work (text, never markup)
   if (pop.why) parts.push(h("p", { class: "why", id: "pop-why" }, `Offered to you: ${pop.why}`));
+  // the intent classifier's reading of what the customer wrote (text, never markup)
+  if (pop.intent) {
+    parts.push(h("p", { class: "intent", id: "pop-intent" },
+      `About: ${pop.intent.name} (${Math.round(pop.intent.confidence * 100)} % sure)`));
+  }
   if (c && c.tier) parts.push(h("p", { class: "tier" }, `Tier: ${c.tier}`));
   if (!c || !c.name) parts.push(newCustomerForm(pop));
   if (c) {

@@ -80,6 +80,9 @@ class Ingest:
         # given to the acknowledgement's template as ``articles`` (the knowledge part
         # sets it; None: no articles)
         self.articles: Callable[[str, str], Awaitable[list[dict[str, str]]]] | None = None
+        # classifies a new conversation's work from its text before it is queued (its
+        # intent, maybe its queue or skills); set by the intents part, None: not classified
+        self.classify: Callable[[Interaction, str], None] | None = None
 
     # ------------------------------------------------------------------ storing
     async def store(self, raw: bytes, mailbox: Mailbox,
@@ -174,6 +177,11 @@ class Ingest:
             interaction.record("entered", m["created_at"], mailbox=mailbox.name,
                                message_id=m["id"], **({"previous_interaction": previous}
                                                       if previous else {}))
+            if self.classify is not None and previous is None:
+                try:
+                    self.classify(interaction, f"{m['subject'] or ''}\n{m['body'] or ''}")
+                except Exception:   # unclassified work is still work
+                    log.exception("classifying message %s failed", m["id"])
             await self.interactions.save(interaction)
         if previous is None:  # before "routed": a crash here acknowledges it next time
             await self._acknowledge(m, mailbox, iid, thread)
@@ -330,4 +338,12 @@ def interaction_from_view(view: InteractionView, queues: Mapping[str, Any]
         attributes=dict(view["attributes"]), created_at=ts.get("entered") or 0.0,
         # the wait counts from the mail's arrival, and goes on across restarts
         enqueued_at=ts.get("entered") or ts.get("queued"), sl_target_seconds=queue.sl_seconds,
-        events=events)
+        required_skills=_skills(view["attributes"].get("required_skills")), events=events)
+
+
+def _skills(kept: Any) -> dict[str, int]:
+    """Skills the work needs beyond its queue's, as kept on the record (an intent's)."""
+    if not isinstance(kept, dict):
+        return {}
+    return {k: v for k, v in kept.items()
+            if isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool)}

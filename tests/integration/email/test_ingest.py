@@ -217,3 +217,42 @@ async def test_given_matching_articles_then_the_acknowledgement_links_them(
     report = await kb.usage_report(0, time.time() + 60)
     shown = {row["article_id"]: row["shown"] for row in report}
     assert shown.get(tracked["id"]) == 1
+
+
+async def test_given_intents_when_a_billing_mail_arrives_then_classified_and_routed_by_skill(
+        make_rig: RigFactory) -> None:
+    """A new conversation is classified as it arrives (the intents part's hook): a billing
+    mail gets its intent on the work and in the record, and needs the billing skill (bob
+    has none, so it waits); a mail about something else is offered to bob as before."""
+    from ccengine.intents.apply import apply_intent
+    from ccengine.intents.service import IntentService
+    from ccengine.intents.settings import load_intents
+    settings = load_intents({"definitions": [
+        {"name": "billing", "route": {"skills": {"billing": 1}}, "examples": [
+            "I was charged twice on my invoice", "my bill is wrong", "question about my invoice",
+            "why is my bill so high this month", "refund the double charge on my invoice",
+            "the invoice amount is wrong"]},
+        {"name": "delivery", "examples": [
+            "where is my parcel", "my order has not arrived", "the courier never came",
+            "tracking says delivered but nothing here", "when will my order ship",
+            "delivery is late again"]}]}, "test")
+    service = IntentService(settings)
+    await service.retrain()
+    rig = await make_rig()
+    rig.channel.ingest.classify = lambda interaction, text: apply_intent(
+        interaction, service.classify(text), service.settings, rig.dispatcher.queues,
+        time.time())
+    await rig.dispatcher.login("bob")
+    await rig.mailbox.append(customer_mail(subject="Invoice problem",
+                                           body="I was charged twice on my invoice."))
+    billing = await eventually(lambda: rig.dispatcher.state.waiting(), what="queued")
+    assert billing[0].attributes["intent"]["name"] == "billing"
+    assert billing[0].required_skills.get("billing") == 1
+    record = await eventually(lambda: rig.interactions.get(billing[0].id), what="stored")
+    assert [e["data"]["intent"] for e in record["events"] if e["kind"] == "classified"] == \
+        ["billing"]
+    await rig.mailbox.append(customer_mail(subject="Parcel", message_id="<m2@example.org>",
+                                           body="Where is my parcel? It has not arrived."))
+    offer = (await eventually(lambda: offers(rig, "bob"), what="the other mail offered"))[0]
+    assert offer["intent"]["name"] == "delivery"
+    assert [i.id for i in await rig.dispatcher.state.waiting()] == [billing[0].id]
