@@ -1,9 +1,11 @@
 // The workspace once signed in: the presence bar on top; the phone and the offers on the
-// left; the work in hand in tabs in the middle; the customer on the right.
+// left; the work in hand in tabs in the middle; the customer and the knowledge base on the
+// right.
 import { get } from "./api.js";
 import { h } from "./dom.js";
 import { closeFeed, openFeed } from "./feed.js";
 import { SHORTCUTS, mountKeys } from "./keys.js";
+import { mountKnowledge } from "./knowledge.js";
 import { mountOffers } from "./offers.js";
 import { mountPhone, stopPhone } from "./phone-view.js";
 import { mountPop } from "./pop.js";
@@ -36,6 +38,7 @@ export async function mountDesk(root) {
     mountOffers(side),
     mountTabs(work),
     mountPop(customer),
+    mountKnowledge(customer),
     mountKeys(),
     subscribe((s) => {
       notice.textContent = s.notice || "";
