@@ -5,6 +5,7 @@ customer's profile and latest interactions on every channel."""
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any, Protocol
 
 from ccengine.core.interaction import Interaction
@@ -135,4 +136,24 @@ class CustomerContext:
         pop: dict[str, Any] = dict(customer)
         pop["history"] = history
         pop["last_by_medium"] = last
+        pop["recent_intents"] = recent_intents(history, time.time())
         return pop
+
+
+RECENT_INTENT_DAYS = 7   # how far back a customer's intents count as recent
+
+
+def recent_intents(history: list[TimelineItem], now: float) -> list[dict[str, Any]]:
+    """What the customer wrote or spoke about lately (their work's intents within a week),
+    newest first, each intent once: ``{"name", "confidence", "medium", "at",
+    "interaction_id"}``."""
+    out: list[dict[str, Any]] = []
+    for item in history:
+        intent = item.get("intent")
+        at = item["timestamps"].get("entered") or item["timestamps"].get("queued")
+        if not intent or at is None or now - at > RECENT_INTENT_DAYS * 86400:
+            continue
+        if all(o["name"] != intent["name"] for o in out):
+            out.append({"name": intent["name"], "confidence": intent.get("confidence"),
+                        "medium": item["medium"], "at": at, "interaction_id": item["id"]})
+    return out

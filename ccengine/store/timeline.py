@@ -41,6 +41,7 @@ class TimelineItem(TypedDict):
     summary: str
     details: dict[str, Any]
     notes: list[NoteView]
+    intent: dict[str, Any] | None   # {"name", "confidence"}: what they wrote about
 
 
 class TimelinePage(TypedDict):
@@ -79,7 +80,13 @@ def timeline_item(view: InteractionView, first: FirstMessage | None) -> Timeline
             "agent_id": view["agent_id"], "agents": _agents(view), "status": view["status"],
             "disposition": view["disposition"], "from_address": view["from_address"],
             "timestamps": view["timestamps"], "summary": summary, "details": details,
-            "notes": view["notes"]}
+            "notes": view["notes"], "intent": _intent(view.get("attributes"))}
+
+
+def _intent(attributes: Any) -> dict[str, Any] | None:
+    """What the customer wrote about, as the intent classifier read it (docs/intents.md)."""
+    found = attributes.get("intent") if isinstance(attributes, dict) else None
+    return found if isinstance(found, dict) and isinstance(found.get("name"), str) else None
 
 
 async def _first_messages(s: AsyncSession, ids: list[str]) -> dict[str, FirstMessage]:

@@ -171,6 +171,12 @@ function render(panel, pop, editing, setEditing) {
       `About: ${pop.intent.name} (${Math.round(pop.intent.confidence * 100)} % sure)`));
   }
   if (c && c.tier) parts.push(h("p", { class: "tier" }, `Tier: ${c.tier}`));
+  // what they wrote or spoke about lately, on any channel (text, never markup)
+  if (c && (c.recent_intents || []).length) {
+    parts.push(h("p", { class: "recent-intents", id: "pop-recent-intents" },
+      "Recently about: " + c.recent_intents.map((i) =>
+        `${i.name} (${mediumName(i.medium)}, ${when(i.at)})`).join(", ")));
+  }
   if (!c || !c.name) parts.push(newCustomerForm(pop));
   if (c) {
     const phones = (c.identities || []).filter((i) => i.kind === "phone");
