@@ -2,13 +2,20 @@
  * ccengine chat widget: embed with one tag, e.g.
  *   <script src="https://contact.example.com/chat/widget.js" data-entry="web" async></script>
  * Options (data- attributes of that tag): data-entry (the entry point, default: the
- * engine's default), data-title (panel title), data-open="true" (open at load).
+ * engine's default), data-title (panel title), data-open="true" (open at load),
+ * data-language (keep the help search to articles in this language, e.g. "fr").
  *
  * Plain JavaScript, no build step. Everything it shows is set as text (textContent), never
  * as HTML. It lives in a shadow root, so the page's styles and its own do not mix. A chat
  * survives page reloads (its token is kept in sessionStorage for this tab) and network
  * drops: it reconnects, resumes the same chat and re-sends what the engine did not
  * acknowledge (each message carries a client_id, so nothing is stored twice).
+ *
+ * Before a chat it offers a search of the engine's published help articles (GET /chat/kb;
+ * hidden when the engine has none): results are links to the articles' public pages, in a
+ * new tab. A chat started after a search tells the engine which articles were shown and
+ * which the visitor opened ("kb" of POST /chat/sessions), so reports can tell who chatted
+ * anyway.
  */
 (function () {
   "use strict";
@@ -18,6 +25,7 @@
   var origin = base.origin;
   var entry = script.getAttribute("data-entry") || undefined;
   var title = script.getAttribute("data-title") || "Chat with us";
+  var kbLanguage = script.getAttribute("data-language") || "";
   var storeKey = "ccengine-chat:" + origin;
 
   var CSS = [
@@ -42,7 +50,14 @@
     ".compose textarea{flex:1;resize:none;height:38px}",
     ".tools{display:flex;gap:6px;padding:0 12px 8px}",
     "button.act{background:#1f5fbf;color:#fff;border:0;border-radius:4px;padding:6px 10px;cursor:pointer}",
-    "button.alt{background:#eee;color:#222;border:0;border-radius:4px;padding:6px 10px;cursor:pointer}"
+    "button.alt{background:#eee;color:#222;border:0;border-radius:4px;padding:6px 10px;cursor:pointer}",
+    ".kb{padding:8px 12px 0;overflow-y:auto;max-height:260px}",
+    ".kb form{padding:0;flex-direction:row}.kb form input{flex:1;min-width:0}",
+    ".kb label{display:block;font-weight:bold;margin-bottom:4px}",
+    ".kb ul{list-style:none;margin:6px 0 0;padding:0}.kb li{margin:0 0 8px}",
+    ".kb a{color:#1f5fbf;font-weight:bold}.kb .excerpt{color:#444;font-size:12px}",
+    ".kb .kb-status{font-size:12px;color:#444;min-height:1em}",
+    ".kb button.kb-chat{width:100%;margin:4px 0 0}"
   ].join("\n");
 
   function el(tag, attrs, text) {
@@ -65,6 +80,20 @@
   head.appendChild(close);
   var status = el("div", { "class": "status", "aria-live": "polite" });
 
+  var kbBox = el("div", { "class": "kb" });
+  var kbForm = el("form", { "class": "kb-search", role: "search" });
+  var kbLabel = el("label", { "for": "ccengine-kb-q" }, "Search our help articles");
+  var kbInput = el("input", { id: "ccengine-kb-q", name: "q", type: "search", maxlength: "200",
+    autocomplete: "off" });
+  var kbBtn = el("button", { "class": "act", type: "submit" }, "Search");
+  kbForm.appendChild(kbInput);
+  kbForm.appendChild(kbBtn);
+  var kbStatus = el("div", { "class": "kb-status", role: "status", "aria-live": "polite" });
+  var kbList = el("ul", { "class": "kb-results", "aria-label": "Help articles" });
+  var kbChat = el("button", { "class": "alt kb-chat", type: "button" }, "Still need help? Chat with us");
+  kbChat.hidden = true;
+  [kbLabel, kbForm, kbStatus, kbList, kbChat].forEach(function (n) { kbBox.appendChild(n); });
+
   var form = el("form", { "class": "start" });
   var nameIn = el("input", { name: "name", placeholder: "Your name (optional)", maxlength: "100" });
   var emailIn = el("input", { name: "email", type: "email", placeholder: "Email (optional)" });
@@ -84,7 +113,7 @@
   var endBtn = el("button", { "class": "alt end", type: "button" }, "End chat");
   var againBtn = el("button", { "class": "act again", type: "button" }, "New chat");
   [numberIn, callBtn, endBtn, againBtn].forEach(function (n) { tools.appendChild(n); });
-  [head, status, form, log, compose, tools].forEach(function (n) { panel.appendChild(n); });
+  [head, status, kbBox, form, log, compose, tools].forEach(function (n) { panel.appendChild(n); });
   root.appendChild(style);
   root.appendChild(launcher);
   root.appendChild(panel);
@@ -96,6 +125,9 @@
   var pending = {};           // client_id -> {text, node}: sent, not acknowledged yet
   var order = [];             // client_ids in the order they were written
   var maxChars = 2000;
+  // the help search before a chat: off when the engine has no knowledge base; collapsed
+  // hides the start form while results are shown; shown/opened: article ids, in order
+  var kb = { off: false, collapsed: false, searched: false, shown: [], opened: [] };
 
   function load() {
     try { return JSON.parse(sessionStorage.getItem(storeKey) || "null"); } catch (e) { return null; }
@@ -108,7 +140,8 @@
   }
   function setStatus(text) { status.textContent = text; }
   function show(view) {
-    form.hidden = view !== "form";
+    kbBox.hidden = view !== "form" || kb.off;
+    form.hidden = view !== "form" || (kb.collapsed && !kb.off);
     log.hidden = view === "form";
     compose.hidden = view !== "chat";
     numberIn.hidden = callBtn.hidden = endBtn.hidden = view !== "chat";
@@ -135,12 +168,76 @@
   launcher.addEventListener("click", open);
   close.addEventListener("click", function () { panel.hidden = true; launcher.hidden = false; });
 
+  function remember(list, id) {
+    if (list.indexOf(id) < 0 && list.length < 20) { list.push(id); }
+  }
+  function kbReset() {
+    kb.collapsed = kb.searched = false;
+    kb.shown = [];
+    kb.opened = [];
+    kbInput.value = "";
+    kbStatus.textContent = "";
+    kbList.textContent = "";
+    kbChat.hidden = true;
+  }
+  function article(a) {
+    var url;
+    try { url = new URL(a.url, origin); } catch (e) { return null; }
+    if (url.protocol !== "https:" && url.protocol !== "http:") { return null; }
+    var item = el("li");
+    var link = el("a", { href: url.href, target: "_blank", rel: "noopener" }, a.title);
+    var opened = function () { remember(kb.opened, a.id); };
+    link.addEventListener("click", opened);
+    link.addEventListener("auxclick", opened);
+    item.appendChild(link);
+    if (a.excerpt) { item.appendChild(el("div", { "class": "excerpt" }, a.excerpt)); }
+    return item;
+  }
+  kbForm.addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var q = kbInput.value.trim().slice(0, 200);
+    if (!q) { kbInput.focus(); return; }
+    kbBtn.disabled = true;
+    kbStatus.textContent = "Searching\u2026";
+    var params = "q=" + encodeURIComponent(q);
+    if (kbLanguage) { params += "&language=" + encodeURIComponent(kbLanguage); }
+    fetch(origin + "/chat/kb?" + params).then(function (r) {
+      return r.json().then(function (data) { return { status: r.status, ok: r.ok, data: data }; });
+    }).then(function (res) {
+      kbBtn.disabled = false;
+      if (res.status === 503) { kb.off = true; show("form"); return; }
+      if (!res.ok) { kbStatus.textContent = res.data.message || "The search did not work."; return; }
+      kb.searched = true;
+      kbList.textContent = "";
+      var found = (res.data.articles || []).map(function (a) {
+        var item = article(a);
+        if (item) { kbList.appendChild(item); remember(kb.shown, a.id); }
+        return item;
+      }).filter(Boolean).length;
+      kbStatus.textContent = found === 0 ? "No articles found. You can chat with us below."
+        : found === 1 ? "1 article found." : found + " articles found.";
+      kb.collapsed = found > 0;
+      kbChat.hidden = found === 0;
+      show("form");
+    }).catch(function () {
+      kbBtn.disabled = false;
+      kbStatus.textContent = "The help articles cannot be reached; try again.";
+    });
+  });
+  kbChat.addEventListener("click", function () {
+    kb.collapsed = false;
+    kbChat.hidden = true;
+    show("form");
+    nameIn.focus();
+  });
+
   form.addEventListener("submit", function (ev) {
     ev.preventDefault();
     startBtn.disabled = true;
     setStatus("Starting\u2026");
     var body = { name: nameIn.value, email: emailIn.value, phone: phoneIn.value };
     if (entry) { body.entry = entry; }
+    if (kb.searched) { body.kb = { searched: true, articles: kb.shown, opened: kb.opened }; }
     fetch(origin + "/chat/sessions", {
       method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body)
     }).then(function (r) {
@@ -150,6 +247,7 @@
       if (!res.ok) { setStatus(res.data.message || "The chat could not start."); return; }
       chat = { chat_id: res.data.chat_id, token: res.data.token };
       save(chat);
+      kbReset();
       log.textContent = "";
       show("chat");
       connect();

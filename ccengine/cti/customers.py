@@ -150,7 +150,8 @@ def recent_intents(history: list[TimelineItem], now: float) -> list[dict[str, An
     out: list[dict[str, Any]] = []
     for item in history:
         intent = item.get("intent")
-        at = item["timestamps"].get("entered") or item["timestamps"].get("queued")
+        stamps = item.get("timestamps") or {}
+        at = stamps.get("entered") or stamps.get("queued")
         if not intent or at is None or now - at > RECENT_INTENT_DAYS * 86400:
             continue
         if all(o["name"] != intent["name"] for o in out):

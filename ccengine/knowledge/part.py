@@ -25,6 +25,9 @@ async def start_knowledge(engine: Engine) -> None:
     repo = KnowledgeRepository(engine.db)
     engine.knowledge = repo  # the desk, chat and email reach the articles through it
     engine.api_routes.append(lambda app: add_routes(app, repo))
+    if engine.chat is not None:    # the widget's self-service search (GET /chat/kb)
+        engine.chat.knowledge = repo
+        engine.chat.public_base = engine.config.api.public_base
     if engine.email is not None:   # the email acknowledgement may suggest articles
         engine.email.ingest.articles = lambda iid, text: links_for(
             repo, text, engine.config.api.public_base, interaction_id=iid)

@@ -346,7 +346,7 @@ async def test_given_unpublished_article_when_page_read_then_gone(api: Api) -> N
 async def test_given_engine_with_store_when_part_starts_then_routes_added(
         tmp_path: Path) -> None:
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'part.db'}")
-    engine = SimpleNamespace(db=db, api_routes=[])
+    engine = SimpleNamespace(db=db, api_routes=[], chat=None, email=None)
     await start_knowledge(engine)  # type: ignore[arg-type]
     app = web.Application()
     for add in engine.api_routes:

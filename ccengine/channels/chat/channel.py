@@ -16,8 +16,8 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+from collections.abc import Callable, Coroutine, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ccengine.channels.chat.callbacks import BookedCallback, CallbackBooker, request_callback
 from ccengine.channels.chat.config import ChatSettings, EntryPoint
@@ -36,6 +36,9 @@ from ccengine.cti.screenpop import ScreenPopFeed
 from ccengine.dispatcher import Dispatcher
 from ccengine.store.customers import CustomerRepository
 from ccengine.store.messages import MessageRepository, MessageView
+
+if TYPE_CHECKING:
+    from ccengine.store.knowledge import KnowledgeRepository
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +75,11 @@ class ChatChannel(WorkChannel):
         self.sessions = SessionRegistry()
         # the callback feature's requests, when it runs (the engine sets it)
         self.callbacks: CallbackBooker | None = None
+        # the knowledge base, for the widget's self-service search (GET /chat/kb), and the
+        # base of its articles' public links (None: the address the visitor used); the
+        # knowledge part sets them when the engine has a store
+        self.knowledge: KnowledgeRepository | None = None
+        self.public_base: str | None = None
         self._message_limit = RateLimiter(settings.messages_per_minute, clock)
         self._sweeper: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -150,9 +158,12 @@ class ChatChannel(WorkChannel):
             raise UnknownEntryPoint(f"no chat entry point {name!r}")
         return entry
 
-    async def open_chat(self, visitor: Visitor, entry: EntryPoint) -> tuple[ChatSession, str]:
+    async def open_chat(self, visitor: Visitor, entry: EntryPoint, *,
+                        extra: Mapping[str, Any] | None = None) -> tuple[ChatSession, str]:
         """Start a chat: link the customer, queue the interaction; returns the session and
-        its token (the only time the token exists outside the visitor)."""
+        its token (the only time the token exists outside the visitor). ``extra``: more
+        attributes of the interaction (already checked), e.g. the widget's
+        ``kb_self_service``."""
         if len(self.sessions) >= self.settings.max_sessions:
             raise ChatBusy("too many chats are open; try again later")
         customer = await link_customer(self.customers, visitor)
@@ -161,7 +172,7 @@ class ChatChannel(WorkChannel):
         chat_id = str(uuid.uuid4())
         pop = {"entry": entry.name, "visitor": visitor.name, "email": visitor.email,
                "phone": visitor.phone}
-        attributes: dict[str, Any] = {"entry": entry.name, "pop": pop}
+        attributes: dict[str, Any] = {**(extra or {}), "entry": entry.name, "pop": pop}
         if customer and customer.get("tier"):
             # the queues' key-account rules apply to the customer's chats too
             attributes["customer_tier"] = customer["tier"]

@@ -1,12 +1,21 @@
 """The visitor's side of chat over HTTP, all public (no bearer token) and all under /chat/:
 
 - ``POST /chat/sessions`` starts a chat (optional name, email, phone, entry point):
-  201 ``{"chat_id", "token"}``; rate-limited per address and size-limited;
+  201 ``{"chat_id", "token"}``; rate-limited per address and size-limited. A widget that
+  offered its help search first sends ``"kb": {"searched", "articles", "opened"}`` (the
+  ids of the articles it showed and those the visitor opened): it is kept on the chat's
+  interaction as the attribute ``kb_self_service``, so reports can tell who searched and
+  chatted anyway, and after which articles;
+- ``GET /chat/kb?q=&language=`` the widget's self-service search: published articles
+  ``{"id", "title", "excerpt", "url"}`` (``url`` the absolute public page), each counted
+  ``shown`` on the channel ``widget``; rate-limited per address; 503 without a knowledge
+  base;
 - ``GET /chat/ws?token=...`` the chat's websocket (the token authorises that chat only);
 - ``GET /chat/widget.js`` the embeddable widget, ``GET /chat/demo`` a page embedding it.
 
 Browsers' ``Origin`` must be one of ``chat.allowed_origins`` (or the engine's own);
-requests without one (not from a browser) are let through.
+requests without one (not from a browser) are let through. Every answer of the JSON routes,
+errors included, carries the CORS headers the page needs to read it.
 """
 
 from __future__ import annotations
@@ -17,20 +26,29 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import WSMsgType, web
+from aiohttp.typedefs import Handler
 
 from ccengine.api.http import error, public, received
+from ccengine.api.knowledge import public_path
 from ccengine.channels.chat.channel import ChatChannel
 from ccengine.channels.chat.frames import error_frame, parse_visitor_frame
 from ccengine.channels.chat.ratelimit import RateLimiter
 from ccengine.channels.chat.sessions import ChatSession
 from ccengine.channels.chat.text import check_optional
 from ccengine.channels.chat.visitors import normalised_visitor
+from ccengine.store.knowledge import LANGUAGE, LANGUAGE_MAX
 
 log = logging.getLogger(__name__)
 
 WIDGET_DIR = Path(__file__).resolve().parents[3] / "agents" / "widget"
 MAX_SESSION_BODY = 4096
-SESSION_FIELDS = frozenset({"name", "email", "phone", "entry"})
+SESSION_FIELDS = frozenset({"name", "email", "phone", "entry", "kb"})
+KB_SUMMARY_FIELDS = frozenset({"searched", "articles", "opened"})
+KB_IDS_MAX = 20                  # article ids in each list of a chat's kb summary
+ARTICLE_ID_MAX = 2**31 - 1
+KB_QUERY_MAX = 200               # characters of a visitor's search
+KB_RESULTS = 5                   # articles a search answers
+KB_SEARCHES_PER_MINUTE = 30      # searches per visitor address
 CLOSE_CHAT_NOT_FOUND = 4404
 
 
@@ -85,9 +103,48 @@ async def _session_body(request: web.Request) -> dict[str, Any]:
         raise error(400, "unknown_field", f"unknown field(s) {sorted(unknown)}; known: "
                                           f"{sorted(SESSION_FIELDS)}")
     for key, value in body.items():
-        if value is not None and not isinstance(value, str):
+        if key != "kb" and value is not None and not isinstance(value, str):
             raise error(400, f"bad_{key}", f"{key} must be text")
     return body
+
+
+def _kb_summary(value: Any) -> dict[str, Any] | None:
+    """The widget's account of its help search before the chat (``kb`` of the body):
+    ``{"searched": bool, "articles": [ids shown], "opened": [ids opened]}``, checked;
+    None when not given."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise error(400, "bad_kb", "kb must be an object {searched, articles, opened}")
+    unknown = set(value) - KB_SUMMARY_FIELDS
+    if unknown:
+        raise error(400, "bad_kb", f"unknown kb field(s) {sorted(unknown)}; known: "
+                                   f"{sorted(KB_SUMMARY_FIELDS)}")
+    searched = value.get("searched", False)
+    if not isinstance(searched, bool):
+        raise error(400, "bad_kb", "kb.searched must be true or false")
+    summary: dict[str, Any] = {"searched": searched}
+    for key in ("articles", "opened"):
+        ids = value.get(key, [])
+        if not isinstance(ids, list) or len(ids) > KB_IDS_MAX or not all(
+                type(i) is int and 0 < i <= ARTICLE_ID_MAX for i in ids):
+            raise error(400, "bad_kb", f"kb.{key} must be a list of at most {KB_IDS_MAX} "
+                                       "article ids (positive integers)")
+        summary[key] = list(dict.fromkeys(ids))
+    return summary
+
+
+def _kb_query(request: web.Request) -> tuple[str, str | None]:
+    """The search's ``q`` (1 to 200 characters, not only spaces) and ``language``."""
+    query = request.query.get("q", "")
+    if not query.strip() or len(query) > KB_QUERY_MAX:
+        raise error(400, "bad_q", f"q must be 1 to {KB_QUERY_MAX} characters, not only "
+                                  "spaces")
+    language = request.query.get("language") or None
+    if language is not None and (len(language) > LANGUAGE_MAX
+                                 or not LANGUAGE.fullmatch(language)):
+        raise error(400, "bad_language", "language must be a language code (en, fr, en-GB...)")
+    return query, language
 
 
 def add_visitor_routes(app: web.Application, channel: ChatChannel) -> None:
@@ -96,14 +153,18 @@ def add_visitor_routes(app: web.Application, channel: ChatChannel) -> None:
     # a frame may carry the longest text JSON-escaped (6 bytes a character) and a little more
     max_frame = max(16 * 1024, channel.settings.max_message_chars * 6 + 1024)
 
-    @public
-    async def preflight(request: web.Request) -> web.StreamResponse:
-        origin = _origin(request, channel)
-        response = web.Response(status=204)
-        response.headers.update({"Access-Control-Allow-Methods": "POST",
-                                 "Access-Control-Allow-Headers": "Content-Type",
-                                 "Access-Control-Max-Age": "600"})
-        return _cors(response, origin)
+    searches = RateLimiter(KB_SEARCHES_PER_MINUTE, channel.clock)
+
+    def preflight_for(method: str) -> Handler:
+        @public
+        async def preflight(request: web.Request) -> web.StreamResponse:
+            origin = _origin(request, channel)
+            response = web.Response(status=204)
+            response.headers.update({"Access-Control-Allow-Methods": method,
+                                     "Access-Control-Allow-Headers": "Content-Type",
+                                     "Access-Control-Max-Age": "600"})
+            return _cors(response, origin)
+        return preflight
 
     @public
     async def start(request: web.Request) -> web.StreamResponse:
@@ -114,11 +175,13 @@ def add_visitor_routes(app: web.Application, channel: ChatChannel) -> None:
                 raise error(429, "rate_limited", "too many new chats from this address; "
                             f"wait {per_address.retry_after(address):.0f} s")
             body = await _session_body(request)
+            kb = _kb_summary(body.get("kb"))
             entry = channel.entry_point(body.get("entry"))
             name = check_optional(body.get("name"), 100, "name")
             visitor = normalised_visitor(channel.customers, name, body.get("email") or None,
                                          body.get("phone") or None)
-            session, token = await channel.open_chat(visitor, entry)
+            session, token = await channel.open_chat(
+                visitor, entry, extra={"kb_self_service": kb} if kb is not None else None)
         except web.HTTPException as e:
             raise _cors_error(e, origin) from None
         except Exception as e:
@@ -129,6 +192,33 @@ def add_visitor_routes(app: web.Application, channel: ChatChannel) -> None:
             raise _cors_error(error(status, code, str(e)), origin) from e
         return _cors(web.json_response({"chat_id": session.chat_id, "token": token,
                                         "websocket": "/chat/ws"}, status=201), origin)
+
+    @public
+    async def kb_search(request: web.Request) -> web.StreamResponse:
+        origin = _origin(request, channel)
+        try:
+            address = request.remote or "?"
+            if not searches.allow(address):
+                raise error(429, "rate_limited", "too many searches from this address; "
+                            f"wait {searches.retry_after(address):.0f} s")
+            query, language = _kb_query(request)
+            repo = channel.knowledge
+            if repo is None:
+                raise error(503, "kb_unavailable", "this engine has no knowledge base")
+            hits = await repo.search(query, language=language, limit=KB_RESULTS)
+            for hit in hits:
+                await repo.record_usage(hit["id"], "shown", channel="widget")
+        except web.HTTPException as e:
+            raise _cors_error(e, origin) from None
+        except Exception as e:
+            code = getattr(e, "code", None)
+            if not isinstance(code, str):
+                raise
+            raise _cors_error(error(400, code, str(e)), origin) from e
+        base = channel.public_base or f"{request.scheme}://{request.host}"
+        articles = [{"id": h["id"], "title": h["title"], "excerpt": h["excerpt"],
+                     "url": f"{base}{public_path(h['slug'])}"} for h in hits]
+        return _cors(web.json_response({"articles": articles}), origin)
 
     @public
     async def socket(request: web.Request) -> web.StreamResponse:
@@ -174,8 +264,10 @@ def add_visitor_routes(app: web.Application, channel: ChatChannel) -> None:
         await channel.close_visitor_sockets()
 
     app.on_shutdown.append(close_visitors)
-    app.router.add_route("OPTIONS", "/chat/sessions", preflight)
+    app.router.add_route("OPTIONS", "/chat/sessions", preflight_for("POST"))
     app.router.add_post("/chat/sessions", start)
+    app.router.add_route("OPTIONS", "/chat/kb", preflight_for("GET"))
+    app.router.add_get("/chat/kb", kb_search)
     app.router.add_get("/chat/ws", socket)
     app.router.add_get("/chat/widget.js", widget)
     app.router.add_get("/chat/demo", demo)
