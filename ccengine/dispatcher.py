@@ -595,6 +595,28 @@ class Dispatcher:
         await self.route()
         return interaction
 
+    async def classify_live(self, interaction_id: str,
+                            classify: Callable[[Interaction], None]) -> Interaction | None:
+        """Let ``classify`` read live work once its text arrives (a chat's first message)
+        and change it: its intent, and while it waits its queue or required skills (it
+        keeps its wait). Work already offered or taken keeps where it is. None: no such
+        live work."""
+        now = self.clock()
+        async with self._lock:
+            interaction = await self.state.get_interaction(interaction_id)
+            if interaction is None:
+                return None
+            waiting = interaction.agent_id is None
+            before = (interaction.queue, dict(interaction.required_skills))
+            classify(interaction)
+            if not waiting or interaction.queue not in self.queues:
+                interaction.queue, interaction.required_skills = before[0], before[1]
+            await self.state.put_interaction(interaction)
+        await self._emit(InteractionUpdated(now, interaction, "classified"))
+        if waiting:
+            await self.route()
+        return interaction
+
     async def hold_waiting(self, interaction_id: str) -> bool:
         """Take waiting work out of routing (it stays live, keeping its place) while the
         caller does something else; False when it is being offered or not waiting."""

@@ -1,8 +1,9 @@
 """Intents as one of the engine's parts (ccengine/parts.py): with intents defined
 (``intents:``, docs/intents.md), the classifier is trained off the event loop at start and
 then every ``retrain_minutes``, and every new email conversation is classified as it
-arrives (its intent kept on the work, in the screen pop, and followed to a queue or skills
-when confident). Without enough examples it says so once and stays out of the way."""
+arrives, a chat by its first message (its intent kept on the work, in the screen pop, and
+followed to a queue or skills when confident). Without enough examples it says so once
+and stays out of the way."""
 
 from __future__ import annotations
 
@@ -36,6 +37,8 @@ async def start_intents(engine: Engine) -> None:
 
     if engine.email is not None:
         engine.email.ingest.classify = classify
+    if engine.chat is not None:     # a chat by its first message
+        engine.chat.classify = classify
     engine.in_background(_train(service), "intents-training")
 
     async def again(new: Settings) -> None:

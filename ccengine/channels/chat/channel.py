@@ -80,6 +80,8 @@ class ChatChannel(WorkChannel):
         # knowledge part sets them when the engine has a store
         self.knowledge: KnowledgeRepository | None = None
         self.public_base: str | None = None
+        # classifies the chat from its first message (the intents part; None: never)
+        self.classify: Callable[[Interaction, str], None] | None = None
         self._message_limit = RateLimiter(settings.messages_per_minute, clock)
         self._sweeper: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -235,12 +237,24 @@ class ChatChannel(WorkChannel):
         if created:
             session.messages_in += 1
             session.last_activity = self.clock()
+            if session.messages_in == 1 and self.classify is not None:
+                await self._classify(session.chat_id, body)
             payload = message_payload(view)
             await self._to_visitor(session, {"type": "message", **payload}, exclude=socket)
             agent = await self._agent_of(session.chat_id)
             if agent is not None:
                 await self.feed.send(agent, {"type": "chat_message", **payload})
         return view
+
+    async def _classify(self, chat_id: str, text: str) -> None:
+        """The chat's first message tells what it is about (its intent; while it waits,
+        maybe its queue or skills): the intents part's classifier."""
+        classify = self.classify
+        assert classify is not None
+        try:
+            await self.dispatcher.classify_live(chat_id, lambda i: classify(i, text))
+        except Exception:   # an unclassified chat is still a chat
+            log.exception("classifying chat %s failed", chat_id)
 
     async def visitor_callback(self, session: ChatSession, number: object
                                ) -> BookedCallback:
