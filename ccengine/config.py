@@ -29,7 +29,8 @@ ENV_PREFIX = "CCENGINE__"
 SECTIONS_OF_PARTS = frozenset({"email", "chat", "callbacks", "trunks", "recording",
                                "supervision", "waiting", "outbound", "dispositions",
                                "webrtc", "not_ready_reasons", "canned_responses",
-                               "sip_security", "overload", "reporting", "intents"})
+                               "sip_security", "overload", "reporting", "intents",
+                               "next_best_action"})
 EVENT_LOOPS = ("uvloop", "asyncio")  # the loops ``ccengine run`` can run on (event_loop)
 
 

@@ -165,6 +165,7 @@ class Engine:
         self.customers = CustomerRepository(self.db, c.default_region)
         self.messages = MessageRepository(self.db)
         customers = CustomerContext(self.customers)
+        customers.rules = lambda: self.settings.next_best_action   # the pop's prompts
         self.feed = ScreenPopFeed(enrich=customers.screen_pop, views=self.dispatcher)
         self.dispatcher.subscribe(self.feed.on_event)
         await self._share_events()

@@ -73,6 +73,12 @@ def _intents(config: EngineConfig, queues: Mapping[str, QueueConfig]) -> Any:
     return settings
 
 
+def _rules(config: EngineConfig, intents: Any) -> Any:
+    """The ``next_best_action:`` rules; an intent they name must be defined."""
+    from ccengine.nba.rules import load_rules
+    return load_rules(config.raw.get("next_best_action"), config.source, intents.names)
+
+
 def _name(item: Mapping[str, Any]) -> str | None:
     name = item.get("name")
     return str(name) if name is not None else None
@@ -100,6 +106,7 @@ class Settings:
     overload: OverloadSettings
     reporting: ReportingSettings
     intents: Any                   # ccengine.intents.settings.IntentSettings
+    next_best_action: Any          # tuple[ccengine.nba.rules.Rule, ...]
 
     @classmethod
     def load(cls, config: EngineConfig) -> Settings:
@@ -131,7 +138,8 @@ class Settings:
             sip_security=parse_sip_security(config.raw.get("sip_security"), config.source),
             overload=parse_overload(config.raw.get("overload"), config.source),
             reporting=parse_reporting(config.raw.get("reporting"), config.source),
-            intents=_intents(config, queues))
+            intents=(intents := _intents(config, queues)),
+            next_best_action=_rules(config, intents))
 
     @property
     def users(self) -> dict[str, User]:

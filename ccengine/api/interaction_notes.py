@@ -10,7 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from ccengine.api.customer_access import CUSTOMER_ACCESS, is_staff
-from ccengine.api.http import INTERACTIONS, Live, _json_body, current_user, error
+from ccengine.api.http import DISPATCHER, INTERACTIONS, Live, _json_body, current_user, error
 from ccengine.core.dispositions import Dispositions
 from ccengine.store.customer_fields import plain_text
 from ccengine.store.errors import InvalidRecord
@@ -100,9 +100,29 @@ async def get_disposition(request: web.Request) -> web.Response:
     return web.json_response(_disposition_view(request, await _readable(request)))
 
 
+PROMPT_OUTCOMES = ("accepted", "dismissed")
+
+
+async def answer_prompt(request: web.Request) -> web.Response:
+    """POST /api/interactions/{id}/prompts/{rule} {"outcome": "accepted"|"dismissed"}:
+    what the agent did with a next-best-action prompt, recorded on the live work."""
+    user = current_user(request)
+    outcome = (await _json_body(request)).get("outcome")
+    if outcome not in PROMPT_OUTCOMES:
+        raise error(400, "bad_outcome", f"outcome must be one of {', '.join(PROMPT_OUTCOMES)}")
+    view = await _stored(request)
+    await request.app[CUSTOMER_ACCESS].require_handled(user, view["id"], "answer prompts")
+    rule = request.match_info["rule"]
+    await request.app[DISPATCHER].record(view["id"], "prompt", rule=rule, outcome=outcome,
+                                         by=user.id)
+    return web.json_response({"interaction_id": view["id"], "rule": rule,
+                              "outcome": outcome, "by": user.id})
+
+
 def add_routes(app: web.Application, dispositions: Dispositions) -> None:
     app[DISPOSITIONS] = Live(dispositions)
     app.router.add_post("/api/interactions/{interaction_id}/notes", add_note)
     app.router.add_get("/api/interactions/{interaction_id}/notes", list_notes)
     app.router.add_put("/api/interactions/{interaction_id}/disposition", set_disposition)
     app.router.add_get("/api/interactions/{interaction_id}/disposition", get_disposition)
+    app.router.add_post("/api/interactions/{interaction_id}/prompts/{rule}", answer_prompt)

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from ccengine.core.interaction import Interaction
+from ccengine.nba.rules import Facts, Rule, prompts
 from ccengine.store.customers import CustomerRepository, InvalidIdentity
 from ccengine.store.records import CustomerView
 from ccengine.store.timeline import MEDIA, Timeline, TimelineItem, TimelinePage
@@ -65,6 +67,8 @@ class CustomerContext:
                 raise TypeError("a history reader is needed with a custom customer store")
             history = Timeline(customers.db)
         self.history = history
+        # next-best-action rules, read at each pop (a reload changes them); None: none
+        self.rules: Callable[[], Sequence[Rule]] | None = None
 
     async def identify(self, kind: str, value: str | None, *,
                        name: str | None = None) -> str | None:
@@ -137,7 +141,20 @@ class CustomerContext:
         pop["history"] = history
         pop["last_by_medium"] = last
         pop["recent_intents"] = recent_intents(history, time.time())
+        pop["prompts"] = self._prompts(interaction, customer, pop["recent_intents"])
         return pop
+
+    def _prompts(self, interaction: Interaction, customer: CustomerView,
+                 recent: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The next-best-action prompts for this work and customer."""
+        rules = self.rules() if self.rules is not None else ()
+        if not rules:
+            return []
+        intent = interaction.attributes.get("intent")
+        return prompts(rules, Facts(
+            intent=intent.get("name") if isinstance(intent, dict) else None,
+            tier=customer.get("tier"), attributes=customer.get("attributes") or {},
+            recent_intents=[r["name"] for r in recent]))
 
 
 RECENT_INTENT_DAYS = 7   # how far back a customer's intents count as recent

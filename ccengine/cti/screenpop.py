@@ -19,6 +19,7 @@ from ccengine.core.events import (
     InteractionOffered,
     InteractionQueued,
     InteractionRequeued,
+    InteractionUpdated,
 )
 from ccengine.core.interaction import Interaction
 from ccengine.core.media import Medium
@@ -167,6 +168,9 @@ class ScreenPopFeed:
             await self._state_changed(event)
         elif isinstance(event, InteractionQueued | InteractionRequeued):
             self._prepare(event.interaction)
+        elif isinstance(event, InteractionUpdated) and event.kind == "classified" \
+                and event.interaction.id in self._customers:
+            self._prepare(event.interaction)   # its intent changes the pop (its prompts)
         elif isinstance(event, InteractionEnded | InteractionCancelled):
             self._forget(event.interaction.id)
         elif isinstance(event, InteractionOffered):

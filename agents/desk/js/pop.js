@@ -159,6 +159,27 @@ function callbackForm(pop, number) {
   return form;
 }
 
+// a prompt with what the agent did with it (recorded on the work), as text
+function promptItem(pop, p) {
+  const item = h("li", { class: "prompt", dataset: { rule: p.rule } }, p.prompt, " ");
+  const answer = async (outcome) => {
+    try {
+      await post(`/api/interactions/${encodeURIComponent(pop.interaction_id)}/prompts/` +
+        encodeURIComponent(p.rule), { outcome });
+      fill(item, `${p.prompt} — ${outcome === "accepted" ? "done" : "dismissed"}`);
+      announce(`Suggestion ${outcome === "accepted" ? "done" : "dismissed"}.`);
+    } catch (e) {
+      tell(`Could not record it: ${e.message}`);
+    }
+  };
+  append(item, [
+    h("button", { type: "button", class: "accept-prompt", onclick: () => answer("accepted") },
+      "Done"), " ",
+    h("button", { type: "button", class: "dismiss-prompt",
+      onclick: () => answer("dismissed") }, "Dismiss")]);
+  return item;
+}
+
 function render(panel, pop, editing, setEditing) {
   if (!pop) { fill(panel, h("p", { class: "empty" }, "No customer to show.")); return; }
   const c = pop.customer;
@@ -172,6 +193,11 @@ function render(panel, pop, editing, setEditing) {
   }
   if (c && c.tier) parts.push(h("p", { class: "tier" }, `Tier: ${c.tier}`));
   // what they wrote or spoke about lately, on any channel (text, never markup)
+  // next-best-action prompts: what the rules suggest for this work and customer
+  if (c && (c.prompts || []).length) {
+    parts.push(h("h3", {}, "Suggested next steps"), h("ul", { class: "prompts" },
+      ...c.prompts.map((p) => promptItem(pop, p))));
+  }
   if (c && (c.recent_intents || []).length) {
     parts.push(h("p", { class: "recent-intents", id: "pop-recent-intents" },
       "Recently about: " + c.recent_intents.map((i) =>
