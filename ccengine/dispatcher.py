@@ -467,8 +467,8 @@ class Dispatcher:
                 interaction.record("offered", now, agent_id=agent_id)
                 await self.state.put_interaction(interaction)
         await self._emit(AgentStateChanged(now, agent_id, live.display() if live else
-                                           "logged_out", reserved.reason, "offered",
-                                           {"interaction_id": interaction_id}),
+                                           "logged_out", reserved.display(), reserved.reason,
+                                           "offered", {"interaction_id": interaction_id}),
                          InteractionOffered(now, interaction, agent_id))
         return interaction
 

@@ -253,9 +253,15 @@ async def test_given_recorded_call_when_transferred_then_agent_change_keeps_it_q
     assert await caller.wait(30) == 0, caller.errors()
     last = await finished(rig, new_iid)
 
-    for row in (done, last):
+    # a bridge recording holds the time the caller was bridged with someone: while the
+    # blind transfer rings bob the caller is alone in the bridge and nothing is written,
+    # so a file may be shorter than its span (much shorter when bob is slow to answer, as
+    # on a loaded machine: 2.1 s in a 30 s span was seen); never longer, and it holds at
+    # least the talking this test does (1 s with alice and 1 s with bob; 2 s on the new one)
+    for row, talked in ((done, 2.0), (last, 2.0)):
         seconds, _ = wav_seconds_and_level(stored_file(rig, row["id"]))
-        assert seconds == pytest.approx(row["ended_at"] - row["started_at"], abs=1.5)
+        assert talked - 0.5 <= seconds <= row["ended_at"] - row["started_at"] + 1.5, \
+            (seconds, row)
     assert done["ended_at"] <= last["started_at"]
     for interaction, row in ((iid, done), (new_iid, last)):
         events = [(e["kind"], e["data"].get("recording_id")) for e in

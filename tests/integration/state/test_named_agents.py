@@ -53,3 +53,29 @@ async def test_given_two_live_calls_when_both_pull_bob_in_at_once_then_one_wins(
     bob = await state.get_agent("bob")
     assert bob is not None and [s.interaction_id for s in bob.slots] == [won[0].id]
     await first.stop()
+
+
+async def test_given_named_agent_reserved_then_the_state_change_says_offered_in_its_fields(
+        state: LiveState) -> None:
+    """The change a transfer's reservation emits has the agent's new state, their reason and
+    the cause in their own fields (they were shifted by one: the cause carried the data,
+    and storing the agent's events failed)."""
+    from ccengine.core.events import AgentStateChanged
+    d = Dispatcher(state, QUEUES, AGENTS, tick_seconds=3600)
+    d.register_channel(Silent())
+    seen: list[AgentStateChanged] = []
+    d.subscribe(lambda e: seen.append(e) if isinstance(e, AgentStateChanged) else None)
+    await d.start()
+    await d.login("alice")
+    await d.set_device_reachable("alice", Medium.VOICE, True)
+    await d.login("bob")
+    await d.set_device_reachable("bob", Medium.VOICE, True)
+    await d.enqueue(Interaction("c1", Medium.VOICE, queue="sales"))
+    await d.offer_accepted("c1", "alice")
+    seen.clear()
+    await d.reserve_agent("c1", "bob", take_over=False)
+    (change,) = [e for e in seen if e.agent_id == "bob"]
+    assert (change.old, change.new, change.reason, change.cause) == (
+        "available", "offered", "", "offered")
+    assert change.data == {"interaction_id": "c1"}
+    await d.stop()
