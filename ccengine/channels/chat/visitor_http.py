@@ -20,8 +20,10 @@ errors included, carries the CORS headers the page needs to read it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -169,11 +171,8 @@ def add_visitor_routes(app: web.Application, channel: ChatChannel) -> None:
     @public
     async def start(request: web.Request) -> web.StreamResponse:
         origin = _origin(request, channel)
-        try:
-            address = request.remote or "?"
-            if not per_address.allow(address):
-                raise error(429, "rate_limited", "too many new chats from this address; "
-                            f"wait {per_address.retry_after(address):.0f} s")
+        with _visitor_errors(origin):
+            _admit(per_address, request, "new chats")
             body = await _session_body(request)
             kb = _kb_summary(body.get("kb"))
             entry = channel.entry_point(body.get("entry"))
@@ -182,25 +181,14 @@ def add_visitor_routes(app: web.Application, channel: ChatChannel) -> None:
                                          body.get("phone") or None)
             session, token = await channel.open_chat(
                 visitor, entry, extra={"kb_self_service": kb} if kb is not None else None)
-        except web.HTTPException as e:
-            raise _cors_error(e, origin) from None
-        except Exception as e:
-            code = getattr(e, "code", None)
-            if not isinstance(code, str):
-                raise
-            status = 503 if code == "chat_busy" else 400
-            raise _cors_error(error(status, code, str(e)), origin) from e
         return _cors(web.json_response({"chat_id": session.chat_id, "token": token,
                                         "websocket": "/chat/ws"}, status=201), origin)
 
     @public
     async def kb_search(request: web.Request) -> web.StreamResponse:
         origin = _origin(request, channel)
-        try:
-            address = request.remote or "?"
-            if not searches.allow(address):
-                raise error(429, "rate_limited", "too many searches from this address; "
-                            f"wait {searches.retry_after(address):.0f} s")
+        with _visitor_errors(origin):
+            _admit(searches, request, "searches")
             query, language = _kb_query(request)
             repo = channel.knowledge
             if repo is None:
@@ -208,13 +196,6 @@ def add_visitor_routes(app: web.Application, channel: ChatChannel) -> None:
             hits = await repo.search(query, language=language, limit=KB_RESULTS)
             for hit in hits:
                 await repo.record_usage(hit["id"], "shown", channel="widget")
-        except web.HTTPException as e:
-            raise _cors_error(e, origin) from None
-        except Exception as e:
-            code = getattr(e, "code", None)
-            if not isinstance(code, str):
-                raise
-            raise _cors_error(error(400, code, str(e)), origin) from e
         base = channel.public_base or f"{request.scheme}://{request.host}"
         articles = [{"id": h["id"], "title": h["title"], "excerpt": h["excerpt"],
                      "url": f"{base}{public_path(h['slug'])}"} for h in hits]
@@ -271,6 +252,30 @@ def add_visitor_routes(app: web.Application, channel: ChatChannel) -> None:
     app.router.add_get("/chat/ws", socket)
     app.router.add_get("/chat/widget.js", widget)
     app.router.add_get("/chat/demo", demo)
+
+
+def _admit(limit: RateLimiter, request: web.Request, what: str) -> None:
+    """429 for an address past its limit of ``what`` (new chats, searches) per minute."""
+    address = request.remote or "?"
+    if not limit.allow(address):
+        raise error(429, "rate_limited", f"too many {what} from this address; "
+                    f"wait {limit.retry_after(address):.0f} s")
+
+
+@contextlib.contextmanager
+def _visitor_errors(origin: str | None) -> Iterator[None]:
+    """A visitor route's errors as JSON with the CORS headers the widget needs to read
+    them: HTTP errors as they are, domain errors (a ``code``) as 400 (``chat_busy``: 503)."""
+    try:
+        yield
+    except web.HTTPException as e:
+        raise _cors_error(e, origin) from None
+    except Exception as e:
+        code = getattr(e, "code", None)
+        if not isinstance(code, str):
+            raise
+        status = 503 if code == "chat_busy" else 400
+        raise _cors_error(error(status, code, str(e)), origin) from e
 
 
 async def _frame(channel: ChatChannel, session: ChatSession, ws: web.WebSocketResponse,

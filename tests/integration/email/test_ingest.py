@@ -226,16 +226,7 @@ async def test_given_intents_when_a_billing_mail_arrives_then_classified_and_rou
     has none, so it waits); a mail about something else is offered to bob as before."""
     from ccengine.intents.apply import apply_intent
     from ccengine.intents.service import IntentService
-    from ccengine.intents.settings import load_intents
-    settings = load_intents({"definitions": [
-        {"name": "billing", "route": {"skills": {"billing": 1}}, "examples": [
-            "I was charged twice on my invoice", "my bill is wrong", "question about my invoice",
-            "why is my bill so high this month", "refund the double charge on my invoice",
-            "the invoice amount is wrong"]},
-        {"name": "delivery", "examples": [
-            "where is my parcel", "my order has not arrived", "the courier never came",
-            "tracking says delivered but nothing here", "when will my order ship",
-            "delivery is late again"]}]}, "test")
+    from tests.integration.chat.test_chat_intent import SETTINGS as settings
     service = IntentService(settings)
     await service.retrain()
     rig = await make_rig()
