@@ -6,18 +6,24 @@ shows that she wrote about billing."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from tests.e2e.conftest import Rig, eventually
-from tests.e2e.ports import free_port
+
+# the same private mailbox and mail sink as the cross-channel journey (its fixtures)
+from tests.e2e.test_cross_channel_journey import (  # noqa: F401 - fixtures
+    EMAIL,
+    IMAP_PORT,
+    MAILBOX,
+    PASSWORD,
+    mail_server,
+    sink,
+)
 from tests.mail import dovecot
-from tests.mail.dovecot import Dovecot, Mailbox
+from tests.mail.dovecot import Mailbox
 from tests.mail.messages import customer_mail
-from tests.mail.servers import email_config, running_dovecot, running_sink
-from tests.mail.sink import SmtpSink
 from tests.sip.sipp import CallerScript
 
 pytestmark = pytest.mark.asterisk
@@ -25,8 +31,6 @@ pytestmark = pytest.mark.asterisk
 if not dovecot.available():
     pytest.skip("needs dovecot (scripts/install-system.sh --test)", allow_module_level=True)
 
-IMAP_PORT, SINK_PORT = free_port(), free_port()
-MAILBOX, PASSWORD = "sales@shop.test", "mail-secret"
 PHONE, ADDRESS = "+447700900555", "jane.doe@example.org"
 INTENTS = {"threshold": 0.5, "definitions": [
     {"name": "billing", "route": {"queue": "billing"}, "examples": [
@@ -43,30 +47,19 @@ BILLING = {"overrides": [
     "queues=[{name: sales, media: [voice, email], required_skills: {sales: 1}, "
     "wrapup_seconds: 1}, {name: billing, media: [email], required_skills: {billing: 1}, "
     "wrapup_seconds: 1}, {name: support, media: [voice], required_skills: {support: 1}}]",
-    f"email={json.dumps(email_config(MAILBOX, PASSWORD, IMAP_PORT, SINK_PORT))}",
+    f"email={json.dumps(EMAIL)}",
     f"intents={json.dumps(INTENTS)}",
 ]}
-
-
-@pytest.fixture
-async def mail_server() -> AsyncIterator[Dovecot]:
-    async with running_dovecot(IMAP_PORT, {MAILBOX: PASSWORD}) as server:
-        yield server
-
-
-@pytest.fixture
-async def sink() -> AsyncIterator[SmtpSink]:
-    async with running_sink(SINK_PORT) as s:
-        yield s
 
 
 def offers(rig: Rig, medium: str) -> list[dict[str, Any]]:
     return [o for o in rig.feeds["alice"].offers() if o["medium"] == medium]
 
 
+@pytest.mark.usefixtures("mail_server", "sink")
 @pytest.mark.parametrize("rig", [BILLING], indirect=True)
 async def test_given_billing_email_then_billing_queue_and_a_later_call_pop_shows_it(
-        mail_server: Dovecot, sink: SmtpSink, rig: Rig) -> None:
+        rig: Rig) -> None:
     await eventually(lambda: rig.engine.intents.model, 30, "the classifier trained")
     jane = await rig.call_api("POST", "/api/customers", "admin", json={
         "name": "Jane Doe", "identities": [{"kind": "phone", "value": PHONE},
