@@ -125,6 +125,69 @@ HAND: dict[str, list[str]] = {
         "Our accountant says the invoice total and the VAT don't add up.",
         "Could you add my partner as a second payer on the account?",
         "I was told the first three months would be half price but I've been billed in full.",
+        "Hi, my landlord needs proof of address. Can you post me a printed bill dated within the "
+        "last three months?",
+        "what's this £2.50 'payment processing fee'? I've never paid that before",
+        "Your letter says prices rise by CPI plus 3.9% from April. How much will my monthly bill "
+        "actually be?",
+        "My bank cancelled the direct debit mandate by mistake. How do I set it up again so I "
+        "don't fall behind?",
+        "Please change the billing address on account 88214 to 17 Mill Lane, Bristol BS3 4RT. The "
+        "service address stays the same.",
+        "bill is wrong",
+        "I was billed $61.40 but my plan is $45 a month. Where does the extra $16.40 come from?",
+        "Do you accept Apple Pay for the monthly payments?",
+        "Hello, I am writing about invoice INV-20931. It still shows our old VAT number and our "
+        "auditors will not accept it. Please could you reissue it with GB 284 1120 47 and send it "
+        "to finance@brightlinedesign.co.uk. Thank you in advance.",
+        "Why is there a charge for calls to 0845 numbers? I thought all calls were included.",
+        "Im on a pension and the bill went up again, can you tell me why it is more this time",
+        "Can you stop charging my credit card and take the money from my current account instead?",
+        "There's a £9.99 charge for something called 'Premium Text Services'. I never signed up "
+        "to anything like that.",
+        "Is this month's bill paid? I can't tell from the app.",
+        "my statement show two different account number, which one i must use for bank transfer?",
+        "I've been charged a £35 reconnection fee but I was never disconnected.",
+        "We pay quarterly. Can we get one consolidated invoice for all 14 lines instead of 14 "
+        "separate ones?",
+        "Why does my balance have a minus sign in front of it? Does that mean you owe me or I owe "
+        "you?",
+        "Can I get a receipt for each payment? My employer reimburses half of my phone bill and "
+        "needs proof.",
+        "The bill date moved from the 1st to the 15th without any warning and now I've been "
+        "charged for an extra half month.",
+        "Out-of-bundle charges of £27 for data this month, but the app said I still had 3GB left.",
+        "Please explain the early payment discount, I paid on the 2nd and didn't get it.",
+        "I moved here from Germany, can I pay with my German IBAN by SEPA direct debit?",
+        "hi, the price rise letter said £3 a month more but my bill went up by £6. which is it?",
+        "Can you tell me the total I paid you in the 2023/24 tax year? I work from home and claim "
+        "part of it back.",
+        "Why am I paying line rental when I don't even own a landline phone?",
+        "My card payment of £58.20 has shown as pending for a week. Has it actually gone through "
+        "on your side?",
+        "Invoice total is $1,204 but our PO was for $1,150. Please check the line items.",
+        "Is there a fee for paying by cheque?",
+        "My ex-partner used to pay the bill from her card. She's moved out, so the payments need "
+        "to come from my account now.",
+        "When does my 12-month price lock end? I was told my price was fixed.",
+        "Got a letter saying I'm £84 in arrears. How? Every payment has gone out on time.",
+        "could you resend the last invoice to accounts@harrowfarm.co.uk, the pdf link has expired",
+        "I'm being charged for 3 TV boxes but we only ever had 2.",
+        "Can I pay off the rest of my phone's device plan in one go? About £212 left I think.",
+        "My bill shows roaming charges for France on the 14th to the 16th. Yes, I was in France, "
+        "but I have the Europe add-on, so why am I paying extra?",
+        "I need a statement of account covering the last 6 months for my mortgage application, "
+        "please.",
+        "Why does my invoice say 'estimated usage'? How can you estimate a phone bill?",
+        "Please could the bills be addressed to Mrs E. Hartley rather than Mr? I'm the account "
+        "holder.",
+        "i got charged £60 for a missed engineer appointment?? i was home all day and nobody came",
+        "Do your prices include VAT or is it added on top?",
+        "Can you retry the payment today? There's money in the account now.",
+        "Can I have my bills in large print? My eyesight is poor.",
+        "Why is there a payment to you on the 8th when my bill date is the 22nd?",
+        "Hello, we are a registered charity. Is it possible to be invoiced without VAT, and what "
+        "do you need from us?",
     ],
     "cancel": [
         "I want to cancel my subscription.",
@@ -187,6 +250,75 @@ HAND: dict[str, list[str]] = {
         "don't cover?",
         "Take me off the monthly plan entirely, I'm not switching to another one, just stopping.",
         "Please don't charge me again, I'm ending my subscription today.",
+        "Please cancel my broadband when my contract ends on 30 June. The flat I'm moving to "
+        "already has fibre from another company.",
+        "cancel the gym membership",
+        "My mum has gone into a care home and won't need her landline any more. How do we stop it?",
+        "Too expensive since the price rise. I'd like to leave, please tell me what the exit fee "
+        "is.",
+        "I want to close my account. I'm not happy with the service but I don't want to make a "
+        "complaint, I just want to leave.",
+        "How do I end my subscription on my iPhone? I don't want to be charged for next month.",
+        "Please end my phone contract. The signal at my new house is useless so there's no point "
+        "keeping it.",
+        "Can I cancel the engineer visit on Friday? We've sorted it out ourselves.",
+        "We're done with the whole account, all three lines. Please close it.",
+        "Hello, I am student and I go back to my country in July. How I can finish the contract "
+        "before?",
+        "Please terminate contract 55-08812 at the end of the minimum term. I will return the "
+        "router by post.",
+        "Can the early exit charge be waived? I've lost my job and simply can't keep paying for "
+        "this, so I need to leave.",
+        "Please don't send any more boxes. I've had enough of the meal kits and want to stop for "
+        "good.",
+        "I'd like to cancel, not pause. Please make sure the account is closed, not put on hold.",
+        "Stop my newspaper subscription from next Monday please.",
+        "Your retention team offered me a discount but I still want to cancel. Please go ahead.",
+        "Just close the account, thanks.",
+        "I want to leave before the annual renewal on 2 March. What's the latest date I can tell "
+        "you?",
+        "We've sold the house, so the broadband and phone at 22 Elm Road can be switched off from "
+        "completion day, 14 August.",
+        "I pressed 'buy' twice, please cancel the second order before it goes out.",
+        "cancel my account NOW or I'm calling my bank",
+        "My business partner and I are dissolving the company. Please confirm the end date for "
+        "all our services in writing.",
+        "I'm switching to Vodafone and have my PAC code. Do I need to cancel with you separately?",
+        "Can you cancel my husband's contract for me? He's in hospital long term and I have power "
+        "of attorney.",
+        "I have decided to discontinue the service. Please advise the final date and whether "
+        "anything must be sent back.",
+        "Close my account and don't send me any marketing either.",
+        "I tried the 30 day free thing and it's not for me, please make sure I'm not signed up "
+        "after it ends.",
+        "Please cancel my pre-order for the Galaxy S24, I've bought one elsewhere.",
+        "Since you can't fix the internet I'm ending the contract. I expect no exit fee as the "
+        "service never worked properly.",
+        "Guten Tag, I want to end my membership, I am moving back to Germany next month.",
+        "How do I close my account? I'm going travelling for a year and won't be coming back to "
+        "this address.",
+        "Can I leave within the first 30 days without paying anything? It's not what I thought I "
+        "was buying.",
+        "Please end the lease on the two office printers when the agreement runs out in November.",
+        "Hi, is there a way to end my streaming subscription from the TV itself? I can't find it "
+        "in the menus.",
+        "No more. Cancel everything.",
+        "Our office is moving to a building with its own phone system, so please cease our 6 ISDN "
+        "lines from 1 October.",
+        "I've been with you 9 years and I'm off, found a better deal elsewhere. What's my final "
+        "date?",
+        "How do I cancel the direct debit and close the account at the same time?",
+        "If I cancel today, will I get a final bill or does it just stop?",
+        "Please close our joint account. My wife and I are separating and we'll each get our own "
+        "elsewhere.",
+        "I want to end the contract for the alarm monitoring. We're having the whole system taken "
+        "out.",
+        "Please confirm that my mobile contract has ended and that my number has been released to "
+        "my new network.",
+        "Not renewing. Please let the contract lapse on the 31st.",
+        "Could you cancel my membership? My doctor says I can't exercise for at least a year.",
+        "The shop told me I could cancel within 14 days. It's day 9, so please process the "
+        "cancellation for order 4471.",
     ],
     "delivery": [
         "Where is my order? It was supposed to arrive yesterday.",
@@ -243,6 +375,66 @@ HAND: dict[str, list[str]] = {
         "Can I add an item to my order before it's sent out?",
         "Do you deliver on Sundays?",
         "Order arrived today but the box was empty apart from the packing paper.",
+        "The courier left my parcel in the recycling bin! Can you tell them to use the porch next "
+        "time?",
+        "Hi, I'm expecting order 30551 tomorrow but I'll be at the hospital. Can it be delivered "
+        "on Thursday instead?",
+        "Which courier is bringing my order? The email just says 'our delivery partner'.",
+        "Do I have to be in for the router to be delivered or will it fit through the letterbox?",
+        "The wardrobe came with no screws or fittings bag. Are the missing parts being sent?",
+        "Tracking has said 'out for delivery' since 7am and it's now 9pm.",
+        "Is there click and collect at the Croydon store?",
+        "my parcel went to a parcel locker I never chose, how do I get the code to open it?",
+        "Order AB-77310 shows 'returned to sender'. I never refused it. Can it be sent out again?",
+        "Can I get a one-hour delivery window? I work nights and sleep until 2pm.",
+        "How do I get my parcel redelivered? I missed the DPD driver this morning.",
+        "How long does delivery to the Scottish Highlands take, and is there a surcharge?",
+        "The driver needs a code for our gate. Where can I add delivery notes?",
+        "Can my neighbour at no. 8 sign for it? I've told them it's coming.",
+        "The label says parcel 1 of 2. Where's the second one?",
+        "Can the SIM be posted to my work address? Post keeps getting stolen at my flat.",
+        "Hello, your website says 'dispatched within 24 hours'. I ordered on Saturday. Does that "
+        "count weekends?",
+        "My tracking link has said 'awaiting collection from sender' for 3 days. Has it even left "
+        "your warehouse?",
+        "whens it coming",
+        "Can you deliver to a locker at the train station instead of my home?",
+        "The courier won't hand over my parcel until I pay import duty. I ordered from your UK "
+        "site to Dublin, is that right?",
+        "Got the TV but the stand wasn't in the box. Is it being sent separately?",
+        "Will the delivery team carry it upstairs? I'm on the 4th floor with no lift and the "
+        "fridge weighs 70 kg.",
+        "Can I track my order without an account? I checked out as a guest.",
+        "The van came at 6:40 in the morning and nobody answered. Please don't send it before 8.",
+        "Package is say delivered to 'mailroom' but we don't have mailroom in my building. Where "
+        "it is?",
+        "Is next-day delivery guaranteed if I order before 10pm?",
+        "My parcel is with Evri and they say you have to open the investigation because you're "
+        "the sender. It's been missing for 9 days.",
+        "Can you send it with a courier that needs a signature instead of Royal Mail? It's an "
+        "expensive item.",
+        "We ordered 40 chairs for an event on the 18th. Please confirm they'll arrive by the 16th "
+        "at the latest, we have nowhere to store them before then.",
+        "I'll be on holiday from the 3rd to the 17th, please don't deliver in that time.",
+        "The replacement handset still hasn't turned up. You said 2 working days, it's been 5.",
+        "The photo on the proof of delivery shows a door that isn't mine.",
+        "What does 'held at sorting centre - address query' mean? My address is definitely "
+        "correct.",
+        "Tracking says 'signed for by RAJ'. Nobody called Raj lives here.",
+        "How will I know what day it's coming? I haven't had a single email since I ordered.",
+        "Can I pick up from the warehouse myself? I'm 10 minutes away and don't want to wait 5 "
+        "days.",
+        "Two parcels arrived but the printer cartridges from order 118203 are still missing.",
+        "please stop leaving my parcels at the shop on the corner, it shuts at 5 and I can't "
+        "collect",
+        "Can you ship to an APO address?",
+        "My order shows delivered to 'front door' but I live in an apartment with a locked lobby.",
+        "Can I get same-day delivery in central London?",
+        "Hi! The UPS driver has tried twice. After the third try does it go back to you or to a "
+        "depot?",
+        "Will my order come in one parcel or several? I want to be home for all of it.",
+        "Tracking shows my parcel went to Birmingham, then back to Leeds, then Birmingham again. "
+        "Is it going round in circles?",
     ],
     "technical_support": [
         "The app crashes every time I open it on my Android phone.",
@@ -304,6 +496,61 @@ HAND: dict[str, list[str]] = {
         "The PDF export in the web portal produces a blank document.",
         "4G signal is zero bars inside the house but full outside.",
         "Our CCTV system stopped uploading to the cloud overnight.",
+        "My iPhone 13 says 'No Service' since I put your SIM in.",
+        "Version 4.2 of your app closes itself as soon as I tap on Payments.",
+        "The router is really hot to the touch and smells a bit burnt. Is that safe?",
+        "How do I set up voicemail on my new number?",
+        "Can't pair the earbuds with my laptop, they pair with my phone fine.",
+        "Error 1020 on the TV app whenever I start a film, other apps are fine.",
+        "The wifi drops every time the microwave is on, is that a thing?",
+        "my laptop wont find the 5GHz network, only the 2.4 one",
+        "How do I turn on Wi-Fi calling on a Pixel 7?",
+        "Getting DNS_PROBE_FINISHED_NXDOMAIN on some sites but not others.",
+        "The eSIM QR code won't scan, it says 'This code is no longer valid'.",
+        "Hi, after you changed my plan yesterday my mobile data stopped working. Calls and texts "
+        "are fine.",
+        "The smart meter display has been blank for a week.",
+        "The mesh disc in the bedroom shows a purple light, the others are white. What does that "
+        "mean?",
+        "Since the price went up my speeds have got worse. Can someone check the line? I'm "
+        "getting 12 Mbps on a 70 Mbps package.",
+        "Phone overheats when I use the hotspot and then the hotspot switches itself off.",
+        "the tv keeps asking me to rescan for channels every morning",
+        "How do I block a number from calling me?",
+        "Cannot send picture messages, texts are fine. It's an older Motorola.",
+        "Our VoIP phones all show 'registration failed' since the router was replaced.",
+        "I lose signal in the kitchen only, every other room is fine.",
+        "There's an echo on every call, the other person hears themselves.",
+        "The watch app shows 'unable to sync, code 7' and won't update my steps.",
+        "Parental controls: how do I stop my son getting on the internet after 10pm?",
+        "The printer only prints blank pages since I changed the cartridge.",
+        "I can't make calls abroad, it says 'call barred'.",
+        "Hello, I am using your router since two weeks and every night around 2 am the internet "
+        "is stop for 10 minutes. Is this maintenance or problem on my side?",
+        "Netflix works but your streaming app buffers forever, same TV, same wifi.",
+        "My computer says the network cable is unplugged but it's definitely plugged in.",
+        "How do I update the router firmware manually?",
+        "The battery on the baby monitor camera dies within 2 hours now, it used to last all "
+        "night.",
+        "The Chromecast isn't showing up as a device in your app.",
+        "keyboard on the tablet types the wrong letters after the update",
+        "Port forwarding for my game server isn't working even though I set it on the router "
+        "page. Port 25565 TCP.",
+        "The landline rings once at my end and then goes silent, but callers hear it ringing out.",
+        "What are the APN settings for your network? My unlocked phone has no data.",
+        "Every time I plug in the set-top box the fuse trips.",
+        "Can I switch the router to WPA2 only? My security camera won't join a WPA3 network.",
+        "The tablet screen flickers when the brightness is under half.",
+        "Since porting my number, people on your network can't call me. Everyone else can.",
+        "Emails from our domain have been going to customers' spam folders since yesterday. We "
+        "host the domain and mail with you. Can you check the SPF and DKIM records?",
+        "Speed test shows 900 down but only 2 up. Is the upload capped or broken?",
+        "how do i connect the new printer to wifi, its an HP Envy",
+        "The doorbell camera keeps saying 'device offline' even though it's two metres from the "
+        "router.",
+        "Good evening. Since Sunday the set-top box freezes for a few seconds every time I change "
+        "channel, and sometimes the sound carries on from the previous channel. I have unplugged "
+        "it for a minute as your website suggests, but nothing changed. Is there a fix?",
     ],
     "account_access": [
         "I can't log in to my account.",
@@ -360,6 +607,70 @@ HAND: dict[str, list[str]] = {
         "The reset email goes to an address I don't use. Can you change it so I can log in?",
         "how do i get back into my profile",
         "Each time I sign in it asks me to create a new password.",
+        "I changed banks and now the security check asks for the last 4 digits of my old card, "
+        "which I don't have. Can I get into my account another way?",
+        "Is there a way to use a security key like a YubiKey instead of text codes when I log in?",
+        "I've got two accounts with different emails and can't tell which one has my contract. "
+        "Can you help me sign in to the right one?",
+        "Your site says 'too many attempts, try again in 24 hours'. I can't wait a day, I need to "
+        "pay my bill today.",
+        "Please reset the password on my online account, username jpatel82.",
+        "My account has been hacked. The email and phone number on it were changed and I can't "
+        "sign in.",
+        "How do I add my husband as an authorised user so he can log in and manage the account "
+        "too?",
+        "i cant remember my password or my memorable word, help",
+        "The verification email says 'link already used' but I only clicked it once.",
+        "Why does the app ask me to verify my identity every single time I open it?",
+        "Please remove my former business partner's login from our online account, he has left "
+        "the company.",
+        "The 6-digit code keeps going to my old number ending 442.",
+        "I'm trying to register for an online account and it says my account number is invalid.",
+        "My passkey works on my Mac but not on my Windows laptop. How do I sign in there?",
+        "The voice ID on your phone line hasn't recognised me since I had a cold.",
+        "How do I change my password? I'm logged in but can't find the option anywhere.",
+        "I put the wrong date of birth in when I signed up and now the identity check fails.",
+        "Someone keeps trying to reset my password, I'm getting reset emails I never asked for.",
+        "Please log me out of all devices, I left myself signed in on a library computer.",
+        "My account got locked after my daughter tried guessing the password on the tablet.",
+        "Can you send the one-time code by voice call instead? I can't read texts well.",
+        "My old employer set up my account and I've left. How do I move it to my personal email "
+        "so I can still log in?",
+        "Where do I sign in to see my orders? There's no account link anywhere on the page.",
+        "I'm being asked for a 'customer PIN' to access my account online, but I never set one.",
+        "Cannot login. Tried everything. Help.",
+        "We need to regain access to the admin account for our company. The only admin was our IT "
+        "guy, and he has left without handing over the password or the phone the codes go to.",
+        "The sign-in page rejects my email because it has a plus sign in it, like "
+        "anna+shop@gmail.com. It used to work.",
+        "Please unlock my account. I've been locked out since I travelled to Portugal, I think "
+        "you flagged it as fraud.",
+        "I got an email asking me to confirm a new device sign-in from Lagos. That's not me! "
+        "Please lock my account.",
+        "Hey, how do I switch off the two-factor thing? It's a pain every time I sign in.",
+        "The 'forgot username' link takes me to a 404 page.",
+        "I tried signing up again with the same email because I couldn't get in, and now it says "
+        "duplicate account.",
+        "My mother is 87 and can't manage the login herself. Can I be given access to her account?",
+        "It says my password has to be changed every 90 days, but the change screen won't accept "
+        "any new password.",
+        "Could you tell me which phone number is registered for the security codes? I need to "
+        "know if it's my old one.",
+        "I'm a new customer and I still haven't received my login details.",
+        "The password reset text arrives but the link opens a page that says 'something went "
+        "wrong'.",
+        "can i have my account unlocked please, ref 6612-A",
+        "After your website redesign my saved password in Chrome doesn't log me in any more.",
+        "The app's login says 'device not trusted'. How do I make it trusted?",
+        "When I sign in with Apple it creates a blank new account instead of opening my existing "
+        "one.",
+        "You sent me a temporary password but it says it has expired, and I haven't even used it "
+        "yet.",
+        "Hi, my login email is my son's address and he's moved abroad. How can I sign in without "
+        "it?",
+        "How do I set up a memorable word so I can get into my account over the phone?",
+        "Locked out of the customer portal and our payroll runs tomorrow. Urgent.",
+        "The QR code sign-in on the TV app times out before I can scan it with my phone.",
     ],
     "refund": [
         "I'd like a refund for the item I returned last week.",
@@ -418,6 +729,71 @@ HAND: dict[str, list[str]] = {
         "The bank returned your payment to me by mistake - no wait, the other way round, "
         "you kept my money after the return. Please send it.",
         "Money back please, the course was cancelled.",
+        "I cancelled my order before it shipped. When will the money go back on my card?",
+        "I returned the jacket at your Manchester store. They said the refund would take 3 days, "
+        "it's been 8.",
+        "Please refund my annual membership, I only signed up because of a misleading advert.",
+        "Your site charged me in dollars and my bank added a conversion fee. Can you refund the "
+        "fee?",
+        "You cancelled my order because it was out of stock, but the money was still taken. "
+        "Please return it.",
+        "Can I return opened makeup for a refund?",
+        "Hi, I need a refund on order 63342, the blender doesn't fit under our kitchen cupboards.",
+        "How do I get a refund for an in-app purchase made by mistake? My kid bought 1,200 coins.",
+        "The return window is 30 days and I'm on day 32 because I was in hospital. Could you "
+        "still accept it for a refund?",
+        "Hello, I still not receive my money back for the shoes I send back on 4 May.",
+        "Refund status please, RMA 55812.",
+        "The voucher you gave me expired before I could use it. Can I have the money instead?",
+        "Partial refund please: 2 of the 6 glasses arrived broken.",
+        "Can I get a refund of the unused credit on my pay as you go SIM? I'm leaving the country.",
+        "I was charged the full price instead of the discount code price. Please refund the £15 "
+        "difference.",
+        "I'd like my money back for the hotel booking, it was nothing like the photos.",
+        "My return was rejected for 'signs of use'. I only tried it on. I want my refund.",
+        "I returned one item from a multi-buy. Why has the refund been reduced?",
+        "Got a 'refund issued' email but the amount on it is zero.",
+        "Your engineer never fixed the fault, so I'm asking for the £75 call-out fee to be "
+        "refunded.",
+        "Could the refund be put on a gift card instead? I'd rather have credit to spend.",
+        "I paid a deposit to book a table and you closed that night. I want my deposit back.",
+        "My warranty claim was approved and the shop said I'd get my money back rather than a "
+        "repair. When?",
+        "I'd like to return this printer, unopened and still in its box. Is there a charge for "
+        "that?",
+        "I bought a season ticket and now I'm moving away. Can I get a pro rata refund for the "
+        "months left?",
+        "Chargeback? No, I'd rather sort it with you. Please just refund the £120.",
+        "Your returns portal says 'not eligible' for order 74019 but it's within the 14 days.",
+        "I've sent back the faulty router as you asked. Please refund the £35 I paid for it.",
+        "The courier lost the dress I was returning. I have proof of postage. Can I still be "
+        "refunded?",
+        "Hi, I overpaid my final bill by £40 after closing my account. Please send it back to my "
+        "bank.",
+        "Refund pls",
+        "The airline refunded me but your booking fee of £18 wasn't. Can I have that back too?",
+        "Please refund the subscription payment you took on the 3rd. I cancelled on the 1st and "
+        "have the email to prove it.",
+        "I'd like to return the laptop within the 30 days. How do I get a returns label, and when "
+        "will I be paid back?",
+        "My refund went to an old card that's been closed. The bank says it'll bounce back to "
+        "you. What happens then?",
+        "The event organiser says refunds are handled by you as the ticket seller. How do I apply?",
+        "If I return both pairs of boots, will the refund come in one go?",
+        "My grandmother was talked into a £300 package she doesn't understand and has never used. "
+        "We'd like the money returned to her please.",
+        "Is the £50 admin fee refundable if the installation doesn't go ahead?",
+        "I bought the same tickets twice by accident, booking refs K88 and K91. Please refund one "
+        "of them.",
+        "The hotel refunded the room but not the parking I prepaid through your site.",
+        "Can the refund be given in cash? I paid cash in the shop.",
+        "My order arrived after the party it was for, so it's no use now. I want to send it back "
+        "and be refunded.",
+        "Excuse me, the store gave me a credit note but I asked for a refund to my card. Can that "
+        "be changed?",
+        "Dear customer services, on 2 October I bought a coffee machine from your website (order "
+        "58820) for £189. It leaked from the first use, and your technician confirmed a cracked "
+        "tank. I do not want another one. Please refund the full amount to the card I paid with.",
     ],
     "plan_change": [
         "I'd like to upgrade to the unlimited plan.",
@@ -473,6 +849,62 @@ HAND: dict[str, list[str]] = {
         "What happens to my allowance if I change plans halfway through the month?",
         "We're opening a second office, can we extend the package to cover it?",
         "Give me the next speed up, gaming needs it.",
+        "Can I bump my data from 10GB to 30GB? Keep everything else the same.",
+        "I'd like to go SIM-only now that my phone is paid off.",
+        "Is there a cheaper tariff for over-65s? I'd like to switch if so.",
+        "The football season's over, please take the sports pack off until August.",
+        "Can I upgrade my phone early? I'm 18 months into a 24-month contract.",
+        "We're hiring 3 new people next week, please add 3 seats to our workspace plan.",
+        "Could you move me onto the Essentials broadband? I only use it for email and the news.",
+        "What upgrades can I get on my contract? Account ending 4410.",
+        "Add a landline to my broadband please, my mum doesn't like mobiles.",
+        "Is it possible to combine my mobile and broadband into one bundle for a discount?",
+        "please change my plan to the 5G one",
+        "I'm going to Spain for 3 months. Can I add a roaming pass to my plan just for that time?",
+        "My teenager doesn't need unlimited data any more, move her line down to 5GB.",
+        "We want to change our business broadband from 80 Mb to 900 Mb full fibre. What's "
+        "involved?",
+        "Can I add a smartwatch to my mobile plan so it shares my number?",
+        "Upgrade request: customer 30917 would like to move from Standard 50 to Superfast 150 at "
+        "the same address, from the next billing cycle.",
+        "Is there any way to keep my old price if I downgrade? The new plans all look dearer.",
+        "we don't watch the tv anymore, just want internet only. can u remove the tv part",
+        "200GB isn't enough for all the photos any more, can I go up to the 2TB storage plan?",
+        "I call my family in Lagos every week. Is there a bundle for Nigeria I can add on?",
+        "Please switch our plan from Team to Business Plus when the current term ends.",
+        "I keep running out of minutes before the month's up. What's the next plan up?",
+        "Switch me to the off-peak electricity tariff please, we run the washing machine at night "
+        "anyway.",
+        "I'd like to move from a 24-month to an 18-month plan with a new handset, is that an "
+        "option?",
+        "Can you take the Spotify extra off my plan? I've got my own account now.",
+        "Does my package let me add Disney+? If so, please add it.",
+        "Please convert my pay as you go number to a monthly plan, I want to keep the same number.",
+        "Change my broadband to the 1Gb package, I'm working from home full time now.",
+        "Can I add the Whole Home Wi-Fi add-on, the one with the extra discs, to my broadband "
+        "package?",
+        "Drop us down to the Basic plan for January and February, it's our quiet season.",
+        "Can we move 10 of our users from the Premium licence to Standard? They only need email.",
+        "i want 2 add my wife to my account, she's got her own phone already, just needs a SIM",
+        "Is Unlimited Max worth it over Unlimited? I'd switch if the speeds abroad are better.",
+        "Can I change my tablet to a data-only SIM instead of the full plan?",
+        "Please upgrade our hosting to the next package, we've run out of disk space.",
+        "My work pays for my phone now, so I'd like to put my personal line on the smallest plan "
+        "you have.",
+        "Could you add anytime calls to my broadband? At the moment I only have evenings and "
+        "weekends.",
+        "Can I pause the sports channels for the summer and add them back in September?",
+        "Would I save money switching to the 12-month SIM-only deal? I'm paying £38 a month with "
+        "a handset I paid off last year.",
+        "Kindly change my current subscription from Gold to Platinum with immediate effect.",
+        "Hello, for the coming school year we need 40 more student licences added to the school's "
+        "account.",
+        "Can I get faster upload speeds? I stream on Twitch. Which package would that be?",
+        "Are there any plans with Wi-Fi calling and eSIM? I'd move to one.",
+        "Please reduce my box from 4 meals to 2 meals a week.",
+        "I want to change my plan but I'm not sure which one. I use about 50GB a month and mostly "
+        "call landlines. What would you suggest?",
+        "Put me back on the basic plan but DON'T close my account, I still want it.",
     ],
     "complaint": [
         "I want to make a formal complaint about the way I was treated on the phone today.",
@@ -534,6 +966,74 @@ HAND: dict[str, list[str]] = {
         "Your manager was condescending and refused to give me his name.",
         "The quality of your service has gone downhill badly this year.",
         "I've never been so badly let down by a company.",
+        "I'd like to complain about the engineer who came on Tuesday. He was on his phone the "
+        "whole time and left without testing anything.",
+        "I'm not asking for a refund, I'm asking for someone to admit you got this wrong.",
+        "I'm complaining about how the price rise was communicated. A two-line text and no letter "
+        "is disrespectful to long-standing customers.",
+        "Your delivery driver threw my parcel over the gate and it broke. I want to complain "
+        "about him, not just get a replacement.",
+        "Your adviser Mark was brilliant, but your processes are a shambles. I want this raised "
+        "with someone senior.",
+        "I am very upset. I have told your colleagues three times that I am deaf and need contact "
+        "by email, and you keep ringing me.",
+        "Formal complaint, case 88012. It hasn't been resolved in 8 weeks, so please send me the "
+        "deadlock letter so I can go to the ombudsman.",
+        "Why is it impossible to speak to a manager in your company?",
+        "Poor, poor service. 0/10.",
+        "Your shop assistant laughed at me when I asked how to use the phone.",
+        "i have been chasing you for six weeks and all i get is 'we're looking into it'. enough.",
+        "The engineer didn't wear shoe covers even though I asked him to, in a house with a "
+        "newborn. Not acceptable.",
+        "Your collections team phoned me at 9pm on a Sunday. That's harassment.",
+        "I'm writing to complain about the tone of your last letter, which threatened legal "
+        "action over £3.",
+        "The customer service in your Oxford Street store is the worst I have ever had. They told "
+        "me to go online and walked off.",
+        "I want a written apology for my details being sent to another customer.",
+        "You cut my broadband off by mistake, then charged me to reconnect it, and nobody will "
+        "take responsibility. I want someone senior to look at how this was handled.",
+        "I'm disabled and your engineer refused to put the router where I can reach it. I'm very "
+        "unhappy with his attitude.",
+        "Can I speak to someone about how badly the last three months have gone? I'm not happy "
+        "and I want it on record.",
+        "Your chat agent pasted the same answer four times without reading my question.",
+        "Your salesperson signed my 80-year-old father up to a contract he didn't understand. "
+        "This is disgraceful.",
+        "How do I escalate a complaint to the CEO's office?",
+        "Nothing but excuses. You should be ashamed.",
+        "Feedback: the survey after my call cut off before I could say how bad the call was.",
+        "I asked for a female engineer for religious reasons and a man turned up without warning.",
+        "Third missed installation. This time I'm complaining formally and I want compensation "
+        "for the earnings I've lost.",
+        "Your website is so confusing it took me an hour to find a phone number. Whoever designed "
+        "it should be embarrassed.",
+        "I am writing on behalf of my client, Mrs A. Nowak, to raise a complaint about the "
+        "conduct of your sales representatives during a home visit on 12 March. She felt "
+        "pressured and was not given time to read the agreement. Please acknowledge this letter "
+        "and confirm who will investigate.",
+        "Your agent swore at me.",
+        "The hold music is the same 10 seconds on a loop for half an hour, it's torture. Sort it "
+        "out.",
+        "Dreadful experience in your shop. Staff were rude to my son because he's autistic.",
+        "I'm fed up of being told it's 'a known issue' for four months.",
+        "Complaint ref C-4471 was closed as 'resolved' but nothing was resolved. Reopen it.",
+        "I turned up for my appointment in your store, waited 50 minutes and was then told to "
+        "come back tomorrow.",
+        "Your social media team replied to my public post with my account number in it. Seriously?",
+        "Arrogant, dismissive technician today. He talked down to me the whole visit.",
+        "The letter you sent to my late husband, after I had told you he'd died, was deeply "
+        "hurtful.",
+        "I want to raise a grievance about the handling of my account. Who should I address it to?",
+        "Honestly, every contact with your company is a battle. I'm exhausted.",
+        "you are the worst company i have ever dealt with and i will tell everyone",
+        "Hello, I wish to complain. Your agent say me I am lying when I explain my problem. This "
+        "is very rude for me.",
+        "Your sales team keep ringing me even though I've said no thank you five times.",
+        "Your staff discussed my account loudly in front of other customers in the store.",
+        "I'm going to the press with this if someone senior doesn't get in touch by Friday.",
+        "Please note my dissatisfaction with your cancellation process. It should not take five "
+        "phone calls to leave a company.",
     ],
 }
 
