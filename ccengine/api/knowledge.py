@@ -175,7 +175,8 @@ def _moment(name: str, value: str, tz: ZoneInfo) -> datetime:
 
 async def usage_report(request: web.Request) -> web.Response:
     """GET /api/kb/report?from=&to=&tz=: per article, how often it was shown, used and read
-    in [from, to) (default: the last 30 days)."""
+    in [from, to) (default: the last 30 days), and the chats started after the widget's
+    self-service search showed it (``chats_after``)."""
     _require_staff(request)
     name = request.query.get("tz", "UTC")
     try:

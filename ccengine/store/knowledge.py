@@ -185,12 +185,17 @@ class UsageView(TypedDict):
 
 
 class UsageRow(TypedDict):
+    """An article's usage over a report's period; ``chats_after``: the chats started in
+    the period by visitors whom the widget's self-service search had shown the article
+    (the chat's ``kb_self_service`` attribute)."""
+
     article_id: int
     slug: str
     title: str
     shown: int
     used: int
     read: int
+    chats_after: int
 
 
 # ---------------------------------------------------------------------- validation
@@ -553,22 +558,54 @@ class KnowledgeRepository:
                          channel=row.channel)
 
     async def usage_report(self, since: float, until: float) -> list[UsageRow]:
-        """Per article used in [since, until): how often it was shown, used and read; the
-        most used first."""
+        """Per article used in [since, until), or shown by the widget's self-service
+        search to a visitor who then started a chat in it: how often it was shown, used
+        and read, and how many of those chats there were (``chats_after``); the most used
+        first."""
         counts = {k: func.sum(case((KbUsage.kind == k, 1), else_=0)).label(k)
                   for k in USAGE_KINDS}
         query = (select(KbUsage.article_id, KbArticle.slug, KbArticle.title,
                         *counts.values())
                  .join(KbArticle, KbArticle.id == KbUsage.article_id)
                  .where(KbUsage.at >= since, KbUsage.at < until)
-                 .group_by(KbUsage.article_id, KbArticle.slug, KbArticle.title)
-                 .order_by(counts["used"].desc(), counts["shown"].desc(),
-                           counts["read"].desc(), KbUsage.article_id))
+                 .group_by(KbUsage.article_id, KbArticle.slug, KbArticle.title))
         async with self.db.session() as s:
             rows = (await s.execute(query)).all()
-        return [UsageRow(article_id=r.article_id, slug=r.slug, title=r.title,
-                         shown=int(r.shown or 0), used=int(r.used or 0), read=int(r.read or 0))
-                for r in rows]
+            chats = (await s.execute(text(self._chats_after_sql()),
+                                     {"since": since, "until": until})).all()
+        report = {r.article_id: UsageRow(
+            article_id=r.article_id, slug=r.slug, title=r.title, shown=int(r.shown or 0),
+            used=int(r.used or 0), read=int(r.read or 0), chats_after=0) for r in rows}
+        for c in chats:
+            row = report.setdefault(c.article_id, UsageRow(
+                article_id=c.article_id, slug=c.slug, title=c.title, shown=0, used=0,
+                read=0, chats_after=0))
+            row["chats_after"] = int(c.chats)
+        return sorted(report.values(), key=lambda r: (
+            -r["used"], -r["shown"], -r["read"], -r["chats_after"], r["article_id"]))
+
+    def _chats_after_sql(self) -> str:
+        """Per article: the chats that entered in [:since, :until) whose widget summary
+        (attribute ``kb_self_service``, ccengine/channels/chat/visitor_http.py) lists it
+        among the articles shown. The ids are read from the interaction's JSON with the
+        database's own functions; anything there that is not a list of whole numbers
+        counts for nothing, and ids of articles that no longer exist are left out."""
+        entered = ("(i.entered_at >= :since AND i.entered_at < :until OR i.entered_at IS "
+                   "NULL AND i.queued_at >= :since AND i.queued_at < :until)")
+        if self.db.dialect == "sqlite":
+            shown = ("json_each(i.attributes, '$.kb_self_service.articles') AS j "
+                     "JOIN kb_articles a ON a.id = j.value AND j.type = 'integer'")
+            where = "json_type(i.attributes, '$.kb_self_service.articles') = 'array'"
+        else:
+            articles = "i.attributes -> 'kb_self_service' -> 'articles'"
+            shown = (f"LATERAL json_array_elements(CASE WHEN json_typeof({articles}) = "
+                     f"'array' THEN {articles} END) AS j(value) "
+                     "JOIN kb_articles a ON CAST(a.id AS TEXT) = CAST(j.value AS TEXT)")
+            where = "json_typeof(i.attributes -> 'kb_self_service') = 'object'"
+        return ("SELECT a.id AS article_id, a.slug, a.title, COUNT(DISTINCT i.id) AS chats "
+                f"FROM interactions i CROSS JOIN {shown} "
+                f"WHERE i.medium = 'chat' AND {where} AND {entered} "
+                "GROUP BY a.id, a.slug, a.title")
 
     # -------------------------------------------------------------- helpers
     async def _slug_used(self, s: AsyncSession, slug: str) -> bool:

@@ -256,8 +256,8 @@ async def test_given_usage_when_recorded_then_reported_per_article(api: Api) -> 
     r = await api.client.get("/kb/billing")
     assert r.status == 200
     report = await api.ok("GET", "/api/kb/report", "sam")
-    assert [(a["title"], a["shown"], a["used"], a["read"]) for a in report["articles"]] == [
-        ("Billing", 2, 1, 1)]
+    assert [(a["title"], a["shown"], a["used"], a["read"], a["chats_after"])
+            for a in report["articles"]] == [("Billing", 2, 1, 1, 0)]
     assert report["tz"] == "UTC"
     old = await api.ok("GET", "/api/kb/report", "admin",
                        params={"from": "2020-01-01", "to": "2020-02-01", "tz": "Europe/Paris"})

@@ -14,6 +14,7 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
 from ccengine.store.db import Database
+from ccengine.store.interactions import InteractionRepository
 from ccengine.store.knowledge import (
     BODY_MAX,
     ArticleConflict,
@@ -27,6 +28,7 @@ from ccengine.store.knowledge import (
     terms,
 )
 from ccengine.store.models import Base, compared
+from ccengine.store.records import EventData, InteractionData
 
 
 class Clock:
@@ -337,9 +339,57 @@ async def test_given_usage_when_reported_then_counted_per_article_in_the_period(
     assert used == {"article_id": billing, "kind": "used", "at": 160,
                     "interaction_id": "chat-1", "agent_id": "bob", "channel": "chat"}
     report = await kb.usage_report(100, 500)
-    assert [(r["title"], r["shown"], r["used"], r["read"]) for r in report] == [
-        ("Billing", 2, 2, 0), ("Hours", 1, 0, 2)]
+    assert [(r["title"], r["shown"], r["used"], r["read"], r["chats_after"])
+            for r in report] == [("Billing", 2, 2, 0, 0), ("Hours", 1, 0, 2, 0)]
     assert report[0]["slug"] == "billing" and report[0]["article_id"] == billing
+    assert await kb.usage_report(1000, 2000) == []
+
+
+def a_chat(iid: str, at: float, kb: object = None, *, medium: str = "chat",
+           entered: bool = False) -> InteractionData:
+    """A chat started at ``at`` (queued; also entered when ``entered``), with the widget's
+    summary ``kb`` as its kb_self_service attribute unless None."""
+    events = [EventData("entered", at)] if entered else []
+    return InteractionData(iid, medium, queue="sales",
+                           attributes={} if kb is None else {"kb_self_service": kb},
+                           events=[*events, EventData("queued", at + 1)])
+
+
+async def test_given_chats_after_widget_search_when_reported_then_counted_per_article_shown(
+        db: Database, kb: KnowledgeRepository) -> None:
+    billing = await published(kb, "Billing", "b")
+    hours = await published(kb, "Hours", "h")
+    faq = await published(kb, "Faq", "f")
+    await kb.record_usage(billing, "shown", channel="widget", at=150)
+    await kb.record_usage(billing, "used", interaction_id="chat-9", channel="chat", at=160)
+    await kb.record_usage(hours, "shown", channel="widget", at=170)
+    interactions = InteractionRepository(db)
+    summary = {"searched": True, "articles": [billing, hours], "opened": [billing]}
+    for chat in [
+            a_chat("chat-1", 200, summary),
+            a_chat("chat-2", 300, {"searched": True, "articles": [billing], "opened": []},
+                   entered=True),
+            a_chat("chat-3", 310, {"searched": True, "articles": [faq, 9999],
+                                   "opened": [hours]}),     # opened alone is not shown
+            a_chat("chat-4", 320, {"searched": True, "articles": [], "opened": []}),
+            a_chat("chat-5", 330),                           # no search before it
+            a_chat("call-1", 340, summary, medium="voice"),  # not a chat
+            a_chat("chat-6", 600, summary),                  # after the period
+            a_chat("chat-7", 50, summary),                   # before it
+            # whatever else an interaction's attributes hold counts for nothing
+            a_chat("chat-8", 350, {"articles": f"{billing},{hours}"}),
+            a_chat("chat-9", 360, {"articles": [float(billing), str(hours), None, [faq],
+                                                {"id": faq}, 10**30]}),
+            a_chat("chat-10", 370, [billing]),
+            a_chat("chat-11", 380, "billing")]:
+        await interactions.save(chat)
+    report = await kb.usage_report(100, 500)
+    assert [(r["title"], r["shown"], r["used"], r["read"], r["chats_after"])
+            for r in report] == [("Billing", 1, 1, 0, 2), ("Hours", 1, 0, 0, 1),
+                                 ("Faq", 0, 0, 0, 1)]
+    assert report[2]["article_id"] == faq and report[2]["slug"] == "faq"
+    assert [(r["title"], r["chats_after"]) for r in await kb.usage_report(500, 700)] == [
+        ("Billing", 1), ("Hours", 1)]
     assert await kb.usage_report(1000, 2000) == []
 
 
