@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
@@ -216,16 +216,24 @@ async def start_supervision(engine: Engine) -> None:
 
 
 async def start_ivr(engine: Engine) -> None:
-    """The IVR's lookups (their own HTTP client) and transfers to extensions."""
+    """The IVR's lookups (their own HTTP client), transfers to extensions and callers'
+    recent intents (from the customers' timelines)."""
+    from ccengine.cti.customers import newest_intent
+    from ccengine.store.timeline import Timeline
     from ccengine.telephony.ivr.services import install
-    if engine.voice is None:
-        raise RuntimeError("the IVR starts after the voice channel")
+    if engine.voice is None or engine.db is None:
+        raise RuntimeError("the IVR starts after the voice channel and the store")
     http = await engine._stack.enter_async_context(aiohttp.ClientSession())
-    voice = engine.voice
-    install(voice, http, engine.ivr.endpoints, clock=time.time)
+    voice, timeline = engine.voice, Timeline(engine.db)
+
+    async def intents(customer_id: str, call_id: str, within: float
+                      ) -> dict[str, Any] | None:
+        return await newest_intent(timeline, customer_id, time.time(), within=within,
+                                   excluding=call_id)
+    install(voice, http, engine.ivr.endpoints, clock=time.time, intents=intents)
     # new transfer extensions for the calls that come next (a call keeps its services)
     engine.reloaders.append(lambda new: install(voice, http, new.ivr.endpoints,
-                                                clock=time.time))
+                                                clock=time.time, intents=intents))
 
 
 async def start_phones(engine: Engine) -> None:
@@ -269,6 +277,7 @@ async def start_desk(engine: Engine) -> None:
         return DeskSettings(
             canned=engine.canned_responses, dispositions=engine.dispositions,
             offer_timeout=engine.config.offer_timeout,
+            intents=tuple(engine.settings.intents.names),
             parts=RunningParts(chat=engine.chat is not None, email=engine.email is not None,
                                outbound=engine.outbound is not None,
                                callbacks=engine.callback_requests is not None,

@@ -114,7 +114,8 @@ class Settings:
         from ccengine.channels.email.config import parse_email_config
         queues, agents = build_profiles(config)
         supervisors = build_supervisors(config.supervisors, config.source, queues, agents)
-        ivr = load_ivr(config, queues.keys(), agents.keys())
+        intents = _intents(config, queues)   # before the flows: they may name intents
+        ivr = load_ivr(config, queues.keys(), agents.keys(), intents.names)
         outbound = load_settings(config)  # trunks:, outbound:, callbacks:
         check_callback_setup(ivr.flows, queues, agents, outbound)
         return cls(
@@ -138,7 +139,7 @@ class Settings:
             sip_security=parse_sip_security(config.raw.get("sip_security"), config.source),
             overload=parse_overload(config.raw.get("overload"), config.source),
             reporting=parse_reporting(config.raw.get("reporting"), config.source),
-            intents=(intents := _intents(config, queues)),
+            intents=intents,
             next_best_action=_rules(config, intents))
 
     @property

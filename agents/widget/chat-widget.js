@@ -98,8 +98,12 @@
   var nameIn = el("input", { name: "name", placeholder: "Your name (optional)", maxlength: "100" });
   var emailIn = el("input", { name: "email", type: "email", placeholder: "Email (optional)" });
   var phoneIn = el("input", { name: "phone", type: "tel", placeholder: "Phone (optional)" });
+  // the visitor's question: the chat's first message, read before the chat is queued so
+  // it can reach the right team (and the agent who helped them with it before)
+  var questionIn = el("textarea", { name: "message", rows: "2", maxlength: "2000",
+    placeholder: "How can we help? (optional)", "aria-label": "How can we help? (optional)" });
   var startBtn = el("button", { "class": "act", type: "submit" }, "Start chat");
-  [nameIn, emailIn, phoneIn, startBtn].forEach(function (n) { form.appendChild(n); });
+  [nameIn, emailIn, phoneIn, questionIn, startBtn].forEach(function (n) { form.appendChild(n); });
 
   var log = el("div", { "class": "log", role: "log" });
   var compose = el("form", { "class": "compose" });
@@ -236,6 +240,7 @@
     startBtn.disabled = true;
     setStatus("Starting\u2026");
     var body = { name: nameIn.value, email: emailIn.value, phone: phoneIn.value };
+    if (questionIn.value.trim()) { body.message = questionIn.value; }
     if (entry) { body.entry = entry; }
     if (kb.searched) { body.kb = { searched: true, articles: kb.shown, opened: kb.opened }; }
     fetch(origin + "/chat/sessions", {
@@ -246,6 +251,7 @@
       startBtn.disabled = false;
       if (!res.ok) { setStatus(res.data.message || "The chat could not start."); return; }
       chat = { chat_id: res.data.chat_id, token: res.data.token };
+      questionIn.value = "";
       save(chat);
       kbReset();
       log.textContent = "";

@@ -42,6 +42,7 @@ class DeskSettings:
     dispositions: Dispositions
     parts: RunningParts
     offer_timeout: float      # seconds an agent's phone rings before RONA
+    intents: tuple[str, ...] = ()   # the defined intents, for wrap-up (docs/intents.md)
 
 
 DESK = web.AppKey("desk", Live)   # Live[DeskSettings]: a reload replaces it
@@ -56,6 +57,7 @@ async def desk(request: web.Request) -> web.Response:
         "agent": profile.to_dict() if profile is not None else None,
         "not_ready_reasons": request.app[NOT_READY_REASONS].value.to_list(),
         "dispositions": settings.dispositions.to_dict(),
+        "intents": list(settings.intents),
         "queues": await dispatcher.queues_view(),
         "media": asdict(settings.parts),
         "offer_timeout": settings.offer_timeout,

@@ -13,6 +13,7 @@ import csv
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -31,9 +32,12 @@ from ccengine.reporting.intervals import (
     local_range,
     periods,
 )
+from ccengine.reporting.repeats import GROUPS as REPEAT_GROUPS
+from ccengine.reporting.repeats import REPEAT_DAYS, Contact, repeat_report
 from ccengine.reporting.settings import ReportingSettings
 from ccengine.store.agent_events import AgentEventRepository
 from ccengine.store.db import Database
+from ccengine.store.intent_labels import IntentLabels
 from ccengine.store.work_intervals import counted_sums, uncounted
 
 MAX_PERIODS = 5000          # a year of hours; a year of 15 minutes is refused
@@ -62,6 +66,22 @@ def _zone(request: web.Request, default: str) -> ZoneInfo:
                                          "(e.g. Europe/London)") from None
 
 
+def _range(request: web.Request, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """``from`` and ``to`` (see the module's docstring)."""
+    if "from" not in request.query:
+        raise error(400, "bad_range", "from is required: a date or date-time (ISO 8601)")
+    try:
+        start, end = local_range(request.query["from"], request.query.get("to"), tz)
+    except ValueError:
+        raise error(400, "bad_range", "from and to must be dates or date-times (ISO 8601, "
+                                      "e.g. 2026-12-06 or 2026-12-06T09:00)") from None
+    if end <= start:
+        raise error(400, "bad_range", "to must be after from")
+    if (end - start).total_seconds() > MAX_DAYS * 86400:
+        raise error(400, "bad_range", f"a report covers at most {MAX_DAYS} days")
+    return start, end
+
+
 def _choice(request: web.Request, key: str, allowed: tuple[str, ...], default: str) -> str:
     value = request.query.get(key, default)
     if value not in allowed:
@@ -69,11 +89,12 @@ def _choice(request: web.Request, key: str, allowed: tuple[str, ...], default: s
     return value
 
 
-def _groups(request: web.Request) -> tuple[str, ...]:
-    asked = [g.strip() for g in request.query.get("by", "queue,medium").split(",") if g.strip()]
-    if any(g not in GROUPS for g in asked) or len(set(asked)) != len(asked):
-        raise error(400, "bad_by", f"by must list some of {', '.join(GROUPS)}, once each")
-    return tuple(g for g in GROUPS if g in asked)
+def _groups(request: web.Request, groups: tuple[str, ...] = GROUPS,
+            default: str = "queue,medium") -> tuple[str, ...]:
+    asked = [g.strip() for g in request.query.get("by", default).split(",") if g.strip()]
+    if any(g not in groups for g in asked) or len(set(asked)) != len(asked):
+        raise error(400, "bad_by", f"by must list some of {', '.join(groups)}, once each")
+    return tuple(g for g in groups if g in asked)
 
 
 async def report(request: web.Request) -> web.Response:
@@ -88,17 +109,7 @@ async def report(request: web.Request) -> web.Response:
     interval = _choice(request, "interval", INTERVALS, "day")
     fmt = _choice(request, "format", ("json", "csv"), "json")
     by = _groups(request)
-    if "from" not in request.query:
-        raise error(400, "bad_range", "from is required: a date or date-time (ISO 8601)")
-    try:
-        start, end = local_range(request.query["from"], request.query.get("to"), tz)
-    except ValueError:
-        raise error(400, "bad_range", "from and to must be dates or date-times (ISO 8601, "
-                                      "e.g. 2026-12-06 or 2026-12-06T09:00)") from None
-    if end <= start:
-        raise error(400, "bad_range", "to must be after from")
-    if (end - start).total_seconds() > MAX_DAYS * 86400:
-        raise error(400, "bad_range", f"a report covers at most {MAX_DAYS} days")
+    start, end = _range(request, tz)
     queue = request.query.get("queue")
     if queue is not None and queue not in dispatcher.queues:
         raise UnknownQueue(queue)
@@ -165,6 +176,34 @@ def _inert(value: Any) -> Any:
     return value
 
 
+async def repeat_contacts(request: web.Request) -> web.Response:
+    """GET /api/reports/repeat-contacts?from=&to=&tz=&by=&queue=&agent=&intent=: repeat
+    contacts and first-contact resolution (ccengine/reporting/repeats.py) of the work that
+    came in within the range; agents see their own figures only."""
+    user = current_user(request)
+    api = request.app[REPORTS]
+    dispatcher = request.app[DISPATCHER]
+    tz = _zone(request, api.settings().timezone)
+    start, end = _range(request, tz)
+    by = _groups(request, REPEAT_GROUPS, "intent")
+    wanted = {k: request.query.get(k) for k in REPEAT_GROUPS}
+    if user.role == "agent":
+        if wanted["agent"] not in (None, user.id):
+            raise error(403, "forbidden", "agents see their own figures only")
+        wanted["agent"] = user.id
+    since, until = start.timestamp(), end.timestamp()
+    window = REPEAT_DAYS * 86400
+    rows = await IntentLabels(api.db).contacts(since - window, until + window)
+    filters = {k: v for k, v in wanted.items() if v is not None}
+    report_rows = repeat_report(
+        [Contact(**row) for row in rows], since, until, dispatcher.clock(), by, window,
+        counted=lambda c: all(getattr(c, k) == v for k, v in filters.items()))
+    return web.json_response({
+        "from": start.isoformat(), "to": end.isoformat(), "tz": str(tz), "by": list(by),
+        **wanted, "repeat_days": REPEAT_DAYS, "rows": report_rows})
+
+
 def add_routes(app: web.Application, api: ReportsApi) -> None:
     app[REPORTS] = api
     app.router.add_get("/api/reports", report)
+    app.router.add_get("/api/reports/repeat-contacts", repeat_contacts)

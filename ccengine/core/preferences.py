@@ -1,9 +1,11 @@
 """Named-contact routing: the agents a customer's work is offered to first.
 
 A queue may prefer, in its order, the customer's owner (an account manager), the agent who
-last handled them (within ``prefer_last_days``) and the agent who holds their open work on
-another medium. When work is queued the engine looks these up once and keeps them on the
-interaction (attribute ``preferred``), so the router stays a pure function of its snapshot.
+last handled them (within ``prefer_last_days``), the agent who holds their open work on
+another medium, and the agent who handled their latest contact about the same intent (a
+repeat contact, within ``prefer_last_days``). When work is queued the engine looks these
+up once and keeps them on the interaction (attribute ``preferred``), so the router stays a
+pure function of its snapshot.
 
 For ``prefer_seconds`` after the work was queued it goes only to a preferred agent: the
 first one in order who is free takes it, and while one who could answer is busy it waits
@@ -31,20 +33,23 @@ PREFERRED = "preferred"   # the interaction attribute: [{"agent", "reason", "at"
 @dataclass(frozen=True)
 class Preference:
     agent_id: str
-    reason: str                 # owner | last_agent | open_work
-    at: float | None = None     # last_agent: when they last handled this customer
+    reason: str                 # owner | last_agent | open_work | same_intent
+    at: float | None = None     # last_agent, same_intent: when they handled the customer
 
     def to_dict(self) -> dict[str, Any]:
         return {"agent": self.agent_id, "reason": self.reason, "at": self.at}
 
 
 def gather(order: Sequence[str], owner: str | None, last: tuple[str, float] | None,
-           open_work: Sequence[str]) -> list[Preference]:
+           open_work: Sequence[str], same_intent: tuple[str, float] | None = None
+           ) -> list[Preference]:
     """The preferences in the queue's ``order``, each agent once (the first reason wins)."""
     found: dict[str, list[Preference]] = {
         "owner": [Preference(owner, "owner")] if owner else [],
         "last_agent": [Preference(last[0], "last_agent", last[1])] if last else [],
         "open_work": [Preference(a, "open_work") for a in open_work],
+        "same_intent": ([Preference(same_intent[0], "same_intent", same_intent[1])]
+                        if same_intent else []),
     }
     out: list[Preference] = []
     for kind in order:
@@ -94,8 +99,10 @@ def why(reason: str, at: float | None, now: float) -> str:
         return "you are this customer's account manager"
     if reason == "open_work":
         return "you are handling this customer's other conversation"
-    if reason == "last_agent" and at is not None:
+    if reason in ("last_agent", "same_intent") and at is not None:
         days = int((now - at) // 86400)
         when = ("today" if days < 1 else "yesterday" if days < 2 else f"{days} days ago")
+        if reason == "same_intent":
+            return f"you handled their contact about the same thing {when}"
         return f"you spoke to them {when}"
     return "you are this customer's preferred agent"

@@ -49,8 +49,8 @@ class QueueConfig:
     # below service_level (percent; default: sl_percent)
     thresholds: Mapping[str, float] = field(default_factory=dict)
     # named-contact routing (core/preferences.py): the agents this queue offers a
-    # customer's work to first, in order (owner, last_agent, open_work), for how long, and
-    # how far back the last agent counts
+    # customer's work to first, in order (owner, last_agent, open_work, same_intent), for
+    # how long, and how far back the last agent (or the same intent's agent) counts
     prefer: tuple[str, ...] = ()
     prefer_seconds: float = 20.0
     prefer_last_days: float = 7.0
@@ -98,11 +98,12 @@ class QueueConfig:
                    prefer_last_days=f.number("prefer_last_days", 7.0))
 
 
-PREFER_KINDS = ("owner", "last_agent", "open_work")
+PREFER_KINDS = ("owner", "last_agent", "open_work", "same_intent")
 
 
 def parse_prefer(data: Any, f: Fields) -> tuple[str, ...]:
-    """``prefer: [owner, last_agent, open_work]``: some of these, each once, in order."""
+    """``prefer: [owner, last_agent, open_work, same_intent]``: some of these, each once,
+    in order."""
     if data is None:
         return ()
     if not isinstance(data, list) or not all(isinstance(k, str) for k in data):

@@ -160,18 +160,47 @@ class CustomerContext:
 RECENT_INTENT_DAYS = 7   # how far back a customer's intents count as recent
 
 
-def recent_intents(history: list[TimelineItem], now: float) -> list[dict[str, Any]]:
-    """What the customer wrote or spoke about lately (their work's intents within a week),
-    newest first, each intent once: ``{"name", "confidence", "medium", "at",
-    "interaction_id"}``."""
+def recent_intents(history: list[TimelineItem], now: float, *,
+                   within: float = RECENT_INTENT_DAYS * 86400) -> list[dict[str, Any]]:
+    """What the customer wrote or spoke about lately (their work's intents within
+    ``within`` seconds, a week by default), newest first, each intent once: ``{"name",
+    "confidence", "medium", "at", "interaction_id"}``."""
     out: list[dict[str, Any]] = []
     for item in history:
         intent = item.get("intent")
         stamps = item.get("timestamps") or {}
         at = stamps.get("entered") or stamps.get("queued")
-        if not intent or at is None or now - at > RECENT_INTENT_DAYS * 86400:
+        if not intent or at is None or now - at > within:
             continue
         if all(o["name"] != intent["name"] for o in out):
             out.append({"name": intent["name"], "confidence": intent.get("confidence"),
                         "medium": item["medium"], "at": at, "interaction_id": item["id"]})
     return out
+
+
+NEWEST_INTENT_PAGE = 20
+NEWEST_INTENT_SCAN = 100  # the newest interactions ``newest_intent`` reads at most
+
+
+async def newest_intent(history: History, customer_id: str, now: float, *, within: float,
+                        excluding: str | None = None) -> dict[str, Any] | None:
+    """The customer's newest intent of the last ``within`` seconds on any medium (among
+    their newest NEWEST_INTENT_SCAN interactions, leaving out ``excluding``), as
+    ``recent_intents`` gives it; None when there is none. An intent carried over from
+    other work (``from_interaction``: a call that took an IVR branch because of an email's
+    intent) does not count, so a call never makes an old intent recent again. Store errors
+    are raised."""
+    before = None
+    for _ in range(NEWEST_INTENT_SCAN // NEWEST_INTENT_PAGE):
+        page = await history.page(customer_id, limit=NEWEST_INTENT_PAGE, before=before,
+                                  excluding=excluding)
+        items = page["items"]
+        own = [i for i in items if not (i.get("intent") or {}).get("from_interaction")]
+        found = recent_intents(own, now, within=within)
+        if found:
+            return found[0]
+        before = page["next_before"]
+        oldest = items[-1]["timestamps"].get("entered") if items else None
+        if before is None or (oldest is not None and now - oldest > within):
+            return None
+    return None

@@ -11,7 +11,7 @@ import logging
 import sqlite3
 import time
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from sqlalchemy import JSON, bindparam, func, select
@@ -217,6 +217,20 @@ class InteractionRepository:
             await s.flush()
             return (await load_views(s, [row]))[0]
 
+
+    async def add_event(self, interaction_id: str, kind: str, at: float,
+                        agent_id: str | None, data: Mapping[str, Any]) -> None:
+        """Append an event to a stored interaction that is no longer live (live work's
+        events come from the dispatcher: Dispatcher.record). UnknownInteraction."""
+        async with self.db.session.begin() as s:
+            if await s.get(InteractionRecord, interaction_id) is None:
+                raise UnknownInteraction(interaction_id)
+            last = (await s.execute(select(func.max(InteractionEventRecord.seq)).where(
+                InteractionEventRecord.interaction_id == interaction_id))).scalar()
+            s.add(InteractionEventRecord(interaction_id=interaction_id,
+                                         seq=0 if last is None else last + 1, kind=kind,
+                                         at=at, agent_id=agent_id, data=dict(data)))
+        self._stored.pop(interaction_id, None)
 
     async def end_stale(self, live_ids: Collection[str], at: float, reason: str
                         ) -> list[str]:

@@ -351,6 +351,21 @@ class KbUsage(Base):
     channel: Mapped[str | None] = mapped_column(String(16))
 
 
+class IntentLabel(Base):
+    """The intent an agent confirmed or corrected for a piece of work (in wrap-up): the
+    classifier learns from these, and reports count repeat contacts by them. One per
+    interaction; a later label replaces it. ``detected`` is what the classifier said (None:
+    nothing), so confirmations and corrections can be told apart."""
+
+    __tablename__ = "intent_labels"
+    interaction_id: Mapped[str] = mapped_column(ForeignKey("interactions.id"),
+                                                primary_key=True)
+    intent: Mapped[str] = mapped_column(String(64))
+    detected: Mapped[str | None] = mapped_column(String(64))
+    agent_id: Mapped[str] = mapped_column(String(100))
+    at: Mapped[float] = mapped_column(Float, index=True)
+
+
 def compared(name: str | None, type_: str, parent_names: Any) -> bool:
     """Alembic's ``include_name``: whether a reflected object is compared with the models.
     Not the knowledge base's full-text search, which is the database's own (migration

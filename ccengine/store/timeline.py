@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ccengine.store.customers import family
 from ccengine.store.db import Database
 from ccengine.store.errors import InvalidRecord, UnknownCustomer
+from ccengine.store.intent_labels import LabelView, effective, labels_of
 from ccengine.store.interactions import load_views
 from ccengine.store.merges import survivor
 from ccengine.store.models import InteractionEventRecord, InteractionRecord, MessageRecord
@@ -41,7 +42,9 @@ class TimelineItem(TypedDict):
     summary: str
     details: dict[str, Any]
     notes: list[NoteView]
-    intent: dict[str, Any] | None   # {"name", "confidence"}: what they wrote about
+    # {"name", "confidence", "confirmed_by"}: what it was about (the agent's label, else the
+    # classifier's; docs/intents.md)
+    intent: dict[str, Any] | None
 
 
 class TimelinePage(TypedDict):
@@ -74,19 +77,14 @@ def _agents(view: InteractionView) -> list[str]:
     return list(dict.fromkeys(seen))
 
 
-def timeline_item(view: InteractionView, first: FirstMessage | None) -> TimelineItem:
+def timeline_item(view: InteractionView, first: FirstMessage | None,
+                  label: LabelView | None = None) -> TimelineItem:
     summary, details = summarise(view, first)
     return {"id": view["id"], "medium": view["medium"], "queue": view["queue"],
             "agent_id": view["agent_id"], "agents": _agents(view), "status": view["status"],
             "disposition": view["disposition"], "from_address": view["from_address"],
             "timestamps": view["timestamps"], "summary": summary, "details": details,
-            "notes": view["notes"], "intent": _intent(view.get("attributes"))}
-
-
-def _intent(attributes: Any) -> dict[str, Any] | None:
-    """What the customer wrote about, as the intent classifier read it (docs/intents.md)."""
-    found = attributes.get("intent") if isinstance(attributes, dict) else None
-    return found if isinstance(found, dict) and isinstance(found.get("name"), str) else None
+            "notes": view["notes"], "intent": effective(view.get("attributes"), label)}
 
 
 async def _first_messages(s: AsyncSession, ids: list[str]) -> dict[str, FirstMessage]:
@@ -156,7 +154,9 @@ class Timeline:
             rows = rows[:limit]
             views = await load_views(s, rows)
             firsts = await _first_messages(s, [v["id"] for v in views])
-            items = [timeline_item(v, firsts.get(v["id"])) for v in views]
+            labels = await labels_of(s, [v["id"] for v in views])
+            items = [timeline_item(v, firsts.get(v["id"]), labels.get(v["id"]))
+                     for v in views]
         return {"customer_id": row.id, "items": items,
                 "next_before": items[-1]["id"] if more and items else None}
 

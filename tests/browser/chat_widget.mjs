@@ -26,6 +26,8 @@ try {
   await page.locator(".launcher").click();
   await page.locator("input[name=name]").fill("Web Visitor");
   await page.locator("input[name=phone]").fill("07700 900777");
+  await page.getByRole("textbox", { name: "How can we help? (optional)" })
+    .fill("Is my parcel coming?");
   await page.locator("form.start button").click();
   step("chat asked for");
   await page.locator(".status", { hasText: "Chatting with Alice" }).waitFor();

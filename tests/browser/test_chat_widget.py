@@ -109,6 +109,7 @@ async def run_journey(rig: ChatRig, site: str, page: list[str]) -> None:
                                                    "alice", timeout=60))
         chat_id = offer["interaction_id"]
         assert offer["details"]["visitor"] == "Web Visitor"
+        assert offer["details"]["first_message"] == "Is my parcel coming?"
         assert offer["caller_number"] == "+447700900777"
         await rig.accept("alice", chat_id)
         first = await alongside(visitor, feed.wait("chat_message", "the browser's message",
@@ -132,11 +133,14 @@ async def run_journey(rig: ChatRig, site: str, page: list[str]) -> None:
     result = json.loads(line[len("RESULT "):])
     assert result["agentText"] == AGENT_TEXT  # shown as the literal text
     assert result["imagesInWidget"] == 0 and result["pwned"] is False
-    assert result["afterReload"] == ["Hello from the browser", AGENT_TEXT]
+    # the question asked in the form is the chat's first message
+    assert result["afterReload"] == ["Is my parcel coming?", "Hello from the browser",
+                                     AGENT_TEXT]
     assert result["againVisible"] is True
     assert result["stored"] == []  # the ended chat's token is gone from the tab
     assert result["pageErrors"] == []
     stored = await rig.messages.for_interaction(chat_id)
     assert [(m["direction"], m["body"]) for m in stored] == [
-        ("in", "Hello from the browser"), ("out", AGENT_TEXT), ("in", "after reload")]
+        ("in", "Is my parcel coming?"), ("in", "Hello from the browser"), ("out", AGENT_TEXT),
+        ("in", "after reload")]
     await eventually(lambda: rig.chat.sessions.get(chat_id) is None, what="session gone")

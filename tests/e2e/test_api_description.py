@@ -19,6 +19,7 @@ import pytest
 
 from ccengine.api.openapi import description, operations
 from tests.e2e.conftest import CHAT_SITE, REPO, Rig, running_rig
+from tests.e2e.test_next_best_action import INTENTS
 
 pytestmark = pytest.mark.asterisk
 
@@ -56,6 +57,7 @@ EVERY_PART = [
     "match: ['127.0.0.1:9'], dids: {'442079460100': '5000'}}]",
     "outbound={trunk: carrier, caller_id: '+442079460000', format: national}",
     "callbacks={attempts: 1, interval_seconds: 60}",
+    f"intents={json.dumps(INTENTS)}",
 ]
 
 

@@ -321,6 +321,36 @@ async def test_given_chat_after_search_then_summary_on_interaction_attributes(
     assert "kb_self_service" not in record["attributes"]
 
 
+async def test_given_searches_then_chats_when_report_asked_then_chats_after_per_article(
+        rig: KbRig) -> None:
+    parcel = await rig.article("Parcel delivery", "Where is my parcel?")
+    hours = await rig.article("Opening hours", "We are open every day.")
+
+    async def searched(*queries: str) -> list[int]:
+        shown: list[int] = []
+        for q in queries:
+            status, body, _ = await rig.search(q)
+            assert status == 200, body
+            shown += [a["id"] for a in body["articles"]]
+        return shown
+
+    # Ann reads two searches' results, then chats; Bob finds his answer and does not;
+    # Cy chats after one search
+    ann = await searched("parcel", "opening hours")
+    assert ann == [parcel, hours]
+    assert await searched("parcel") == [parcel]
+    for shown in (ann, await searched("parcel delivery")):
+        status, body, _ = await rig.call("POST", "/chat/sessions", json={
+            "kb": {"searched": True, "articles": shown, "opened": []}})
+        assert status == 201, body
+    status, report, _ = await rig.call("GET", "/api/kb/report", "admin", origin=None)
+    assert status == 200, report
+    assert [(a["article_id"], a["shown"], a["chats_after"]) for a in report["articles"]] == [
+        (parcel, 3, 2), (hours, 1, 1)]
+    status, body, _ = await rig.call("GET", "/api/kb/report", "alice", origin=None)
+    assert (status, body["error"]) == (403, "forbidden")
+
+
 async def test_given_empty_or_null_summary_then_accepted(rig: KbRig) -> None:
     for kb, stored in (({}, {"searched": False, "articles": [], "opened": []}),
                        (None, None),
@@ -350,13 +380,13 @@ async def test_given_hostile_summary_then_400_bad_kb_with_cors_and_no_chat(
 
 
 async def test_given_deeply_nested_or_oversized_summary_then_refused(rig: KbRig) -> None:
-    depth = 2000   # within the 4096 bytes: refused as JSON nested too deeply
+    depth = 2000   # within the 16384 bytes: refused as JSON nested too deeply
     raw = '{"kb": {"articles": ' + "[" * depth + "]" * depth + "}}"
     status, body, headers = await rig.call("POST", "/chat/sessions", data=raw,
                                            headers={"Content-Type": "application/json"})
     assert status == 400 and body["error"] in ("bad_json", "bad_kb") and cors_of(headers)
     status, body, headers = await rig.call(
-        "POST", "/chat/sessions", json={"kb": {"articles": list(range(1, 2000))}})
+        "POST", "/chat/sessions", json={"kb": {"articles": list(range(1, 5000))}})
     assert status == 413 and body["error"] == "too_large" and cors_of(headers)
     assert await rig.dispatcher.state.waiting() == []
 

@@ -6,6 +6,7 @@ import { h } from "./dom.js";
 import { closeFeed, openFeed } from "./feed.js";
 import { SHORTCUTS, mountKeys } from "./keys.js";
 import { mountKnowledge } from "./knowledge.js";
+import { mountLookup } from "./lookup.js";
 import { mountOffers } from "./offers.js";
 import { mountPhone, stopPhone } from "./phone-view.js";
 import { mountPop } from "./pop.js";
@@ -37,6 +38,7 @@ export async function mountDesk(root) {
     mountPhone(side),
     mountOffers(side),
     mountTabs(work),
+    mountLookup(customer),
     mountPop(customer),
     mountKnowledge(customer),
     mountKeys(),

@@ -6,6 +6,7 @@ import { announce } from "./announce.js";
 import { patch, post } from "./api.js";
 import { append, fill, h } from "./dom.js";
 import { tell } from "./desk.js";
+import { ownerPart } from "./owner.js";
 import { placeCall } from "./phone-view.js";
 import { state, subscribe, update } from "./store.js";
 import { when } from "./time.js";
@@ -35,7 +36,8 @@ function shownPop(s) {
   const item = s.selected && s.work.get(s.selected);
   if (item && item.pop) return item.pop;
   const offers = [...s.offers.values()];
-  return offers.length ? offers[offers.length - 1] : null;
+  // else a customer a supervisor looked up (lookup.js)
+  return offers.length ? offers[offers.length - 1] : s.lookup;
 }
 
 function setCustomer(pop, customer) {
@@ -192,6 +194,8 @@ function render(panel, pop, editing, setEditing) {
       `About: ${pop.intent.name} (${Math.round(pop.intent.confidence * 100)} % sure)`));
   }
   if (c && c.tier) parts.push(h("p", { class: "tier" }, `Tier: ${c.tier}`));
+  // the account manager (owner.js): read by all, changed by supervisors and admins
+  if (c && c.id) parts.push(ownerPart(c, (customer) => setCustomer(pop, customer)));
   // what they wrote or spoke about lately, on any channel (text, never markup)
   // next-best-action prompts: what the rules suggest for this work and customer
   if (c && (c.prompts || []).length) {

@@ -13,6 +13,7 @@ const store = makeStore({
   offers: new Map(),  // interaction id -> the offer's pop, while offered
   work: new Map(),    // interaction id -> {id, medium, pop, slot, unread, ...}, busy or wrap-up
   selected: null,     // the work item shown
+  lookup: null,       // a customer looked up by a supervisor or admin, as a pop {customer}
   notice: "",         // a message for the agent (an API refusal, in words)
 });
 

@@ -5,6 +5,7 @@ import { announce } from "./announce.js";
 import { post, put } from "./api.js";
 import { h, setText } from "./dom.js";
 import { tell } from "./desk.js";
+import { intentChoice } from "./intent-choice.js";
 import { state, update } from "./store.js";
 import { duration, now } from "./time.js";
 
@@ -22,19 +23,24 @@ export function wrapupView(item) {
       ...choices.map((c) => h("option", { value: c }, c)))
     : h("input", { id: `disposition-${item.id}`, maxlength: 100 });
   const notes = h("textarea", { id: `notes-${item.id}`, rows: 3 });
+  const intent = intentChoice(item);
   const left = h("p", { class: "wrapup-timer", "aria-live": "off" });
   const finish = h("button", { type: "button", class: "primary finish-wrapup",
     "aria-keyshortcuts": "Alt+Shift+W" }, "Finish wrap-up");
   const saved = h("p", { class: "saved", role: "status" });
-  const draft = () => { item.draft = Boolean(notes.value.trim() || disposition.value); };
+  const draft = () => {
+    item.draft = Boolean(notes.value.trim() || disposition.value || (intent && intent.select.value));
+  };
   notes.addEventListener("input", draft);
   disposition.addEventListener("change", draft);
+  if (intent) intent.select.addEventListener("change", draft);
 
   finish.addEventListener("click", async () => {
     finish.disabled = true;
     try {
       if (disposition.value) await put(`${path}/disposition`, { disposition: disposition.value });
       if (notes.value.trim()) await post(`${path}/notes`, { text: notes.value.trim() });
+      if (intent) await intent.save(path);
       item.draft = false;
       setText(saved, "Saved.");
       if (!item.released) await post(`${path}/wrapup/end`);
@@ -50,6 +56,7 @@ export function wrapupView(item) {
   const el = h("section", { class: "wrapup", "aria-labelledby": `wrapup-${item.id}` },
     h("h3", { id: `wrapup-${item.id}` }, "Wrap-up"),
     h("label", { for: disposition.id }, "Disposition"), disposition,
+    intent && intent.el,
     h("label", { for: notes.id }, "Notes"), notes, left, h("div", {}, finish), saved);
   return {
     el,

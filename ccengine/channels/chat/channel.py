@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from ccengine.store.knowledge import KnowledgeRepository
 
 log = logging.getLogger(__name__)
+FIRST_MESSAGE_SHOWN = 500   # characters of the pre-chat question kept in the screen pop
 
 T = TypeVar("T")
 MEDIUM = "chat"
@@ -161,19 +162,26 @@ class ChatChannel(WorkChannel):
         return entry
 
     async def open_chat(self, visitor: Visitor, entry: EntryPoint, *,
-                        extra: Mapping[str, Any] | None = None) -> tuple[ChatSession, str]:
+                        extra: Mapping[str, Any] | None = None,
+                        first_message: str | None = None) -> tuple[ChatSession, str]:
         """Start a chat: link the customer, queue the interaction; returns the session and
         its token (the only time the token exists outside the visitor). ``extra``: more
         attributes of the interaction (already checked), e.g. the widget's
-        ``kb_self_service``."""
+        ``kb_self_service``. ``first_message``: the visitor's question from the pre-chat
+        form, stored as the chat's first message and classified before the chat is queued
+        (so its intent can choose the queue, skills and preferred agent)."""
         if len(self.sessions) >= self.settings.max_sessions:
             raise ChatBusy("too many chats are open; try again later")
+        body = None if first_message is None else check_text(first_message,
+                                                             self.settings.max_message_chars)
         customer = await link_customer(self.customers, visitor)
         customer_id = str(customer["id"]) if customer else None
         now = self.clock()
         chat_id = str(uuid.uuid4())
         pop = {"entry": entry.name, "visitor": visitor.name, "email": visitor.email,
                "phone": visitor.phone}
+        if body is not None:    # the offer shows what the visitor asked
+            pop["first_message"] = body[:FIRST_MESSAGE_SHOWN]
         attributes: dict[str, Any] = {**(extra or {}), "entry": entry.name, "pop": pop}
         if customer and customer.get("tier"):
             # the queues' key-account rules apply to the customer's chats too
@@ -190,9 +198,21 @@ class ChatChannel(WorkChannel):
         interaction = Interaction(chat_id, Medium.CHAT, queue=entry.queue,
                                   priority=entry.priority, customer_id=customer_id,
                                   attributes=attributes, created_at=now)
+        if body is not None and self.classify is not None:
+            try:
+                self.classify(interaction, body)
+            except Exception:   # an unclassified chat is still a chat
+                log.exception("classifying chat %s failed", chat_id)
         session, token = self.sessions.create(chat_id, entry.queue, customer_id,
                                               visitor.name, now)
         try:
+            if body is not None:
+                await self.messages.add(
+                    medium=MEDIUM, direction="in", body=body, interaction_id=chat_id,
+                    external_id=f"{chat_id}:first", sender=visitor.name or "visitor",
+                    meta={}, at=now)
+                session.messages_in = 1
+                session.last_activity = now
             await self.dispatcher.enqueue(interaction)
         except BaseException:
             self.sessions.remove(chat_id)

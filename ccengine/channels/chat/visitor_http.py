@@ -43,8 +43,8 @@ from ccengine.store.knowledge import LANGUAGE, LANGUAGE_MAX
 log = logging.getLogger(__name__)
 
 WIDGET_DIR = Path(__file__).resolve().parents[3] / "agents" / "widget"
-MAX_SESSION_BODY = 4096
-SESSION_FIELDS = frozenset({"name", "email", "phone", "entry", "kb"})
+MAX_SESSION_BODY = 16384      # room for a first message of 2000 characters, JSON-escaped
+SESSION_FIELDS = frozenset({"name", "email", "phone", "entry", "kb", "message"})
 KB_SUMMARY_FIELDS = frozenset({"searched", "articles", "opened"})
 KB_IDS_MAX = 20                  # article ids in each list of a chat's kb summary
 ARTICLE_ID_MAX = 2**31 - 1
@@ -180,7 +180,8 @@ def add_visitor_routes(app: web.Application, channel: ChatChannel) -> None:
             visitor = normalised_visitor(channel.customers, name, body.get("email") or None,
                                          body.get("phone") or None)
             session, token = await channel.open_chat(
-                visitor, entry, extra={"kb_self_service": kb} if kb is not None else None)
+                visitor, entry, extra={"kb_self_service": kb} if kb is not None else None,
+                first_message=body.get("message") or None)
         return _cors(web.json_response({"chat_id": session.chat_id, "token": token,
                                         "websocket": "/chat/ws"}, status=201), origin)
 

@@ -23,11 +23,14 @@ key. ``ivr/self_service.yaml`` shows every construct; in short::
     hours:                          # business hours and holidays in a time zone
       office: {timezone: Europe/Paris, open: {mon: ["09:00-17:00"]}, holidays: [...],
                on_open: ..., on_closed: ..., on_holiday: ...}
+    recent_intents:                 # what the caller last wrote about (their newest intent)
+      wrote_about: {within_hours: 168, intents: {billing: {action: menu, menu: bill}},
+                    otherwise: {action: menu, menu: welcome}}
 
-Actions: ``queue`` (queue, priority, skills), ``menu``/``input``/``lookup``/``hours`` (go to
-that node), ``language`` (then), ``transfer`` (extension, timeout, prompt, on_failure),
-``hangup`` (prompt), ``voicemail`` (queue: leave a message for that queue's agents; carried
-out by ccengine.telephony.recording).
+Actions: ``queue`` (queue, priority, skills), ``menu``/``input``/``lookup``/``hours``/
+``recent_intent`` (go to that node), ``language`` (then), ``transfer`` (extension, timeout,
+prompt, on_failure), ``hangup`` (prompt), ``voicemail`` (queue: leave a message for that
+queue's agents; carried out by ccengine.telephony.recording).
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ from ccengine.telephony.ivr.model import (
     HoursCheck,
     Input,
     Menu,
+    RecentIntentCheck,
 )
 from ccengine.telephony.ivr.sounds import SOUND_EXTENSIONS, SoundLibrary, sound_exists
 
@@ -54,13 +58,16 @@ __all__ = ["Action", "Flow", "Menu", "load_flow", "load_flows", "register_action
            "sound_exists"]
 
 DIGITS = frozenset("0123456789*#")
-SECTIONS = {"menus": "menu", "inputs": "input", "lookups": "lookup", "hours": "hours"}
-ACTIONS = ("queue", "menu", "input", "lookup", "hours", "language", "transfer", "hangup",
-           "voicemail")
+SECTIONS = {"menus": "menu", "inputs": "input", "lookups": "lookup", "hours": "hours",
+            "recent_intents": "recent_intent"}
+ACTIONS = ("queue", "menu", "input", "lookup", "hours", "recent_intent", "language",
+           "transfer", "hangup", "voicemail")
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}([_-][A-Za-z0-9]{2,8})*$")
+_INTENT = re.compile(r"^[a-z][a-z0-9_]{0,63}$")   # as an intent's name (intents: config)
 MAX_TRANSFER_RING = 120
+RECENT_HOURS, MAX_RECENT_HOURS = 7 * 24, 90 * 24  # recent_intents' within_hours
 
 # Parsers of the action kinds other parts add (voicemail, callback, ...): given the loader
 # (error(key, msg), keys(key, doc, allowed), prompt(key, value), action(key, value)), the
@@ -79,11 +86,13 @@ def register_action(kind: str, parser: ActionParser) -> None:
 
 def load_flow(path: Path, *, sounds_dir: Path, queues: Collection[str],
               custom_sounds: Path | None = None, extensions: Collection[str] = (),
-              urls: Mapping[str, str] | None = None) -> Flow:
+              urls: Mapping[str, str] | None = None, intents: Collection[str] = ()) -> Flow:
     """Load and validate one flow file; every problem raises ConfigError (file, line, key).
 
     ``extensions`` are what ``transfer`` may name; ``urls`` the base URLs lookups'
-    templates use as ``urls.NAME``; ``custom_sounds`` the admin's prompt directory."""
+    templates use as ``urls.NAME``; ``custom_sounds`` the admin's prompt directory;
+    ``intents`` the intents the engine's ``intents:`` defines (empty: none are, and a
+    recent-intent check may name any intent the records may carry)."""
     source = str(path)
     try:
         text = path.read_text()
@@ -93,18 +102,20 @@ def load_flow(path: Path, *, sounds_dir: Path, queues: Collection[str],
     if not isinstance(raw, dict):
         raise ConfigError(source, "(document)", "an IVR flow must be a mapping")
     loader = _Loader(source, raw, SoundLibrary(sounds_dir, custom_sounds), queues,
-                     extensions, urls or {})
+                     extensions, urls or {}, intents)
     return loader.flow(path.stem)
 
 
 def load_flows(ivr_dir: Path, *, sounds_dir: Path, queues: Collection[str],
                custom_sounds: Path | None = None, extensions: Collection[str] = (),
-               urls: Mapping[str, str] | None = None) -> dict[str, Flow]:
+               urls: Mapping[str, str] | None = None, intents: Collection[str] = ()
+               ) -> dict[str, Flow]:
     """Load every ``*.yaml`` flow in ``ivr_dir``."""
     if not ivr_dir.is_dir():
         raise ConfigError(str(ivr_dir), "ivr.dir", "IVR directory does not exist")
     return {p.stem: load_flow(p, sounds_dir=sounds_dir, queues=queues,
-                              custom_sounds=custom_sounds, extensions=extensions, urls=urls)
+                              custom_sounds=custom_sounds, extensions=extensions, urls=urls,
+                              intents=intents)
             for p in sorted(ivr_dir.glob("*.yaml"))}
 
 
@@ -113,9 +124,10 @@ class _Loader:
 
     def __init__(self, source: str, raw: dict[str, Any], library: SoundLibrary,
                  queues: Collection[str], extensions: Collection[str],
-                 urls: Mapping[str, str]) -> None:
+                 urls: Mapping[str, str], intents: Collection[str] = ()) -> None:
         self.source, self.raw, self.library = source, raw, library
         self.queues, self.extensions, self.urls = queues, extensions, urls
+        self.intents = tuple(intents)
         self.doc: dict[str, Any] = strip_lines(raw)
         self.kinds: dict[str, str] = {}          # node name -> kind
         self.languages: tuple[str, ...] = ("en",)
@@ -185,9 +197,12 @@ class _Loader:
         inputs = {n: self._input(n, i) for n, i in doc.get("inputs", {}).items()}
         lookups = {n: parse_lookup(self, n, d) for n, d in doc.get("lookups", {}).items()}
         hours = {n: self._hours(n, h) for n, h in doc.get("hours", {}).items()}
+        recent = {n: self._recent_intent(n, r)
+                  for n, r in doc.get("recent_intents", {}).items()}
         sensitive = frozenset(i.variable for i in inputs.values() if i.sensitive)
         return Flow(name=name, source=self.source, start=start, menus=menus, inputs=inputs,
-                    lookups=lookups, hours=hours, languages=self.languages,
+                    lookups=lookups, hours=hours, recent_intents=recent,
+                    languages=self.languages,
                     language_skills=language_skills, media=dict(self.media),
                     urls=dict(self.urls), sensitive=sensitive)
 
@@ -417,3 +432,25 @@ class _Loader:
                           on_closed=on_closed,
                           on_holiday=self.action(f"{key}.on_holiday", d["on_holiday"])
                           if "on_holiday" in d else on_closed)
+
+    def _recent_intent(self, name: str, doc: Any) -> RecentIntentCheck:
+        key = f"recent_intents.{name}"
+        d = self.keys(key, doc, {"within_hours", "intents", "otherwise"})
+        self._required(key, d, "intents", "otherwise")
+        cases = d["intents"]
+        if not isinstance(cases, dict) or not cases:
+            raise self.error(f"{key}.intents", "must map intent names to actions")
+        intents: dict[str, Action] = {}
+        for intent, action in cases.items():
+            where = f"{key}.intents.{intent}"
+            if not isinstance(intent, str) or not _INTENT.match(intent):
+                raise self.error(where, "an intent's name is lower-case letters, digits and _, "
+                                        "starting with a letter")
+            if self.intents and intent not in self.intents:
+                raise self.error(where, f"no intent {intent!r} in the engine's intents: "
+                                        f"(defined: {', '.join(self.intents)})")
+            intents[intent] = self.action(where, action)
+        hours = self._count(f"{key}.within_hours", d.get("within_hours", RECENT_HOURS), 1,
+                            MAX_RECENT_HOURS)
+        return RecentIntentCheck(name=name, within=hours * 3600.0, intents=intents,
+                                 otherwise=self.action(f"{key}.otherwise", d["otherwise"]))

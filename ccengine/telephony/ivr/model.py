@@ -1,5 +1,6 @@
 """What an IVR flow is made of once loaded: nodes (menus, digit inputs, lookups, hours
-checks) and the actions that lead from one to the next. Built by ``flow.load_flow``."""
+checks, recent-intent checks) and the actions that lead from one to the next. Built by
+``flow.load_flow``."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import jinja2
 from ccengine.core.rules import BusinessHours
 
 # actions that go to a node of the flow; their target is the node's name
-NODE_ACTIONS = ("menu", "input", "lookup", "hours")
+NODE_ACTIONS = ("menu", "input", "lookup", "hours", "recent_intent")
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,18 @@ class HoursCheck:
     on_holiday: Action              # on_closed unless given
 
 
-Node = Menu | Input | Lookup | HoursCheck
+@dataclass(frozen=True)
+class RecentIntentCheck:
+    """Branch on what the caller last wrote or spoke about: their customer's newest intent
+    (any medium, from the store) within ``within`` seconds."""
+
+    name: str
+    within: float                   # seconds
+    intents: Mapping[str, Action]   # intent name -> where the caller goes
+    otherwise: Action               # no customer, no recent intent, another one, a failure
+
+
+Node = Menu | Input | Lookup | HoursCheck | RecentIntentCheck
 
 
 @dataclass(frozen=True)
@@ -144,6 +156,7 @@ class Flow:
     inputs: Mapping[str, Input] = field(default_factory=dict)
     lookups: Mapping[str, Lookup] = field(default_factory=dict)
     hours: Mapping[str, HoursCheck] = field(default_factory=dict)
+    recent_intents: Mapping[str, RecentIntentCheck] = field(default_factory=dict)
     languages: tuple[str, ...] = ("en",)       # the first is the caller's to begin with
     language_skills: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
     # (prompt, language) -> what to ask Asterisk to play (a packaged sound's name, or
@@ -152,15 +165,16 @@ class Flow:
     urls: Mapping[str, str] = field(default_factory=dict)
     sensitive: frozenset[str] = frozenset()    # variables masked in records
 
+    def _nodes(self) -> dict[str, Mapping[str, Node]]:
+        return {"menu": self.menus, "input": self.inputs, "lookup": self.lookups,
+                "hours": self.hours, "recent_intent": self.recent_intents}
+
     def node(self, kind: str, name: str) -> Node:
-        table: Mapping[str, Node] = {"menu": self.menus, "input": self.inputs,
-                                     "lookup": self.lookups, "hours": self.hours}[kind]
-        return table[name]
+        return self._nodes()[kind][name]
 
     def kind_of(self, name: str) -> str:
-        for kind in NODE_ACTIONS:
-            if name in {"menu": self.menus, "input": self.inputs, "lookup": self.lookups,
-                        "hours": self.hours}[kind]:
+        for kind, table in self._nodes().items():
+            if name in table:
                 return kind
         raise KeyError(name)
 

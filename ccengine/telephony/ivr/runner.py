@@ -1,10 +1,11 @@
 """Run an IVR flow against a caller: play prompts, collect digits, call lookups, check
-hours, follow branches, until an action ends the IVR (queue, hangup, an answered transfer,
-or a kind another part carries out).
+hours and the caller's recent intent, follow branches, until an action ends the IVR (queue,
+hangup, an answered transfer, or a kind another part carries out).
 
 The runner knows no telephony: the caller is a ``CallerMedia`` and the outside world
-(clock, HTTP, dialling an extension) an ``IvrServices``; every step is told to the
-session's ``on_step`` so the voice channel records it on the interaction as it happens.
+(clock, HTTP, dialling an extension, the customer's records) an ``IvrServices``; every
+step is told to the session's ``on_step`` so the voice channel records it on the
+interaction as it happens.
 """
 
 from __future__ import annotations
@@ -24,7 +25,15 @@ from ccengine.telephony.ivr.lookups import (
     say_media,
     text_of,
 )
-from ccengine.telephony.ivr.model import Action, Flow, HoursCheck, Input, Lookup, Menu
+from ccengine.telephony.ivr.model import (
+    Action,
+    Flow,
+    HoursCheck,
+    Input,
+    Lookup,
+    Menu,
+    RecentIntentCheck,
+)
 
 MAX_MENU_HOPS = 100  # a flow whose nodes loop forever still ends
 TRANSFER_ANSWERED = "answered"
@@ -41,6 +50,19 @@ class CallerMedia(Protocol):
         """Wait up to ``timeout`` seconds for one digit."""
 
 
+@dataclass(frozen=True)
+class IntentAnswer:
+    """The caller's newest recent intent (outcome ``found``), or why there is none:
+    ``none`` (nothing recent), ``unknown_caller`` (no customer record) or ``unavailable``
+    (the store failed or was too slow)."""
+
+    outcome: str
+    name: str = ""
+    confidence: float | None = None
+    medium: str = ""                # of the work it was read from
+    interaction_id: str = ""        # that work
+
+
 class IvrServices(Protocol):
     """The outside world as the runner sees it."""
 
@@ -54,6 +76,10 @@ class IvrServices(Protocol):
         """Ring ``extension`` and bridge it with the caller: "answered", or why not
         (no_answer, busy, unavailable)."""
 
+    async def recent_intent(self, within: float) -> IntentAnswer:
+        """The caller's customer's newest intent of the last ``within`` seconds, on any
+        medium; never raises (failures are outcomes)."""
+
 
 class NoServices:
     """Services of a runner with no network or telephony: lookups and transfers fail."""
@@ -66,6 +92,9 @@ class NoServices:
 
     async def transfer(self, extension: str, timeout: float) -> str:
         return "unavailable"
+
+    async def recent_intent(self, within: float) -> IntentAnswer:
+        return IntentAnswer("unavailable")
 
 
 StepListener = Callable[[str | None, dict[str, Any]], None]
@@ -86,6 +115,9 @@ class IvrSession:
     variables: dict[str, str] = field(default_factory=dict)   # real values (lookups)
     sensitive: frozenset[str] = frozenset()
     path: list[str] = field(default_factory=list)  # e.g. ["main:9:invalid", "main:1"]
+    # the intent a recent-intent check branched on: {"name", "confidence",
+    # "from_interaction", "from_medium"} (None: none did)
+    intent: dict[str, Any] | None = None
     # told of every step: an event kind to record (None: the path only changed) and data
     on_step: StepListener | None = None
 
@@ -94,9 +126,13 @@ class IvrSession:
         return {k: mask(v) if k in self.sensitive else v for k, v in self.variables.items()}
 
     def attributes(self) -> dict[str, Any]:
-        """The interaction attributes that carry the IVR's outcome so far."""
-        return {"ivr_path": list(self.path), "ivr_language": self.language,
-                "ivr_vars": self.shown()}
+        """The interaction attributes that carry the IVR's outcome so far (with ``intent``
+        once a recent-intent check branched on one)."""
+        out: dict[str, Any] = {"ivr_path": list(self.path), "ivr_language": self.language,
+                               "ivr_vars": self.shown()}
+        if self.intent is not None:
+            out["intent"] = dict(self.intent)
+        return out
 
 
 @dataclass
@@ -136,6 +172,8 @@ class _Run:
                 action = await self.lookup(self.flow.lookups[action.target])
             elif kind == "hours":
                 action = self.hours(self.flow.hours[action.target])
+            elif kind == "recent_intent":
+                action = await self.recent_intent(self.flow.recent_intents[action.target])
             elif kind == "language":
                 self.session.language = action.target
                 self.step("ivr_language", f"language:{action.target}",
@@ -267,4 +305,24 @@ class _Run:
             state, action = "closed", node.on_closed
         self.step("ivr_hours", f"{node.name}:{state}", node=node.name, state=state,
                   timezone=node.hours.timezone)
+        return action
+
+    async def recent_intent(self, node: RecentIntentCheck) -> Action:
+        """The case of the caller's newest recent intent; ``otherwise`` when there is no
+        customer, no recent intent, no case for it, or the store cannot say."""
+        answer = await self.services.recent_intent(node.within)
+        action = node.intents.get(answer.name) if answer.outcome == "found" else None
+        if action is not None:
+            outcome, entry = "matched", f"{node.name}:{answer.name}"
+            # an agent's label has no classifier's confidence: it is certain
+            confidence = 1.0 if answer.confidence is None else answer.confidence
+            self.session.intent = {"name": answer.name, "confidence": confidence,
+                                   "from_interaction": answer.interaction_id,
+                                   "from_medium": answer.medium}
+        else:
+            outcome = "not_listed" if answer.outcome == "found" else answer.outcome
+            entry, action = f"{node.name}:otherwise:{outcome}", node.otherwise
+        self.step("ivr_recent_intent", entry, node=node.name, outcome=outcome,
+                  intent=answer.name or None, from_interaction=answer.interaction_id or None,
+                  medium=answer.medium or None)
         return action

@@ -1,5 +1,6 @@
-"""The IVR's outside world for one call: lookups over HTTP (aiohttp) and transfers to an
-extension over ARI (originate, bridge with the caller, follow until either hangs up)."""
+"""The IVR's outside world for one call: lookups over HTTP (aiohttp), transfers to an
+extension over ARI (originate, bridge with the caller, follow until either hangs up) and
+the caller's recent intent (read from the store by the finder the engine gives)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 import aiohttp
 
@@ -17,13 +19,18 @@ from ccengine.telephony.ari.errors import AriError
 from ccengine.telephony.ari.legs import wait_answer
 from ccengine.telephony.ari.router import HANGUP_EVENTS, ChannelEvents
 from ccengine.telephony.ivr.lookups import MAX_ANSWER_BYTES, HttpAnswer, HttpRequest
-from ccengine.telephony.ivr.runner import TRANSFER_ANSWERED
+from ccengine.telephony.ivr.runner import TRANSFER_ANSWERED, IntentAnswer
 from ccengine.telephony.voice import CallerGone, CallerLeg, VoiceCall, VoiceChannel
 
 log = logging.getLogger(__name__)
 
 TRANSFER_ARG = "ivr-transfer"   # first Stasis argument of an extension's leg
 _FAILED_LEG = {17: "busy", 21: "busy", 18: "no_answer", 19: "no_answer", 16: "no_answer"}
+# a customer's newest intent: (customer id, the call's own interaction id to leave out,
+# within seconds) -> {"name", "confidence", "medium", "interaction_id", ...} or None (as
+# ccengine.cti.customers.newest_intent); raises when the store fails
+IntentFinder = Callable[[str, str, float], Awaitable[Mapping[str, Any] | None]]
+INTENT_LOOKUP_SECONDS = 3.0   # the caller waits in silence meanwhile: then "unavailable"
 
 
 async def http_lookup(session: aiohttp.ClientSession, request: HttpRequest) -> HttpAnswer:
@@ -54,15 +61,39 @@ class CallServices:
 
     def __init__(self, voice: VoiceChannel, call: VoiceCall, leg: CallerLeg,
                  http: aiohttp.ClientSession, endpoints: Mapping[str, str],
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time,
+                 intents: IntentFinder | None = None) -> None:
         self.voice, self.call, self.leg, self.session = voice, call, leg, http
-        self.endpoints, self.clock = endpoints, clock
+        self.endpoints, self.clock, self.intents = endpoints, clock, intents
 
     def now(self) -> float:
         return self.clock()
 
     async def http(self, request: HttpRequest) -> HttpAnswer:
         return await http_lookup(self.session, request)
+
+    async def recent_intent(self, within: float) -> IntentAnswer:
+        """The newest intent of the caller's customer (linked before the IVR runs, by the
+        caller's number); never raises."""
+        interaction = self.call.interaction
+        if not interaction.customer_id:
+            return IntentAnswer("unknown_caller")
+        if self.intents is None:
+            return IntentAnswer("unavailable")
+        try:
+            async with asyncio.timeout(INTENT_LOOKUP_SECONDS):
+                found = await self.intents(interaction.customer_id, interaction.id, within)
+        except Exception as e:  # the store is down or slow: the caller goes on
+            log.warning("IVR recent intent of %s (customer %s) unavailable: %r",
+                        interaction.id, interaction.customer_id, e)
+            return IntentAnswer("unavailable")
+        if found is None:
+            return IntentAnswer("none")
+        confidence = found.get("confidence")
+        return IntentAnswer("found", str(found["name"]),
+                            float(confidence) if isinstance(confidence, (int, float)) else None,
+                            str(found.get("medium") or ""),
+                            str(found.get("interaction_id") or ""))
 
     async def transfer(self, extension: str, timeout: float) -> str:
         """Ring the extension; once it answers it is bridged with the caller and a task
@@ -164,8 +195,10 @@ class CallServices:
 
 
 def install(voice: VoiceChannel, http: aiohttp.ClientSession,
-            endpoints: Mapping[str, str], clock: Callable[[], float] = time.time) -> None:
-    """Give ``voice``'s IVR its lookups and transfers (an answered transfer ends the IVR
-    with the caller bridged to the extension; VoiceChannel follows the call)."""
+            endpoints: Mapping[str, str], clock: Callable[[], float] = time.time,
+            intents: IntentFinder | None = None) -> None:
+    """Give ``voice``'s IVR its lookups, transfers (an answered transfer ends the IVR
+    with the caller bridged to the extension; VoiceChannel follows the call) and the
+    callers' recent intents (``intents``; None: always unavailable)."""
     voice.ivr_services = lambda call, leg: CallServices(voice, call, leg, http, endpoints,
-                                                        clock)
+                                                        clock, intents)

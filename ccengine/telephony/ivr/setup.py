@@ -26,9 +26,11 @@ class IvrSetup:
     endpoints: Mapping[str, str]         # extension -> ARI endpoint (agents + extensions)
 
 
-def load_ivr(config: EngineConfig, queues: Collection[str], agents: Collection[str]
-             ) -> IvrSetup:
-    """Load every flow and the ``ivr`` settings; ConfigError names file and key."""
+def load_ivr(config: EngineConfig, queues: Collection[str], agents: Collection[str],
+             intents: Collection[str] = ()) -> IvrSetup:
+    """Load every flow and the ``ivr`` settings; ConfigError names file and key.
+    ``intents``: the names ``intents:`` defines, which recent-intent checks may name (none
+    defined: any)."""
     raw: Mapping[str, Any] = config.raw.get("ivr") or {}
     urls = _urls(config.source, raw.get("urls"))
     endpoints = {str(a): f"PJSIP/{a}" for a in agents}
@@ -38,7 +40,7 @@ def load_ivr(config: EngineConfig, queues: Collection[str], agents: Collection[s
         raise ConfigError(config.source, "ivr.sounds_dir", f"{custom} is not a directory")
     flows = load_flows(config.ivr_dir, sounds_dir=Path(config.asterisk.sounds_dir),
                        queues=queues, custom_sounds=custom, extensions=endpoints.keys(),
-                       urls=urls)
+                       urls=urls, intents=intents)
     if config.ivr_entry not in flows:
         raise ConfigError(config.source, "ivr.entry",
                           f"no flow {config.ivr_entry!r} in {config.ivr_dir}")

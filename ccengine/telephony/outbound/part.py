@@ -14,7 +14,7 @@ from ccengine.core.media import Medium
 from ccengine.core.queue import QueueConfig
 from ccengine.cti.customers import CustomerContext
 from ccengine.store.callbacks import CallbackRepository
-from ccengine.telephony.ivr.flow import Action, Flow
+from ccengine.telephony.ivr.flow import SECTIONS, Action, Flow
 from ccengine.telephony.outbound.callbacks import CallbackChannel
 from ccengine.telephony.outbound.calls import OutboundCalls
 from ccengine.telephony.outbound.ivr_callback import IvrCallback
@@ -33,7 +33,7 @@ def callback_actions(flows: Mapping[str, Flow]) -> list[tuple[str, Action]]:
     """(where, action) of every IVR ``callback`` action, in any node of any flow."""
     out: list[tuple[str, Action]] = []
     for flow in flows.values():
-        for section in ("menus", "inputs", "lookups", "hours"):
+        for section in SECTIONS:    # every kind of node (menus, ..., recent_intents)
             for name, node in getattr(flow, section).items():
                 for where, action in _actions(node, f"{section}.{name}"):
                     if action.kind == "callback":

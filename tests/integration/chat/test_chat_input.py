@@ -212,13 +212,44 @@ async def test_given_bad_session_requests_then_clear_4xx(rig: ChatRig) -> None:
         ({"json": {"name": "n" * 101}}, 400, "message_too_long"),
         ({"json": {"email": "not-an-address"}}, 400, "invalid_identity"),
         ({"json": {"entry": "vip"}}, 400, "bad_entry"),
-        ({"data": b'{"name": "' + b"a" * 5000 + b'"}'}, 413, "too_large"),
+        ({"data": b'{"name": "' + b"a" * 17000 + b'"}'}, 413, "too_large"),
     ]
     for kw, status, code in cases:
         got, body = await rig.api("POST", "/chat/sessions", headers={"Origin": SITE}, **kw)
         assert (got, body["error"]) == (status, code), kw
     assert len(rig.chat.sessions) == 0
     assert not await rig.dispatcher.state.waiting()
+
+
+async def test_given_bad_pre_chat_question_then_clear_4xx_and_nothing_queued(
+        rig: ChatRig) -> None:
+    cases = [
+        ({"message": 5}, 400, "bad_message"),
+        ({"message": "   "}, 400, "bad_text"),
+        ({"message": "hi\x07"}, 400, "control_characters"),
+        ({"message": "m" * 100_000}, 413, "too_large"),
+        ({"message": "m" * (rig.chat.settings.max_message_chars + 1)}, 400,
+         "message_too_long"),
+    ]
+    for body, status, code in cases:
+        got, answer = await rig.api("POST", "/chat/sessions", headers={"Origin": SITE},
+                                    json=body)
+        assert (got, answer["error"]) == (status, code), body
+    assert len(rig.chat.sessions) == 0
+    assert not await rig.dispatcher.state.waiting()
+
+
+async def test_given_pre_chat_question_then_first_message_stored_before_queueing(
+        rig: ChatRig) -> None:
+    status, body = await rig.api("POST", "/chat/sessions", headers={"Origin": SITE},
+                                 json={"name": "Ann", "message": "Where is my <b>parcel</b>?"})
+    assert status == 201, body
+    waiting = await rig.dispatcher.state.waiting()
+    assert [i.id for i in waiting] == [body["chat_id"]]
+    stored = await rig.chat.messages.for_interaction(body["chat_id"])
+    assert [(m["direction"], m["body"], m["sender"]) for m in stored] == [
+        ("in", "Where is my <b>parcel</b>?", "Ann")]
+    assert rig.chat.sessions.get(body["chat_id"]).messages_in == 1
 
 
 async def test_given_widget_and_demo_then_served_publicly_with_content_types(

@@ -22,8 +22,8 @@ REPO = Path(__file__).resolve().parents[3]
 TABLES = {"alembic_version", "customers", "customer_identities", "interactions",
           "interaction_events", "notes", "users", "queues", "skills", "messages", "recordings",
           "callbacks", "sessions", "agent_events", "agent_time", "work_intervals",
-          "kb_articles", "kb_versions", "kb_usage"}
-HEAD = "0011_knowledge"  # the newest migration
+          "kb_articles", "kb_versions", "kb_usage", "intent_labels"}
+HEAD = "0012_intent_labels"  # the newest migration
 
 
 def _differences(connection: Connection) -> list[object]:

@@ -9,6 +9,7 @@ from typing import Any
 from ccengine.telephony.ivr.flow import load_flow
 from ccengine.telephony.ivr.lookups import HttpAnswer, HttpRequest
 from ccengine.telephony.ivr.model import Flow
+from ccengine.telephony.ivr.runner import IntentAnswer
 
 QUEUES = {"sales", "support"}
 EXTENSIONS = {"alice", "reception"}
@@ -139,15 +140,19 @@ class Caller:
 
 
 class Services:
-    """Scripted outside world: fixed clock, HTTP answers in order, transfer outcomes."""
+    """Scripted outside world: fixed clock, HTTP answers in order, transfer outcomes, the
+    caller's recent intents in order."""
 
     def __init__(self, now: float = 0.0, answers: list[HttpAnswer] | None = None,
-                 transfers: list[str] | None = None) -> None:
+                 transfers: list[str] | None = None,
+                 intents: list[IntentAnswer] | None = None) -> None:
         self.clock = now
         self.answers = list(answers or [])
         self.transfers = list(transfers or [])
+        self.intents = list(intents or [])
         self.requests: list[HttpRequest] = []
         self.dialled: list[tuple[str, float]] = []
+        self.intent_windows: list[float] = []
 
     def now(self) -> float:
         return self.clock
@@ -159,3 +164,7 @@ class Services:
     async def transfer(self, extension: str, timeout: float) -> str:
         self.dialled.append((extension, timeout))
         return self.transfers.pop(0) if self.transfers else "unavailable"
+
+    async def recent_intent(self, within: float) -> IntentAnswer:
+        self.intent_windows.append(within)
+        return self.intents.pop(0) if self.intents else IntentAnswer("none")
