@@ -34,6 +34,12 @@ from ccengine.settings import Settings, build_users
 from ccengine.state.base import LiveState
 from ccengine.state.memory import MemoryState
 from ccengine.store.agent_events import AgentEventRepository
+from ccengine.store.consent import (
+    ConsentLedger,
+    ConsentSummary,
+    DoNotCallList,
+    EmailSuppressions,
+)
 from ccengine.store.customers import CustomerRepository
 from ccengine.store.db import Database
 from ccengine.store.interactions import InteractionRepository
@@ -86,6 +92,10 @@ class Engine:
         self.listening: Listening | None = None
         self.customers: CustomerRepository | None = None
         self.messages: MessageRepository | None = None
+        # the consent ledger, the do-not-call list and suppressed addresses (campaigns)
+        self.consent: ConsentLedger | None = None
+        self.do_not_call: DoNotCallList | None = None
+        self.email_suppressions: EmailSuppressions | None = None
         self.transfers: Any = None  # ccengine.telephony.transfers.Transfers once started
         self.recording: Any = None  # ccengine.telephony.recording.feature.RecordingFeature
         self.chat: Any = None  # ccengine.channels.chat.ChatChannel when chat is configured
@@ -164,8 +174,12 @@ class Engine:
         self.recorder = InteractionRepository(self.db, counter=self._count_work)
         self.customers = CustomerRepository(self.db, c.default_region)
         self.messages = MessageRepository(self.db)
+        self.consent = ConsentLedger(self.db)
+        self.do_not_call = DoNotCallList(self.db, c.default_region)
+        self.email_suppressions = EmailSuppressions(self.db)
         customers = CustomerContext(self.customers)
         customers.rules = lambda: self.settings.next_best_action   # the pop's prompts
+        customers.consent = ConsentSummary(self.consent, self.do_not_call)
         self.feed = ScreenPopFeed(enrich=customers.screen_pop, views=self.dispatcher)
         self.dispatcher.subscribe(self.feed.on_event)
         await self._share_events()

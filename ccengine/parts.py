@@ -82,12 +82,17 @@ async def start_customers(engine: Engine) -> None:
     dispositions from the ``dispositions:`` config section."""
     from ccengine.api.customers import add_customer_api
     from ccengine.store.timeline import Timeline
-    if engine.db is None or engine.customers is None:
+    if (engine.db is None or engine.customers is None or engine.consent is None
+            or engine.do_not_call is None):
         raise RuntimeError("the customer API starts after the store")
     customers, timeline = engine.customers, Timeline(engine.db)
     dispositions = engine.dispositions
     engine.api_routes.append(
         lambda app: add_customer_api(app, customers, timeline, dispositions))
+    from ccengine.api.consent import ConsentApi
+    from ccengine.api.consent import add_routes as add_consent_routes
+    consent = ConsentApi(engine.consent, engine.do_not_call, customers)
+    engine.api_routes.append(lambda app: add_consent_routes(app, consent))
     if engine.dispatcher is not None:   # named-contact routing: who a customer prefers
         from ccengine.cti.named_contact import NamedContacts
         engine.dispatcher.preference_source = NamedContacts(

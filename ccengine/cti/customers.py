@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
 from ccengine.core.interaction import Interaction
@@ -69,6 +69,8 @@ class CustomerContext:
         self.history = history
         # next-best-action rules, read at each pop (a reload changes them); None: none
         self.rules: Callable[[], Sequence[Rule]] | None = None
+        # the customer's consent and do-not-call numbers for the pop; None: not shown
+        self.consent: Callable[[CustomerView], Awaitable[dict[str, Any]]] | None = None
 
     async def identify(self, kind: str, value: str | None, *,
                        name: str | None = None) -> str | None:
@@ -142,6 +144,8 @@ class CustomerContext:
         pop["last_by_medium"] = last
         pop["recent_intents"] = recent_intents(history, time.time())
         pop["prompts"] = self._prompts(interaction, customer, pop["recent_intents"])
+        if self.consent is not None:
+            pop["consent"] = await self.consent(customer)
         return pop
 
     def _prompts(self, interaction: Interaction, customer: CustomerView,

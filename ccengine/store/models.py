@@ -366,6 +366,60 @@ class IntentLabel(Base):
     at: Mapped[float] = mapped_column(Float, index=True)
 
 
+class ConsentRecord(Base):
+    """A customer's consent now for one channel (email, phone) and purpose (marketing,
+    service): granted or withdrawn, with who or what set it last (docs/campaigns.md,
+    "Consent"). No row: never asked; the campaigns' policy decides."""
+
+    __tablename__ = "consents"
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(16), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16))
+    at: Mapped[float] = mapped_column(Float)
+    by: Mapped[str] = mapped_column(String(100))          # a user, or "customer", "system"
+    source: Mapped[str] = mapped_column(String(32))      # api, desk, unsubscribe, import...
+    evidence: Mapped[str | None] = mapped_column(Text)
+
+
+class ConsentEvent(Base):
+    """Every change of a consent, kept for good: the ledger's history."""
+
+    __tablename__ = "consent_events"
+    __table_args__ = (Index("ix_consent_events_customer_at", "customer_id", "at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"))
+    channel: Mapped[str] = mapped_column(String(16))
+    purpose: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16))
+    at: Mapped[float] = mapped_column(Float)
+    by: Mapped[str] = mapped_column(String(100))
+    source: Mapped[str] = mapped_column(String(32))
+    evidence: Mapped[str | None] = mapped_column(Text)
+
+
+class DoNotCall(Base):
+    """A number (E.164) that is never dialled for marketing: imported, added by an agent or
+    asked for by the customer."""
+
+    __tablename__ = "do_not_call"
+    number: Mapped[str] = mapped_column(String(32), primary_key=True)
+    at: Mapped[float] = mapped_column(Float)
+    by: Mapped[str] = mapped_column(String(100))
+    source: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class EmailSuppression(Base):
+    """An address no campaign mail goes to (a hard bounce, repeated soft bounces, a
+    complaint, an admin's choice)."""
+
+    __tablename__ = "email_suppressions"
+    address: Mapped[str] = mapped_column(String(320), primary_key=True)
+    at: Mapped[float] = mapped_column(Float)
+    reason: Mapped[str] = mapped_column(Text)
+
+
 def compared(name: str | None, type_: str, parent_names: Any) -> bool:
     """Alembic's ``include_name``: whether a reflected object is compared with the models.
     Not the knowledge base's full-text search, which is the database's own (migration

@@ -5,6 +5,7 @@
 import { announce } from "./announce.js";
 import { patch, post } from "./api.js";
 import { append, fill, h } from "./dom.js";
+import { consentPart } from "./consent.js";
 import { tell } from "./desk.js";
 import { ownerPart } from "./owner.js";
 import { placeCall } from "./phone-view.js";
@@ -196,6 +197,8 @@ function render(panel, pop, editing, setEditing) {
   if (c && c.tier) parts.push(h("p", { class: "tier" }, `Tier: ${c.tier}`));
   // the account manager (owner.js): read by all, changed by supervisors and admins
   if (c && c.id) parts.push(ownerPart(c, (customer) => setCustomer(pop, customer)));
+  // marketing consent and do-not-call (consent.js): recorded as the customer says
+  if (c && c.id) parts.push(consentPart(pop, c, (consent) => setCustomer(pop, { consent })));
   // what they wrote or spoke about lately, on any channel (text, never markup)
   // next-best-action prompts: what the rules suggest for this work and customer
   if (c && (c.prompts || []).length) {

@@ -1,6 +1,7 @@
 """The customer API over real HTTP on a real store (SQLite or PostgreSQL): the API app with
-the customer routes, a dispatcher with a desktop-handled chat channel for live work, and
-helpers that write interactions and messages of any medium straight into the store."""
+the customer routes (and consent and the do-not-call list), a dispatcher with a
+desktop-handled chat channel for live work, and helpers that write interactions and
+messages of any medium straight into the store."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from typing import Any
 from aiohttp.test_utils import TestClient, TestServer
 
 from ccengine.api.auth import TokenAuth, User
+from ccengine.api.consent import ConsentApi
+from ccengine.api.consent import add_routes as add_consent_routes
 from ccengine.api.customers import add_customer_api
 from ccengine.api.http import build_api
 from ccengine.channels.work import WorkChannel
@@ -21,6 +24,7 @@ from ccengine.core.queue import QueueConfig
 from ccengine.cti.screenpop import ScreenPopFeed
 from ccengine.dispatcher import Dispatcher
 from ccengine.state.memory import MemoryState
+from ccengine.store.consent import ConsentLedger, DoNotCallList
 from ccengine.store.customers import CustomerRepository
 from ccengine.store.db import Database
 from ccengine.store.interactions import InteractionRepository
@@ -49,7 +53,8 @@ class CustomerApi:
 
     async def call(self, method: str, path: str, user: str | None,
                    **kw: Any) -> tuple[int, Any]:
-        headers = {"Authorization": f"Bearer tok-{user}"} if user else {}
+        headers = {**kw.pop("headers", {}),
+                   **({"Authorization": f"Bearer tok-{user}"} if user else {})}
         r = await self.client.request(method, path, headers=headers, **kw)
         assert r.content_type == "application/json", (r.status, await r.text())
         return r.status, await r.json()
@@ -103,6 +108,7 @@ async def customer_api(db: Database) -> AsyncIterator[CustomerApi]:
     app = build_api(TokenAuth(users, {uid: f"tok-{uid}" for uid in USERS}), dispatcher,
                     ScreenPopFeed(), interactions)
     add_customer_api(app, customers, Timeline(db), DISPOSITIONS)
+    add_consent_routes(app, ConsentApi(ConsentLedger(db), DoNotCallList(db, "GB"), customers))
     async with TestClient(TestServer(app, host="127.0.0.1")) as client:
         yield CustomerApi(client, db, customers, interactions, MessageRepository(db),
                           dispatcher)

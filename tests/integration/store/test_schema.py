@@ -22,8 +22,9 @@ REPO = Path(__file__).resolve().parents[3]
 TABLES = {"alembic_version", "customers", "customer_identities", "interactions",
           "interaction_events", "notes", "users", "queues", "skills", "messages", "recordings",
           "callbacks", "sessions", "agent_events", "agent_time", "work_intervals",
-          "kb_articles", "kb_versions", "kb_usage", "intent_labels"}
-HEAD = "0012_intent_labels"  # the newest migration
+          "kb_articles", "kb_versions", "kb_usage", "intent_labels", "consents",
+          "consent_events", "do_not_call", "email_suppressions"}
+HEAD = "0013_consent"  # the newest migration
 
 
 def _differences(connection: Connection) -> list[object]:
