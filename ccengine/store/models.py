@@ -420,6 +420,63 @@ class EmailSuppression(Base):
     reason: Mapped[str] = mapped_column(Text)
 
 
+class CampaignRecord(Base):
+    """An outbound campaign: its definition (``spec``: steps, queue, limits; checked by
+    ccengine/campaigns/spec.py) and its state: draft, running, paused or finished."""
+
+    __tablename__ = "campaigns"
+    __table_args__ = (UniqueConstraint("name", name="uq_campaigns_name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100))
+    state: Mapped[str] = mapped_column(String(16))
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[float] = mapped_column(Float)
+    created_by: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[float] = mapped_column(Float)
+    started_at: Mapped[float | None] = mapped_column(Float)
+    finished_at: Mapped[float | None] = mapped_column(Float)
+
+
+class CampaignTarget(Base):
+    """A customer on a campaign's list: where they are in its steps and how it ended
+    (pending, active, responded, opted_out, failed, done, cancelled)."""
+
+    __tablename__ = "campaign_targets"
+    __table_args__ = (Index("ix_campaign_targets_due", "state", "next_at"),
+                      Index("ix_campaign_targets_customer", "customer_id"))
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16))
+    step: Mapped[int] = mapped_column(Integer, default=0)      # the next step to take
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # of the current step
+    next_at: Mapped[float | None] = mapped_column(Float)       # when it is due
+    phone: Mapped[str | None] = mapped_column(String(32))      # E.164, from the list
+    email: Mapped[str | None] = mapped_column(String(320))
+    outcome: Mapped[str | None] = mapped_column(String(200))   # why it ended, or the last try
+    response_interaction: Mapped[str | None] = mapped_column(String(64))
+    added_at: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float] = mapped_column(Float)
+
+
+class CampaignContact(Base):
+    """One attempt of a campaign step on a target: mail sent or suppressed, a call placed
+    and what became of it."""
+
+    __tablename__ = "campaign_contacts"
+    __table_args__ = (Index("ix_campaign_contacts_customer_at", "customer_id", "at"),
+                      Index("ix_campaign_contacts_campaign", "campaign_id", "step"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    customer_id: Mapped[str] = mapped_column(String(36))
+    step: Mapped[int] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(16))
+    at: Mapped[float] = mapped_column(Float)
+    outcome: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str | None] = mapped_column(Text)
+    interaction_id: Mapped[str | None] = mapped_column(String(64))
+    message_id: Mapped[str | None] = mapped_column(String(998))
+
+
 def compared(name: str | None, type_: str, parent_names: Any) -> bool:
     """Alembic's ``include_name``: whether a reflected object is compared with the models.
     Not the knowledge base's full-text search, which is the database's own (migration

@@ -23,8 +23,9 @@ TABLES = {"alembic_version", "customers", "customer_identities", "interactions",
           "interaction_events", "notes", "users", "queues", "skills", "messages", "recordings",
           "callbacks", "sessions", "agent_events", "agent_time", "work_intervals",
           "kb_articles", "kb_versions", "kb_usage", "intent_labels", "consents",
-          "consent_events", "do_not_call", "email_suppressions"}
-HEAD = "0013_consent"  # the newest migration
+          "consent_events", "do_not_call", "email_suppressions", "campaigns",
+          "campaign_targets", "campaign_contacts"}
+HEAD = "0014_campaigns"  # the newest migration
 
 
 def _differences(connection: Connection) -> list[object]:

@@ -1,0 +1,70 @@
+"""A campaign's definition (ccengine/campaigns/spec.py): defaults, and every mistake named
+by its key, including names of queues, templates and trunks that do not exist."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ccengine.campaigns.spec import BadCampaign, Dialer, Step, parse_spec
+
+KNOWN = {"queues": ["sales", "support"], "templates": ["spring"], "trunks": ["carrier"]}
+GOOD: dict[str, Any] = {
+    "name": "spring-2027", "queue": "sales",
+    "steps": [{"channel": "email", "template": "spring"},
+              {"channel": "phone", "after_hours": 72, "attempts": 3, "retry_minutes": 120}]}
+
+
+def test_given_email_then_calls_then_checked_with_defaults() -> None:
+    spec = parse_spec(GOOD, **KNOWN)
+    assert spec.steps == (Step("email", 0.0, template="spring"),
+                          Step("phone", 72.0, attempts=3, retry_minutes=120.0))
+    assert (spec.purpose, spec.cap_contacts, spec.cap_days, spec.dialer, spec.trunk) == (
+        "marketing", 3, 7.0, Dialer(), None)
+    assert spec.to_dict()["steps"][0] == {"channel": "email", "after_hours": 0.0,
+                                          "template": "spring", "attempts": 3,
+                                          "retry_minutes": 60.0}
+
+
+@pytest.mark.parametrize(("change", "key", "words"), [
+    ({"name": "Spring Sale"}, "name", "lower-case"),
+    ({"queue": "billing"}, "queue", "no queue 'billing' (known: sales, support)"),
+    ({"colour": "red"}, "colour", "unknown key"),
+    ({"steps": []}, "steps", "1 to 10 steps"),
+    ({"steps": [{"channel": "fax"}]}, "steps[0].channel", "email, phone"),
+    ({"steps": [{"channel": "email", "template": "autumn"}]}, "steps[0].template",
+     "no template 'autumn'"),
+    ({"steps": [{"channel": "email"}]}, "steps[0].template", "is required"),
+    ({"steps": [{"channel": "phone", "attempts": 0}]}, "steps[0].attempts", "1 to 10"),
+    ({"steps": [{"channel": "phone", "template": "spring"}]}, "steps[0].template",
+     "for email steps"),
+    ({"steps": [{"channel": "email", "template": "spring", "attempts": 2}]},
+     "steps[0].attempts", "for phone steps"),
+    ({"steps": [{"channel": "phone", "after_hours": -1}]}, "steps[0].after_hours",
+     "from 0"),
+    ({"trunk": "other"}, "trunk", "no trunk 'other'"),
+    ({"dialer": {"mode": "blast"}}, "dialer.mode", "preview, progressive, predictive"),
+    ({"dialer": {"ring_seconds": 10}}, "dialer.ring_seconds", "from 15"),
+    ({"dialer": {"abandon_limit": 0.5}}, "dialer.abandon_limit", "from 0 to 0.1"),
+    ({"frequency_cap": {"contacts": 0}}, "frequency_cap.contacts", "from 1"),
+    ({"frequency_cap": "often"}, "frequency_cap", "must be an object"),
+])
+def test_given_mistake_then_refused_naming_the_key(change: dict[str, Any], key: str,
+                                                    words: str) -> None:
+    with pytest.raises(BadCampaign) as refused:
+        parse_spec({**GOOD, **change}, **KNOWN)
+    assert refused.value.key == key
+    assert words in str(refused.value)
+
+
+def test_given_phone_step_without_any_trunk_then_refused() -> None:
+    with pytest.raises(BadCampaign, match="trunk: a phone step needs a trunk"):
+        parse_spec(GOOD, queues=["sales"], templates=["spring"], trunks=[])
+    email_only = {**GOOD, "steps": GOOD["steps"][:1]}
+    assert parse_spec(email_only, queues=["sales"], templates=["spring"], trunks=[])
+
+
+def test_given_not_an_object_then_refused() -> None:
+    with pytest.raises(BadCampaign, match=r"\(campaign\): must be an object"):
+        parse_spec(["x"], **KNOWN)
