@@ -30,7 +30,7 @@ SECTIONS_OF_PARTS = frozenset({"email", "chat", "callbacks", "trunks", "recordin
                                "supervision", "waiting", "outbound", "dispositions",
                                "webrtc", "not_ready_reasons", "canned_responses",
                                "sip_security", "overload", "reporting", "intents",
-                               "next_best_action"})
+                               "next_best_action", "campaigns"})
 EVENT_LOOPS = ("uvloop", "asyncio")  # the loops ``ccengine run`` can run on (event_loop)
 
 

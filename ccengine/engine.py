@@ -102,6 +102,7 @@ class Engine:
         self.email: Any = None  # ccengine.channels.email.service.EmailChannel if configured
         self.knowledge: Any = None  # ccengine.store.knowledge.KnowledgeRepository (a store)
         self.intents: Any = None    # ccengine.intents.service.IntentService if defined
+        self.campaigns: Any = None  # ccengine.store.campaigns.CampaignRepository
         self.waiting_room: Any = None  # ccengine.telephony.waiting.WaitingRoom once started
         self.outbound: Any = None  # ccengine.telephony.outbound.calls.OutboundCalls
         # ccengine.telephony.outbound.requests.CallbackRequests when callbacks can be dialled

@@ -389,6 +389,13 @@ async def start_intents(engine: Engine) -> None:
     await start(engine)
 
 
+async def start_campaigns(engine: Engine) -> None:
+    """Outbound campaigns: the API, and customers' responses ending their campaigns
+    (docs/campaigns.md)."""
+    from ccengine.campaigns.part import start_campaigns as start
+    await start(engine)
+
+
 PARTS: tuple[Part, ...] = (
     start_metrics,
     start_queue_log,
@@ -409,4 +416,5 @@ PARTS: tuple[Part, ...] = (
     start_wall,
     start_knowledge,
     start_intents,
+    start_campaigns,
 )

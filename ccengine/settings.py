@@ -73,6 +73,12 @@ def _intents(config: EngineConfig, queues: Mapping[str, QueueConfig]) -> Any:
     return settings
 
 
+def _campaigns(config: EngineConfig) -> Any:
+    """The ``campaigns:`` section: campaign mail's sender, rate and templates."""
+    from ccengine.campaigns.settings import load_campaign_settings
+    return load_campaign_settings(config.raw.get("campaigns"), config.source)
+
+
 def _rules(config: EngineConfig, intents: Any) -> Any:
     """The ``next_best_action:`` rules; an intent they name must be defined."""
     from ccengine.nba.rules import load_rules
@@ -107,6 +113,7 @@ class Settings:
     reporting: ReportingSettings
     intents: Any                   # ccengine.intents.settings.IntentSettings
     next_best_action: Any          # tuple[ccengine.nba.rules.Rule, ...]
+    campaigns: Any                 # ccengine.campaigns.settings.CampaignSettings
 
     @classmethod
     def load(cls, config: EngineConfig) -> Settings:
@@ -140,7 +147,8 @@ class Settings:
             overload=parse_overload(config.raw.get("overload"), config.source),
             reporting=parse_reporting(config.raw.get("reporting"), config.source),
             intents=intents,
-            next_best_action=_rules(config, intents))
+            next_best_action=_rules(config, intents),
+            campaigns=_campaigns(config))
 
     @property
     def users(self) -> dict[str, User]:

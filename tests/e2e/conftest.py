@@ -88,7 +88,8 @@ class Rig:
         return {"Authorization": f"Bearer {self.tokens[user]}"}
 
     async def call_api(self, method: str, path: str, user: str, **kw: Any) -> Any:
-        async with self.http.request(method, f"{self.api}{path}", headers=self.auth(user),
+        headers = {**kw.pop("headers", {}), **self.auth(user)}
+        async with self.http.request(method, f"{self.api}{path}", headers=headers,
                                      **kw) as r:
             body = await r.json()
             if r.status >= 400:

@@ -1,0 +1,146 @@
+"""Campaigns in the API (docs/campaigns.md, "Campaigns"), for supervisors and admins:
+
+- ``GET /api/campaigns``, ``POST /api/campaigns`` (a definition: a draft);
+- ``GET /api/campaigns/{id}`` (with its progress), ``PUT /api/campaigns/{id}`` (a draft's
+  new definition);
+- ``POST /api/campaigns/{id}/state`` ``{"state": "running" | "paused" | "finished"}``;
+- ``POST /api/campaigns/{id}/targets``: the list, from a CSV (``text/csv``) or
+  ``{"customer_ids": [...]}``; all rows or, with any bad one, none (400 ``bad_csv`` with
+  each bad line);
+- ``GET /api/campaigns/{id}/targets?state=&limit=&after=``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from ccengine.api.http import _json_body, current_user, error
+from ccengine.campaigns.spec import BadCampaign, parse_spec
+from ccengine.store.campaigns import ENDED, OPEN, CampaignRepository
+from ccengine.store.consent import InvalidImport
+
+MAX_CSV = 10 * 1024 * 1024
+
+
+@dataclass
+class CampaignsApi:
+    campaigns: CampaignRepository
+    queues: Callable[[], Collection[str]]
+    templates: Callable[[], Collection[str]]
+    trunks: Callable[[], Collection[str]]
+    clock: Callable[[], float] = time.time
+
+    def spec(self, body: object) -> dict[str, object]:
+        try:
+            return parse_spec(body, queues=self.queues(), templates=self.templates(),
+                              trunks=self.trunks()).to_dict()
+        except BadCampaign as e:
+            raise web.HTTPBadRequest(text=json.dumps({"error": e.code, "message": str(e),
+                                                      "key": e.key}),
+                                     content_type="application/json") from e
+
+
+CAMPAIGNS_API = web.AppKey("campaigns_api", CampaignsApi)
+
+
+def _id(request: web.Request) -> int:
+    try:
+        return int(request.match_info["campaign_id"])
+    except ValueError:
+        raise error(404, "campaign_not_found",
+                    f"no campaign {request.match_info['campaign_id']!r}") from None
+
+
+async def list_campaigns(request: web.Request) -> web.Response:
+    return web.json_response({"campaigns": await request.app[CAMPAIGNS_API].campaigns.list()})
+
+
+async def create(request: web.Request) -> web.Response:
+    api = request.app[CAMPAIGNS_API]
+    spec = api.spec(await _json_body(request))
+    view = await api.campaigns.create(spec, by=current_user(request).id, at=api.clock())
+    return web.json_response(view, status=201)
+
+
+async def get(request: web.Request) -> web.Response:
+    api = request.app[CAMPAIGNS_API]
+    campaign_id = _id(request)
+    view = await api.campaigns.get(campaign_id)
+    return web.json_response({**view, "progress": await api.campaigns.progress(campaign_id)})
+
+
+async def replace(request: web.Request) -> web.Response:
+    api = request.app[CAMPAIGNS_API]
+    campaign_id = _id(request)
+    current = await api.campaigns.get(campaign_id)
+    body = await _json_body(request)
+    if body.get("name", current["name"]) != current["name"]:
+        raise error(400, "bad_campaign", "name: a campaign keeps its name")
+    spec = api.spec({**body, "name": current["name"]})
+    return web.json_response(await api.campaigns.replace_spec(campaign_id, spec,
+                                                              api.clock()))
+
+
+async def move(request: web.Request) -> web.Response:
+    api = request.app[CAMPAIGNS_API]
+    state = (await _json_body(request)).get("state")
+    if state not in ("running", "paused", "finished"):
+        raise error(400, "bad_state", "state must be running, paused or finished")
+    return web.json_response(await api.campaigns.move(_id(request), state, api.clock()))
+
+
+async def add_targets(request: web.Request) -> web.Response:
+    api = request.app[CAMPAIGNS_API]
+    campaign_id = _id(request)
+    try:
+        if request.content_type == "text/csv":
+            if request.content_length is not None and request.content_length > MAX_CSV:
+                raise error(400, "too_large", f"a CSV is at most {MAX_CSV} bytes")
+            data = await request.content.read(MAX_CSV + 1)
+            if len(data) > MAX_CSV:
+                raise error(400, "too_large", f"a CSV is at most {MAX_CSV} bytes")
+            report = await api.campaigns.import_csv(campaign_id, data, api.clock())
+        else:
+            ids = (await _json_body(request)).get("customer_ids")
+            if not isinstance(ids, list) or not ids or not all(
+                    isinstance(i, str) for i in ids):
+                raise error(400, "bad_field", 'the body must be a CSV (text/csv) or '
+                                              '{"customer_ids": ["...", ...]}')
+            report = await api.campaigns.add_customers(campaign_id, ids, api.clock())
+    except InvalidImport as e:
+        raise web.HTTPBadRequest(text=json.dumps({
+            "error": e.code, "message": str(e),
+            "errors": [{"line": n, "message": m} for n, m in e.errors]}),
+            content_type="application/json") from e
+    return web.json_response(report)
+
+
+async def targets(request: web.Request) -> web.Response:
+    api = request.app[CAMPAIGNS_API]
+    state = request.query.get("state")
+    if state is not None and state not in (*OPEN, *ENDED):
+        raise error(400, "bad_state", f"state must be one of {', '.join((*OPEN, *ENDED))}")
+    try:
+        limit = int(request.query.get("limit", "100"))
+    except ValueError:
+        limit = 0
+    if not 1 <= limit <= 1000:
+        raise error(400, "bad_limit", "limit must be a whole number from 1 to 1000")
+    return web.json_response({"targets": await api.campaigns.targets(
+        _id(request), state=state, limit=limit, after=request.query.get("after"))})
+
+
+def add_routes(app: web.Application, api: CampaignsApi) -> None:
+    app[CAMPAIGNS_API] = api
+    app.router.add_get("/api/campaigns", list_campaigns)
+    app.router.add_post("/api/campaigns", create)
+    app.router.add_get("/api/campaigns/{campaign_id}", get)
+    app.router.add_put("/api/campaigns/{campaign_id}", replace)
+    app.router.add_post("/api/campaigns/{campaign_id}/state", move)
+    app.router.add_post("/api/campaigns/{campaign_id}/targets", add_targets)
+    app.router.add_get("/api/campaigns/{campaign_id}/targets", targets)

@@ -1,0 +1,67 @@
+"""Campaigns as one of the engine's parts (ccengine/parts.py): the campaigns API, and the
+customer's response that ends their campaigns: any inbound email, chat or call of theirs
+that reaches a queue (docs/campaigns.md, "Stop on response")."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from ccengine.core.events import InteractionQueued
+from ccengine.core.interaction import Interaction
+from ccengine.core.media import Medium
+from ccengine.store.campaigns import CampaignRepository
+
+if TYPE_CHECKING:
+    from ccengine.engine import Engine
+
+log = logging.getLogger(__name__)
+
+CAMPAIGN = "campaign"   # the attribute of a campaign's own work: {"id", "step"}
+
+
+def is_response(interaction: Interaction) -> bool:
+    """Whether this work is the customer reaching out: an inbound email, chat or call
+    (not the engine's or an agent's own call, a callback or a campaign's call)."""
+    attributes = interaction.attributes
+    if CAMPAIGN in attributes or attributes.get("direction") == "outbound":
+        return False
+    return interaction.medium in (Medium.EMAIL, Medium.CHAT, Medium.VOICE)
+
+
+class ResponseWatch:
+    """Dispatcher subscriber: a customer's inbound work ends their campaigns."""
+
+    def __init__(self, campaigns: CampaignRepository) -> None:
+        self.campaigns = campaigns
+
+    async def on_event(self, event: Any) -> None:
+        if not isinstance(event, InteractionQueued):
+            return
+        interaction = event.interaction
+        if interaction.customer_id is None or not is_response(interaction):
+            return
+        try:
+            stopped = await self.campaigns.responded(interaction.customer_id,
+                                                     interaction.id, event.at)
+        except Exception:   # the work goes on; the campaign step checks again before sending
+            log.exception("campaigns: the response %s was not recorded", interaction.id)
+            return
+        if stopped:
+            log.info("campaigns %s: customer %s responded (%s %s); their steps stop",
+                     stopped, interaction.customer_id, interaction.medium.value,
+                     interaction.id)
+
+
+async def start_campaigns(engine: Engine) -> None:
+    from ccengine.api.campaigns import CampaignsApi, add_routes
+    if engine.db is None or engine.customers is None or engine.dispatcher is None:
+        raise RuntimeError("campaigns start after the store and the dispatcher")
+    campaigns = CampaignRepository(engine.db, engine.customers)
+    engine.campaigns = campaigns
+    api = CampaignsApi(
+        campaigns, queues=lambda: engine.dispatcher.queues.keys(),
+        templates=lambda: engine.settings.campaigns.templates.keys(),
+        trunks=lambda: [t.name for t in engine.outbound_settings.trunks])
+    engine.api_routes.append(lambda app: add_routes(app, api))
+    engine.dispatcher.subscribe(ResponseWatch(campaigns).on_event)

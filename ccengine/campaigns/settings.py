@@ -1,0 +1,65 @@
+"""The ``campaigns:`` config section (docs/campaigns.md): where campaign mail comes from,
+how fast it goes out, and its templates. Checked at load like every other section: each
+problem names the file, the line and the key."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from ccengine.config import ConfigSection
+
+SECTION = "campaigns"
+KEYS = frozenset({"from", "rate_per_minute", "templates"})
+TEMPLATE_KEYS = frozenset({"subject", "text", "html"})
+NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}\Z")
+MAX_TEMPLATE = 100_000
+
+
+@dataclass(frozen=True)
+class MailTemplate:
+    subject: str
+    text: str
+    html: str | None = None
+
+
+@dataclass(frozen=True)
+class CampaignSettings:
+    sender: str | None = None          # From: of campaign mail (None: no email steps)
+    rate_per_minute: int = 60          # campaign mail handed to the relay at most
+    templates: Mapping[str, MailTemplate] = field(
+        default_factory=lambda: MappingProxyType({}))
+
+
+def load_campaign_settings(data: Any, source: str) -> CampaignSettings:
+    s = ConfigSection({} if data is None else data, source, SECTION, KEYS)
+    default = CampaignSettings()
+    raw = s.data.get("templates") or {}
+    if not isinstance(raw, Mapping):
+        raise s.error("templates", "must map template names to {subject, text, html}")
+    templates = {}
+    for name, item in raw.items():
+        if not isinstance(name, str) or not NAME.match(name):
+            raise s.error(f"templates.{name}", "a template's name is lower-case letters, "
+                                               "digits, '_', '.', '-'")
+        t = ConfigSection(item, source, f"{SECTION}.templates.{name}", TEMPLATE_KEYS)
+        subject = t.text("subject", required=True)
+        text = t.text("text", required=True)
+        html = t.text("html")
+        for key, value in (("subject", subject), ("text", text), ("html", html)):
+            if value is not None and len(value) > MAX_TEMPLATE:
+                raise t.error(key, f"is longer than {MAX_TEMPLATE} characters")
+        assert subject is not None and text is not None
+        templates[name] = MailTemplate(subject, text, html)
+    sender = s.text("from")
+    if templates and sender is None:
+        raise s.error("from", "is required with templates: the From address of campaign "
+                              "mail")
+    return CampaignSettings(
+        sender=sender,
+        rate_per_minute=int(s.integer("rate_per_minute", default.rate_per_minute,
+                                      minimum=1) or default.rate_per_minute),
+        templates=MappingProxyType(templates))
