@@ -10,10 +10,12 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from ccengine.config import ConfigSection
+from ccengine.campaigns.windows import CallingWindows
+from ccengine.config import ConfigSection, locate
 
 SECTION = "campaigns"
-KEYS = frozenset({"from", "rate_per_minute", "templates"})
+KEYS = frozenset({"from", "rate_per_minute", "templates", "calling_windows",
+                  "require_opt_in"})
 TEMPLATE_KEYS = frozenset({"subject", "text", "html"})
 NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}\Z")
 MAX_TEMPLATE = 100_000
@@ -32,6 +34,12 @@ class CampaignSettings:
     rate_per_minute: int = 60          # campaign mail handed to the relay at most
     templates: Mapping[str, MailTemplate] = field(
         default_factory=lambda: MappingProxyType({}))
+    # when campaigns may call: the called party's local time (campaigns/windows.py)
+    calling_windows: CallingWindows = field(default_factory=CallingWindows)
+    # marketing on these channels needs the customer's opt-in (a grant in the ledger);
+    # elsewhere anyone not opted out or listed as do-not-call may be contacted
+    require_opt_in: Mapping[str, bool] = field(
+        default_factory=lambda: MappingProxyType({"email": True, "phone": False}))
 
 
 def load_campaign_settings(data: Any, source: str) -> CampaignSettings:
@@ -58,7 +66,12 @@ def load_campaign_settings(data: Any, source: str) -> CampaignSettings:
     if templates and sender is None:
         raise s.error("from", "is required with templates: the From address of campaign "
                               "mail")
+    opt_in = s.section("require_opt_in", ("email", "phone"))
     return CampaignSettings(
+        calling_windows=CallingWindows.from_mapping(
+            s.data.get("calling_windows"), locate(source, f"{SECTION}.calling_windows")),
+        require_opt_in=MappingProxyType({c: opt_in.flag(c, d) for c, d in
+                                         (("email", True), ("phone", False))}),
         sender=sender,
         rate_per_minute=int(s.integer("rate_per_minute", default.rate_per_minute,
                                       minimum=1) or default.rate_per_minute),

@@ -14,6 +14,7 @@ from typing import Any
 CHANNELS = ("email", "phone")
 PURPOSES = ("marketing", "service")
 MODES = ("preview", "progressive", "predictive")
+WINDOWS = ("24h", "30d")
 MAX_STEPS = 10
 NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,99}$")
 
@@ -44,6 +45,8 @@ class Dialer:
     abandon_limit: float = 0.03
     ring_seconds: float = 25.0         # an unanswered call rings at least 15 s
     abandon_lockout_hours: float = 72.0
+    abandon_seconds: float = 2.0       # a live answer with no agent within this: abandoned
+    window: str = "24h"                # the abandon rate's rolling window: 24h or 30d
 
 
 @dataclass(frozen=True)
@@ -130,7 +133,7 @@ def parse_spec(data: Any, *, queues: Collection[str], templates: Collection[str]
     cap = _Reader(data.get("frequency_cap", {}), "frequency_cap", ("contacts", "days"))
     dialer = _Reader(data.get("dialer", {}), "dialer",
                      ("mode", "max_dial_ratio", "abandon_limit", "ring_seconds",
-                      "abandon_lockout_hours"))
+                      "abandon_lockout_hours", "abandon_seconds", "window"))
     trunk = r.name("trunk", trunks, "trunk", required=False)
     if trunk is None and any(s.channel == "phone" for s in steps) and not trunks:
         raise r.error("trunk", "a phone step needs a trunk, and none is configured")
@@ -144,7 +147,9 @@ def parse_spec(data: Any, *, queues: Collection[str], templates: Collection[str]
                       abandon_limit=dialer.number("abandon_limit", 0.03, 0.0, 0.1),
                       ring_seconds=dialer.number("ring_seconds", 25.0, 15.0, 120.0),
                       abandon_lockout_hours=dialer.number("abandon_lockout_hours", 72.0,
-                                                          0.0, 720.0)),
+                                                          0.0, 720.0),
+                      abandon_seconds=dialer.number("abandon_seconds", 2.0, 0.0, 10.0),
+                      window=dialer.choice("window", WINDOWS, "24h")),
         trunk=trunk)
 
 

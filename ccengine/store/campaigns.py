@@ -12,6 +12,7 @@ States: a campaign is ``draft`` (its definition and list can change), ``running`
 from __future__ import annotations
 
 import contextlib
+import secrets
 from collections.abc import Mapping, Sequence
 from typing import Any, TypedDict
 
@@ -84,7 +85,8 @@ class CampaignRepository:
         """A draft campaign (``spec`` already checked); CampaignConflict if the name is
         taken."""
         row = CampaignRecord(name=spec["name"], state="draft", spec=dict(spec),
-                             created_at=at, created_by=by, updated_at=at)
+                             secret=secrets.token_hex(32), created_at=at, created_by=by,
+                             updated_at=at)
         try:
             async with self.db.session.begin() as s:
                 s.add(row)
@@ -296,6 +298,82 @@ class CampaignRepository:
                 row.state, row.next_at, row.updated_at = "responded", None, at
                 row.response_interaction = interaction_id
                 row.outcome = "responded"
+            return [r.campaign_id for r in rows]
+
+    async def secret(self, campaign_id: int) -> bytes:
+        """The key that signs the campaign's unsubscribe links."""
+        async with self.db.session() as s:
+            return bytes.fromhex((await self._row(s, campaign_id)).secret)
+
+    async def due(self, now: float, limit: int = 100) -> list[tuple[CampaignView,
+                                                                    dict[str, Any]]]:
+        """Targets of running campaigns whose next step is due, the longest due first."""
+        async with self.db.session() as s:
+            rows = (await s.execute(
+                select(CampaignRecord, CampaignTarget)
+                .join(CampaignTarget, CampaignTarget.campaign_id == CampaignRecord.id)
+                .where(CampaignRecord.state == "running", CampaignTarget.state == "pending",
+                       CampaignTarget.next_at <= now)
+                .order_by(CampaignTarget.next_at).limit(limit))).all()
+            return [(_view(c), _target_view(t)) for c, t in rows]
+
+    async def claim(self, campaign_id: int, customer_id: str, now: float) -> bool:
+        """Take a due target (pending -> active) for its step; False when another runner
+        took it, the customer responded or the campaign stopped meanwhile."""
+        live = select(CampaignRecord.id).where(CampaignRecord.id == campaign_id,
+                                               CampaignRecord.state == "running")
+        async with self.db.session.begin() as s:
+            done = await s.execute(update(CampaignTarget).where(
+                CampaignTarget.campaign_id == campaign_id,
+                CampaignTarget.customer_id == customer_id,
+                CampaignTarget.state == "pending", CampaignTarget.next_at <= now,
+                CampaignTarget.campaign_id.in_(live)).values(state="active", updated_at=now))
+        return bool(done.rowcount)  # type: ignore[attr-defined]
+
+    async def settle(self, campaign_id: int, customer_id: str, now: float, *,
+                     state: str, next_at: float | None = None, step: int | None = None,
+                     attempts: int | None = None, outcome: str | None = None) -> bool:
+        """An active target's step is over: ``pending`` again (its next step or another
+        attempt at ``next_at``) or ended (done, failed, opted_out). Only while it is still
+        active: a response meanwhile wins. Whether it changed."""
+        if state not in ("pending", *ENDED):
+            raise InvalidRecord(f"a target cannot become {state!r}")
+        values: dict[str, Any] = {"state": state, "next_at": next_at if state == "pending"
+                                  else None, "updated_at": now}
+        if step is not None:
+            values["step"] = step
+        if attempts is not None:
+            values["attempts"] = attempts
+        if outcome is not None:
+            values["outcome"] = outcome[:200]
+        async with self.db.session.begin() as s:
+            done = await s.execute(update(CampaignTarget).where(
+                CampaignTarget.campaign_id == campaign_id,
+                CampaignTarget.customer_id == customer_id,
+                CampaignTarget.state == "active").values(**values))
+        return bool(done.rowcount)  # type: ignore[attr-defined]
+
+    async def record_contact(self, campaign_id: int, customer_id: str, step: int,
+                             channel: str, at: float, outcome: str, *,
+                             detail: str | None = None, interaction_id: str | None = None,
+                             message_id: str | None = None) -> None:
+        async with self.db.session.begin() as s:
+            s.add(CampaignContact(campaign_id=campaign_id, customer_id=customer_id,
+                                  step=step, channel=channel, at=at, outcome=outcome,
+                                  detail=detail, interaction_id=interaction_id,
+                                  message_id=message_id))
+
+    async def end_for_customer(self, customer_id: str, state: str, outcome: str,
+                               at: float, *, campaign_id: int | None = None) -> list[int]:
+        """End the customer's open targets (an opt-out): in one campaign or all."""
+        async with self.db.session.begin() as s:
+            query = select(CampaignTarget).where(CampaignTarget.customer_id == customer_id,
+                                                 CampaignTarget.state.in_(OPEN))
+            if campaign_id is not None:
+                query = query.where(CampaignTarget.campaign_id == campaign_id)
+            rows = (await s.execute(query)).scalars().all()
+            for row in rows:
+                row.state, row.next_at, row.outcome, row.updated_at = state, None, outcome, at
             return [r.campaign_id for r in rows]
 
     async def contacts_since(self, customer_id: str, since: float) -> int:

@@ -430,6 +430,8 @@ class CampaignRecord(Base):
     name: Mapped[str] = mapped_column(String(100))
     state: Mapped[str] = mapped_column(String(16))
     spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # signs its unsubscribe links (never shown): several nodes and restarts agree on it
+    secret: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[float] = mapped_column(Float)
     created_by: Mapped[str] = mapped_column(String(100))
     updated_at: Mapped[float] = mapped_column(Float)

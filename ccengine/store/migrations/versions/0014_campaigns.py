@@ -20,6 +20,7 @@ def upgrade() -> None:
         sa.Column('name', sa.String(length=100), nullable=False),
         sa.Column('state', sa.String(length=16), nullable=False),
         sa.Column('spec', sa.JSON(), nullable=False),
+        sa.Column('secret', sa.String(length=64), nullable=False),
         sa.Column('created_at', sa.Float(), nullable=False),
         sa.Column('created_by', sa.String(length=100), nullable=False),
         sa.Column('updated_at', sa.Float(), nullable=False),
