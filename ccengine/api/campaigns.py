@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import time
 from collections.abc import Callable, Collection
@@ -19,10 +20,11 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from ccengine.api.http import _json_body, current_user, error
+from ccengine.api.http import _json_body, current_user, error, public
+from ccengine.campaigns.runner import token_campaign, unsubscribe
 from ccengine.campaigns.spec import BadCampaign, parse_spec
 from ccengine.store.campaigns import ENDED, OPEN, CampaignRepository
-from ccengine.store.consent import InvalidImport
+from ccengine.store.consent import ConsentLedger, InvalidImport
 
 MAX_CSV = 10 * 1024 * 1024
 
@@ -144,3 +146,49 @@ def add_routes(app: web.Application, api: CampaignsApi) -> None:
     app.router.add_post("/api/campaigns/{campaign_id}/state", move)
     app.router.add_post("/api/campaigns/{campaign_id}/targets", add_targets)
     app.router.add_get("/api/campaigns/{campaign_id}/targets", targets)
+
+
+UNSUBSCRIBE_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title></head><body><main><h1>{title}</h1><p>{text}</p>{form}</main>
+</body></html>"""
+
+
+def _page(title: str, text: str, form: str = "", status: int = 200) -> web.Response:
+    body = UNSUBSCRIBE_PAGE.format(title=html.escape(title), text=html.escape(text),
+                                   form=form)
+    return web.Response(text=body, content_type="text/html", status=status,
+                        headers={"Cache-Control": "no-store",
+                                 "Content-Security-Policy": "default-src 'none'; "
+                                 "form-action 'self'", "Referrer-Policy": "no-referrer"})
+
+
+def add_unsubscribe_routes(app: web.Application, campaigns: CampaignRepository,
+                           ledger: ConsentLedger, clock: Callable[[], float] = time.time
+                           ) -> None:
+    """``GET /u/{token}``: a page asking to confirm (mail scanners open links: a GET
+    changes nothing); ``POST /u/{token}``: the unsubscribe itself, the RFC 8058 one-click
+    ``List-Unsubscribe=One-Click`` or the page's button. Public: the signed token is the
+    authority."""
+
+    @public
+    async def confirm(request: web.Request) -> web.Response:
+        token = request.match_info["token"]
+        if token_campaign(token) is None:
+            return _page("Link not recognised", "This unsubscribe link is not valid.",
+                         status=404)
+        form = (f'<form method="post" action="/u/{html.escape(token)}">'
+                '<button type="submit">Unsubscribe</button></form>')
+        return _page("Unsubscribe", "Stop marketing email from us to this address?", form)
+
+    @public
+    async def one_click(request: web.Request) -> web.Response:
+        await request.read()       # the body (List-Unsubscribe=One-Click) says nothing more
+        found = await unsubscribe(campaigns, ledger, request.match_info["token"], clock())
+        if found is None:
+            return _page("Link not recognised", "This unsubscribe link is not valid.",
+                         status=404)
+        return _page("Unsubscribed", f"{found[2]} gets no more marketing email from us.")
+
+    app.router.add_get("/u/{token}", confirm)
+    app.router.add_post("/u/{token}", one_click)

@@ -5,8 +5,11 @@ that reaches a queue (docs/campaigns.md, "Stop on response")."""
 from __future__ import annotations
 
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
+from ccengine.campaigns.bounce_intake import BounceIntake
+from ccengine.campaigns.runner import CampaignRunner, MailSetup
 from ccengine.core.events import InteractionQueued
 from ccengine.core.interaction import Interaction
 from ccengine.core.media import Medium
@@ -54,7 +57,7 @@ class ResponseWatch:
 
 
 async def start_campaigns(engine: Engine) -> None:
-    from ccengine.api.campaigns import CampaignsApi, add_routes
+    from ccengine.api.campaigns import CampaignsApi, add_routes, add_unsubscribe_routes
     if engine.db is None or engine.customers is None or engine.dispatcher is None:
         raise RuntimeError("campaigns start after the store and the dispatcher")
     campaigns = CampaignRepository(engine.db, engine.customers)
@@ -65,3 +68,32 @@ async def start_campaigns(engine: Engine) -> None:
         trunks=lambda: [t.name for t in engine.outbound_settings.trunks])
     engine.api_routes.append(lambda app: add_routes(app, api))
     engine.dispatcher.subscribe(ResponseWatch(campaigns).on_event)
+    assert engine.consent is not None and engine.do_not_call is not None \
+        and engine.email_suppressions is not None
+    runner = CampaignRunner(campaigns, engine.customers, engine.consent, engine.do_not_call,
+                            engine.email_suppressions, lambda: engine.settings.campaigns,
+                            _mail(engine), time.time)
+    ledger = engine.consent
+    engine.api_routes.append(lambda app: add_unsubscribe_routes(app, campaigns, ledger))
+    engine.in_background(runner.run(), "campaign-runner")
+    if engine.email is not None:    # bounces of campaign mail come back to the mailboxes
+        engine.email.ingest.bounces = BounceIntake(
+            campaigns, engine.email_suppressions, engine.email.messages,
+            lambda: engine.settings.campaigns.bounces, time.time)
+
+
+def _mail(engine: Engine) -> MailSetup | None:
+    """Campaign mail goes through the email channel's outbox (stored, then sent through
+    the relay with retries); without an email channel there is no campaign mail."""
+    email = engine.email
+    if email is None:
+        return None
+
+    async def queue(raw: bytes, *, sender: str, recipients: list[str], subject: str,
+                    body: str, message_id: str, meta: dict[str, Any]) -> None:
+        await email.messages.add(medium="email", direction="out", external_id=message_id,
+                                 sender=sender, recipients=recipients, subject=subject,
+                                 body=body, raw=raw, state="queued", at=time.time(),
+                                 meta={**meta, "attempts": 0})
+        email.outbox.wake()
+    return MailSetup(queue, email.config.domain, engine.config.api.public_base)

@@ -10,12 +10,14 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from ccengine.campaigns.bounces import SuppressionSettings
+from ccengine.campaigns.mailing import CampaignTemplates, TemplateError, load_templates
 from ccengine.campaigns.windows import CallingWindows
 from ccengine.config import ConfigSection, locate
 
 SECTION = "campaigns"
 KEYS = frozenset({"from", "rate_per_minute", "templates", "calling_windows",
-                  "require_opt_in"})
+                  "require_opt_in", "bounces"})
 TEMPLATE_KEYS = frozenset({"subject", "text", "html"})
 NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}\Z")
 MAX_TEMPLATE = 100_000
@@ -34,12 +36,15 @@ class CampaignSettings:
     rate_per_minute: int = 60          # campaign mail handed to the relay at most
     templates: Mapping[str, MailTemplate] = field(
         default_factory=lambda: MappingProxyType({}))
+    compiled: Mapping[str, CampaignTemplates] = field(   # the same, compiled (sandboxed)
+        default_factory=lambda: MappingProxyType({}))
     # when campaigns may call: the called party's local time (campaigns/windows.py)
     calling_windows: CallingWindows = field(default_factory=CallingWindows)
     # marketing on these channels needs the customer's opt-in (a grant in the ledger);
     # elsewhere anyone not opted out or listed as do-not-call may be contacted
     require_opt_in: Mapping[str, bool] = field(
         default_factory=lambda: MappingProxyType({"email": True, "phone": False}))
+    bounces: SuppressionSettings = field(default_factory=SuppressionSettings)
 
 
 def load_campaign_settings(data: Any, source: str) -> CampaignSettings:
@@ -48,7 +53,7 @@ def load_campaign_settings(data: Any, source: str) -> CampaignSettings:
     raw = s.data.get("templates") or {}
     if not isinstance(raw, Mapping):
         raise s.error("templates", "must map template names to {subject, text, html}")
-    templates = {}
+    templates, compiled = {}, {}
     for name, item in raw.items():
         if not isinstance(name, str) or not NAME.match(name):
             raise s.error(f"templates.{name}", "a template's name is lower-case letters, "
@@ -62,12 +67,21 @@ def load_campaign_settings(data: Any, source: str) -> CampaignSettings:
                 raise t.error(key, f"is longer than {MAX_TEMPLATE} characters")
         assert subject is not None and text is not None
         templates[name] = MailTemplate(subject, text, html)
+        try:
+            compiled[name] = load_templates(name, subject=subject, text=text, html=html)
+        except TemplateError as e:
+            part = e.name.rpartition(".")[2]
+            line = f" (line {e.line})" if e.line is not None else ""
+            raise t.error(part, f"the template does not load{line}: {e.message}") from e
     sender = s.text("from")
     if templates and sender is None:
         raise s.error("from", "is required with templates: the From address of campaign "
                               "mail")
     opt_in = s.section("require_opt_in", ("email", "phone"))
     return CampaignSettings(
+        bounces=SuppressionSettings.from_mapping(s.data.get("bounces") or {},
+                                                 f"{locate(source, SECTION)}: "
+                                                 f"{SECTION}.bounces"),
         calling_windows=CallingWindows.from_mapping(
             s.data.get("calling_windows"), locate(source, f"{SECTION}.calling_windows")),
         require_opt_in=MappingProxyType({c: opt_in.flag(c, d) for c, d in
@@ -75,4 +89,4 @@ def load_campaign_settings(data: Any, source: str) -> CampaignSettings:
         sender=sender,
         rate_per_minute=int(s.integer("rate_per_minute", default.rate_per_minute,
                                       minimum=1) or default.rate_per_minute),
-        templates=MappingProxyType(templates))
+        templates=MappingProxyType(templates), compiled=MappingProxyType(compiled))

@@ -363,6 +363,28 @@ class CampaignRepository:
                                   detail=detail, interaction_id=interaction_id,
                                   message_id=message_id))
 
+    async def contact_by_message(self, message_id: str) -> dict[str, Any] | None:
+        """The campaign mail with this Message-ID: its campaign, customer and step."""
+        async with self.db.session() as s:
+            row = (await s.execute(select(CampaignContact).where(
+                CampaignContact.message_id == message_id,
+                CampaignContact.outcome == "sent").limit(1))).scalar()
+            return None if row is None else {"campaign_id": row.campaign_id,
+                                             "customer_id": row.customer_id,
+                                             "step": row.step}
+
+    async def bounce_history(self, address: str) -> list[tuple[float, str, str | None,
+                                                                str | None]]:
+        """The address's bounces: (at, class, bounced Message-ID, status), oldest first."""
+        c, t = CampaignContact, CampaignTarget
+        async with self.db.session() as s:
+            rows = (await s.execute(
+                select(c.at, c.outcome, c.message_id, c.detail)
+                .join(t, (t.campaign_id == c.campaign_id) & (t.customer_id == c.customer_id))
+                .where(t.email == address, c.outcome.in_(BOUNCES))
+                .order_by(c.at))).all()
+        return [(at, BOUNCES[outcome], mid, detail) for at, outcome, mid, detail in rows]
+
     async def end_for_customer(self, customer_id: str, state: str, outcome: str,
                                at: float, *, campaign_id: int | None = None) -> list[int]:
         """End the customer's open targets (an opt-out): in one campaign or all."""
@@ -413,6 +435,7 @@ class CampaignRepository:
 
 
 CONTACTED = ("sent", "answered", "no_answer", "busy", "abandoned", "failed_call")
+BOUNCES = {"bounce_permanent": "permanent", "bounce_temporary": "temporary"}
 
 
 def _first(identities: Sequence[Mapping[str, Any]], kind: str) -> str | None:

@@ -36,6 +36,9 @@ NOT_DESCRIBED = {
     ("GET", "/wall/{path}"): "web page: the wallboard's files",
     ("GET", "/kb/{slug}"): "web page: a published knowledge article (docs/knowledge.md)",
     ("GET", "/ws/sip"): "websocket: the desk's WebRTC phone's SIP (docs/telephony.md)",
+    ("GET", "/u/{token}"): "web page: a campaign mail's unsubscribe page (docs/campaigns.md)",
+    ("POST", "/u/{token}"): "RFC 8058 one-click unsubscribe, the page's button "
+                            "(docs/campaigns.md)",
 }
 ROLES = {"agent": "alice", "supervisor": "sam", "admin": "admin"}
 EXAMPLES_PER_OPERATION = int(os.environ.get("CCENGINE_FUZZ_EXAMPLES", "12"))

@@ -48,6 +48,7 @@ content_type_overrides:
   audio/basic: application/octet-stream
   audio/x-alaw-basic: application/octet-stream
   audio/L16;rate=8000: application/octet-stream
+  text/csv: application/octet-stream
   "*/*": application/json
 """
 

@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 MEDIUM = Medium.EMAIL.value
 RECEIVED, ROUTED = "received", "routed"   # inbound: stored, then on its interaction
+BOUNCE = "bounce"   # inbound: a delivery report, handled by campaigns (not work)
 QUEUED = "queued"                          # outbound: waiting for the outbox
 UNFINISHED = ("new", "queued", "offered", "answered")
 MAX_THREAD_LOOKUPS = 20
@@ -83,6 +84,8 @@ class Ingest:
         # classifies a new conversation's work from its text before it is queued (its
         # intent, maybe its queue or skills); set by the intents part, None: not classified
         self.classify: Callable[[Interaction, str], None] | None = None
+        # a delivery report (a bounce) is handled there and is not work; set by campaigns
+        self.bounces: Callable[[MessageView], Awaitable[bool]] | None = None
 
     # ------------------------------------------------------------------ storing
     async def store(self, raw: bytes, mailbox: Mailbox,
@@ -106,6 +109,9 @@ class Ingest:
         async with self._lock:
             m = await self.messages.get(message_id)
             if m is None or m["direction"] != "in" or m["state"] != RECEIVED:
+                return
+            if self.bounces is not None and await self.bounces(m):
+                await self.messages.update(m["id"], state=BOUNCE)
                 return
             meta = m["meta"]
             ids = [*meta.get("in_reply_to", []), *reversed(meta.get("references", []))]
