@@ -21,12 +21,11 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from ccengine.api.http import _json_body, current_user, error, public
+from ccengine.api.uploads import csv_body, page_limit, refused
 from ccengine.campaigns.runner import token_campaign, unsubscribe
 from ccengine.campaigns.spec import BadCampaign, parse_spec
 from ccengine.store.campaigns import ENDED, OPEN, CampaignRepository
 from ccengine.store.consent import ConsentLedger, InvalidImport
-
-MAX_CSV = 10 * 1024 * 1024
 
 
 @dataclass
@@ -101,12 +100,8 @@ async def add_targets(request: web.Request) -> web.Response:
     campaign_id = _id(request)
     try:
         if request.content_type == "text/csv":
-            if request.content_length is not None and request.content_length > MAX_CSV:
-                raise error(400, "too_large", f"a CSV is at most {MAX_CSV} bytes")
-            data = await request.content.read(MAX_CSV + 1)
-            if len(data) > MAX_CSV:
-                raise error(400, "too_large", f"a CSV is at most {MAX_CSV} bytes")
-            report = await api.campaigns.import_csv(campaign_id, data, api.clock())
+            report = await api.campaigns.import_csv(campaign_id, await csv_body(request),
+                                                    api.clock())
         else:
             ids = (await _json_body(request)).get("customer_ids")
             if not isinstance(ids, list) or not ids or not all(
@@ -115,10 +110,7 @@ async def add_targets(request: web.Request) -> web.Response:
                                               '{"customer_ids": ["...", ...]}')
             report = await api.campaigns.add_customers(campaign_id, ids, api.clock())
     except InvalidImport as e:
-        raise web.HTTPBadRequest(text=json.dumps({
-            "error": e.code, "message": str(e),
-            "errors": [{"line": n, "message": m} for n, m in e.errors]}),
-            content_type="application/json") from e
+        raise refused(e) from e
     return web.json_response(report)
 
 
@@ -127,14 +119,9 @@ async def targets(request: web.Request) -> web.Response:
     state = request.query.get("state")
     if state is not None and state not in (*OPEN, *ENDED):
         raise error(400, "bad_state", f"state must be one of {', '.join((*OPEN, *ENDED))}")
-    try:
-        limit = int(request.query.get("limit", "100"))
-    except ValueError:
-        limit = 0
-    if not 1 <= limit <= 1000:
-        raise error(400, "bad_limit", "limit must be a whole number from 1 to 1000")
     return web.json_response({"targets": await api.campaigns.targets(
-        _id(request), state=state, limit=limit, after=request.query.get("after"))})
+        _id(request), state=state, limit=page_limit(request),
+        after=request.query.get("after"))})
 
 
 def add_routes(app: web.Application, api: CampaignsApi) -> None:

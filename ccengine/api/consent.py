@@ -16,7 +16,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from aiohttp import web
 
 from ccengine.api.customer_access import CUSTOMER_ACCESS, require_staff
 from ccengine.api.http import _json_body, current_user, error
+from ccengine.api.uploads import csv_body, page_limit, refused
 from ccengine.store.consent import (
     CHANNELS,
     PURPOSES,
@@ -34,7 +34,6 @@ from ccengine.store.consent import (
 )
 from ccengine.store.customers import CustomerRepository
 
-MAX_CSV = 10 * 1024 * 1024
 USER_SOURCES = ("api", "desk", "phone", "paper")   # what a user may say a statement came from
 
 
@@ -92,13 +91,8 @@ async def dnc_get(request: web.Request) -> web.Response:
         return web.json_response({"number": api.dnc.number(number), "listed": found is not None,
                                   "entry": found})
     require_staff(current_user(request), "read the do-not-call list")
-    try:
-        limit = int(request.query.get("limit", "100"))
-    except ValueError:
-        limit = 0
-    if not 1 <= limit <= 1000:
-        raise error(400, "bad_limit", "limit must be a whole number from 1 to 1000")
-    return web.json_response({"numbers": await api.dnc.page(limit, request.query.get("after"))})
+    return web.json_response({"numbers": await api.dnc.page(page_limit(request),
+                                                            request.query.get("after"))})
 
 
 async def dnc_add(request: web.Request) -> web.Response:
@@ -122,18 +116,11 @@ async def dnc_import(request: web.Request) -> web.Response:
     user = current_user(request)
     require_staff(user, "import do-not-call numbers")
     api = request.app[CONSENT_API]
-    if request.content_length is not None and request.content_length > MAX_CSV:
-        raise error(400, "too_large", f"a CSV is at most {MAX_CSV} bytes")
-    data = await request.content.read(MAX_CSV + 1)
-    if len(data) > MAX_CSV:
-        raise error(400, "too_large", f"a CSV is at most {MAX_CSV} bytes")
     try:
-        report = await api.dnc.import_csv(data, by=user.id, at=api.clock())
+        report = await api.dnc.import_csv(await csv_body(request), by=user.id,
+                                          at=api.clock())
     except InvalidImport as e:
-        raise web.HTTPBadRequest(text=json.dumps({
-            "error": e.code, "message": str(e),
-            "errors": [{"line": n, "message": m} for n, m in e.errors]}),
-            content_type="application/json") from e
+        raise refused(e) from e
     return web.json_response(report)
 
 
