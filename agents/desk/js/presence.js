@@ -47,7 +47,8 @@ export async function goNotReady(reason) {
 export function mountPresence(bar) {
   const name = h("span", { class: "who" });
   const badge = h("span", { class: "state", id: "agent-state" });
-  const timer = h("span", { class: "timer", id: "state-timer", "aria-label": "Time in state" });
+  const timer = h("span", { class: "timer", id: "state-timer", role: "timer",
+    "aria-label": "Time in state" });
   const reasons = h("select", { id: "not-ready-reason", "aria-label": "Not-ready reason" });
   const ready = h("button", { type: "button", id: "go-ready", class: "primary",
     "aria-keyshortcuts": "Alt+Shift+R", onclick: () => goReady() }, "Ready");
