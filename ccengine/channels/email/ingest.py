@@ -84,7 +84,8 @@ class Ingest:
         # classifies a new conversation's work from its text before it is queued (its
         # intent, maybe its queue or skills); set by the intents part, None: not classified
         self.classify: Callable[[Interaction, str], None] | None = None
-        # a delivery report (a bounce) is handled there and is not work; set by campaigns
+        # a delivery report (a bounce: multipart/report) is handled there and is not work;
+        # set by campaigns
         self.bounces: Callable[[MessageView], Awaitable[bool]] | None = None
 
     # ------------------------------------------------------------------ storing
@@ -110,7 +111,8 @@ class Ingest:
             m = await self.messages.get(message_id)
             if m is None or m["direction"] != "in" or m["state"] != RECEIVED:
                 return
-            if self.bounces is not None and await self.bounces(m):
+            if (self.bounces is not None and m["meta"].get("report")
+                    and await self.bounces(m)):
                 await self.messages.update(m["id"], state=BOUNCE)
                 return
             meta = m["meta"]

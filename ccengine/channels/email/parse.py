@@ -42,6 +42,7 @@ class ParsedEmail:
     body: str = ""
     date: float | None = None
     automatic: bool = False             # Auto-Submitted / Precedence: never auto-answer it
+    report: bool = False                # multipart/report: maybe a delivery report (bounce)
     attachments: tuple[dict[str, Any], ...] = ()
     problem: str | None = None          # why the engine could not use it (None: it could)
     defects: tuple[str, ...] = field(default_factory=tuple)
@@ -61,7 +62,8 @@ class ParsedEmail:
         return {"message_id": self.message_id, "in_reply_to": list(self.in_reply_to),
                 "references": list(self.references), "reply_to": self.reply_to,
                 "sender_name": self.sender_name, "cc": list(self.cc), "date": self.date,
-                "automatic": self.automatic, "attachments": list(self.attachments),
+                "automatic": self.automatic, "report": self.report,
+                "attachments": list(self.attachments),
                 "problem": self.problem, "defects": list(self.defects)}
 
 
@@ -168,6 +170,7 @@ def _parsed(raw: bytes, msg: EmailMessage) -> ParsedEmail:
         subject=clean_text(_header(msg, "Subject")).strip()[:MAX_SUBJECT_CHARS],
         body=clean_text(body)[:MAX_BODY_CHARS],
         date=date, automatic=auto != "no" or precedence in ("bulk", "list", "junk"),
+        report=msg.get_content_type() == "multipart/report",
         attachments=tuple(_attachments(msg)), problem=problem, defects=tuple(defects))
 
 
