@@ -67,12 +67,14 @@ WATCH_WAITING = """() => {
 }"""
 
 
-async def sign_in(page: Page, path: str = "/wall/") -> None:
+async def sign_in(page: Page, path: str = "/wall/",
+                  shown: str = f"{SALES} .figure-waiting dd") -> None:
+    """Sam signs in at `path`, then waits until `shown` is on the page."""
     await page.goto(path)
     await page.fill("#user", "sam")
     await page.fill("#password", PASSWORD)
     await page.press("Enter", "#password")
-    await page.wait(f"{SALES} .figure-waiting dd", timeout=15)
+    await page.wait(shown, timeout=15)
 
 
 async def figure(page: Page, name: str, tile: str = SALES) -> str:

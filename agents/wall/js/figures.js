@@ -59,6 +59,22 @@ export function clockTime(epochSeconds, zone) {
   }
 }
 
+/** A date and clock time ("2026-05-04 10:31") of epoch seconds in `zone`, or a dash. */
+export function dateTime(epochSeconds, zone) {
+  if (missing(epochSeconds)) return NONE;
+  const options = { year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit",
+    minute: "2-digit", hourCycle: "h23" };
+  let format;
+  try {
+    format = new Intl.DateTimeFormat("en-CA", { ...options, timeZone: zone || undefined });
+  } catch {
+    format = new Intl.DateTimeFormat("en-CA", options);
+  }
+  const parts = format.formatToParts(new Date(epochSeconds * 1000));
+  const get = (type) => parts.find((p) => p.type === type).value;
+  return `${get("year")}-${get("month")}-${get("day")} ${get("hour")}:${get("minute")}`;
+}
+
 /** The browser's time zone name (e.g. Europe/Paris), or "". */
 export function browserZone() {
   try { return Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch { return ""; }

@@ -1,10 +1,12 @@
-// The page's views, one at a time: the live board (the default), the reports and the
-// staffing. Each has an address (#board, #reports, #staffing) so it can be linked, and the
-// browser's Back returns to the view before; the links in the top bar switch between them.
-// On a switch the keyboard moves to the new view's heading.
+// The page's views, one at a time: the live board (the default), the reports, the
+// staffing and the campaigns. Each has an address (#board, #reports, #staffing,
+// #campaigns) so it can be linked, and the browser's Back returns to the view before; the
+// links in the top bar switch between them. On a switch the keyboard moves to the new
+// view's heading.
 import { h } from "/desk/js/dom.js";
 
-export const VIEWS = [["board", "Board"], ["reports", "Reports"], ["staffing", "Staffing"]];
+export const VIEWS = [["board", "Board"], ["reports", "Reports"], ["staffing", "Staffing"],
+  ["campaigns", "Campaigns"]];
 const TITLE = "ccengine wallboard";
 
 /** The view an address names (anything else: the board). */
@@ -21,8 +23,9 @@ export function makeNav() {
 }
 
 /**
- * Show the view the address names. `views`: name -> {el, heading, onShow}; `onShow` runs
- * each time that view is shown (a view that reads the API reads it then).
+ * Show the view the address names. `views`: name -> {el, heading, onShow, onHide};
+ * `onShow` runs each time that view is shown (a view that reads the API reads it then),
+ * `onHide` when another is shown instead (a view that reads the API again and again stops).
  */
 export function mountViews(nav, views) {
   let current = null;
@@ -36,7 +39,9 @@ export function mountViews(nav, views) {
     const label = VIEWS.find(([view]) => view === next)[1];
     document.title = next === "board" ? TITLE : `${label} · ${TITLE}`;
     const changed = next !== current;
+    const previous = current;
     current = next;
+    if (changed && previous && views[previous].onHide) views[previous].onHide();
     if (changed && views[next].onShow) views[next].onShow();
     if (moveFocus && views[next].heading) views[next].heading.focus();
   }
