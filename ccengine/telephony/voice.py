@@ -94,6 +94,9 @@ class VoiceCall:
     end_reason: str | None = None
 
 
+DECLINE_WAIT_SECONDS = 2.0   # a decline just after the offer waits this long for the ring
+
+
 class NotRinging(CoreError):
     """A decline of a call that is not ringing this agent's phone (answered meanwhile, or
     offered to someone else)."""
@@ -616,9 +619,16 @@ class VoiceChannel:
         hung up (asking for cause "call rejected"), so the offer fails as when a phone
         rejects it, whatever cause Asterisk reports: RONA (the agent not ready), the caller
         back at the head of the queue, hearing music. Returns once that is done (or
-        ``settle_seconds`` passed); NotRinging if the call is not ringing this agent's
-        phone (not rung yet, or answered)."""
+        ``settle_seconds`` passed). A decline that comes as the offer appears, before the
+        agent's phone rings, waits up to DECLINE_WAIT_SECONDS for the ring. NotRinging if
+        the call is not ringing this agent's phone (not rung, or answered)."""
         ringing = self.ringing.get(interaction_id)
+        if ringing is None:   # offered a moment ago: the phone may be about to ring
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(DECLINE_WAIT_SECONDS):
+                    while ringing is None:
+                        await asyncio.sleep(0.05)
+                        ringing = self.ringing.get(interaction_id)
         if ringing is None or ringing.agent_id != agent_id:
             raise NotRinging(f"interaction {interaction_id} is not ringing {agent_id}'s "
                              "phone")
