@@ -34,12 +34,14 @@ class CampaignsApi:
     queues: Callable[[], Collection[str]]
     templates: Callable[[], Collection[str]]
     trunks: Callable[[], Collection[str]]
+    call_queues: Callable[[], Collection[str]] = tuple   # queues taking callbacks
     clock: Callable[[], float] = time.time
 
     def spec(self, body: object) -> dict[str, object]:
         try:
             return parse_spec(body, queues=self.queues(), templates=self.templates(),
-                              trunks=self.trunks()).to_dict()
+                              trunks=self.trunks(),
+                              call_queues=self.call_queues()).to_dict()
         except BadCampaign as e:
             raise web.HTTPBadRequest(text=json.dumps({"error": e.code, "message": str(e),
                                                       "key": e.key}),

@@ -9,6 +9,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from ccengine.campaigns.bounce_intake import BounceIntake
+from ccengine.campaigns.calls import CampaignCalls
 from ccengine.campaigns.runner import CampaignRunner, MailSetup
 from ccengine.core.events import InteractionQueued
 from ccengine.core.interaction import Interaction
@@ -65,14 +66,21 @@ async def start_campaigns(engine: Engine) -> None:
     api = CampaignsApi(
         campaigns, queues=lambda: engine.dispatcher.queues.keys(),
         templates=lambda: engine.settings.campaigns.templates.keys(),
-        trunks=lambda: [t.name for t in engine.outbound_settings.trunks])
+        trunks=lambda: [t.name for t in engine.outbound_settings.trunks],
+        call_queues=lambda: [q.name for q in engine.dispatcher.queues.values()
+                             if Medium.CALLBACK in q.media])
     engine.api_routes.append(lambda app: add_routes(app, api))
     engine.dispatcher.subscribe(ResponseWatch(campaigns).on_event)
     assert engine.consent is not None and engine.do_not_call is not None \
         and engine.email_suppressions is not None
+    calls = None
+    if engine.callback_requests is not None:   # phone steps: the engine's own calls
+        calls = CampaignCalls(engine.callback_requests, campaigns, engine.customers,
+                              lambda: engine.settings.campaigns)
+        engine.dispatcher.subscribe(calls.on_event)
     runner = CampaignRunner(campaigns, engine.customers, engine.consent, engine.do_not_call,
                             engine.email_suppressions, lambda: engine.settings.campaigns,
-                            _mail(engine), time.time)
+                            _mail(engine), time.time, calls=calls)
     ledger = engine.consent
     engine.api_routes.append(lambda app: add_unsubscribe_routes(app, campaigns, ledger))
     engine.in_background(runner.run(), "campaign-runner")

@@ -117,8 +117,11 @@ class _Reader:
 
 
 def parse_spec(data: Any, *, queues: Collection[str], templates: Collection[str],
-               trunks: Collection[str]) -> CampaignSpec:
-    """The definition (as the API receives it) checked; BadCampaign names the key."""
+               trunks: Collection[str], call_queues: Collection[str] | None = None
+               ) -> CampaignSpec:
+    """The definition (as the API receives it) checked; BadCampaign names the key.
+    ``call_queues``: the queues that take the engine's own calls (callbacks), which a
+    campaign with a phone step needs (None: not checked)."""
     r = _Reader(data, "", ("name", "queue", "purpose", "steps", "frequency_cap", "dialer",
                            "trunk"))
     name = data.get("name")
@@ -134,6 +137,10 @@ def parse_spec(data: Any, *, queues: Collection[str], templates: Collection[str]
     dialer = _Reader(data.get("dialer", {}), "dialer",
                      ("mode", "max_dial_ratio", "abandon_limit", "ring_seconds",
                       "abandon_lockout_hours", "abandon_seconds", "window"))
+    if (call_queues is not None and queue not in call_queues
+            and any(s.channel == "phone" for s in steps)):
+        raise r.error("queue", f"queue {queue!r} takes no callbacks: a phone step's calls "
+                               "are the engine's own (add callback to the queue's media)")
     trunk = r.name("trunk", trunks, "trunk", required=False)
     if trunk is None and any(s.channel == "phone" for s in steps) and not trunks:
         raise r.error("trunk", "a phone step needs a trunk, and none is configured")
@@ -142,7 +149,7 @@ def parse_spec(data: Any, *, queues: Collection[str], templates: Collection[str]
         purpose=r.choice("purpose", PURPOSES, "marketing"),
         cap_contacts=cap.integer("contacts", 3, 1, 100),
         cap_days=cap.number("days", 7.0, 0.01, 365.0),
-        dialer=Dialer(mode=dialer.choice("mode", MODES, "progressive"),
+        dialer=Dialer(mode=_mode(dialer),
                       max_dial_ratio=dialer.number("max_dial_ratio", 3.0, 1.0, 5.0),
                       abandon_limit=dialer.number("abandon_limit", 0.03, 0.0, 0.1),
                       ring_seconds=dialer.number("ring_seconds", 25.0, 15.0, 120.0),
@@ -151,6 +158,17 @@ def parse_spec(data: Any, *, queues: Collection[str], templates: Collection[str]
                       abandon_seconds=dialer.number("abandon_seconds", 2.0, 0.0, 10.0),
                       window=dialer.choice("window", WINDOWS, "24h")),
         trunk=trunk)
+
+
+BUILT_MODES = ("progressive",)   # preview and predictive dialling are not built yet
+
+
+def _mode(dialer: _Reader) -> str:
+    mode = dialer.choice("mode", MODES, "progressive")
+    if mode not in BUILT_MODES:
+        raise dialer.error("mode", f"{mode} dialling is not built yet: campaigns dial "
+                                   "progressive (agent first)")
+    return mode
 
 
 def _step(data: Any, where: str, templates: Collection[str]) -> Step:
@@ -166,4 +184,4 @@ def _step(data: Any, where: str, templates: Collection[str]) -> Step:
     if "template" in data:
         raise r.error("template", "is for email steps")
     return Step("phone", after, attempts=r.integer("attempts", 3, 1, 10),
-                retry_minutes=r.number("retry_minutes", 60.0, 1.0, 24.0 * 60))
+                retry_minutes=r.number("retry_minutes", 60.0, 0.05, 24.0 * 60))

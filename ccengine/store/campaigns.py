@@ -353,6 +353,23 @@ class CampaignRepository:
                 CampaignTarget.state == "active").values(**values))
         return bool(done.rowcount)  # type: ignore[attr-defined]
 
+    async def target(self, campaign_id: int, customer_id: str) -> dict[str, Any] | None:
+        async with self.db.session() as s:
+            row = await s.get(CampaignTarget, (campaign_id, customer_id))
+            return _target_view(row) if row is not None else None
+
+    async def settle_active(self, campaign_id: int, customer_id: str, now: float, *,
+                            outcome: str) -> bool:
+        """An active target stays active (its step is under way: a call queued), with
+        what is happening."""
+        async with self.db.session.begin() as s:
+            done = await s.execute(update(CampaignTarget).where(
+                CampaignTarget.campaign_id == campaign_id,
+                CampaignTarget.customer_id == customer_id,
+                CampaignTarget.state == "active").values(outcome=outcome[:200],
+                                                         updated_at=now))
+        return bool(done.rowcount)  # type: ignore[attr-defined]
+
     async def record_contact(self, campaign_id: int, customer_id: str, step: int,
                              channel: str, at: float, outcome: str, *,
                              detail: str | None = None, interaction_id: str | None = None,

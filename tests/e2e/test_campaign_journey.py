@@ -36,7 +36,7 @@ PUBLIC = "https://cc.shop.test"
 JOURNEY = {"overrides": [
     "agents=[{id: alice, name: Alice, skills: {sales: 5}, capacity: {voice: 1, email: 2},"
     " phone: sip}]",
-    "queues=[{name: sales, media: [voice, email], required_skills: {sales: 1}}, "
+    "queues=[{name: sales, media: [voice, email, callback], required_skills: {sales: 1}}, "
     "{name: support, media: [voice], required_skills: {support: 1}}]",
     f"email={json.dumps(EMAIL)}",
     f"api.public_url='{PUBLIC}'",
@@ -122,7 +122,7 @@ async def test_given_email_then_call_campaign_then_reply_unsubscribe_and_no_opt_
     async def settled() -> dict[str, dict[str, Any]] | None:
         now = await targets(rig, path)
         done = (now["jane"]["state"] == "responded" and now["kim"]["state"] == "opted_out"
-                and now["lee"]["outcome"] == "waiting for the dialer")
+                and now["lee"]["outcome"] == "waiting: no callbacks: section to place calls")
         return now if done else None
     final = await eventually(settled, 30, "jane responded, kim out, lee's call step due")
     assert final["lee"]["step"] == 1 and final["lee"]["state"] == "pending"

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.asterisk
 CAMPAIGNS = {"overrides": [
     "agents=[{id: alice, name: Alice, skills: {sales: 5}, capacity: {voice: 1, chat: 2}, "
     "phone: sip}]",
-    "queues=[{name: sales, media: [voice, chat], required_skills: {sales: 1}}, "
+    "queues=[{name: sales, media: [voice, chat, callback], required_skills: {sales: 1}}, "
     "{name: support, media: [voice], required_skills: {support: 1}}]",
     f"chat={{allowed_origins: ['{CHAT_SITE}'], entry_points: {{web: sales}}}}",
     "trunks=[{name: carrier, type: ip, host: 127.0.0.1, port: 9, "

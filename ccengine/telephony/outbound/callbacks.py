@@ -31,6 +31,8 @@ from ccengine.telephony.voice import VoiceChannel
 
 log = logging.getLogger(__name__)
 
+CAMPAIGN = "campaign"   # the attribute of a campaign's call (ccengine/campaigns)
+
 # how an agent's leg that did not answer counts for the dispatcher (RONA reasons)
 _AGENT_FAILURE = {"no_answer": "no_answer", "busy": "rejected", "rejected": "rejected"}
 
@@ -65,6 +67,12 @@ class CallbackChannel:
         info = interaction.attributes.get("callback") or {}
         row_id, number = str(info.get("id", "")), str(info.get("number", ""))
         attempt = int(info.get("attempts", 0)) + 1
+        # a campaign's call is one attempt (the campaign retries it, within its calling
+        # window) and rings as long as the campaign says (at least 15 s)
+        campaign = interaction.attributes.get(CAMPAIGN)
+        limit = 1 if campaign else self.settings.attempts
+        ring_seconds = float(campaign.get("ring_seconds", self.settings.ring_seconds)) \
+            if isinstance(campaign, dict) else self.settings.ring_seconds
         agent_channel = f"callback-agent-{uuid.uuid4().hex}"
         with self.voice.router.listen(agent_channel) as agent_events:
             outcome = await ring(self.ari, agent_events, f"PJSIP/{agent_id}",
@@ -92,18 +100,19 @@ class CallbackChannel:
             else:
                 outcome = await self.calls.connect(
                     iid, agent_id, agent_channel, agent_events, destination, agent_up=True,
-                    ring_seconds=self.settings.ring_seconds)
+                    ring_seconds=ring_seconds)
             if outcome == ANSWERED:  # the call took place and is over
                 await self.requests.attempt_connected(row_id, attempt)
                 return
             with contextlib.suppress(AriError):
                 await self.ari.hangup(agent_channel)
-        await self._failed(iid, agent_id, row_id, number, attempt, outcome)
+        await self._failed(iid, agent_id, row_id, number, attempt, outcome, limit)
 
     async def _failed(self, iid: str, agent_id: str, row_id: str, number: str, attempt: int,
-                      outcome: str) -> None:
-        """Store the attempt's outcome; retry later or give up; the agent wraps up."""
-        retry = outcome in RETRYABLE and attempt < self.settings.attempts
+                      outcome: str, limit: int) -> None:
+        """Store the attempt's outcome; retry later (up to ``limit`` attempts) or give up;
+        the agent wraps up."""
+        retry = outcome in RETRYABLE and attempt < limit
         retry_at = self.clock() + self.settings.interval_seconds if retry else None
         with contextlib.suppress(UnknownInteraction):
             live = await self.dispatcher.live_interaction(iid)

@@ -51,9 +51,11 @@ class CallbackRequests:
     async def request(self, *, number: str, queue: str, due_at: float | None, via: str,
                       by: str | None, name: str | None = None, note: str | None = None,
                       priority: int = 0, enqueued_at: float | None = None,
-                      from_interaction: str | None = None) -> CallbackView:
+                      from_interaction: str | None = None,
+                      attributes: Mapping[str, Any] | None = None) -> CallbackView:
         """Store a request (BadNumber/NumberRefused/BadQueue if it cannot be called back)
-        and place it in its queue at once if it is due."""
+        and place it in its queue at once if it is due. ``attributes``: more on its
+        interaction (a campaign's call: ``campaign``)."""
         destination = self.policy.check(number)
         config = self.dispatcher.queues.get(queue)
         if config is None:
@@ -66,8 +68,9 @@ class CallbackRequests:
         callback_id, iid = str(uuid.uuid4()), uuid.uuid4().hex
         interaction = Interaction(
             id=iid, medium=Medium.CALLBACK, queue=queue, priority=priority, created_at=now,
-            attributes={"caller_number": destination.e164, "caller_name": name,
-                        "callback_id": callback_id, "direction": "outbound"})
+            attributes={**(attributes or {}), "caller_number": destination.e164,
+                        "caller_name": name, "callback_id": callback_id,
+                        "direction": "outbound"})
         await self.link(interaction, name=name)
         customer_id = interaction.customer_id
         interaction.record("entered", now, via=via, by=by)

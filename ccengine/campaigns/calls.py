@@ -1,0 +1,130 @@
+"""A campaign's phone steps, placed as the engine's own calls (docs/campaigns.md, "Phone
+steps"): within the called party's calling window, a call to the customer is queued in the
+campaign's queue; the first free agent with the skills is rung first, then the customer
+through the trunk (one call per free agent, agent first: progressive dialling in which no
+answered call ever waits for an agent). This is the callback machinery
+(ccengine/telephony/outbound/callbacks.py) with one attempt per call: the campaign itself
+retries (``attempts``, ``retry_minutes``), so every retry checks the window again.
+
+What became of each call comes back as the dispatcher's events: a failed attempt (no
+answer, busy...) is tried again or moves the customer on to the next step; a call that was
+answered and has ended completes the customer's campaign."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from ccengine.campaigns.settings import CampaignSettings
+from ccengine.campaigns.windows import check, next_open
+from ccengine.core.events import InteractionEnded, InteractionUpdated
+from ccengine.store.campaigns import CampaignRepository, CampaignView
+from ccengine.store.customers import CustomerRepository
+from ccengine.telephony.outbound.callbacks import CAMPAIGN
+from ccengine.telephony.outbound.legs import RETRYABLE
+from ccengine.telephony.outbound.requests import CallbackRequests
+
+log = logging.getLogger(__name__)
+
+NO_WINDOW_RETRY = 86400.0   # a number never callable within the search: look again a day on
+TIMEZONE = "timezone"       # the customer attribute naming their own IANA time zone
+
+
+class CampaignCalls:
+    def __init__(self, requests: CallbackRequests, campaigns: CampaignRepository,
+                 customers: CustomerRepository, settings: Callable[[], CampaignSettings]
+                 ) -> None:
+        self.requests, self.campaigns, self.customers = requests, campaigns, customers
+        self.settings = settings
+        # what advances a target once a step is over (CampaignRunner.advance)
+        self.advance: Callable[..., Any] | None = None
+
+    async def place(self, campaign: CampaignView, target: Mapping[str, Any],
+                    now: float) -> None:
+        """Queue the call, or keep the target until the called party's window opens."""
+        cid, customer_id, index = campaign["id"], target["customer_id"], int(target["step"])
+        profile = await self.customers.get(customer_id) or {}
+        zone = (profile.get("attributes") or {}).get(TIMEZONE)
+        zone = zone if isinstance(zone, str) else None
+        windows = self.settings().calling_windows
+        at = datetime.fromtimestamp(now, UTC)
+        verdict = check(target["phone"], at, windows, zone)
+        if not verdict.open:
+            opens = next_open(target["phone"], at, windows, zone)
+            await self.campaigns.settle(
+                cid, customer_id, now, state="pending",
+                next_at=opens.timestamp() if opens else now + NO_WINDOW_RETRY,
+                outcome=f"outside the calling window: {verdict.reason}"[:200])
+            return
+        row = await self.requests.request(
+            number=target["phone"], queue=campaign["spec"]["queue"], due_at=None,
+            via="campaign", by=None, name=profile.get("name"),
+            note=f"Campaign {campaign['name']}, step {index + 1}",
+            attributes={CAMPAIGN: {"id": cid, "name": campaign["name"], "step": index,
+                                   "customer_id": customer_id,
+                                   "ring_seconds": campaign["spec"]["dialer"]["ring_seconds"]}})
+        await self.campaigns.settle_active(cid, customer_id, now,
+                                           outcome=f"calling (callback {row['id']})")
+
+    async def on_event(self, event: Any) -> None:
+        """Dispatcher subscriber: the outcome of a campaign's call."""
+        if not isinstance(event, InteractionUpdated | InteractionEnded):
+            return
+        info = event.interaction.attributes.get(CAMPAIGN)
+        if not isinstance(info, dict):
+            return
+        try:
+            if isinstance(event, InteractionUpdated) and event.kind == "callback_attempt":
+                outcomes = (event.interaction.attributes.get("callback") or {}).get(
+                    "outcomes") or [{}]
+                await self._failed(info, str(outcomes[-1].get("outcome", "failed")),
+                                   event.interaction.id, event.at)
+            elif isinstance(event, InteractionEnded) and _answered(event.interaction):
+                await self._answered(info, event.interaction.id, event.at)
+        except Exception:
+            log.exception("campaign %s: the call %s's outcome was not recorded",
+                          info.get("name"), event.interaction.id)
+
+    async def _failed(self, info: Mapping[str, Any], outcome: str, iid: str,
+                      now: float) -> None:
+        cid, customer_id, index = info["id"], info["customer_id"], int(info["step"])
+        await self.campaigns.record_contact(cid, customer_id, index, "phone", now,
+                                            CALL_OUTCOMES.get(outcome, "failed_call"),
+                                            detail=outcome, interaction_id=iid)
+        campaign = await self.campaigns.get(cid)
+        target = await self.campaigns.target(cid, customer_id)
+        if target is None or target["state"] != "active":
+            return          # they responded meanwhile, or the campaign finished
+        step = campaign["spec"]["steps"][index]
+        tried = int(target["attempts"]) + 1
+        if outcome in RETRYABLE and tried < int(step.get("attempts", 1)):
+            await self.campaigns.settle(
+                cid, customer_id, now, state="pending", attempts=tried,
+                next_at=now + float(step.get("retry_minutes", 60.0)) * 60,
+                outcome=f"call {tried}: {outcome}")
+        elif index + 1 >= len(campaign["spec"]["steps"]):   # the last step: never reached
+            await self.campaigns.settle(cid, customer_id, now, state="failed",
+                                        attempts=tried,
+                                        outcome=f"step {index}: call {tried}: {outcome}")
+        elif self.advance is not None:
+            await self.advance(campaign, target, now, f"step {index}: call {tried}: {outcome}")
+
+    async def _answered(self, info: Mapping[str, Any], iid: str, now: float) -> None:
+        cid, customer_id, index = info["id"], info["customer_id"], int(info["step"])
+        await self.campaigns.record_contact(cid, customer_id, index, "phone", now,
+                                            "answered", interaction_id=iid)
+        await self.campaigns.settle(cid, customer_id, now, state="done",
+                                    outcome=f"step {index}: the call took place",
+                                    step=index + 1)
+
+
+CALL_OUTCOMES = {"no_answer": "no_answer", "busy": "busy"}
+
+
+def _answered(interaction: Any) -> bool:
+    """Whether a campaign call that ended had reached the customer (not a failed attempt)."""
+    ended = [e for e in interaction.events if e.kind == "ended"]
+    return bool(ended) and ended[-1].data.get("reason") != "callback_failed" \
+        and any(e.kind == "answered" for e in interaction.events)
