@@ -12,6 +12,7 @@ answered and has ended completes the customer's campaign."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -24,7 +25,7 @@ from ccengine.store.campaigns import CampaignRepository, CampaignView
 from ccengine.store.customers import CustomerRepository
 from ccengine.telephony.outbound.callbacks import CAMPAIGN
 from ccengine.telephony.outbound.legs import RETRYABLE
-from ccengine.telephony.outbound.requests import CallbackRequests
+from ccengine.telephony.outbound.requests import CallbackRequests, UnknownCallback
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +66,30 @@ class CampaignCalls:
             attributes={CAMPAIGN: {"id": cid, "name": campaign["name"], "step": index,
                                    "customer_id": customer_id,
                                    "ring_seconds": campaign["spec"]["dialer"]["ring_seconds"]}})
-        await self.campaigns.settle_active(cid, customer_id, now,
-                                           outcome=f"calling (callback {row['id']})")
+        await self.campaigns.settle_active(cid, customer_id, now, outcome="calling",
+                                           callback_id=row["id"])
+
+    async def recover(self, campaign: CampaignView, target: Mapping[str, Any],
+                      now: float) -> None:
+        """A call that was under way when the engine stopped: still scheduled or being
+        attempted, it goes on (the callbacks' own recovery) and its outcome comes as
+        usual; over meanwhile, its outcome is taken from the request; never placed, the
+        step is due again."""
+        info = {"id": campaign["id"], "customer_id": target["customer_id"],
+                "step": target["step"], "name": campaign["name"]}
+        row = None
+        if target.get("callback_id"):
+            with contextlib.suppress(UnknownCallback):
+                row = await self.requests.get(target["callback_id"])
+        if row is None or row["state"] == "cancelled":
+            await self.campaigns.settle(campaign["id"], target["customer_id"], now,
+                                        state="pending", next_at=now,
+                                        outcome="the call was not placed: due again")
+        elif row["state"] == "done":
+            await self._answered(info, row["interaction_id"], now)
+        elif row["state"] == "failed":
+            last = row["outcomes"][-1]["outcome"] if row["outcomes"] else "failed"
+            await self._failed(info, str(last), row["interaction_id"], now)
 
     async def on_event(self, event: Any) -> None:
         """Dispatcher subscriber: the outcome of a campaign's call."""

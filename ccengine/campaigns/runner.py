@@ -68,7 +68,37 @@ class CampaignRunner:
             calls.advance = self.advance
         self._sent_minute: tuple[int, int] = (0, 0)   # (minute, mails sent in it)
 
+    async def recover(self) -> int:
+        """At start: the steps that were under way when the engine stopped. A mail handed
+        to the outbox (stored, so it goes out) moves the customer on; one that was not is
+        due again; a call is followed up from its callback request. How many."""
+        now = self.clock()
+        found = await self.campaigns.active()
+        for campaign, target in found:
+            step = campaign["spec"]["steps"][int(target["step"])]
+            cid, customer = campaign["id"], target["customer_id"]
+            if step["channel"] == "phone":
+                if self.calls is not None:
+                    await self.calls.recover(campaign, target, now)
+                else:
+                    await self.campaigns.settle(cid, customer, now, state="pending",
+                                                next_at=now, outcome="due again")
+            elif await self.campaigns.step_sent(cid, customer, int(target["step"])):
+                await self.advance(campaign, target, now, f"step {target['step']}: mail "
+                                                          "sent")
+            else:
+                await self.campaigns.settle(cid, customer, now, state="pending",
+                                            next_at=now, outcome="due again")
+        return len(found)
+
     async def run(self) -> None:
+        try:
+            if recovered := await self.recover():
+                log.info("campaigns: %d steps under way at the last stop looked at again",
+                         recovered)
+        except Exception:
+            log.exception("campaigns: the steps under way at the last stop were not "
+                          "looked at again")
         while True:
             try:
                 await self.tick()

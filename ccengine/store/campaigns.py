@@ -73,7 +73,8 @@ def _target_view(row: CampaignTarget) -> dict[str, Any]:
     return {"campaign_id": row.campaign_id, "customer_id": row.customer_id,
             "state": row.state, "step": row.step, "attempts": row.attempts,
             "next_at": row.next_at, "phone": row.phone, "email": row.email,
-            "outcome": row.outcome, "response_interaction": row.response_interaction}
+            "outcome": row.outcome, "response_interaction": row.response_interaction,
+            "callback_id": row.callback_id}
 
 
 class CampaignRepository:
@@ -305,6 +306,25 @@ class CampaignRepository:
         async with self.db.session() as s:
             return bytes.fromhex((await self._row(s, campaign_id)).secret)
 
+    async def active(self) -> list[tuple[CampaignView, dict[str, Any]]]:
+        """Targets whose step was under way, in running or paused campaigns (what a
+        restarted runner looks at again)."""
+        async with self.db.session() as s:
+            rows = (await s.execute(
+                select(CampaignRecord, CampaignTarget)
+                .join(CampaignTarget, CampaignTarget.campaign_id == CampaignRecord.id)
+                .where(CampaignRecord.state.in_(("running", "paused")),
+                       CampaignTarget.state == "active"))).all()
+            return [(_view(c), _target_view(t)) for c, t in rows]
+
+    async def step_sent(self, campaign_id: int, customer_id: str, step: int) -> bool:
+        """Whether the step's mail was handed to the outbox (a contact ``sent``)."""
+        async with self.db.session() as s:
+            return (await s.execute(select(CampaignContact.id).where(
+                CampaignContact.campaign_id == campaign_id,
+                CampaignContact.customer_id == customer_id, CampaignContact.step == step,
+                CampaignContact.outcome == "sent").limit(1))).first() is not None
+
     async def due(self, now: float, limit: int = 100) -> list[tuple[CampaignView,
                                                                     dict[str, Any]]]:
         """Targets of running campaigns whose next step is due, the longest due first."""
@@ -359,14 +379,15 @@ class CampaignRepository:
             return _target_view(row) if row is not None else None
 
     async def settle_active(self, campaign_id: int, customer_id: str, now: float, *,
-                            outcome: str) -> bool:
+                            outcome: str, callback_id: str | None = None) -> bool:
         """An active target stays active (its step is under way: a call queued), with
-        what is happening."""
+        what is happening (and the call's callback request)."""
         async with self.db.session.begin() as s:
             done = await s.execute(update(CampaignTarget).where(
                 CampaignTarget.campaign_id == campaign_id,
                 CampaignTarget.customer_id == customer_id,
                 CampaignTarget.state == "active").values(outcome=outcome[:200],
+                                                         callback_id=callback_id,
                                                          updated_at=now))
         return bool(done.rowcount)  # type: ignore[attr-defined]
 

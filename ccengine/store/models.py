@@ -456,6 +456,7 @@ class CampaignTarget(Base):
     email: Mapped[str | None] = mapped_column(String(320))
     outcome: Mapped[str | None] = mapped_column(String(200))   # why it ended, or the last try
     response_interaction: Mapped[str | None] = mapped_column(String(64))
+    callback_id: Mapped[str | None] = mapped_column(String(36))  # a phone step's call
     added_at: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[float] = mapped_column(Float)
 

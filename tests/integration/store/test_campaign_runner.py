@@ -97,3 +97,71 @@ async def test_given_response_while_step_under_way_then_the_response_wins(
     [target] = await campaigns.targets(campaign["id"])
     assert (target["state"], target["step"]) == ("responded", 0)
     assert await runner.tick() == 0 and sent == []
+
+
+PHONE: dict[str, Any] = {**SPEC, "name": "calls",
+                         "steps": [{"channel": "phone", "attempts": 2, "retry_minutes": 1.0,
+                                    "after_hours": 0.0}],
+                         "dialer": {"ring_seconds": 20.0}}
+
+
+class Requests:
+    """The callback requests a restarted runner finds (their rows, by id)."""
+
+    def __init__(self, rows: dict[str, dict[str, Any]]) -> None:
+        self.rows = rows
+
+    async def get(self, callback_id: str) -> dict[str, Any]:
+        from ccengine.store.callbacks import UnknownCallback
+        if callback_id not in self.rows:
+            raise UnknownCallback(callback_id)
+        return self.rows[callback_id]
+
+
+async def test_given_steps_under_way_at_a_stop_then_recovered_none_stuck_none_twice(
+        db: Database) -> None:
+    from ccengine.campaigns.calls import CampaignCalls
+    runner, campaigns, customers, ledger, sent, clock = await rig(db)
+    people = {}
+    for who in ("mailed", "unmailed", "answered", "busy", "lost", "ringing"):
+        c = await customers.create(name=who, identities=[("email", f"{who}@example.org"),
+                                                         ("phone", f"0770090{len(people):04}")])
+        await ledger.record(c["id"], "email", "marketing", "granted", by="sam",
+                            source="api", at=clock.now)
+        people[who] = c["id"]
+    mail = await campaigns.create(SPEC, by="sam", at=clock.now)
+    calls = await campaigns.create(PHONE, by="sam", at=clock.now)
+    await campaigns.add_customers(mail["id"], [people["mailed"], people["unmailed"]],
+                                  clock.now)
+    await campaigns.add_customers(calls["id"], [people[w] for w in
+                                                ("answered", "busy", "lost", "ringing")],
+                                  clock.now)
+    for c in (mail, calls):
+        await campaigns.move(c["id"], "running", clock.now)
+    for who, cid in people.items():       # every step under way when the engine stopped
+        campaign = mail if who in ("mailed", "unmailed") else calls
+        assert await campaigns.claim(campaign["id"], cid, clock.now)
+        if campaign is calls and who != "lost":
+            await campaigns.settle_active(calls["id"], cid, clock.now, outcome="calling",
+                                          callback_id=f"cb-{who}")
+    await campaigns.record_contact(mail["id"], people["mailed"], 0, "email", clock.now,
+                                   "sent", message_id="m1@shop.test")
+    rows = {"cb-answered": {"state": "done", "interaction_id": "i1", "outcomes": []},
+            "cb-busy": {"state": "failed", "interaction_id": "i2",
+                        "outcomes": [{"attempt": 1, "outcome": "busy"}]},
+            "cb-ringing": {"state": "in_progress", "interaction_id": "i3", "outcomes": []}}
+    runner.calls = CampaignCalls(Requests(rows), campaigns, customers,  # type: ignore[arg-type]
+                                 lambda: SETTINGS)
+    runner.calls.advance = runner.advance
+    clock.now += 10
+    assert await runner.recover() == 6
+    found = {t["email"].partition("@")[0]: (t["state"], t["step"], t["next_at"])
+             for c in (mail, calls) for t in await campaigns.targets(c["id"])}
+    assert found == {
+        "mailed": ("pending", 1, clock.now + 3600),     # its mail went: on to step 1
+        "unmailed": ("pending", 0, clock.now),          # never handed over: due again
+        "answered": ("done", 1, None),                  # the call took place meanwhile
+        "busy": ("pending", 0, clock.now + 60),         # busy: tried again after 1 min
+        "lost": ("pending", 0, clock.now),              # never placed: due again
+        "ringing": ("active", 0, clock.now - 10)}       # still going: its outcome will come
+    assert sent == []                                   # nothing mailed twice

@@ -41,6 +41,7 @@ def upgrade() -> None:
         sa.Column('email', sa.String(length=320), nullable=True),
         sa.Column('outcome', sa.String(length=200), nullable=True),
         sa.Column('response_interaction', sa.String(length=64), nullable=True),
+        sa.Column('callback_id', sa.String(length=36), nullable=True),
         sa.Column('added_at', sa.Float(), nullable=False),
         sa.Column('updated_at', sa.Float(), nullable=False),
         sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], ),
