@@ -104,18 +104,25 @@ class CampaignCalls:
                     "outcomes") or [{}]
                 await self._failed(info, str(outcomes[-1].get("outcome", "failed")),
                                    event.interaction.id, event.at)
-            elif isinstance(event, InteractionEnded) and _answered(event.interaction):
-                await self._answered(info, event.interaction.id, event.at)
+            elif isinstance(event, InteractionEnded):
+                reason = _ended_reason(event.interaction)
+                if _connected(event.interaction):
+                    await self._answered(info, event.interaction.id, event.at)
+                elif reason != "callback_failed":   # (that one: its callback_attempt above)
+                    # ended before the customer was reached (Asterisk lost, a restart):
+                    # a failed attempt (its reason kept), tried again as the step says
+                    await self._failed(info, "failed", event.interaction.id, event.at,
+                                       detail=reason)
         except Exception:
             log.exception("campaign %s: the call %s's outcome was not recorded",
                           info.get("name"), event.interaction.id)
 
     async def _failed(self, info: Mapping[str, Any], outcome: str, iid: str,
-                      now: float) -> None:
+                      now: float, detail: str | None = None) -> None:
         cid, customer_id, index = info["id"], info["customer_id"], int(info["step"])
         await self.campaigns.record_contact(cid, customer_id, index, "phone", now,
                                             CALL_OUTCOMES.get(outcome, "failed_call"),
-                                            detail=outcome, interaction_id=iid)
+                                            detail=detail or outcome, interaction_id=iid)
         campaign = await self.campaigns.get(cid)
         target = await self.campaigns.target(cid, customer_id)
         if target is None or target["state"] != "active":
@@ -146,8 +153,13 @@ class CampaignCalls:
 CALL_OUTCOMES = {"no_answer": "no_answer", "busy": "busy"}
 
 
-def _answered(interaction: Any) -> bool:
-    """Whether a campaign call that ended had reached the customer (not a failed attempt)."""
+def _ended_reason(interaction: Any) -> str | None:
     ended = [e for e in interaction.events if e.kind == "ended"]
-    return bool(ended) and ended[-1].data.get("reason") != "callback_failed" \
-        and any(e.kind == "answered" for e in interaction.events)
+    return str(ended[-1].data.get("reason")) if ended and ended[-1].data.get("reason") \
+        else None
+
+
+def _connected(interaction: Any) -> bool:
+    """Whether the campaign's call reached the customer (the agent answering first is not
+    enough: the customer's leg was connected)."""
+    return any(e.kind == "connected" for e in interaction.events)

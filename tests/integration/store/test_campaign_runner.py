@@ -165,3 +165,36 @@ async def test_given_steps_under_way_at_a_stop_then_recovered_none_stuck_none_tw
         "lost": ("pending", 0, clock.now),              # never placed: due again
         "ringing": ("active", 0, clock.now - 10)}       # still going: its outcome will come
     assert sent == []                                   # nothing mailed twice
+
+
+async def test_given_campaign_call_ended_then_only_a_connected_call_completes_it(
+        db: Database) -> None:
+    from ccengine.campaigns.calls import CampaignCalls
+    from ccengine.core.events import InteractionEnded
+    from ccengine.core.interaction import Interaction
+    from ccengine.core.media import Medium
+    runner, campaigns, customers, ledger, sent, clock = await rig(db)
+    ids = [(await customers.create(name=n, identities=[("phone", f"0770090{i:04}")]))["id"]
+           for i, n in enumerate(("lost", "talked"))]
+    calls = await campaigns.create(PHONE, by="sam", at=clock.now)
+    await campaigns.add_customers(calls["id"], ids, clock.now)
+    await campaigns.move(calls["id"], "running", clock.now)
+    watch = CampaignCalls(Requests({}), campaigns, customers,  # type: ignore[arg-type]
+                          lambda: SETTINGS)
+    watch.advance = runner.advance
+    for cid, connected in zip(ids, (False, True), strict=True):
+        assert await campaigns.claim(calls["id"], cid, clock.now)
+        call = Interaction(f"call-{cid}", Medium.CALLBACK, queue="sales", customer_id=cid,
+                           attributes={"campaign": {"id": calls["id"], "step": 0,
+                                                    "customer_id": cid, "name": "calls"}})
+        call.record("answered", clock.now, agent_id="alice")   # the agent, first
+        if connected:
+            call.record("connected", clock.now)                # then the customer
+        call.record("ended", clock.now, reason="asterisk_lost" if not connected else None)
+        await watch.on_event(InteractionEnded(clock.now, call, "alice"))
+    found = {t["customer_id"]: (t["state"], t["attempts"], t["outcome"])
+             for t in await campaigns.targets(calls["id"])}
+    assert found == {ids[0]: ("pending", 1, "call 1: failed"),    # tried again
+                     ids[1]: ("done", 0, "step 0: the call took place")}
+    progress = await campaigns.progress(calls["id"])
+    assert progress["steps"][0]["outcomes"] == {"failed_call": 1, "answered": 1}
