@@ -21,7 +21,7 @@ import pytest
 from tests.browser.desk.harness import assert_accessible, set_passwords
 from tests.browser.driver import Browser, Page, needs_browser
 from tests.browser.test_wall import sign_in
-from tests.browser.test_wall_reports import CELLS, tab_to
+from tests.browser.test_wall_reports import CELLS, screenshot, tab_to
 from tests.e2e.conftest import Rig, running_rig
 from tests.e2e.test_campaigns import CAMPAIGNS, LIST, SPEC
 from tests.polling import eventually
@@ -163,6 +163,7 @@ async def test_given_two_campaigns_when_sam_starts_pauses_and_finishes_then_rows
         await page.wait("#announce-polite:has-text('Campaign spring paused.')",
                         state="attached")
         assert await page.evaluate("() => document.activeElement.dataset.move") == "resume"
+        await screenshot(page, "wall-campaigns", tmp_path)
 
         # Finish autumn: the first press asks; Escape leaves it a draft; then for good
         finish = button("autumn", "finish")

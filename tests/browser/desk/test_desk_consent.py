@@ -44,6 +44,7 @@ async def test_given_customer_on_dnc_when_agent_records_opt_out_then_kept_and_an
                         state="attached")
         await page.wait("#pop .consent-phone .consent-state:has-text('opted out')")
         assert await page.attr(out, "disabled") is not None
+        await desk.screenshot("desk-consent", tmp_path)
 
         ledger = await rig.call_api("GET", f"/api/customers/{kay['id']}/consent", "sam")
         assert [(c["channel"], c["purpose"], c["state"], c["by"], c["source"],

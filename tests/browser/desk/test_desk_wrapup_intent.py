@@ -43,6 +43,7 @@ async def test_given_a_misread_chat_when_agent_picks_the_intent_in_wrapup_then_k
         assert await page.text(f"{choice}-detected") == "Detected: delivery"
         assert await page.attr(choice, "aria-describedby") == f"intent-{iid}-detected"
         await page.select(choice, "cancel")
+        await desk.screenshot("desk-wrapup-intent", tmp_path)
         await page.click(f"#panel-{iid} .finish-wrapup")
         await page.wait("#announce-polite:has-text('Wrap-up finished.')", state="attached")
 
