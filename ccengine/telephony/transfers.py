@@ -353,9 +353,9 @@ class Transfers:
         agent_channel = call.agent_channel
         call.transfer = None
         call.agent_id, call.agent_channel = leg.target.agent, leg.channel
-        with contextlib.suppress(AriError):
+        await self.ari.add_to_bridge(call.bridge_id or "", [leg.channel])  # then the
+        with contextlib.suppress(AriError):  # consult bridge goes (see _end_consult)
             await self.ari.destroy_bridge(consult.bridge_id)
-        await self.ari.add_to_bridge(call.bridge_id or "", [leg.channel])
         with contextlib.suppress(AriNotFound):
             await self.ari.stop_moh(call.caller_channel)
         if agent_channel:
@@ -374,15 +374,23 @@ class Transfers:
     async def _end_consult(self, call: VoiceCall, consult: Consult) -> None:
         """The consult is over without a transfer: the agent is back with the caller."""
         call.transfer = None
-        with contextlib.suppress(AriError):
-            await self.ari.destroy_bridge(consult.bridge_id)
         if call.agent_channel is None:  # the agent hung up meanwhile: back to the queue
+            with contextlib.suppress(AriError):
+                await self.ari.destroy_bridge(consult.bridge_id)
             await self.dispatcher.requeue(call.interaction.id, consult.agent_id,
                                           "transfer_failed")
             call.agent_id = None
             return
-        with contextlib.suppress(AriError):
+        # move the agent before the consult bridge goes: Asterisk takes a channel out of
+        # its Stasis bridge when it is added to another, whereas a bridge being destroyed
+        # kicks its channels out asynchronously and could undo an add made just after
+        try:
             await self.ari.add_to_bridge(call.bridge_id or "", [call.agent_channel])
+        except AriError as e:
+            log.warning("could not put agent %s back with the caller of %s: %s",
+                        consult.agent_id, call.interaction.id, e)
+        with contextlib.suppress(AriError):
+            await self.ari.destroy_bridge(consult.bridge_id)
         with contextlib.suppress(AriNotFound):
             await self.ari.stop_moh(call.caller_channel)
 
