@@ -35,13 +35,16 @@ class CampaignsApi:
     templates: Callable[[], Collection[str]]
     trunks: Callable[[], Collection[str]]
     call_queues: Callable[[], Collection[str]] = tuple   # queues taking callbacks
+    # the dispositions agents may choose for a queue's work (None: any short text)
+    dispositions: Callable[[str], Collection[str] | None] = lambda queue: None
     clock: Callable[[], float] = time.time
 
     def spec(self, body: object) -> dict[str, object]:
         try:
             return parse_spec(body, queues=self.queues(), templates=self.templates(),
                               trunks=self.trunks(),
-                              call_queues=self.call_queues()).to_dict()
+                              call_queues=self.call_queues(),
+                              dispositions=self.dispositions).to_dict()
         except BadCampaign as e:
             raise web.HTTPBadRequest(text=json.dumps({"error": e.code, "message": str(e),
                                                       "key": e.key}),

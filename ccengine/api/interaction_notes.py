@@ -5,7 +5,8 @@ handled; supervisors and admins on any. Dispositions come from the configured li
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Protocol
 
 from aiohttp import web
 
@@ -18,6 +19,21 @@ from ccengine.store.interactions import InteractionRepository
 from ccengine.store.records import InteractionView
 
 DISPOSITIONS = web.AppKey("dispositions", Live)   # Live[Dispositions]: a reload replaces it
+
+
+class FollowUp(Protocol):
+    """What a disposition sets in motion beyond being stored (a campaign call's next
+    step: ccengine/campaigns/dispositions.py)."""
+
+    async def describe(self, attributes: Mapping[str, Any]) -> dict[str, Any] | None: ...
+
+    async def prepare(self, interaction_id: str, attributes: Mapping[str, Any],
+                      disposition: str, extra: Mapping[str, Any], by: str
+                      ) -> Callable[[], Awaitable[None]] | None: ...
+
+
+FOLLOW_UP = web.AppKey("disposition_follow_up", FollowUp)
+FOLLOW_UP_FIELDS = ("callback_at",)
 MAX_NOTE = 4000
 
 
@@ -65,10 +81,13 @@ async def _readable(request: web.Request) -> InteractionView:
     return view
 
 
-def _disposition_view(request: web.Request, view: InteractionView) -> dict[str, Any]:
+async def _disposition_view(request: web.Request, view: InteractionView) -> dict[str, Any]:
+    follow_up = request.app.get(FOLLOW_UP)
+    campaign = await follow_up.describe(view["attributes"]) if follow_up else None
     return {"interaction_id": view["id"], "queue": view["queue"],
             "disposition": view["disposition"],
-            "allowed": request.app[DISPOSITIONS].value.allowed(view["queue"])}
+            "allowed": request.app[DISPOSITIONS].value.allowed(view["queue"]),
+            "campaign": campaign}
 
 
 async def list_notes(request: web.Request) -> web.Response:
@@ -80,24 +99,36 @@ async def list_notes(request: web.Request) -> web.Response:
 
 
 async def set_disposition(request: web.Request) -> web.Response:
-    """PUT /api/interactions/{id}/disposition {"disposition": ...}"""
+    """PUT /api/interactions/{id}/disposition {"disposition": ..., "callback_at"?}: on a
+    campaign's call, what follows for the customer too (its campaign's dispositions)."""
     user = current_user(request)
     body = await _json_body(request)
-    if set(body) != {"disposition"}:
-        raise error(400, "bad_field", 'the body must be {"disposition": "..."}')
+    if "disposition" not in body or set(body) - {"disposition", *FOLLOW_UP_FIELDS}:
+        raise error(400, "bad_field", 'the body must be {"disposition": "..."} (with '
+                                      '"callback_at" for a campaign call\'s callback)')
     view = await _stored(request)
     await request.app[CUSTOMER_ACCESS].require_handled(user, view["id"],
                                                        "set a disposition")
     value = request.app[DISPOSITIONS].value.check(view["queue"], body["disposition"])
+    extra = {k: v for k, v in body.items() if k != "disposition"}
+    follow_up = request.app.get(FOLLOW_UP)
+    then = None
+    if follow_up is not None:
+        then = await follow_up.prepare(view["id"], view["attributes"], value, extra, user.id)
+    elif extra:
+        raise error(400, "bad_callback_at", "callback_at is only for a campaign call's "
+                                            "disposition that books a callback")
     repo: InteractionRepository = request.app[INTERACTIONS]  # type: ignore[assignment]
     updated = await repo.set_disposition(view["id"], value)
-    return web.json_response(_disposition_view(request, updated))
+    if then is not None and view["disposition"] != value:   # (the same again: said already)
+        await then()
+    return web.json_response(await _disposition_view(request, updated))
 
 
 async def get_disposition(request: web.Request) -> web.Response:
     """GET /api/interactions/{id}/disposition: the current one and those allowed (null =
     any short text)."""
-    return web.json_response(_disposition_view(request, await _readable(request)))
+    return web.json_response(await _disposition_view(request, await _readable(request)))
 
 
 PROMPT_OUTCOMES = ("accepted", "dismissed")

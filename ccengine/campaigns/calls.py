@@ -123,13 +123,21 @@ class CampaignCalls:
         await self.campaigns.record_contact(cid, customer_id, index, "phone", now,
                                             CALL_OUTCOMES.get(outcome, "failed_call"),
                                             detail=detail or outcome, interaction_id=iid)
+        await self.after_attempt(info, outcome, now, retry=outcome in RETRYABLE)
+
+    async def after_attempt(self, info: Mapping[str, Any], outcome: str, now: float, *,
+                            retry: bool) -> None:
+        """An active target's call did not complete the campaign: another attempt after
+        ``retry_minutes`` (when ``retry`` and attempts are left), else the next step, else
+        failed."""
+        cid, customer_id, index = info["id"], info["customer_id"], int(info["step"])
         campaign = await self.campaigns.get(cid)
         target = await self.campaigns.target(cid, customer_id)
         if target is None or target["state"] != "active":
             return          # they responded meanwhile, or the campaign finished
         step = campaign["spec"]["steps"][index]
         tried = int(target["attempts"]) + 1
-        if outcome in RETRYABLE and tried < int(step.get("attempts", 1)):
+        if retry and tried < int(step.get("attempts", 1)):
             await self.campaigns.settle(
                 cid, customer_id, now, state="pending", attempts=tried,
                 next_at=now + float(step.get("retry_minutes", 60.0)) * 60,

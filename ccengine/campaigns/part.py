@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from ccengine.campaigns.bounce_intake import BounceIntake
 from ccengine.campaigns.calls import CampaignCalls
+from ccengine.campaigns.dispositions import CampaignFollowUp
 from ccengine.campaigns.runner import CampaignRunner, MailSetup
 from ccengine.core.events import InteractionQueued
 from ccengine.core.interaction import Interaction
@@ -59,6 +60,7 @@ class ResponseWatch:
 
 async def start_campaigns(engine: Engine) -> None:
     from ccengine.api.campaigns import CampaignsApi, add_routes, add_unsubscribe_routes
+    from ccengine.api.interaction_notes import FOLLOW_UP
     if engine.db is None or engine.customers is None or engine.dispatcher is None:
         raise RuntimeError("campaigns start after the store and the dispatcher")
     campaigns = CampaignRepository(engine.db, engine.customers)
@@ -68,7 +70,8 @@ async def start_campaigns(engine: Engine) -> None:
         templates=lambda: engine.settings.campaigns.templates.keys(),
         trunks=lambda: [t.name for t in engine.outbound_settings.trunks],
         call_queues=lambda: [q.name for q in engine.dispatcher.queues.values()
-                             if Medium.CALLBACK in q.media])
+                             if Medium.CALLBACK in q.media],
+        dispositions=lambda queue: engine.settings.dispositions.allowed(queue))
     engine.api_routes.append(lambda app: add_routes(app, api))
     engine.dispatcher.subscribe(ResponseWatch(campaigns).on_event)
     assert engine.consent is not None and engine.do_not_call is not None \
@@ -78,6 +81,10 @@ async def start_campaigns(engine: Engine) -> None:
         calls = CampaignCalls(engine.callback_requests, campaigns, engine.customers,
                               lambda: engine.settings.campaigns)
         engine.dispatcher.subscribe(calls.on_event)
+    if calls is not None:   # a campaign call's wrap-up disposition: what follows
+        follow_up = CampaignFollowUp(calls, campaigns, engine.consent, engine.do_not_call,
+                                     time.time)
+        engine.api_routes.append(lambda app: app.__setitem__(FOLLOW_UP, follow_up))
     runner = CampaignRunner(campaigns, engine.customers, engine.consent, engine.do_not_call,
                             engine.email_suppressions, lambda: engine.settings.campaigns,
                             _mail(engine), time.time, calls=calls)

@@ -7,13 +7,15 @@ to (queues, templates, trunks) are given; every problem names the key, e.g.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 CHANNELS = ("email", "phone")
 PURPOSES = ("marketing", "service")
 MODES = ("preview", "progressive", "predictive")
+# what a wrap-up disposition of a campaign call does next (docs/campaigns.md, "Dispositions")
+ACTIONS = ("done", "do_not_call", "callback", "retry")
 WINDOWS = ("24h", "30d")
 MAX_STEPS = 10
 NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,99}$")
@@ -59,11 +61,15 @@ class CampaignSpec:
     cap_days: float = 7.0              # ... within this many days
     dialer: Dialer = field(default_factory=Dialer)
     trunk: str | None = None
+    # a disposition agents choose in wrap-up -> what follows (ACTIONS); without one, an
+    # answered call completes the customer's campaign
+    dispositions: Mapping[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["steps"] = [{k: v for k, v in asdict(s).items() if v is not None}
                         for s in self.steps]
+        out["dispositions"] = dict(self.dispositions)
         return out
 
 
@@ -117,13 +123,15 @@ class _Reader:
 
 
 def parse_spec(data: Any, *, queues: Collection[str], templates: Collection[str],
-               trunks: Collection[str], call_queues: Collection[str] | None = None
+               trunks: Collection[str], call_queues: Collection[str] | None = None,
+               dispositions: Callable[[str], Collection[str] | None] | None = None
                ) -> CampaignSpec:
     """The definition (as the API receives it) checked; BadCampaign names the key.
     ``call_queues``: the queues that take the engine's own calls (callbacks), which a
-    campaign with a phone step needs (None: not checked)."""
+    campaign with a phone step needs (None: not checked). ``dispositions``: those agents
+    may choose for a queue's work (None: any short text)."""
     r = _Reader(data, "", ("name", "queue", "purpose", "steps", "frequency_cap", "dialer",
-                           "trunk"))
+                           "trunk", "dispositions"))
     name = data.get("name")
     if not isinstance(name, str) or not NAME.match(name):
         raise r.error("name", "is required: lower-case letters, digits, '_', '.', '-' (up "
@@ -157,7 +165,28 @@ def parse_spec(data: Any, *, queues: Collection[str], templates: Collection[str]
                                                           0.0, 720.0),
                       abandon_seconds=dialer.number("abandon_seconds", 2.0, 0.0, 10.0),
                       window=dialer.choice("window", WINDOWS, "24h")),
-        trunk=trunk)
+        trunk=trunk,
+        dispositions=_dispositions(data.get("dispositions", {}),
+                                   dispositions(str(queue)) if dispositions else None))
+
+
+def _dispositions(data: Any, allowed: Collection[str] | None) -> dict[str, str]:
+    """``{disposition: action}``; each a disposition agents can choose for the queue."""
+    if not isinstance(data, Mapping):
+        raise BadCampaign("dispositions", "must map dispositions to what follows: "
+                                          + ", ".join(ACTIONS))
+    out = {}
+    for name, action in data.items():
+        key = f"dispositions.{name}"
+        if not isinstance(name, str) or not name.strip() or len(name) > 100:
+            raise BadCampaign("dispositions", "names must be texts of 1-100 characters")
+        if allowed is not None and name not in allowed:
+            raise BadCampaign(key, "is not a disposition of the campaign's queue (known: "
+                                   f"{', '.join(allowed)})")
+        if action not in ACTIONS:
+            raise BadCampaign(key, f"must be one of {', '.join(ACTIONS)}")
+        out[name] = str(action)
+    return out
 
 
 BUILT_MODES = ("progressive",)   # preview and predictive dialling are not built yet

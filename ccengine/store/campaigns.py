@@ -373,6 +373,21 @@ class CampaignRepository:
                 CampaignTarget.state == "active").values(**values))
         return bool(done.rowcount)  # type: ignore[attr-defined]
 
+    async def reopen(self, campaign_id: int, customer_id: str, step: int,
+                     callback_id: str | None, now: float) -> bool:
+        """A target whose latest call (``callback_id``, of ``step``) is over or under way
+        (``done`` or ``active``) is active again at that step, so that the call's wrap-up
+        disposition settles what follows. False when it moved on meanwhile (responded,
+        opted out, its campaign finished, another call placed)."""
+        async with self.db.session.begin() as s:
+            done = await s.execute(update(CampaignTarget).where(
+                CampaignTarget.campaign_id == campaign_id,
+                CampaignTarget.customer_id == customer_id,
+                CampaignTarget.callback_id == callback_id,
+                CampaignTarget.state.in_(("active", "done"))).values(
+                    state="active", step=step, updated_at=now))
+        return bool(done.rowcount)  # type: ignore[attr-defined]
+
     async def target(self, campaign_id: int, customer_id: str) -> dict[str, Any] | None:
         async with self.db.session() as s:
             row = await s.get(CampaignTarget, (campaign_id, customer_id))
@@ -456,6 +471,11 @@ class CampaignRepository:
                 select(CampaignContact.step, CampaignContact.outcome, func.count()).where(
                     CampaignContact.campaign_id == campaign_id)
                 .group_by(CampaignContact.step, CampaignContact.outcome))).all()
+            chosen = (await s.execute(
+                select(CampaignContact.step, CampaignContact.detail, func.count()).where(
+                    CampaignContact.campaign_id == campaign_id,
+                    CampaignContact.outcome == "disposition")
+                .group_by(CampaignContact.step, CampaignContact.detail))).all()
             waiting = dict((await s.execute(
                 select(CampaignTarget.step, func.count()).where(
                     CampaignTarget.campaign_id == campaign_id,
@@ -463,10 +483,11 @@ class CampaignRepository:
                 .group_by(CampaignTarget.step))).all())
         steps = []
         for index, step in enumerate(campaign.spec["steps"]):
-            outcomes = {o: n for st, o, n in per_step if st == index}
+            outcomes = {o: n for st, o, n in per_step if st == index and o != "disposition"}
             steps.append({"step": index, "channel": step["channel"],
                           "contacted": sum(n for o, n in outcomes.items() if o in CONTACTED),
-                          "outcomes": outcomes, "pending": int(waiting.get(index, 0))})
+                          "outcomes": outcomes, "pending": int(waiting.get(index, 0)),
+                          "dispositions": {d: n for st, d, n in chosen if st == index}})
         totals = {k: int(by_state.get(k, 0)) for k in (*OPEN, *ENDED)}
         return {"campaign_id": campaign_id, "state": campaign.state,
                 "targets": sum(totals.values()), "by_state": totals, "steps": steps}

@@ -7,12 +7,14 @@ up; the one who answered has completed the campaign. Every attempt is on the cam
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.e2e.conftest import Rig, eventually, running_rig
+from tests.e2e.test_campaigns import answer
 from tests.e2e.test_first_journey import ready_agents
 from tests.e2e.trunk_rig import CALLBACKS, bridge_with_carrier, overrides, state_is
 from tests.sip.carrier import BUSY_SUFFIX, NO_ANSWER_SUFFIX, Carrier
@@ -85,3 +87,100 @@ async def test_given_answering_busy_and_silent_customers_then_called_retried_and
         dialled = next(e["at"] for e in events if e["kind"] == "dialling")
         given_up = next(e["at"] for e in events if e["kind"] == "callback_attempt")
         assert given_up - dialled >= 15
+
+
+DISPOSITIONS = {"Sale": "done", "Do not call": "do_not_call", "Call back later": "callback",
+                "Answering machine": "retry"}
+
+
+async def test_given_dispositions_then_dnc_retry_and_callback_follow_in_the_campaign(
+        rig: Rig, carrier: Carrier) -> None:
+    """Dispositions drive what follows (docs/campaigns.md, "Dispositions"): dan says never
+    call again (his number goes on the do-not-call list, his consent to marketing calls is
+    withdrawn, he leaves the campaign); eve's first answer is an answering machine (tried
+    again), her second asks to be called back tomorrow (the step is due then)."""
+    await ready_agents(rig, "alice")
+    numbers = {"dan": "02079460222", "eve": "02079460333"}
+    ids = {who: (await rig.call_api("POST", "/api/customers", "sam", json={
+        "name": who.title(), "identities": [{"kind": "phone", "value": number}]}))["id"]
+        for who, number in numbers.items()}
+    campaign = await rig.call_api("POST", "/api/campaigns", "sam", json={
+        **SPEC, "name": "dispositions", "dispositions": DISPOSITIONS})
+    path = f"/api/campaigns/{campaign['id']}"
+    await rig.call_api("POST", f"{path}/targets", "sam",
+                       json={"customer_ids": list(ids.values())})
+    await rig.call_api("POST", f"{path}/state", "sam", json={"state": "running"})
+
+    answered: list[str] = []
+
+    async def take_next() -> tuple[str, str]:
+        """alice answers the next campaign call; (who, interaction id) once it is over."""
+        def fresh() -> list[dict[str, Any]]:
+            return [o for o in rig.feeds["alice"].offers()
+                    if o["interaction_id"] not in answered]
+        pop = (await eventually(fresh, 60, "the next campaign call offered to alice"))[0]
+        iid = pop["interaction_id"]
+        answered.append(iid)
+        assert pop["campaign"] == {"id": campaign["id"], "name": "dispositions", "step": 0}
+        await bridge_with_carrier(rig, iid)
+        await rig.phones["alice"].hangup()
+        await state_is(rig, "alice", "wrap_up")
+        who = next(w for w, n in numbers.items() if pop["caller_number"].endswith(n[1:]))
+        return who, iid
+
+    async def dispose(iid: str, disposition: str, **extra: Any) -> dict[str, Any]:
+        return await rig.call_api("PUT", f"/api/interactions/{iid}/disposition", "alice",
+                                  json={"disposition": disposition, **extra})
+
+    async def target(who: str) -> dict[str, Any]:
+        listed = (await rig.call_api("GET", f"{path}/targets", "sam"))["targets"]
+        return next(t for t in listed if t["customer_id"] == ids[who])
+
+    tomorrow = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
+    seen = {"dan": 0, "eve": 0}
+    while seen != {"dan": 1, "eve": 2}:
+        who, iid = await take_next()
+        seen[who] += 1
+        view = await rig.call_api("GET", f"/api/interactions/{iid}/disposition", "alice")
+        assert view["campaign"]["actions"] == DISPOSITIONS
+        if who == "dan":
+            await dispose(iid, "Do not call")
+        elif seen["eve"] == 1:
+            await dispose(iid, "Answering machine")
+        else:
+            # a callback needs its time: refused without one, or in the past
+            status, body = await answer(rig,
+                "PUT", f"/api/interactions/{iid}/disposition", "alice",
+                json={"disposition": "Call back later"})
+            assert (status, body["error"]) == (400, "bad_callback_at")
+            status, body = await answer(rig,
+                "PUT", f"/api/interactions/{iid}/disposition", "alice",
+                json={"disposition": "Call back later",
+                      "callback_at": "2020-01-01T10:00:00+00:00"})
+            assert (status, body["error"]) == (400, "bad_callback_at")
+            await dispose(iid, "Call back later", callback_at=tomorrow.isoformat())
+        await rig.call_api("POST", f"/api/interactions/{iid}/wrapup/end", "alice")
+
+    dan = await eventually(lambda: _in_state(target("dan"), "opted_out"), 30, "dan out")
+    assert dan["outcome"] == "step 0: 'Do not call' (alice)"
+    listed = await rig.call_api("GET", "/api/dnc", "sam", params={"number": "+442079460222"})
+    assert (listed["entry"]["source"], listed["entry"]["by"]) == ("desk", "alice")
+    consent = await rig.call_api("GET", f"/api/customers/{ids['dan']}/consent", "sam")
+    phone = next(c for c in consent["consents"]
+                 if (c["channel"], c["purpose"]) == ("phone", "marketing"))
+    assert (phone["state"], phone["by"], phone["source"]) == ("withdrawn", "alice", "desk")
+
+    eve = await eventually(lambda: _in_state(target("eve"), "pending"), 30, "eve pending")
+    assert eve["next_at"] == tomorrow.timestamp() and eve["step"] == 0
+    assert eve["attempts"] == 0 and "call back at" in eve["outcome"]
+    progress = (await rig.call_api("GET", path, "sam"))["progress"]["steps"][0]
+    assert progress["dispositions"] == {"Do not call": 1, "Answering machine": 1,
+                                        "Call back later": 1}
+    assert progress["outcomes"] == {"answered": 3}
+    # nothing else is dialled: dan is done with, eve's call is tomorrow
+    assert len(carrier.invites()) == 3
+
+
+async def _in_state(target: Any, state: str) -> dict[str, Any] | None:
+    found = await target
+    return found if found["state"] == state else None

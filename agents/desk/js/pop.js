@@ -4,6 +4,7 @@
 // a callback booked. Shown for the chosen work item, or else the newest offer.
 import { announce } from "./announce.js";
 import { patch, post } from "./api.js";
+import { campaignLine } from "./campaign.js";
 import { append, fill, h } from "./dom.js";
 import { consentPart } from "./consent.js";
 import { tell } from "./desk.js";
@@ -189,6 +190,8 @@ function render(panel, pop, editing, setEditing) {
   const parts = [h("h2", { id: "customer-name" }, c && c.name ? c.name : "Unknown contact")];
   // named-contact routing: why this agent got the work (text, never markup)
   if (pop.why) parts.push(h("p", { class: "why", id: "pop-why" }, `Offered to you: ${pop.why}`));
+  // a campaign's call (the customer did not ask for it): which campaign and step
+  if (pop.campaign) parts.push(campaignLine(pop));
   // the intent classifier's reading of what the customer wrote (text, never markup)
   if (pop.intent) {
     parts.push(h("p", { class: "intent", id: "pop-intent" },

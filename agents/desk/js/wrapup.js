@@ -1,8 +1,10 @@
 // Wrap-up of a piece of work: its disposition (the queue's list), notes, and the time left.
 // "Finish wrap-up" saves both and frees the agent at once; when the timer runs out first,
-// whatever is typed can still be saved (the item stays until then).
+// whatever is typed can still be saved (the item stays until then). A campaign's call also
+// says what its dispositions do next, and asks when to call back (campaign.js).
 import { announce } from "./announce.js";
 import { post, put } from "./api.js";
+import { campaignFollowUp } from "./campaign.js";
 import { h, setText } from "./dom.js";
 import { tell } from "./desk.js";
 import { intentChoice } from "./intent-choice.js";
@@ -24,6 +26,8 @@ export function wrapupView(item) {
     : h("input", { id: `disposition-${item.id}`, maxlength: 100 });
   const notes = h("textarea", { id: `notes-${item.id}`, rows: 3 });
   const intent = intentChoice(item);
+  const followUp = campaignFollowUp(item, disposition);
+  followUp.start(item.pop);
   const left = h("p", { class: "wrapup-timer", "aria-live": "off" });
   const finish = h("button", { type: "button", class: "primary finish-wrapup",
     "aria-keyshortcuts": "Alt+Shift+W" }, "Finish wrap-up");
@@ -38,7 +42,16 @@ export function wrapupView(item) {
   finish.addEventListener("click", async () => {
     finish.disabled = true;
     try {
-      if (disposition.value) await put(`${path}/disposition`, { disposition: disposition.value });
+      const extra = disposition.value ? followUp.extra() : {};
+      if (!extra) {
+        const text = "Choose when to call back.";
+        tell(text);
+        announce(text, { assertive: true });
+        return;
+      }
+      if (disposition.value) {
+        await put(`${path}/disposition`, { disposition: disposition.value, ...extra });
+      }
       if (notes.value.trim()) await post(`${path}/notes`, { text: notes.value.trim() });
       if (intent) await intent.save(path);
       item.draft = false;
@@ -49,18 +62,20 @@ export function wrapupView(item) {
       if (item.released) update((s) => { s.work.delete(item.id); if (s.selected === item.id) s.selected = null; });
     } catch (e) {
       tell(e.message);
+      if (e.code === "bad_callback_at") followUp.refused();
     } finally {
       finish.disabled = false;
     }
   });
   const el = h("section", { class: "wrapup", "aria-labelledby": `wrapup-${item.id}` },
     h("h3", { id: `wrapup-${item.id}` }, "Wrap-up"),
-    h("label", { for: disposition.id }, "Disposition"), disposition,
+    h("label", { for: disposition.id }, "Disposition"), disposition, followUp.el,
     intent && intent.el,
     h("label", { for: notes.id }, "Notes"), notes, left, h("div", {}, finish), saved);
   return {
     el,
     refresh(current) {
+      followUp.start(current.pop);   // a pop that came after the view was built
       const inWrapup = current.slot.state === "wrap_up" || current.released;
       el.hidden = !inWrapup;
       if (current.released) setText(left, "Wrap-up time is over: save what you typed.");

@@ -208,6 +208,14 @@ def _attributes(row: Mapping[str, Any], from_interaction: str | None,
            "name": row["name"], "note": row["note"], "attempt": row["attempts"] + 1,
            "previous_outcomes": [o["outcome"] for o in row["outcomes"]],
            "waiting_since": waiting_since,
-           "reason": ("the caller chose a callback in the IVR" if row["requested_via"] == "ivr"
-                      else f"requested by {row['requested_by'] or 'the API'}")}
+           "reason": _reason(row)}
     return {"callback": callback, "pop": pop}
+
+
+def _reason(row: Mapping[str, Any]) -> str:
+    """Why the engine calls this number, in words for the agent."""
+    if row["requested_via"] == "ivr":
+        return "the caller chose a callback in the IVR"
+    if row["requested_via"] == "campaign":
+        return "a campaign's call (the customer did not ask for it)"
+    return f"requested by {row['requested_by'] or 'the API'}"

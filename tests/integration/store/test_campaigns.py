@@ -129,10 +129,16 @@ async def test_given_contacts_then_progress_per_step_and_frequency_count(
         for cid, outcome in zip(ids, ("sent", "sent", "suppressed"), strict=True):
             s.add(CampaignContact(campaign_id=campaign["id"], customer_id=cid, step=0,
                                   channel="email", at=5.0, outcome=outcome))
+        for cid, chosen in zip(ids, ("Sale", "Sale", "Not interested"), strict=True):
+            s.add(CampaignContact(campaign_id=campaign["id"], customer_id=cid, step=0,
+                                  channel="phone", at=5.5, outcome="disposition",
+                                  detail=chosen))
     await campaigns.responded(ids[0], "chat-1", 6.0)
     progress = await campaigns.progress(campaign["id"])
     assert progress["by_state"]["responded"] == 1 and progress["by_state"]["pending"] == 2
+    # dispositions are counted apart, by name, and are no contact of their own
     assert progress["steps"][0] == {"step": 0, "channel": "email", "contacted": 2,
-                                    "outcomes": {"sent": 2, "suppressed": 1}, "pending": 2}
+                                    "outcomes": {"sent": 2, "suppressed": 1}, "pending": 2,
+                                    "dispositions": {"Sale": 2, "Not interested": 1}}
     assert await campaigns.contacts_since(ids[1], 4.0) == 1
     assert await campaigns.contacts_since(ids[2], 4.0) == 0      # suppressed: no contact

@@ -50,6 +50,10 @@ def test_given_email_then_calls_then_checked_with_defaults() -> None:
     ({"dialer": {"abandon_limit": 0.5}}, "dialer.abandon_limit", "from 0 to 0.1"),
     ({"frequency_cap": {"contacts": 0}}, "frequency_cap.contacts", "from 1"),
     ({"frequency_cap": "often"}, "frequency_cap", "must be an object"),
+    ({"dispositions": ["Sale"]}, "dispositions", "done, do_not_call, callback, retry"),
+    ({"dispositions": {"Sale": "celebrate"}}, "dispositions.Sale",
+     "must be one of done, do_not_call, callback, retry"),
+    ({"dispositions": {"": "done"}}, "dispositions", "1-100 characters"),
 ])
 def test_given_mistake_then_refused_naming_the_key(change: dict[str, Any], key: str,
                                                     words: str) -> None:
@@ -69,3 +73,22 @@ def test_given_phone_step_without_any_trunk_then_refused() -> None:
 def test_given_not_an_object_then_refused() -> None:
     with pytest.raises(BadCampaign, match=r"\(campaign\): must be an object"):
         parse_spec(["x"], **KNOWN)
+
+
+def test_given_dispositions_then_each_must_be_one_the_queue_offers() -> None:
+    lists = {"sales": ["Sale", "Do not call"], "support": None}
+    mapped = {**GOOD, "dispositions": {"Sale": "done", "Do not call": "do_not_call"}}
+    spec = parse_spec(mapped, **KNOWN, dispositions=lists.get)
+    assert spec.to_dict()["dispositions"] == {"Sale": "done", "Do not call": "do_not_call"}
+    with pytest.raises(BadCampaign) as refused:
+        parse_spec({**GOOD, "dispositions": {"Call back later": "callback"}}, **KNOWN,
+                   dispositions=lists.get)
+    assert refused.value.key == "dispositions.Call back later"
+    assert "not a disposition of the campaign's queue (known: Sale, Do not call)" in str(
+        refused.value)
+    # a queue without a list takes any short text
+    free = parse_spec({**GOOD, "queue": "support",
+                       "dispositions": {"Call back later": "callback"}}, **KNOWN,
+                      dispositions=lists.get)
+    assert free.dispositions == {"Call back later": "callback"}
+    assert parse_spec(GOOD, **KNOWN).to_dict()["dispositions"] == {}
