@@ -37,6 +37,10 @@ class CampaignsApi:
     call_queues: Callable[[], Collection[str]] = tuple   # queues taking callbacks
     # the dispositions agents may choose for a queue's work (None: any short text)
     dispositions: Callable[[str], Collection[str] | None] = lambda queue: None
+    abandon_message: Callable[[], bool] = lambda: False   # predictive dialling needs one
+    voice_queues: Callable[[], Collection[str]] = tuple   # queues taking calls
+    # a predictive campaign's dialling on this node now (PredictiveDialer.status)
+    dialer: Callable[[int], dict[str, object] | None] = lambda campaign_id: None
     clock: Callable[[], float] = time.time
 
     def spec(self, body: object) -> dict[str, object]:
@@ -44,7 +48,9 @@ class CampaignsApi:
             return parse_spec(body, queues=self.queues(), templates=self.templates(),
                               trunks=self.trunks(),
                               call_queues=self.call_queues(),
-                              dispositions=self.dispositions).to_dict()
+                              dispositions=self.dispositions,
+                              abandon_message=self.abandon_message(),
+                              voice_queues=self.voice_queues()).to_dict()
         except BadCampaign as e:
             raise web.HTTPBadRequest(text=json.dumps({"error": e.code, "message": str(e),
                                                       "key": e.key}),
@@ -77,7 +83,8 @@ async def get(request: web.Request) -> web.Response:
     api = request.app[CAMPAIGNS_API]
     campaign_id = _id(request)
     view = await api.campaigns.get(campaign_id)
-    return web.json_response({**view, "progress": await api.campaigns.progress(campaign_id)})
+    return web.json_response({**view, "progress": await api.campaigns.progress(campaign_id),
+                              "dialer": api.dialer(campaign_id)})
 
 
 async def replace(request: web.Request) -> web.Response:

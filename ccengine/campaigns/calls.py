@@ -41,24 +41,41 @@ class CampaignCalls:
         self.settings = settings
         # what advances a target once a step is over (CampaignRunner.advance)
         self.advance: Callable[..., Any] | None = None
+        # customer-first dialling of predictive campaigns (ccengine/campaigns/predictive)
+        self.predictive: Any = None
+
+    async def closed(self, target: Mapping[str, Any], now: float) -> str | None:
+        """Why the called party's calling window is closed now, or None when open."""
+        zone = await self._zone(target["customer_id"])
+        verdict = check(target["phone"], datetime.fromtimestamp(now, UTC),
+                        self.settings().calling_windows, zone)
+        return None if verdict.open else f"outside the calling window: {verdict.reason}"
+
+    async def _zone(self, customer_id: str) -> str | None:
+        profile = await self.customers.get(customer_id) or {}
+        zone = (profile.get("attributes") or {}).get(TIMEZONE)
+        return zone if isinstance(zone, str) else None
 
     async def place(self, campaign: CampaignView, target: Mapping[str, Any],
                     now: float) -> None:
-        """Queue the call, or keep the target until the called party's window opens."""
+        """Queue the call (agent first), hand it to the predictive dialer (customer
+        first), or keep the target until the called party's window opens."""
         cid, customer_id, index = campaign["id"], target["customer_id"], int(target["step"])
-        profile = await self.customers.get(customer_id) or {}
-        zone = (profile.get("attributes") or {}).get(TIMEZONE)
-        zone = zone if isinstance(zone, str) else None
-        windows = self.settings().calling_windows
-        at = datetime.fromtimestamp(now, UTC)
-        verdict = check(target["phone"], at, windows, zone)
-        if not verdict.open:
-            opens = next_open(target["phone"], at, windows, zone)
+        closed = await self.closed(target, now)
+        if closed is not None:
+            opens = next_open(target["phone"], datetime.fromtimestamp(now, UTC),
+                              self.settings().calling_windows,
+                              await self._zone(customer_id))
             await self.campaigns.settle(
                 cid, customer_id, now, state="pending",
                 next_at=opens.timestamp() if opens else now + NO_WINDOW_RETRY,
-                outcome=f"outside the calling window: {verdict.reason}"[:200])
+                outcome=closed[:200])
             return
+        if campaign["spec"]["dialer"].get("mode") == "predictive" \
+                and self.predictive is not None:
+            await self.predictive.add(campaign, target, now)
+            return
+        profile = await self.customers.get(customer_id) or {}
         row = await self.requests.request(
             number=target["phone"], queue=campaign["spec"]["queue"], due_at=None,
             via="campaign", by=None, name=profile.get("name"),
@@ -89,7 +106,7 @@ class CampaignCalls:
             await self._answered(info, row["interaction_id"], now)
         elif row["state"] == "failed":
             last = row["outcomes"][-1]["outcome"] if row["outcomes"] else "failed"
-            await self._failed(info, str(last), row["interaction_id"], now)
+            await self.failed(info, str(last), row["interaction_id"], now)
 
     async def on_event(self, event: Any) -> None:
         """Dispatcher subscriber: the outcome of a campaign's call."""
@@ -102,8 +119,8 @@ class CampaignCalls:
             if isinstance(event, InteractionUpdated) and event.kind == "callback_attempt":
                 outcomes = (event.interaction.attributes.get("callback") or {}).get(
                     "outcomes") or [{}]
-                await self._failed(info, str(outcomes[-1].get("outcome", "failed")),
-                                   event.interaction.id, event.at)
+                await self.failed(info, str(outcomes[-1].get("outcome", "failed")),
+                                  event.interaction.id, event.at)
             elif isinstance(event, InteractionEnded):
                 reason = _ended_reason(event.interaction)
                 if _connected(event.interaction):
@@ -111,25 +128,29 @@ class CampaignCalls:
                 elif reason != "callback_failed":   # (that one: its callback_attempt above)
                     # ended before the customer was reached (Asterisk lost, a restart):
                     # a failed attempt (its reason kept), tried again as the step says
-                    await self._failed(info, "failed", event.interaction.id, event.at,
-                                       detail=reason)
+                    await self.failed(info, "failed", event.interaction.id, event.at,
+                                      detail=reason)
         except Exception:
             log.exception("campaign %s: the call %s's outcome was not recorded",
                           info.get("name"), event.interaction.id)
 
-    async def _failed(self, info: Mapping[str, Any], outcome: str, iid: str,
-                      now: float, detail: str | None = None) -> None:
+    async def failed(self, info: Mapping[str, Any], outcome: str, iid: str | None,
+                     now: float, detail: str | None = None,
+                     not_before: float | None = None) -> None:
+        """A call that did not complete the campaign (not answered, busy, abandoned...):
+        the contact recorded, then another attempt or the next step."""
         cid, customer_id, index = info["id"], info["customer_id"], int(info["step"])
         await self.campaigns.record_contact(cid, customer_id, index, "phone", now,
                                             CALL_OUTCOMES.get(outcome, "failed_call"),
                                             detail=detail or outcome, interaction_id=iid)
-        await self.after_attempt(info, outcome, now, retry=outcome in RETRYABLE)
+        await self.after_attempt(info, outcome, now, not_before=not_before,
+                                 retry=outcome in RETRYABLE or outcome == "abandoned")
 
     async def after_attempt(self, info: Mapping[str, Any], outcome: str, now: float, *,
-                            retry: bool) -> None:
+                            retry: bool, not_before: float | None = None) -> None:
         """An active target's call did not complete the campaign: another attempt after
-        ``retry_minutes`` (when ``retry`` and attempts are left), else the next step, else
-        failed."""
+        ``retry_minutes`` (and not before ``not_before``: an abandoned call's lockout)
+        when ``retry`` and attempts are left, else the next step, else failed."""
         cid, customer_id, index = info["id"], info["customer_id"], int(info["step"])
         campaign = await self.campaigns.get(cid)
         target = await self.campaigns.target(cid, customer_id)
@@ -140,7 +161,8 @@ class CampaignCalls:
         if retry and tried < int(step.get("attempts", 1)):
             await self.campaigns.settle(
                 cid, customer_id, now, state="pending", attempts=tried,
-                next_at=now + float(step.get("retry_minutes", 60.0)) * 60,
+                next_at=max(now + float(step.get("retry_minutes", 60.0)) * 60,
+                            not_before or 0.0),
                 outcome=f"call {tried}: {outcome}")
         elif index + 1 >= len(campaign["spec"]["steps"]):   # the last step: never reached
             await self.campaigns.settle(cid, customer_id, now, state="failed",
@@ -158,7 +180,7 @@ class CampaignCalls:
                                     step=index + 1)
 
 
-CALL_OUTCOMES = {"no_answer": "no_answer", "busy": "busy"}
+CALL_OUTCOMES = {"no_answer": "no_answer", "busy": "busy", "abandoned": "abandoned"}
 
 
 def _ended_reason(interaction: Any) -> str | None:

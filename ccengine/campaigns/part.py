@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from ccengine.campaigns.bounce_intake import BounceIntake
 from ccengine.campaigns.calls import CampaignCalls
 from ccengine.campaigns.dispositions import CampaignFollowUp
+from ccengine.campaigns.predictive import PredictiveDialer
 from ccengine.campaigns.runner import CampaignRunner, MailSetup
 from ccengine.core.events import InteractionQueued
 from ccengine.core.interaction import Interaction
@@ -71,7 +72,10 @@ async def start_campaigns(engine: Engine) -> None:
         trunks=lambda: [t.name for t in engine.outbound_settings.trunks],
         call_queues=lambda: [q.name for q in engine.dispatcher.queues.values()
                              if Medium.CALLBACK in q.media],
-        dispositions=lambda queue: engine.settings.dispositions.allowed(queue))
+        dispositions=lambda queue: engine.settings.dispositions.allowed(queue),
+        abandon_message=lambda: bool(engine.settings.campaigns.abandon_message),
+        voice_queues=lambda: [q.name for q in engine.dispatcher.queues.values()
+                              if Medium.VOICE in q.media])
     engine.api_routes.append(lambda app: add_routes(app, api))
     engine.dispatcher.subscribe(ResponseWatch(campaigns).on_event)
     assert engine.consent is not None and engine.do_not_call is not None \
@@ -88,6 +92,14 @@ async def start_campaigns(engine: Engine) -> None:
     runner = CampaignRunner(campaigns, engine.customers, engine.consent, engine.do_not_call,
                             engine.email_suppressions, lambda: engine.settings.campaigns,
                             _mail(engine), time.time, calls=calls)
+    if calls is not None and engine.voice is not None and engine.outbound is not None:
+        # predictive campaigns: customer-first calls, paced
+        dialer = PredictiveDialer(engine.voice, engine.dispatcher, engine.outbound,
+                                  campaigns, calls, lambda: engine.settings.campaigns,
+                                  runner.check)
+        calls.predictive = dialer
+        api.dialer = dialer.status
+        engine.in_background(dialer.run(), "campaign-dialer")
     ledger = engine.consent
     engine.api_routes.append(lambda app: add_unsubscribe_routes(app, campaigns, ledger))
     engine.in_background(runner.run(), "campaign-runner")

@@ -110,7 +110,9 @@ class CampaignRunner:
         """Take the due steps; how many were taken."""
         taken = 0
         now = self.clock()
-        for campaign, target in await self.campaigns.due(now, BATCH):
+        full = self.calls.predictive.full() if self.calls is not None \
+            and self.calls.predictive is not None else set()
+        for campaign, target in await self.campaigns.due(now, BATCH, besides=full):
             if not await self.campaigns.claim(campaign["id"], target["customer_id"], now):
                 continue
             try:
@@ -140,7 +142,8 @@ class CampaignRunner:
                                                           f"{verdict.reason}")
             else:
                 await self.campaigns.settle(cid, customer, now, state="pending",
-                                            next_at=now + CAP_RETRY_SECONDS,
+                                            next_at=verdict.retry_at
+                                            or now + CAP_RETRY_SECONDS,
                                             outcome=verdict.reason)
             return
         if channel == "phone":
@@ -170,10 +173,20 @@ class CampaignRunner:
                                 and await self.dnc.listed([address])),
             suppressed=bool(channel == "email" and address
                             and await self.suppressions.suppressed(address)),
+            locked_until=await self._locked_until(spec, address) if channel == "phone"
+            and address else None,
             recent_contacts=await self.campaigns.contacts_since(
                 customer, now - float(spec.get("cap_days", 7.0)) * 86400),
             cap_contacts=int(spec.get("cap_contacts", 3)))
         return may_contact(facts, require_opt_in=self.settings().require_opt_in[channel])
+
+    async def _locked_until(self, spec: Mapping[str, Any], number: str) -> float | None:
+        """Until when the number may not be called: its last abandoned call plus the
+        campaign's lockout (None: not locked)."""
+        lockout = float((spec.get("dialer") or {}).get("abandon_lockout_hours", 72.0)) * 3600
+        now = self.clock()
+        at = await self.campaigns.abandoned_since(number, now - lockout)
+        return at + lockout if at is not None and at + lockout > now else None
 
     async def advance(self, campaign: CampaignView, target: Mapping[str, Any], now: float,
                       outcome: str) -> None:

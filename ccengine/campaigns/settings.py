@@ -17,7 +17,7 @@ from ccengine.config import ConfigSection, locate
 
 SECTION = "campaigns"
 KEYS = frozenset({"from", "rate_per_minute", "templates", "calling_windows",
-                  "require_opt_in", "bounces"})
+                  "require_opt_in", "bounces", "abandon_message"})
 TEMPLATE_KEYS = frozenset({"subject", "text", "html"})
 NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}\Z")
 MAX_TEMPLATE = 100_000
@@ -45,6 +45,9 @@ class CampaignSettings:
     require_opt_in: Mapping[str, bool] = field(
         default_factory=lambda: MappingProxyType({"email": True, "phone": False}))
     bounces: SuppressionSettings = field(default_factory=SuppressionSettings)
+    # predictive dialling: what a person who answers and gets no agent in time hears (a
+    # short recording naming the company: sound names or media URIs); none: no predictive
+    abandon_message: tuple[str, ...] = ()
 
 
 def load_campaign_settings(data: Any, source: str) -> CampaignSettings:
@@ -78,7 +81,12 @@ def load_campaign_settings(data: Any, source: str) -> CampaignSettings:
         raise s.error("from", "is required with templates: the From address of campaign "
                               "mail")
     opt_in = s.section("require_opt_in", ("email", "phone"))
+    message = tuple(s.strings("abandon_message"))
+    if len(message) > 10 or any(not m.strip() or len(m) > 200 for m in message):
+        raise s.error("abandon_message", "must be 1 to 10 sound names or media URIs (a "
+                                         "short recording naming the company)")
     return CampaignSettings(
+        abandon_message=message,
         bounces=SuppressionSettings.from_mapping(s.data.get("bounces") or {},
                                                  f"{locate(source, SECTION)}: "
                                                  f"{SECTION}.bounces"),

@@ -124,12 +124,15 @@ class _Reader:
 
 def parse_spec(data: Any, *, queues: Collection[str], templates: Collection[str],
                trunks: Collection[str], call_queues: Collection[str] | None = None,
-               dispositions: Callable[[str], Collection[str] | None] | None = None
-               ) -> CampaignSpec:
+               dispositions: Callable[[str], Collection[str] | None] | None = None,
+               abandon_message: bool = True,
+               voice_queues: Collection[str] | None = None) -> CampaignSpec:
     """The definition (as the API receives it) checked; BadCampaign names the key.
     ``call_queues``: the queues that take the engine's own calls (callbacks), which a
     campaign with a phone step needs (None: not checked). ``dispositions``: those agents
-    may choose for a queue's work (None: any short text)."""
+    may choose for a queue's work (None: any short text). ``abandon_message``: whether
+    one is configured, which predictive dialling needs. ``voice_queues``: the queues that
+    take calls, which a predictive campaign's queue must be (None: not checked)."""
     r = _Reader(data, "", ("name", "queue", "purpose", "steps", "frequency_cap", "dialer",
                            "trunk", "dispositions"))
     name = data.get("name")
@@ -145,10 +148,16 @@ def parse_spec(data: Any, *, queues: Collection[str], templates: Collection[str]
     dialer = _Reader(data.get("dialer", {}), "dialer",
                      ("mode", "max_dial_ratio", "abandon_limit", "ring_seconds",
                       "abandon_lockout_hours", "abandon_seconds", "window"))
-    if (call_queues is not None and queue not in call_queues
-            and any(s.channel == "phone" for s in steps)):
+    mode = _mode(dialer, abandon_message)
+    phoned = any(s.channel == "phone" for s in steps)
+    if (call_queues is not None and queue not in call_queues and phoned
+            and mode != "predictive"):
         raise r.error("queue", f"queue {queue!r} takes no callbacks: a phone step's calls "
                                "are the engine's own (add callback to the queue's media)")
+    if voice_queues is not None and queue not in voice_queues and phoned \
+            and mode == "predictive":
+        raise r.error("queue", f"queue {queue!r} takes no calls: a predictive campaign's "
+                               "answered calls wait in it (add voice to its media)")
     trunk = r.name("trunk", trunks, "trunk", required=False)
     if trunk is None and any(s.channel == "phone" for s in steps) and not trunks:
         raise r.error("trunk", "a phone step needs a trunk, and none is configured")
@@ -157,7 +166,7 @@ def parse_spec(data: Any, *, queues: Collection[str], templates: Collection[str]
         purpose=r.choice("purpose", PURPOSES, "marketing"),
         cap_contacts=cap.integer("contacts", 3, 1, 100),
         cap_days=cap.number("days", 7.0, 0.01, 365.0),
-        dialer=Dialer(mode=_mode(dialer),
+        dialer=Dialer(mode=mode,
                       max_dial_ratio=dialer.number("max_dial_ratio", 3.0, 1.0, 5.0),
                       abandon_limit=dialer.number("abandon_limit", 0.03, 0.0, 0.1),
                       ring_seconds=dialer.number("ring_seconds", 25.0, 15.0, 120.0),
@@ -189,14 +198,19 @@ def _dispositions(data: Any, allowed: Collection[str] | None) -> dict[str, str]:
     return out
 
 
-BUILT_MODES = ("progressive",)   # preview and predictive dialling are not built yet
+BUILT_MODES = ("progressive", "predictive")   # preview dialling is not built yet
 
 
-def _mode(dialer: _Reader) -> str:
+def _mode(dialer: _Reader, abandon_message: bool) -> str:
     mode = dialer.choice("mode", MODES, "progressive")
     if mode not in BUILT_MODES:
         raise dialer.error("mode", f"{mode} dialling is not built yet: campaigns dial "
-                                   "progressive (agent first)")
+                                   "progressive (agent first) or predictive")
+    if mode == "predictive" and not abandon_message:
+        raise dialer.error("mode", "predictive dialling needs campaigns.abandon_message in "
+                                   "the engine config: a short recording naming the "
+                                   "company, played to a person who answers and gets no "
+                                   "agent in time")
     return mode
 
 

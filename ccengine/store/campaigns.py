@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any, TypedDict
 
 from sqlalchemy import func, select, update
@@ -325,17 +325,44 @@ class CampaignRepository:
                 CampaignContact.customer_id == customer_id, CampaignContact.step == step,
                 CampaignContact.outcome == "sent").limit(1))).first() is not None
 
-    async def due(self, now: float, limit: int = 100) -> list[tuple[CampaignView,
-                                                                    dict[str, Any]]]:
-        """Targets of running campaigns whose next step is due, the longest due first."""
+    async def due(self, now: float, limit: int = 100, *,
+                  besides: Collection[int] = ()) -> list[tuple[CampaignView,
+                                                               dict[str, Any]]]:
+        """Targets of running campaigns (other than ``besides``) whose next step is due,
+        the longest due first."""
+        query = (select(CampaignRecord, CampaignTarget)
+                 .join(CampaignTarget, CampaignTarget.campaign_id == CampaignRecord.id)
+                 .where(CampaignRecord.state == "running", CampaignTarget.state == "pending",
+                        CampaignTarget.next_at <= now))
+        if besides:
+            query = query.where(CampaignRecord.id.not_in(list(besides)))
+        async with self.db.session() as s:
+            rows = (await s.execute(query.order_by(CampaignTarget.next_at).limit(limit))).all()
+            return [(_view(c), _target_view(t)) for c, t in rows]
+
+    async def live_answers(self, campaign_id: int, since: float
+                           ) -> list[tuple[float, str]]:
+        """The campaign's calls a person answered since ``since``: (at, ``answered`` or
+        ``abandoned``), oldest first (the abandon rate's window)."""
         async with self.db.session() as s:
             rows = (await s.execute(
-                select(CampaignRecord, CampaignTarget)
-                .join(CampaignTarget, CampaignTarget.campaign_id == CampaignRecord.id)
-                .where(CampaignRecord.state == "running", CampaignTarget.state == "pending",
-                       CampaignTarget.next_at <= now)
-                .order_by(CampaignTarget.next_at).limit(limit))).all()
-            return [(_view(c), _target_view(t)) for c, t in rows]
+                select(CampaignContact.at, CampaignContact.outcome).where(
+                    CampaignContact.campaign_id == campaign_id, CampaignContact.at >= since,
+                    CampaignContact.outcome.in_(("answered", "abandoned")))
+                .order_by(CampaignContact.at))).all()
+        return [(float(at), str(outcome)) for at, outcome in rows]
+
+    async def abandoned_since(self, number: str, since: float) -> float | None:
+        """When a campaign call to ``number`` was last abandoned since ``since`` (over
+        every campaign), or None: the abandoned number's lockout."""
+        c, t = CampaignContact, CampaignTarget
+        async with self.db.session() as s:
+            at = (await s.execute(
+                select(func.max(c.at))
+                .join(t, (t.campaign_id == c.campaign_id) & (t.customer_id == c.customer_id))
+                .where(t.phone == number, c.outcome == "abandoned", c.at >= since))
+            ).scalar()
+        return float(at) if at is not None else None
 
     async def claim(self, campaign_id: int, customer_id: str, now: float) -> bool:
         """Take a due target (pending -> active) for its step; False when another runner

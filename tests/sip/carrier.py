@@ -2,7 +2,8 @@
 challenge (and checks the credentials), and takes INVITEs, writing down the number it was
 asked for, the From and P-Asserted-Identity headers. What it does with a call depends on
 the number's last digits: ``...0486`` busy, ``...0408`` rings until cancelled (no answer),
-anything else answers and echoes the audio until the other side hangs up."""
+``...0433`` answers after 4 s of ringing, anything else answers at once (300 ms) and echoes
+the audio until the other side hangs up."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from tests.sip.sipp import SippProcess
 
 BUSY_SUFFIX = "0486"
 NO_ANSWER_SUFFIX = "0408"
+SLOW_ANSWER_SUFFIX = "0433"
 
 RESPONSE_HEAD = """[last_Via:]
 [last_From:]
@@ -34,6 +36,8 @@ SCENARIO = """<?xml version="1.0" encoding="ISO-8859-1" ?>
             assign_to="busy"/>
       <ereg regexp="^INVITE sip:[^@]*{no_answer}@" search_in="msg" check_it="false"
             assign_to="noanswer"/>
+      <ereg regexp="^INVITE sip:[^@]*{slow}@" search_in="msg" check_it="false"
+            assign_to="slow"/>
       <log message="INVITE|[$ruser]|[$from]|[$pai]|[$ruri]"/>
     </action>
   </recv>
@@ -50,7 +54,9 @@ Contact: <sip:carrier@[local_ip]:[local_port]>
 Content-Length: 0
     ]]>
   </send>
+  <nop test="slow" next="slow"/>
   <pause milliseconds="300"/>
+  <label id="answer"/>
   <send retrans="500">
     <![CDATA[
 SIP/2.0 200 OK
@@ -89,6 +95,10 @@ Content-Length: 0
     ]]>
   </send>
   <nop next="end"><action><log message="BYE|[$ruser]"/></action></nop>
+
+  <label id="slow"/>
+  <pause milliseconds="4000"/>
+  <nop next="answer"/>
 
   <label id="busy"/>
   <send>
@@ -216,6 +226,7 @@ class Carrier(SippProcess):
         self.scenario = directory / "carrier.xml"
         self.scenario.write_text(SCENARIO.format(
             head=RESPONSE_HEAD, busy=BUSY_SUFFIX, no_answer=NO_ANSWER_SUFFIX,
+            slow=SLOW_ANSWER_SUFFIX,
             first_register=RECV_REGISTER.format(user=user, password=password,
                                                 optional=' optional="true"'),
             recv_register=RECV_REGISTER.format(user=user, password=password, optional="")))

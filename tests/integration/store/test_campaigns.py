@@ -142,3 +142,32 @@ async def test_given_contacts_then_progress_per_step_and_frequency_count(
                                     "dispositions": {"Sale": 2, "Not interested": 1}}
     assert await campaigns.contacts_since(ids[1], 4.0) == 1
     assert await campaigns.contacts_since(ids[2], 4.0) == 0      # suppressed: no contact
+
+
+async def test_given_answered_and_abandoned_calls_then_window_lockout_and_due_besides(
+        db: Database) -> None:
+    """What predictive dialling reads: a campaign's live answers over its window, when a
+    number's call was last abandoned (over every campaign), and the due targets of the
+    campaigns whose pool is not full."""
+    campaigns, customers = repo(db)
+    ann = await customers.create(name="Ann", identities=[("phone", "+442079460111")])
+    dee = await customers.create(name="Dee", identities=[("phone", "+442079460433")])
+    first = await campaigns.create({**SPEC, "name": "first"}, by="sam", at=1.0)
+    second = await campaigns.create({**SPEC, "name": "second"}, by="sam", at=1.0)
+    for campaign in (first, second):
+        await campaigns.add_customers(campaign["id"], [ann["id"], dee["id"]], 2.0)
+        await campaigns.move(campaign["id"], "running", 3.0)
+    async with db.session.begin() as s:
+        for who, at, outcome in ((ann, 10.0, "answered"), (dee, 20.0, "abandoned"),
+                                 (ann, 30.0, "no_answer"), (dee, 40.0, "answered")):
+            s.add(CampaignContact(campaign_id=first["id"], customer_id=who["id"], step=1,
+                                  channel="phone", at=at, outcome=outcome))
+    assert await campaigns.live_answers(first["id"], 15.0) == [(20.0, "abandoned"),
+                                                               (40.0, "answered")]
+    assert await campaigns.live_answers(second["id"], 0.0) == []
+    assert await campaigns.abandoned_since("+442079460433", 0.0) == 20.0
+    assert await campaigns.abandoned_since("+442079460433", 21.0) is None   # lockout over
+    assert await campaigns.abandoned_since("+442079460111", 0.0) is None
+    due = await campaigns.due(100.0, besides=[first["id"]])
+    assert {c["name"] for c, _ in due} == {"second"} and len(due) == 2
+    assert len(await campaigns.due(100.0)) == 4

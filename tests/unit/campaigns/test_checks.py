@@ -33,6 +33,12 @@ CALL = ContactFacts("phone", "marketing", None, "+447700900123")
     (replace(CALL, purpose="service", consent="withdrawn"), False,
      Verdict(False, "service phone consent withdrawn", True)),
     (replace(CALL, address=""), False, Verdict(False, "no number", True)),
+    # an abandoned call locks the number out (service calls too), until the given time
+    (replace(CALL, locked_until=1796040000.0, purpose="service"), False,
+     Verdict(False, "a call to the number was abandoned: locked out until 2026-11-30 "
+                    "12:00 UTC", False, retry_at=1796040000.0)),
+    (replace(CALL, locked_until=1796040000.0, on_do_not_call=True), False,
+     Verdict(False, "on the do-not-call list", True)),
 ])
 def test_given_facts_then_verdict(facts: ContactFacts, opt_in: bool,
                                   verdict: Verdict) -> None:

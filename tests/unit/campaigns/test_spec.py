@@ -45,7 +45,7 @@ def test_given_email_then_calls_then_checked_with_defaults() -> None:
      "from 0"),
     ({"trunk": "other"}, "trunk", "no trunk 'other'"),
     ({"dialer": {"mode": "blast"}}, "dialer.mode", "preview, progressive, predictive"),
-    ({"dialer": {"mode": "predictive"}}, "dialer.mode", "predictive dialling is not built"),
+    ({"dialer": {"mode": "preview"}}, "dialer.mode", "preview dialling is not built"),
     ({"dialer": {"ring_seconds": 10}}, "dialer.ring_seconds", "from 15"),
     ({"dialer": {"abandon_limit": 0.5}}, "dialer.abandon_limit", "from 0 to 0.1"),
     ({"frequency_cap": {"contacts": 0}}, "frequency_cap.contacts", "from 1"),
@@ -92,3 +92,18 @@ def test_given_dispositions_then_each_must_be_one_the_queue_offers() -> None:
                       dispositions=lists.get)
     assert free.dispositions == {"Call back later": "callback"}
     assert parse_spec(GOOD, **KNOWN).to_dict()["dispositions"] == {}
+
+
+def test_given_predictive_then_it_needs_the_abandon_message_and_a_queue_taking_calls(
+        ) -> None:
+    predictive = {**GOOD, "dialer": {"mode": "predictive"}}
+    with pytest.raises(BadCampaign) as refused:
+        parse_spec(predictive, **KNOWN, abandon_message=False)
+    assert refused.value.key == "dialer.mode"
+    assert "needs campaigns.abandon_message" in str(refused.value)
+    # its answered calls wait in the queue as calls: the queue must take voice (not
+    # callbacks: nobody rings an agent first)
+    with pytest.raises(BadCampaign, match="queue 'sales' takes no calls"):
+        parse_spec(predictive, **KNOWN, call_queues=["sales"], voice_queues=["support"])
+    spec = parse_spec(predictive, **KNOWN, call_queues=[], voice_queues=["sales"])
+    assert spec.dialer.mode == "predictive"

@@ -1,0 +1,392 @@
+"""Customer-first (predictive) dialling of campaign calls (docs/campaigns.md, "Predictive
+dialling").
+
+A predictive campaign's phone step does not ring an agent first: when the step is due (the
+runner's checks and the calling window passed), the customer joins the campaign's pool,
+and once a second the pacing (ccengine/campaigns/pacing.py, a pure function of a snapshot)
+says how many of the pool to dial now, from the campaign queue's free and busy agents, the
+calls ringing or answered and waiting, the recent answer rate and the abandon rate over
+the window. Just before each dial the customer is checked again (consent, the do-not-call
+list, the frequency cap, the lockout after an abandoned call, the calling window).
+
+The call goes out through the trunk and the dialling policy. When a person answers, the
+call is queued in the campaign's queue ahead of other work (the same router, reservation
+and screen pop as inbound calls) and must reach an agent within ``abandon_seconds``
+(default 2 s): an agent reserved for it by then (their phone ringing) counts, and the
+call goes on as any answered call. Otherwise the call is **abandoned**: it leaves the
+queue, the customer hears ``campaigns.abandon_message`` (a short recording naming the
+company) and the engine hangs up; their number is not called again within the campaign's
+``abandon_lockout_hours``. A customer who hangs up before an agent is found counts as
+abandoned too. Unanswered, busy and failed calls are retried as the step says, like
+progressive ones.
+
+The abandon rate is kept per campaign over its window (24 hours or 30 days), rebuilt at
+start from the stored contacts (``answered`` and ``abandoned``). Pacing decides per
+engine node: two nodes dialling one predictive campaign each pace on their own view.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ccengine.campaigns.calls import CampaignCalls
+from ccengine.campaigns.checks import Verdict
+from ccengine.campaigns.pacing import (
+    AbandonTracker,
+    Decision,
+    Mode,
+    PacingSettings,
+    RecentDials,
+    Snapshot,
+    Window,
+    decide,
+)
+from ccengine.campaigns.settings import CampaignSettings
+from ccengine.core.agent_state import Presence
+from ccengine.core.errors import UnknownInteraction
+from ccengine.core.interaction import Interaction
+from ccengine.core.media import Medium
+from ccengine.dispatcher import Dispatcher
+from ccengine.store.campaigns import CampaignRepository, CampaignView
+from ccengine.telephony.ari.router import HANGUP_EVENTS
+from ccengine.telephony.outbound.callbacks import CAMPAIGN
+from ccengine.telephony.outbound.calls import OutboundCalls
+from ccengine.telephony.outbound.legs import ANSWERED, ring
+from ccengine.telephony.outbound.numbers import BadNumber, NumberRefused
+from ccengine.telephony.voice import CallerGone, CallerLeg, VoiceCall, VoiceChannel
+
+log = logging.getLogger(__name__)
+
+APP = "campaign"          # the Stasis argument of a customer-first call's leg
+PRIORITY = 1000           # an answered customer is served before anyone else waiting
+POOL_SLACK = 5            # customers kept ready beyond what the pacing may dial at once
+ABANDONED = "abandoned"
+
+Check = Callable[[Mapping[str, Any], Mapping[str, Any], str, float], Awaitable[Verdict]]
+
+
+@dataclass
+class Line:
+    """One predictive campaign's live figures on this node."""
+
+    recent: RecentDials = field(default_factory=RecentDials)
+    abandon: AbandonTracker = field(default_factory=AbandonTracker)
+    pool: deque[dict[str, Any]] = field(default_factory=deque)
+    ringing: int = 0
+    waiting: int = 0
+    last: Decision | None = None
+
+
+def pacing_settings(spec: Mapping[str, Any]) -> PacingSettings:
+    """A campaign's pacing; an abandon limit of 0 allows no abandoned call: progressive."""
+    dialer = spec.get("dialer") or {}
+    limit = float(dialer.get("abandon_limit", 0.03))
+    mode = Mode(dialer.get("mode", "progressive")) if limit > 0 else Mode.PROGRESSIVE
+    return PacingSettings(mode=mode,
+                          max_dial_ratio=float(dialer.get("max_dial_ratio", 3.0)),
+                          abandon_limit=limit if limit > 0 else 0.03,
+                          abandon_seconds=float(dialer.get("abandon_seconds", 2.0)),
+                          window=Window(dialer.get("window", "24h")))
+
+
+class PredictiveDialer:
+    def __init__(self, voice: VoiceChannel, dispatcher: Dispatcher, outbound: OutboundCalls,
+                 campaigns: CampaignRepository, calls: CampaignCalls,
+                 settings: Callable[[], CampaignSettings], check: Check, *,
+                 clock: Callable[[], float] = time.time, tick_seconds: float = 1.0) -> None:
+        self.voice, self.ari, self.dispatcher = voice, voice.ari, dispatcher
+        self.outbound, self.campaigns, self.calls = outbound, campaigns, calls
+        self.settings, self.check, self.clock = settings, check, clock
+        self.tick_seconds = tick_seconds
+        self.lines: dict[int, Line] = {}
+        self._wake = asyncio.Event()
+
+    def status(self, campaign_id: int) -> dict[str, Any] | None:
+        """What supervisors see of a predictive campaign's dialling on this node: the
+        last pacing decision, the abandon rate over the window, the calls in progress."""
+        line = self.lines.get(campaign_id)
+        if line is None:
+            return None
+        abandon = line.abandon.status(self.clock())
+        last = line.last
+        return {"mode": last.mode.value if last else None,
+                "reason": last.reason if last else "nothing to dial yet",
+                "dial_level": round(last.dial_level, 3) if last else None,
+                "ringing": line.ringing, "answered_waiting": line.waiting,
+                "ready_to_dial": len(line.pool),
+                "live_answers": abandon.live_answers, "abandoned": abandon.abandoned,
+                "abandon_rate": round(abandon.rate, 4)}
+
+    # ------------------------------------------------------------------ the pool
+    def full(self) -> set[int]:
+        """The campaigns whose pool holds enough customers for now (the runner takes no
+        more of them)."""
+        out = set()
+        for cid, line in self.lines.items():
+            ceiling = line.last.ceiling if line.last is not None else 1
+            if len(line.pool) >= ceiling + POOL_SLACK:
+                out.add(cid)
+        return out
+
+    async def add(self, campaign: CampaignView, target: Mapping[str, Any],
+                  now: float) -> None:
+        """A customer whose call step is due: dialled when the pacing says so."""
+        line = await self._line(campaign)
+        line.pool.append(dict(target))
+        await self.campaigns.settle_active(campaign["id"], target["customer_id"], now,
+                                           outcome="waiting to be dialled (predictive)")
+        self._wake.set()
+
+    async def _line(self, campaign: CampaignView) -> Line:
+        line = self.lines.get(campaign["id"])
+        if line is None:
+            settings = pacing_settings(campaign["spec"])
+            line = Line(abandon=AbandonTracker(settings.window))
+            since = self.clock() - settings.window.seconds
+            for at, outcome in await self.campaigns.live_answers(campaign["id"], since):
+                if outcome == ABANDONED:
+                    line.abandon.abandoned(at)
+                else:
+                    line.abandon.connected(at)
+            self.lines[campaign["id"]] = line
+        return line
+
+    # ------------------------------------------------------------------ pacing
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.tick()
+            except Exception:
+                log.exception("predictive dialling: a round failed; trying again")
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.tick_seconds):
+                    await self._wake.wait()
+
+    async def tick(self) -> int:
+        """Dial what the pacing says for each campaign with customers in its pool."""
+        dialled = 0
+        for cid, line in list(self.lines.items()):
+            if not line.pool:
+                continue
+            campaign = await self.campaigns.get(cid)
+            if campaign["state"] != "running":
+                if campaign["state"] == "finished":
+                    line.pool.clear()   # (their targets were cancelled with it)
+                continue
+            decision = await self.decide(campaign, line)
+            for _ in range(min(decision.dial, len(line.pool))):
+                target = line.pool.popleft()
+                line.ringing += 1
+                self.voice.router.spawn(self._dial(campaign, target, line),
+                                        f"campaign-dial-{cid}-{target['customer_id']}")
+                dialled += 1
+        return dialled
+
+    async def decide(self, campaign: CampaignView, line: Line) -> Decision:
+        settings = pacing_settings(campaign["spec"])
+        free, busy = await self._agents(campaign["spec"]["queue"])
+        now = self.clock()
+        snapshot = Snapshot(free_agents=free, busy_agents=busy, ringing=line.ringing,
+                            answered_waiting=line.waiting,
+                            stats=line.recent.stats(120.0, line.abandon.status(now)))
+        decision = decide(snapshot, settings)
+        if line.last is None or (line.last.mode, line.last.reason.split(":")[0]) != (
+                decision.mode, decision.reason.split(":")[0]):
+            log.info("campaign %s: %s", campaign["name"], decision.reason)
+        line.last = decision
+        return decision
+
+    async def _agents(self, queue_name: str) -> tuple[int, list[float | None]]:
+        """The queue's agents able to take a call now (free), and those on a call or in
+        its wrap-up (busy: their remaining time is not known)."""
+        queue = self.dispatcher.queues.get(queue_name)
+        if queue is None:
+            return 0, []
+        lives = await self.dispatcher.state.agents()
+        free, busy = 0, []
+        for agent_id, profile in self.dispatcher.profiles.items():
+            live = lives.get(agent_id)
+            if live is None or live.presence == Presence.LOGGED_OUT \
+                    or not profile.has_skills(queue.required_skills) \
+                    or profile.capacity.get(Medium.VOICE, 0) <= 0:
+                continue
+            if live.can_take(profile, Medium.VOICE):
+                free += 1
+            elif live.presence == Presence.AVAILABLE and live.slots:
+                busy.append(None)
+        return free, busy
+
+    # ------------------------------------------------------------------ one call
+    async def _dial(self, campaign: CampaignView, target: Mapping[str, Any],
+                    line: Line) -> None:
+        counted = True   # in line.ringing until the call is answered or fails
+        try:
+            counted = await self._place(campaign, target, line)
+        except Exception:
+            log.exception("campaign %s: the call to %s failed", campaign["name"],
+                          target["customer_id"])
+            with contextlib.suppress(Exception):
+                await self.campaigns.settle(campaign["id"], target["customer_id"],
+                                            self.clock(), state="pending",
+                                            next_at=self.clock() + 60,
+                                            outcome="error while dialling: due again")
+        finally:
+            if counted:
+                line.ringing -= 1
+            self._wake.set()
+
+    async def _place(self, campaign: CampaignView, target: Mapping[str, Any],
+                     line: Line) -> bool:
+        """Dial one customer; False once it stopped counting as ringing."""
+        cid, customer = campaign["id"], target["customer_id"]
+        spec, now = campaign["spec"], self.clock()
+        index = int(target["step"])
+        info = {"id": cid, "name": campaign["name"], "step": index,
+                "customer_id": customer, "mode": "predictive"}
+        current = await self.campaigns.target(cid, customer)
+        if current is None or current["state"] != "active":
+            return True          # they responded meanwhile, or the campaign finished
+        # checked again just before the dial: consent, lists, cap, lockout, window
+        verdict = await self.check(spec, current, "phone", now)
+        closed = await self.calls.closed(current, now)
+        if not verdict.allowed or closed:
+            await self.campaigns.settle(cid, customer, now, state="pending", next_at=now,
+                                        outcome=f"checked again before dialling: "
+                                                f"{closed or verdict.reason}")
+            return True
+        try:
+            destination = self.outbound.policy.check(str(current["phone"]))
+        except (BadNumber, NumberRefused) as e:
+            await self.calls.failed(info, "refused", None, now, detail=str(e))
+            return True
+        ring_seconds = int(float(spec["dialer"].get("ring_seconds", 25)))
+        channel = f"{APP}-{uuid.uuid4().hex}"
+        started = self.clock()
+        with self.voice.router.listen(channel) as events:
+            outcome = await ring(self.ari, events,
+                                 self.outbound.settings.trunk.endpoint(destination.dial),
+                                 app_args=[APP, str(cid)],
+                                 caller_id=self.outbound.settings.caller_id_header,
+                                 timeout=ring_seconds)
+            line.ringing -= 1
+            if outcome != ANSWERED:
+                line.recent.record(None)
+                await self.calls.failed(info, outcome, None, self.clock())
+                return False
+            answered = self.clock()
+            line.recent.record(answered - started)
+            interaction = Interaction(
+                id=uuid.uuid4().hex, medium=Medium.VOICE, queue=spec["queue"],
+                priority=PRIORITY, required_skills={}, customer_id=customer,
+                attributes={"caller_number": destination.e164, "direction": "outbound",
+                            "caller_channel": channel, "node": self.voice.node,
+                            CAMPAIGN: info,
+                            "pop": {"number": destination.e164,
+                                    "reason": "a campaign's call (the customer did not "
+                                              "ask for it)",
+                                    "note": f"Campaign {campaign['name']}, step "
+                                            f"{index + 1}"}},
+                created_at=started, enqueued_at=None, sl_target_seconds=None)
+            interaction.record("entered", started)
+            interaction.record("dialling", started, number=destination.e164,
+                               trunk=self.outbound.settings.trunk.name)
+            interaction.record("connected", answered, number=destination.e164)
+            await self._serve(campaign, interaction, channel, events, line)
+        return False
+
+    async def _serve(self, campaign: CampaignView, interaction: Interaction, channel: str,
+                     events: Any, line: Line) -> None:
+        """The customer answered: an agent within abandon_seconds, or the abandon
+        message; then the call goes on (or ends) as any call."""
+        call = VoiceCall(interaction, channel, events)
+        voice, iid = self.voice, interaction.id
+        voice.calls[iid] = call
+        line.waiting += 1
+        waiting = True
+        try:
+            await self.dispatcher.enqueue(interaction)
+            seconds = float(campaign["spec"]["dialer"].get("abandon_seconds", 2.0))
+            found = await self._agent_within(call, seconds)
+            line.waiting, waiting = line.waiting - 1, False
+            if found:
+                line.abandon.connected(self.clock())
+                await voice.follow_caller(call)
+                return
+            await self._abandon(campaign, call, line)
+        finally:
+            if waiting:
+                line.waiting -= 1
+            voice.calls.pop(iid, None)
+            await voice._finish(call)
+
+    async def _agent_within(self, call: VoiceCall, seconds: float) -> bool:
+        """Whether an agent took the call: bridged, or their phone ringing for it, at
+        ``seconds`` after the answer (a ringing agent who then does not answer does not
+        count). False when the customer hangs up first, or nobody took it."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        iid = call.interaction.id
+        while True:
+            if call.agent_id is not None:
+                return True
+            if call.done.is_set():
+                return False
+            left = deadline - loop.time()
+            if left <= 0:
+                ringing = self.voice.ringing.get(iid)
+                if ringing is None:
+                    with contextlib.suppress(UnknownInteraction):
+                        if await self.dispatcher.hold_waiting(iid):
+                            return False       # out of routing: nobody will get it now
+                    if call.agent_id is None and iid not in self.voice.ringing:
+                        await asyncio.sleep(0.05)   # an offer is being made this instant
+                        continue
+                else:
+                    await ringing.over.wait()
+                    await asyncio.sleep(0)      # the bridge (call.agent_id) comes next
+                    if call.agent_id is None and not call.done.is_set():
+                        with contextlib.suppress(UnknownInteraction):
+                            if await self.dispatcher.hold_waiting(iid):
+                                return False
+                continue
+            event = await call.events.next(min(left, 0.05))
+            if event is not None and event.type in HANGUP_EVENTS:
+                call.hung_up_by = call.hung_up_by or "caller"
+                call.done.set()
+                return False
+
+    async def _abandon(self, campaign: CampaignView, call: VoiceCall, line: Line) -> None:
+        """Nobody took the answered call in time: the message, then the engine hangs up;
+        the contact is recorded and the number locked out."""
+        now = self.clock()
+        line.abandon.abandoned(now)
+        info = call.interaction.attributes[CAMPAIGN]
+        heard = "hung up before an agent was found"
+        if not call.done.is_set():
+            call.end_reason, call.hung_up_by = "abandoned_by_dialer", "system"
+            played: list[dict[str, Any]] = []
+            message = tuple(self.settings().abandon_message)
+            try:
+                if message:
+                    await CallerLeg(self.ari, call, played.append).play(message)
+            except (CallerGone, Exception) as e:   # noqa: BLE001 (the call ends anyway)
+                if not isinstance(e, CallerGone):
+                    log.warning("campaign %s: the abandon message failed: %s",
+                                campaign["name"], e)
+            media = [m for p in played for m in p.get("media", [])]
+            heard = f"message played: {', '.join(media)}" if media else "no message played"
+            with contextlib.suppress(UnknownInteraction):
+                await self.dispatcher.record(call.interaction.id, "abandon_message",
+                                             media=media, configured=list(message))
+        lockout = float(campaign["spec"]["dialer"].get("abandon_lockout_hours", 72.0)) * 3600
+        await self.calls.failed(info, ABANDONED, call.interaction.id, self.clock(),
+                                detail=heard, not_before=now + lockout)
