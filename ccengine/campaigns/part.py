@@ -96,7 +96,8 @@ async def start_campaigns(engine: Engine) -> None:
         # predictive campaigns: customer-first calls, paced
         dialer = PredictiveDialer(engine.voice, engine.dispatcher, engine.outbound,
                                   campaigns, calls, lambda: engine.settings.campaigns,
-                                  runner.check)
+                                  runner.check, history=engine.recorder.list
+                                  if engine.recorder is not None else None)
         calls.predictive = dialer
         api.dialer = dialer.status
         engine.in_background(dialer.run(), "campaign-dialer")

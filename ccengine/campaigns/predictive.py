@@ -69,6 +69,12 @@ APP = "campaign"          # the Stasis argument of a customer-first call's leg
 PRIORITY = 1000           # an answered customer is served before anyone else waiting
 POOL_SLACK = 5            # customers kept ready beyond what the pacing may dial at once
 ABANDONED = "abandoned"
+DEFAULT_HANDLE = 120.0    # talk + wrap-up seconds assumed while nothing is measured
+HANDLE_KEPT = 100         # the handle times the mean is taken over
+HISTORY_SECONDS = 86_400  # how far back the queue's own calls seed the mean handle time
+
+# the stored interactions of a queue since a time (InteractionRepository.list)
+History = Callable[..., Awaitable[list[dict[str, Any]]]]
 
 Check = Callable[[Mapping[str, Any], Mapping[str, Any], str, float], Awaitable[Verdict]]
 
@@ -83,6 +89,12 @@ class Line:
     ringing: int = 0
     waiting: int = 0
     last: Decision | None = None
+    # the talk + wrap-up seconds of the campaign's latest calls (the first from the
+    # queue's history): the pacing's mean handle time
+    handle: deque[float] = field(default_factory=lambda: deque(maxlen=HANDLE_KEPT))
+
+    def mean_handle(self) -> float:
+        return sum(self.handle) / len(self.handle) if self.handle else DEFAULT_HANDLE
 
 
 def pacing_settings(spec: Mapping[str, Any]) -> PacingSettings:
@@ -101,11 +113,12 @@ class PredictiveDialer:
     def __init__(self, voice: VoiceChannel, dispatcher: Dispatcher, outbound: OutboundCalls,
                  campaigns: CampaignRepository, calls: CampaignCalls,
                  settings: Callable[[], CampaignSettings], check: Check, *,
+                 history: History | None = None,
                  clock: Callable[[], float] = time.time, tick_seconds: float = 1.0) -> None:
         self.voice, self.ari, self.dispatcher = voice, voice.ari, dispatcher
         self.outbound, self.campaigns, self.calls = outbound, campaigns, calls
         self.settings, self.check, self.clock = settings, check, clock
-        self.tick_seconds = tick_seconds
+        self.tick_seconds, self.history = tick_seconds, history
         self.lines: dict[int, Line] = {}
         self._wake = asyncio.Event()
 
@@ -122,6 +135,7 @@ class PredictiveDialer:
                 "dial_level": round(last.dial_level, 3) if last else None,
                 "ringing": line.ringing, "answered_waiting": line.waiting,
                 "ready_to_dial": len(line.pool),
+                "mean_handle_seconds": round(line.mean_handle(), 1),
                 "live_answers": abandon.live_answers, "abandoned": abandon.abandoned,
                 "abandon_rate": round(abandon.rate, 4)}
 
@@ -156,8 +170,32 @@ class PredictiveDialer:
                     line.abandon.abandoned(at)
                 else:
                     line.abandon.connected(at)
+            line.handle.extend(await self._queue_handle_times(campaign["spec"]["queue"]))
             self.lines[campaign["id"]] = line
         return line
+
+    async def _queue_handle_times(self, queue_name: str) -> list[float]:
+        """The talk + wrap-up seconds of the queue's latest handled calls (the last day):
+        the first calls of a campaign to end are the short ones, so its own figures start
+        from the queue's."""
+        queue = self.dispatcher.queues.get(queue_name)
+        if self.history is None or queue is None:
+            return []
+        now = self.clock()
+        try:
+            views = await self.history(queue=queue_name, medium=Medium.VOICE.value,
+                                       since=now - HISTORY_SECONDS, until=now,
+                                       limit=HANDLE_KEPT)
+        except Exception:
+            log.exception("predictive dialling: the queue's handle times were not read")
+            return []
+        out = []
+        for view in views:
+            ts = view.get("timestamps") or {}
+            answered, ended = ts.get("answered"), ts.get("ended")
+            if answered is not None and ended is not None and ended >= answered:
+                out.append(ended - answered + queue.wrapup_seconds)
+        return out
 
     # ------------------------------------------------------------------ pacing
     async def run(self) -> None:
@@ -197,7 +235,8 @@ class PredictiveDialer:
         now = self.clock()
         snapshot = Snapshot(free_agents=free, busy_agents=busy, ringing=line.ringing,
                             answered_waiting=line.waiting,
-                            stats=line.recent.stats(120.0, line.abandon.status(now)))
+                            stats=line.recent.stats(line.mean_handle(),
+                                                    line.abandon.status(now)))
         decision = decide(snapshot, settings)
         if line.last is None or (line.last.mode, line.last.reason.split(":")[0]) != (
                 decision.mode, decision.reason.split(":")[0]):
@@ -318,8 +357,12 @@ class PredictiveDialer:
             found = await self._agent_within(call, seconds)
             line.waiting, waiting = line.waiting - 1, False
             if found:
-                line.abandon.connected(self.clock())
+                talking = self.clock()
+                line.abandon.connected(talking)
                 await voice.follow_caller(call)
+                queue = self.dispatcher.queues.get(interaction.queue or "")
+                line.handle.append(self.clock() - talking
+                                   + (queue.wrapup_seconds if queue else 0.0))
                 return
             await self._abandon(campaign, call, line)
         finally:
