@@ -1,6 +1,8 @@
 """Campaigns in the API (docs/campaigns.md, "Campaigns"), for supervisors and admins:
 
 - ``GET /api/campaigns``, ``POST /api/campaigns`` (a definition: a draft);
+- ``POST /api/interactions/{id}/preview``: the agent's decision on a preview campaign's
+  call (call or skip);
 - ``GET /api/campaigns/{id}`` (with its progress), ``PUT /api/campaigns/{id}`` (a draft's
   new definition);
 - ``POST /api/campaigns/{id}/state`` ``{"state": "running" | "paused" | "finished"}``;
@@ -15,7 +17,7 @@ from __future__ import annotations
 import html
 import json
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -39,6 +41,9 @@ class CampaignsApi:
     dispositions: Callable[[str], Collection[str] | None] = lambda queue: None
     abandon_message: Callable[[], bool] = lambda: False   # predictive dialling needs one
     voice_queues: Callable[[], Collection[str]] = tuple   # queues taking calls
+    # a preview campaign's call: the agent's decision (interaction id, user, action);
+    # None when campaigns place no calls (no callbacks: section)
+    preview: Callable[[str, object, object], Awaitable[None]] | None = None
     # a predictive campaign's dialling on this node now (PredictiveDialer.status)
     dialer: Callable[[int], dict[str, object] | None] = lambda campaign_id: None
     clock: Callable[[], float] = time.time
@@ -145,6 +150,23 @@ def add_routes(app: web.Application, api: CampaignsApi) -> None:
     app.router.add_post("/api/campaigns/{campaign_id}/state", move)
     app.router.add_post("/api/campaigns/{campaign_id}/targets", add_targets)
     app.router.add_get("/api/campaigns/{campaign_id}/targets", targets)
+    app.router.add_post("/api/interactions/{interaction_id}/preview", preview)
+
+
+async def preview(request: web.Request) -> web.Response:
+    """POST /api/interactions/{id}/preview {"action": "call"|"skip"}: the agent previewing
+    a preview campaign's call (or a supervisor or admin for them) starts it or skips the
+    customer."""
+    api = request.app[CAMPAIGNS_API]
+    body = await _json_body(request)
+    if set(body) != {"action"} or body["action"] not in ("call", "skip"):
+        raise error(400, "bad_field", 'the body must be {"action": "call"} or '
+                                      '{"action": "skip"}')
+    iid = request.match_info["interaction_id"]
+    if api.preview is None:
+        raise error(409, "preview_conflict", f"no preview of {iid} is waiting")
+    await api.preview(iid, current_user(request), body["action"])
+    return web.json_response({"interaction_id": iid, "action": body["action"]})
 
 
 UNSUBSCRIBE_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">

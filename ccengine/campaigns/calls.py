@@ -82,6 +82,7 @@ class CampaignCalls:
             note=f"Campaign {campaign['name']}, step {index + 1}",
             attributes={CAMPAIGN: {"id": cid, "name": campaign["name"], "step": index,
                                    "customer_id": customer_id,
+                                   "mode": campaign["spec"]["dialer"].get("mode"),
                                    "ring_seconds": campaign["spec"]["dialer"]["ring_seconds"]}})
         await self.campaigns.settle_active(cid, customer_id, now, outcome="calling",
                                            callback_id=row["id"])
@@ -140,6 +141,16 @@ class CampaignCalls:
         """A call that did not complete the campaign (not answered, busy, abandoned...):
         the contact recorded, then another attempt or the next step."""
         cid, customer_id, index = info["id"], info["customer_id"], int(info["step"])
+        if outcome == "skipped":   # a preview the agent skipped: no call, no attempt
+            await self.campaigns.record_contact(cid, customer_id, index, "phone", now,
+                                                SKIPPED, detail="skipped by the agent",
+                                                interaction_id=iid)
+            step = (await self.campaigns.get(cid))["spec"]["steps"][index]
+            await self.campaigns.settle(
+                cid, customer_id, now, state="pending",
+                next_at=now + float(step.get("retry_minutes", 60.0)) * 60,
+                outcome="skipped by the agent in preview: due again later")
+            return
         await self.campaigns.record_contact(cid, customer_id, index, "phone", now,
                                             CALL_OUTCOMES.get(outcome, "failed_call"),
                                             detail=detail or outcome, interaction_id=iid)
@@ -180,6 +191,7 @@ class CampaignCalls:
                                     step=index + 1)
 
 
+SKIPPED = "preview_skipped"   # (the outcome "skipped" is a step the checks skipped)
 CALL_OUTCOMES = {"no_answer": "no_answer", "busy": "busy", "abandoned": "abandoned"}
 
 

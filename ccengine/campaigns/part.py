@@ -85,6 +85,8 @@ async def start_campaigns(engine: Engine) -> None:
         calls = CampaignCalls(engine.callback_requests, campaigns, engine.customers,
                               lambda: engine.settings.campaigns)
         engine.dispatcher.subscribe(calls.on_event)
+    if calls is not None:
+        api.preview = _previews(engine)
     if calls is not None:   # a campaign call's wrap-up disposition: what follows
         follow_up = CampaignFollowUp(calls, campaigns, engine.consent, engine.do_not_call,
                                      time.time)
@@ -125,3 +127,20 @@ def _mail(engine: Engine) -> MailSetup | None:
                                  meta={**meta, "attempts": 0})
         email.outbox.wake()
     return MailSetup(queue, email.config.domain, engine.config.api.public_base)
+
+
+def _previews(engine: Engine) -> Any:
+    """A preview's decision through the callback channel: by the agent previewing it, or
+    by a supervisor or admin for them."""
+    from ccengine.api.customer_access import is_staff
+    from ccengine.telephony.outbound.callbacks import CallbackChannel, NotPreviewing
+    assert engine.dispatcher is not None
+    channel = engine.dispatcher.channel(Medium.CALLBACK)
+    assert isinstance(channel, CallbackChannel)
+
+    async def decide(interaction_id: str, user: Any, action: str) -> None:
+        agent = channel.previews.get(interaction_id)
+        if agent is None or (agent != user.id and not is_staff(user)):
+            raise NotPreviewing(f"no preview of {interaction_id} waits for {user.id}")
+        await channel.preview(interaction_id, agent, action)
+    return decide

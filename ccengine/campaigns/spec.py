@@ -198,14 +198,8 @@ def _dispositions(data: Any, allowed: Collection[str] | None) -> dict[str, str]:
     return out
 
 
-BUILT_MODES = ("progressive", "predictive")   # preview dialling is not built yet
-
-
 def _mode(dialer: _Reader, abandon_message: bool) -> str:
     mode = dialer.choice("mode", MODES, "progressive")
-    if mode not in BUILT_MODES:
-        raise dialer.error("mode", f"{mode} dialling is not built yet: campaigns dial "
-                                   "progressive (agent first) or predictive")
     if mode == "predictive" and not abandon_message:
         raise dialer.error("mode", "predictive dialling needs campaigns.abandon_message in "
                                    "the engine config: a short recording naming the "

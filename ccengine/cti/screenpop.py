@@ -75,7 +75,8 @@ def offer_payload(interaction: Interaction, agent_id: str | None, at: float,
         # what the customer wrote about, as the intent classifier read it: {"name",
         # "confidence"} or null
         "intent": attrs.get("intent"),
-        # a campaign's call: which campaign and step ({"id", "name", "step"}), else null
+        # a campaign's call: which campaign and step, and how it is dialled ({"id",
+        # "name", "step", "mode"}: a preview waits for the agent to call), else null
         "campaign": _campaign(attrs.get("campaign")),
         "customer": None,
     }
@@ -84,7 +85,8 @@ def offer_payload(interaction: Interaction, agent_id: str | None, at: float,
 def _campaign(info: Any) -> dict[str, Any] | None:
     if not isinstance(info, dict) or "id" not in info:
         return None
-    return {"id": info["id"], "name": info.get("name"), "step": info.get("step")}
+    return {"id": info["id"], "name": info.get("name"), "step": info.get("step"),
+            "mode": info.get("mode") or "progressive"}
 
 
 def _why(interaction: Interaction, agent_id: str | None, at: float) -> str | None:

@@ -7,6 +7,7 @@ up; the one who answered has completed the campaign. Every attempt is on the cam
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -121,7 +122,8 @@ async def test_given_dispositions_then_dnc_retry_and_callback_follow_in_the_camp
         pop = (await eventually(fresh, 60, "the next campaign call offered to alice"))[0]
         iid = pop["interaction_id"]
         answered.append(iid)
-        assert pop["campaign"] == {"id": campaign["id"], "name": "dispositions", "step": 0}
+        assert pop["campaign"] == {"id": campaign["id"], "name": "dispositions", "step": 0,
+                                   "mode": "progressive"}
         await bridge_with_carrier(rig, iid)
         await rig.phones["alice"].hangup()
         await state_is(rig, "alice", "wrap_up")
@@ -184,3 +186,63 @@ async def test_given_dispositions_then_dnc_retry_and_callback_follow_in_the_camp
 async def _in_state(target: Any, state: str) -> dict[str, Any] | None:
     found = await target
     return found if found["state"] == state else None
+
+
+async def test_given_preview_campaign_then_agent_sees_customer_first_and_calls_or_skips(
+        rig: Rig, carrier: Carrier) -> None:
+    """Preview (docs/campaigns.md, "Preview"): each call is alice's at once, with the
+    customer in the pop, and nothing is dialled until she says so: she calls fay (her
+    phone, then fay's) and skips gus (no call; he is due again later)."""
+    await ready_agents(rig, "alice")
+    numbers = {"fay": "02079460444", "gus": "02079460555"}
+    ids = {who: (await rig.call_api("POST", "/api/customers", "sam", json={
+        "name": who.title(), "identities": [{"kind": "phone", "value": number}]}))["id"]
+        for who, number in numbers.items()}
+    campaign = await rig.call_api("POST", "/api/campaigns", "sam", json={
+        **SPEC, "name": "preview", "dialer": {"mode": "preview", "ring_seconds": 15}})
+    path = f"/api/campaigns/{campaign['id']}"
+    await rig.call_api("POST", f"{path}/targets", "sam",
+                       json={"customer_ids": list(ids.values())})
+    await rig.call_api("POST", f"{path}/state", "sam", json={"state": "running"})
+
+    seen: list[str] = []
+    for _ in numbers:
+        def fresh() -> list[dict[str, Any]]:
+            return [o for o in rig.feeds["alice"].offers() if o["interaction_id"] not in seen]
+        pop = (await eventually(fresh, 60, "a preview given to alice"))[0]
+        iid = pop["interaction_id"]
+        seen.append(iid)
+        assert pop["campaign"]["mode"] == "preview"
+        await state_is(rig, "alice", "busy")          # hers at once: nothing else offered
+        who = next(w for w, n in numbers.items() if pop["caller_number"].endswith(n[1:]))
+        assert not [i for i in carrier.invites() if i.number == numbers[who]]
+        # only the agent previewing it (or staff) decides
+        status, body = await answer(rig, "POST", f"/api/interactions/{iid}/preview", "bob",
+                                    json={"action": "call"})
+        assert (status, body["error"]) == (409, "preview_conflict")
+        if who == "fay":
+            await rig.call_api("POST", f"/api/interactions/{iid}/preview", "alice",
+                               json={"action": "call"})
+            await bridge_with_carrier(rig, iid)
+            await rig.phones["alice"].hangup()
+            await state_is(rig, "alice", "wrap_up")
+        else:
+            await rig.call_api("POST", f"/api/interactions/{iid}/preview", "alice",
+                               json={"action": "skip"})
+            status, body = await answer(rig, "POST", f"/api/interactions/{iid}/preview",
+                                        "alice", json={"action": "call"})
+            assert (status, body["error"]) == (409, "preview_conflict")   # decided
+        await rig.call_api("POST", f"/api/interactions/{iid}/wrapup/end", "alice")
+
+    async def settled() -> dict[str, dict[str, Any]] | None:
+        listed = (await rig.call_api("GET", f"{path}/targets", "sam"))["targets"]
+        by = {w: next(t for t in listed if t["customer_id"] == cid) for w, cid in ids.items()}
+        return by if by["fay"]["state"] == "done" and by["gus"]["outcome"] and \
+            "skipped" in by["gus"]["outcome"] else None
+    final = await eventually(settled, 30, "fay called, gus skipped")
+    gus = final["gus"]
+    assert (gus["state"], gus["attempts"]) == ("pending", 0)
+    assert gus["next_at"] > time.time()                       # after the retry time
+    assert [i.number for i in carrier.invites()] == [numbers["fay"]]
+    outcomes = (await rig.call_api("GET", path, "sam"))["progress"]["steps"][0]["outcomes"]
+    assert outcomes == {"answered": 1, "preview_skipped": 1}

@@ -37,8 +37,22 @@ CAMPAIGN = "campaign"   # the attribute of a campaign's call (ccengine/campaigns
 _AGENT_FAILURE = {"no_answer": "no_answer", "busy": "rejected", "rejected": "rejected"}
 
 
+class NotPreviewing(CoreError):
+    """No preview of this work is waiting for this agent's decision."""
+
+    code = "preview_conflict"
+
+
+PREVIEW_ACTIONS = ("call", "skip")
+
+
 class CallbackChannel:
-    """Carries out "offer this callback to this agent": agent first, then the customer."""
+    """Carries out "offer this callback to this agent": agent first, then the customer.
+
+    A preview campaign's call (``campaign.mode: preview``) is not rung at once: the agent
+    takes it at once (busy with it: nothing else is offered) and sees the customer; the
+    call starts when they say so (``preview(..., "call")``), or they skip the customer
+    (``"skip"``: the work ends, the campaign tries them again later)."""
 
     medium = Medium.CALLBACK
 
@@ -47,6 +61,7 @@ class CallbackChannel:
                  clock: Callable[[], float]) -> None:
         self.voice, self.ari, self.dispatcher = voice, voice.ari, dispatcher
         self.calls, self.requests, self.settings, self.clock = calls, requests, settings, clock
+        self.previews: dict[str, str] = {}   # interaction id -> the agent deciding
 
     @property
     def offer_seconds(self) -> float:
@@ -59,10 +74,43 @@ class CallbackChannel:
             # came back to the queue): ring the agent and bridge, as for any call
             await self.voice.offer(interaction, agent_id)
             return
+        campaign = interaction.attributes.get(CAMPAIGN)
+        if isinstance(campaign, dict) and campaign.get("mode") == "preview":
+            await self._show_preview(interaction, agent_id)
+            return
         self.voice.router.spawn(self._attempt(interaction, agent_id),
                                 f"callback-{interaction.id}-{agent_id}")
 
-    async def _attempt(self, interaction: Interaction, agent_id: str) -> None:
+    async def _show_preview(self, interaction: Interaction, agent_id: str) -> None:
+        """The agent takes the preview at once and decides when to call."""
+        try:
+            await self.dispatcher.offer_accepted(interaction.id, agent_id)
+        except CoreError:   # cancelled meanwhile
+            return
+        self.previews[interaction.id] = agent_id
+        await self.dispatcher.record(interaction.id, "preview", agent_id=agent_id)
+
+    async def preview(self, interaction_id: str, agent_id: str, action: str) -> None:
+        """The agent's decision on a preview: ``call`` (their phone rings, then the
+        customer's) or ``skip``. NotPreviewing when no preview waits for them."""
+        if action not in PREVIEW_ACTIONS:
+            raise NotPreviewing(f"action must be one of {', '.join(PREVIEW_ACTIONS)}")
+        if self.previews.get(interaction_id) != agent_id:
+            raise NotPreviewing(f"no preview of {interaction_id} waits for {agent_id}")
+        del self.previews[interaction_id]
+        interaction = await self.dispatcher.live_interaction(interaction_id)
+        await self.dispatcher.record(interaction_id, f"preview_{action}", agent_id=agent_id)
+        if action == "call":
+            self.voice.router.spawn(self._attempt(interaction, agent_id, accepted=True),
+                                    f"callback-{interaction_id}-{agent_id}")
+            return
+        info = interaction.attributes.get("callback") or {}
+        await self._failed(interaction_id, agent_id, str(info.get("id", "")),
+                           str(info.get("number", "")), int(info.get("attempts", 0)) + 1,
+                           "skipped", 1)
+
+    async def _attempt(self, interaction: Interaction, agent_id: str, *,
+                       accepted: bool = False) -> None:
         iid = interaction.id
         info = interaction.attributes.get("callback") or {}
         row_id, number = str(info.get("id", "")), str(info.get("number", ""))
@@ -79,12 +127,19 @@ class CallbackChannel:
                                  app_args=["callback", iid],
                                  caller_id=f'"Callback" <{number}>',
                                  timeout=int(self.voice.ring_timeout))
+            if outcome != ANSWERED and accepted:
+                # a preview: the agent's own phone did not answer; they decide again
+                self.previews[iid] = agent_id
+                await self.dispatcher.record(iid, "preview_call_failed", agent_id=agent_id,
+                                             outcome=outcome)
+                return
             if outcome != ANSWERED:
                 await self.dispatcher.offer_failed(
                     iid, agent_id, _AGENT_FAILURE.get(outcome, "unreachable"))
                 return
             try:
-                await self.dispatcher.offer_accepted(iid, agent_id)
+                if not accepted:
+                    await self.dispatcher.offer_accepted(iid, agent_id)
             except CoreError:  # cancelled while the agent's phone rang
                 with contextlib.suppress(AriError):
                     await self.ari.hangup(agent_channel)

@@ -45,7 +45,6 @@ def test_given_email_then_calls_then_checked_with_defaults() -> None:
      "from 0"),
     ({"trunk": "other"}, "trunk", "no trunk 'other'"),
     ({"dialer": {"mode": "blast"}}, "dialer.mode", "preview, progressive, predictive"),
-    ({"dialer": {"mode": "preview"}}, "dialer.mode", "preview dialling is not built"),
     ({"dialer": {"ring_seconds": 10}}, "dialer.ring_seconds", "from 15"),
     ({"dialer": {"abandon_limit": 0.5}}, "dialer.abandon_limit", "from 0 to 0.1"),
     ({"frequency_cap": {"contacts": 0}}, "frequency_cap.contacts", "from 1"),
