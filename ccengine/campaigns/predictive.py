@@ -386,22 +386,17 @@ class PredictiveDialer:
             left = deadline - loop.time()
             if left <= 0:
                 ringing = self.voice.ringing.get(iid)
-                if ringing is None:
-                    with contextlib.suppress(UnknownInteraction):
-                        if await self.dispatcher.hold_waiting(iid):
-                            return False       # out of routing: nobody will get it now
-                    if call.agent_id is None and iid not in self.voice.ringing:
-                        await asyncio.sleep(0.05)   # an offer is being made this instant
-                        continue
-                else:
+                if ringing is not None:
                     await ringing.over.wait()
                     await asyncio.sleep(0)      # the bridge (call.agent_id) comes next
-                    if call.agent_id is None and not call.done.is_set():
-                        with contextlib.suppress(UnknownInteraction):
-                            if await self.dispatcher.hold_waiting(iid):
-                                return False
-                continue
-            event = await call.events.next(min(left, 0.05))
+                    continue
+                try:
+                    if await self.dispatcher.hold_waiting(iid):
+                        return False           # out of routing: nobody will get it now
+                except UnknownInteraction:
+                    return False               # (no longer live: nothing to wait for)
+                # an offer is being made this instant: its ring (or its failure) is next
+            event = await call.events.next(min(left, 0.05) if left > 0 else 0.05)
             if event is not None and event.type in HANGUP_EVENTS:
                 call.hung_up_by = call.hung_up_by or "caller"
                 call.done.set()
