@@ -40,6 +40,9 @@ async def test_given_an_owned_customer_then_agents_read_the_owner_and_supervisor
         kay = await rig.call_api("POST", "/api/customers", "sam", json={
             "name": "Kay Account", "identities": [{"kind": "email", "value": KAY}]})
         await rig.call_api("PATCH", f"/api/customers/{kay['id']}", "sam", json={"owner": "bob"})
+        await rig.call_api("PUT", f"/api/customers/{kay['id']}/consent/email/marketing", "sam",
+                           json={"state": "withdrawn", "source": "paper",
+                                 "evidence": "letter of 3 May"})
 
         # an agent reads the owner, and has nothing to change it with
         desk = await open_desk(rig, browser, "alice")
@@ -62,6 +65,10 @@ async def test_given_an_owned_customer_then_agents_read_the_owner_and_supervisor
         await sam.wait("#customer-name:text-is('Kay Account')", timeout=10)
         await sam.wait("#announce-polite:has-text('Showing Kay Account.')", state="attached")
         await sam.wait("#pop-owner:text-is('Account manager: Bob')")
+        # the found customer's consent, as the ledger has it (as a screen pop shows it)
+        assert await sam.text(".consent-email .consent-state") == \
+            "Marketing email: opted out"
+        assert await sam.text(".consent-phone .consent-state") == "Marketing calls: not asked"
         await sam.wait("#owner-select:enabled")
         assert await sam.texts("#owner-select option") == [
             "No account manager", "Alice", "Bob"]
