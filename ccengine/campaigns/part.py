@@ -126,7 +126,9 @@ def _mail(engine: Engine) -> MailSetup | None:
                                  body=body, raw=raw, state="queued", at=time.time(),
                                  meta={**meta, "attempts": 0})
         email.outbox.wake()
-    return MailSetup(queue, email.config.domain, engine.config.api.public_base)
+    async def stored(message_id: str) -> bool:
+        return await email.messages.by_external_id("email", message_id) is not None
+    return MailSetup(queue, email.config.domain, engine.config.api.public_base, stored)
 
 
 def _previews(engine: Engine) -> Any:

@@ -51,6 +51,8 @@ class MailSetup:
     queue: SendMail
     domain: str
     public_base: str
+    # whether a mail with this Message-ID is in the outbox (or sent): a restart's check
+    stored: Callable[[str], Awaitable[bool]] | None = None
 
 
 class CampaignRunner:
@@ -83,13 +85,30 @@ class CampaignRunner:
                 else:
                     await self.campaigns.settle(cid, customer, now, state="pending",
                                                 next_at=now, outcome="due again")
-            elif await self.campaigns.step_sent(cid, customer, int(target["step"])):
+            elif await self._mail_went(cid, customer, int(target["step"])):
                 await self.advance(campaign, target, now, f"step {target['step']}: mail "
                                                           "sent")
             else:
                 await self.campaigns.settle(cid, customer, now, state="pending",
                                             next_at=now, outcome="due again")
         return len(found)
+
+    async def _mail_went(self, cid: int, customer: str, step: int) -> bool:
+        """Whether the step's mail was handed to the outbox before the stop: recorded as
+        sent, or being handed over and found in the outbox (then recorded as sent). One
+        being handed over and not in the outbox is recorded as failed."""
+        if await self.campaigns.step_sent(cid, customer, step):
+            return True
+        message_id = await self.campaigns.sending(cid, customer, step)
+        if message_id is None:
+            return False
+        if self.mail is not None and self.mail.stored is not None \
+                and await self.mail.stored(message_id):
+            await self.campaigns.mail_handed(cid, customer, message_id, "sent")
+            return True
+        await self.campaigns.mail_handed(cid, customer, message_id, "failed",
+                                         detail="not handed to the outbox before a stop")
+        return False
 
     async def run(self) -> None:
         try:
@@ -243,13 +262,21 @@ class CampaignRunner:
                                                 "failed", detail=str(e)[:500])
             return f"mail not sent: {e}"[:200]
         message_id = str(message["Message-ID"]).strip("<>")
-        await self.mail.queue(message.as_bytes(), sender=settings.sender,
-                              recipients=[target["email"]], subject=mail.subject,
-                              body=mail.text, message_id=message_id,
-                              meta={"kind": "campaign", "campaign_id": cid,
-                                    "customer_id": customer_id, "step": index})
-        await self.campaigns.record_contact(cid, customer_id, index, "email", now, "sent",
-                                            message_id=message_id)
+        # written down before it is handed over: a stop in between is found at the next
+        # start (recover), which looks for the mail in the outbox: never sent twice
+        await self.campaigns.record_contact(cid, customer_id, index, "email", now,
+                                            "sending", message_id=message_id)
+        try:
+            await self.mail.queue(message.as_bytes(), sender=settings.sender,
+                                  recipients=[target["email"]], subject=mail.subject,
+                                  body=mail.text, message_id=message_id,
+                                  meta={"kind": "campaign", "campaign_id": cid,
+                                        "customer_id": customer_id, "step": index})
+        except Exception as e:
+            await self.campaigns.mail_handed(cid, customer_id, message_id, "failed",
+                                             detail=f"not handed to the outbox: {e!r}"[:500])
+            raise
+        await self.campaigns.mail_handed(cid, customer_id, message_id, "sent")
         return f"step {index}: mail sent"
 
 

@@ -325,6 +325,26 @@ class CampaignRepository:
                 CampaignContact.customer_id == customer_id, CampaignContact.step == step,
                 CampaignContact.outcome == "sent").limit(1))).first() is not None
 
+    async def sending(self, campaign_id: int, customer_id: str, step: int) -> str | None:
+        """The Message-ID of the step's mail that was being handed to the outbox (a
+        contact ``sending``: a stop came before it was settled), if any."""
+        async with self.db.session() as s:
+            return (await s.execute(select(CampaignContact.message_id).where(
+                CampaignContact.campaign_id == campaign_id,
+                CampaignContact.customer_id == customer_id, CampaignContact.step == step,
+                CampaignContact.outcome == "sending").limit(1))).scalar()
+
+    async def mail_handed(self, campaign_id: int, customer_id: str, message_id: str,
+                          outcome: str, detail: str | None = None) -> None:
+        """The mail being handed to the outbox was (``sent``) or was not (``failed``)."""
+        async with self.db.session.begin() as s:
+            await s.execute(update(CampaignContact).where(
+                CampaignContact.campaign_id == campaign_id,
+                CampaignContact.customer_id == customer_id,
+                CampaignContact.message_id == message_id,
+                CampaignContact.outcome == "sending").values(outcome=outcome,
+                                                             detail=detail))
+
     async def due(self, now: float, limit: int = 100, *,
                   besides: Collection[int] = ()) -> list[tuple[CampaignView,
                                                                dict[str, Any]]]:

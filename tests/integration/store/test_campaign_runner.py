@@ -123,7 +123,8 @@ async def test_given_steps_under_way_at_a_stop_then_recovered_none_stuck_none_tw
     from ccengine.campaigns.calls import CampaignCalls
     runner, campaigns, customers, ledger, sent, clock = await rig(db)
     people = {}
-    for who in ("mailed", "unmailed", "answered", "busy", "lost", "ringing"):
+    for who in ("mailed", "unmailed", "handing", "dropped", "answered", "busy", "lost",
+                "ringing"):
         c = await customers.create(name=who, identities=[("email", f"{who}@example.org"),
                                                          ("phone", f"0770090{len(people):04}")])
         await ledger.record(c["id"], "email", "marketing", "granted", by="sam",
@@ -131,21 +132,31 @@ async def test_given_steps_under_way_at_a_stop_then_recovered_none_stuck_none_tw
         people[who] = c["id"]
     mail = await campaigns.create(SPEC, by="sam", at=clock.now)
     calls = await campaigns.create(PHONE, by="sam", at=clock.now)
-    await campaigns.add_customers(mail["id"], [people["mailed"], people["unmailed"]],
-                                  clock.now)
+    mailing = ("mailed", "unmailed", "handing", "dropped")
+    await campaigns.add_customers(mail["id"], [people[w] for w in mailing], clock.now)
     await campaigns.add_customers(calls["id"], [people[w] for w in
                                                 ("answered", "busy", "lost", "ringing")],
                                   clock.now)
     for c in (mail, calls):
         await campaigns.move(c["id"], "running", clock.now)
     for who, cid in people.items():       # every step under way when the engine stopped
-        campaign = mail if who in ("mailed", "unmailed") else calls
+        campaign = mail if who in mailing else calls
         assert await campaigns.claim(campaign["id"], cid, clock.now)
         if campaign is calls and who != "lost":
             await campaigns.settle_active(calls["id"], cid, clock.now, outcome="calling",
                                           callback_id=f"cb-{who}")
     await campaigns.record_contact(mail["id"], people["mailed"], 0, "email", clock.now,
                                    "sent", message_id="m1@shop.test")
+    # two mails were being handed to the outbox at the stop: one made it, one did not
+    for who in ("handing", "dropped"):
+        await campaigns.record_contact(mail["id"], people[who], 0, "email", clock.now,
+                                       "sending", message_id=f"{who}@shop.test")
+    outbox = {"handing@shop.test"}
+
+    async def stored(message_id: str) -> bool:
+        return message_id in outbox
+    assert runner.mail is not None
+    runner.mail.stored = stored
     rows = {"cb-answered": {"state": "done", "interaction_id": "i1", "outcomes": []},
             "cb-busy": {"state": "failed", "interaction_id": "i2",
                         "outcomes": [{"attempt": 1, "outcome": "busy"}]},
@@ -154,17 +165,21 @@ async def test_given_steps_under_way_at_a_stop_then_recovered_none_stuck_none_tw
                                  lambda: SETTINGS)
     runner.calls.advance = runner.advance
     clock.now += 10
-    assert await runner.recover() == 6
+    assert await runner.recover() == 8
     found = {t["email"].partition("@")[0]: (t["state"], t["step"], t["next_at"])
              for c in (mail, calls) for t in await campaigns.targets(c["id"])}
     assert found == {
         "mailed": ("pending", 1, clock.now + 3600),     # its mail went: on to step 1
         "unmailed": ("pending", 0, clock.now),          # never handed over: due again
+        "handing": ("pending", 1, clock.now + 3600),    # found in the outbox: it went
+        "dropped": ("pending", 0, clock.now),           # not in the outbox: due again
         "answered": ("done", 1, None),                  # the call took place meanwhile
         "busy": ("pending", 0, clock.now + 60),         # busy: tried again after 1 min
         "lost": ("pending", 0, clock.now),              # never placed: due again
         "ringing": ("active", 0, clock.now - 10)}       # still going: its outcome will come
     assert sent == []                                   # nothing mailed twice
+    progress = await campaigns.progress(mail["id"])
+    assert progress["steps"][0]["outcomes"] == {"sent": 2, "failed": 1}
 
 
 async def test_given_campaign_call_ended_then_only_a_connected_call_completes_it(
