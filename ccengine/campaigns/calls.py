@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -35,14 +36,47 @@ TIMEZONE = "timezone"       # the customer attribute naming their own IANA time 
 
 class CampaignCalls:
     def __init__(self, requests: CallbackRequests, campaigns: CampaignRepository,
-                 customers: CustomerRepository, settings: Callable[[], CampaignSettings]
-                 ) -> None:
+                 customers: CustomerRepository, settings: Callable[[], CampaignSettings],
+                 clock: Callable[[], float] = time.time) -> None:
         self.requests, self.campaigns, self.customers = requests, campaigns, customers
-        self.settings = settings
+        self.settings, self.clock = settings, clock
         # what advances a target once a step is over (CampaignRunner.advance)
         self.advance: Callable[..., Any] | None = None
         # customer-first dialling of predictive campaigns (ccengine/campaigns/predictive)
         self.predictive: Any = None
+        # the runner's checks and what follows a refusal (CampaignRunner.check, .skip)
+        self.check: Callable[..., Any] | None = None
+        self.skip: Callable[..., Any] | None = None
+
+    async def before_dial(self, interaction: Any) -> str | None:
+        """Just before a campaign's call is dialled (agent first: when an agent is offered
+        it, which may be long after the step was taken), the customer is checked again:
+        still in the campaign, consent, the lists, the cap, the lockout and the calling
+        window. None to go on; else why not, the customer moved on as the runner would
+        (the step skipped, or held until later)."""
+        info = interaction.attributes.get(CAMPAIGN)
+        if not isinstance(info, dict) or self.check is None or self.skip is None:
+            return None
+        campaign = await self.campaigns.get(int(info["id"]))
+        target = await self.campaigns.target(campaign["id"], str(info["customer_id"]))
+        if target is None or target["state"] != "active":
+            return "the customer's campaign is over (they responded, or it finished)"
+        now = self.clock()
+        if campaign["state"] != "running":   # paused: the step is due again on resuming
+            await self.campaigns.settle(campaign["id"], target["customer_id"], now,
+                                        state="pending", next_at=now,
+                                        outcome="the campaign was paused before the call")
+            return "the campaign is paused"
+        verdict = await self.check(campaign["spec"], target, "phone", now)
+        if not verdict.allowed:
+            await self.skip(campaign, target, verdict, now)
+            return verdict.reason
+        closed = await self.closed(target, now)
+        if closed is not None:
+            await self.campaigns.settle(campaign["id"], target["customer_id"], now,
+                                        state="pending", next_at=now, outcome=closed[:200])
+            return closed
+        return None
 
     async def closed(self, target: Mapping[str, Any], now: float) -> str | None:
         """Why the called party's calling window is closed now, or None when open."""

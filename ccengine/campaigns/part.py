@@ -85,6 +85,10 @@ async def start_campaigns(engine: Engine) -> None:
         calls = CampaignCalls(engine.callback_requests, campaigns, engine.customers,
                               lambda: engine.settings.campaigns)
         engine.dispatcher.subscribe(calls.on_event)
+        from ccengine.telephony.outbound.callbacks import CallbackChannel
+        channel = engine.dispatcher.channel(Medium.CALLBACK)
+        if isinstance(channel, CallbackChannel):
+            channel.before_dial = calls.before_dial
     if calls is not None:
         api.preview = _previews(engine)
     if calls is not None:   # a campaign call's wrap-up disposition: what follows

@@ -67,7 +67,7 @@ class CampaignRunner:
         self.tick_seconds = tick_seconds
         self.calls = calls          # phone steps (None: no callbacks configured: they wait)
         if calls is not None:
-            calls.advance = self.advance
+            calls.advance, calls.check, calls.skip = self.advance, self.check, self.skip
         self._sent_minute: tuple[int, int] = (0, 0)   # (minute, mails sent in it)
 
     async def recover(self) -> int:
@@ -154,16 +154,7 @@ class CampaignRunner:
         verdict = await self.check(spec, target, channel, now)
         cid, customer = campaign["id"], target["customer_id"]
         if not verdict.allowed:
-            await self.campaigns.record_contact(cid, customer, index, channel, now,
-                                                "skipped", detail=verdict.reason)
-            if verdict.final:
-                await self.advance(campaign, target, now, f"step {index} skipped: "
-                                                          f"{verdict.reason}")
-            else:
-                await self.campaigns.settle(cid, customer, now, state="pending",
-                                            next_at=verdict.retry_at
-                                            or now + CAP_RETRY_SECONDS,
-                                            outcome=verdict.reason)
+            await self.skip(campaign, target, verdict, now)
             return
         if channel == "phone":
             if self.calls is None:   # no way to call (callbacks: not configured): it waits
@@ -179,6 +170,22 @@ class CampaignRunner:
             return
         outcome = await self.send_mail(campaign, target, step, now)
         await self.advance(campaign, target, now, outcome)
+
+    async def skip(self, campaign: CampaignView, target: Mapping[str, Any],
+                   verdict: Verdict, now: float) -> None:
+        """The customer may not be contacted on this step now: recorded (``skipped``),
+        then the next step (for good: consent, lists) or later (the cap, a lockout)."""
+        cid, customer, index = campaign["id"], target["customer_id"], int(target["step"])
+        channel = campaign["spec"]["steps"][index]["channel"]
+        await self.campaigns.record_contact(cid, customer, index, channel, now,
+                                            "skipped", detail=verdict.reason)
+        if verdict.final:
+            await self.advance(campaign, target, now, f"step {index} skipped: "
+                                                      f"{verdict.reason}")
+        else:
+            await self.campaigns.settle(cid, customer, now, state="pending",
+                                        next_at=verdict.retry_at or now + CAP_RETRY_SECONDS,
+                                        outcome=verdict.reason)
 
     async def check(self, spec: Mapping[str, Any], target: Mapping[str, Any], channel: str,
                     now: float) -> Verdict:

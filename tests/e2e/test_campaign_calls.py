@@ -246,3 +246,56 @@ async def test_given_preview_campaign_then_agent_sees_customer_first_and_calls_o
     assert [i.number for i in carrier.invites()] == [numbers["fay"]]
     outcomes = (await rig.call_api("GET", path, "sam"))["progress"]["steps"][0]["outcomes"]
     assert outcomes == {"answered": 1, "preview_skipped": 1}
+
+
+async def test_given_customer_suppressed_while_call_waits_then_not_dialled(
+        rig: Rig, carrier: Carrier) -> None:
+    """Checked again just before the dial (docs/campaigns.md, "Phone steps"): the calls
+    wait in the queue while alice is away; meanwhile ivy withdraws her consent to
+    marketing calls, jon's number goes on the do-not-call list and kim's campaign is
+    finished. When alice comes back, nobody is dialled and she is not kept busy."""
+    await ready_agents(rig, "alice")
+    await rig.call_api("POST", "/api/agents/alice/not-ready", "alice", json={"reason": "break"})
+    numbers = {"ivy": "02079460666", "jon": "02079460777", "kim": "02079460888"}
+    ids = {who: (await rig.call_api("POST", "/api/customers", "sam", json={
+        "name": who.title(), "identities": [{"kind": "phone", "value": number}]}))["id"]
+        for who, number in numbers.items()}
+    paths = {}
+    for name, who in (("later", ["ivy", "jon"]), ("finished", ["kim"])):
+        campaign = await rig.call_api("POST", "/api/campaigns", "sam",
+                                      json={**SPEC, "name": name})
+        paths[name] = f"/api/campaigns/{campaign['id']}"
+        await rig.call_api("POST", f"{paths[name]}/targets", "sam",
+                           json={"customer_ids": [ids[w] for w in who]})
+        await rig.call_api("POST", f"{paths[name]}/state", "sam", json={"state": "running"})
+
+    async def waiting() -> bool:
+        listed = [t for p in paths.values()
+                  for t in (await rig.call_api("GET", f"{p}/targets", "sam"))["targets"]]
+        return all(t["state"] == "active" and t["callback_id"] for t in listed)
+    await eventually(waiting, 30, "the three calls queued")
+    await rig.call_api("PUT", f"/api/customers/{ids['ivy']}/consent/phone/marketing", "sam",
+                       json={"state": "withdrawn", "source": "phone",
+                             "evidence": "said so on the phone"})
+    await rig.call_api("POST", "/api/dnc", "sam", json={"number": numbers["jon"]})
+    await rig.call_api("POST", f"{paths['finished']}/state", "sam",
+                       json={"state": "finished"})
+    await rig.call_api("POST", "/api/agents/alice/ready", "alice")
+
+    async def settled() -> dict[str, dict[str, Any]] | None:
+        listed = {t["customer_id"]: t for p in paths.values()
+                  for t in (await rig.call_api("GET", f"{p}/targets", "sam"))["targets"]}
+        by = {w: listed[ids[w]] for w in numbers}
+        return by if all(t["state"] != "active" for t in by.values()) else None
+    final = await eventually(settled, 30, "every call given up before dialling")
+    assert (final["ivy"]["state"], final["ivy"]["outcome"]) == (
+        "done", "step 0 skipped: marketing phone consent withdrawn")
+    assert (final["jon"]["state"], final["jon"]["outcome"]) == (
+        "done", "step 0 skipped: on the do-not-call list")
+    assert final["kim"]["state"] == "cancelled"
+    for who in numbers:
+        request = await rig.call_api("GET", f"/api/callbacks/{final[who]['callback_id']}",
+                                     "sam")
+        assert request["state"] == "failed", request
+    await state_is(rig, "alice", "available")
+    assert carrier.invites() == []

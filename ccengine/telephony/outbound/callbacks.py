@@ -15,12 +15,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from ccengine.core.errors import CoreError, UnknownInteraction
 from ccengine.core.interaction import Interaction
 from ccengine.core.media import Medium
 from ccengine.dispatcher import Dispatcher
+from ccengine.store.callbacks import UnknownCallback
 from ccengine.telephony.ari.errors import AriError
 from ccengine.telephony.outbound.calls import OutboundCalls
 from ccengine.telephony.outbound.legs import ANSWERED, RETRYABLE, ring
@@ -62,6 +63,9 @@ class CallbackChannel:
         self.voice, self.ari, self.dispatcher = voice, voice.ari, dispatcher
         self.calls, self.requests, self.settings, self.clock = calls, requests, settings, clock
         self.previews: dict[str, str] = {}   # interaction id -> the agent deciding
+        # a campaign's call, just before it is dialled: None to go on, else why not (the
+        # campaign has moved the customer on; ccengine/campaigns/calls.py)
+        self.before_dial: Callable[[Interaction], Awaitable[str | None]] | None = None
 
     @property
     def offer_seconds(self) -> float:
@@ -83,6 +87,8 @@ class CallbackChannel:
 
     async def _show_preview(self, interaction: Interaction, agent_id: str) -> None:
         """The agent takes the preview at once and decides when to call."""
+        if await self._not_to_dial(interaction, agent_id, accepted=False):
+            return
         try:
             await self.dispatcher.offer_accepted(interaction.id, agent_id)
         except CoreError:   # cancelled meanwhile
@@ -112,6 +118,8 @@ class CallbackChannel:
     async def _attempt(self, interaction: Interaction, agent_id: str, *,
                        accepted: bool = False) -> None:
         iid = interaction.id
+        if await self._not_to_dial(interaction, agent_id, accepted=accepted):
+            return
         info = interaction.attributes.get("callback") or {}
         row_id, number = str(info.get("id", "")), str(info.get("number", ""))
         attempt = int(info.get("attempts", 0)) + 1
@@ -162,6 +170,36 @@ class CallbackChannel:
             with contextlib.suppress(AriError):
                 await self.ari.hangup(agent_channel)
         await self._failed(iid, agent_id, row_id, number, attempt, outcome, limit)
+
+    async def _not_to_dial(self, interaction: Interaction, agent_id: str, *,
+                           accepted: bool) -> bool:
+        """A campaign's call the campaign no longer wants dialled (checked just before):
+        taken back from the agent without blame (ended, if they had taken it already),
+        its request given up. Whether it was."""
+        if self.before_dial is None or CAMPAIGN not in interaction.attributes:
+            return False
+        try:
+            why = await self.before_dial(interaction)
+        except Exception:   # the campaign's own trouble: the call goes on as placed
+            log.exception("campaign call %s: the check before dialling failed",
+                          interaction.id)
+            return False
+        if why is None:
+            return False
+        iid = interaction.id
+        log.info("campaign call %s not dialled: %s", iid, why)
+        info = interaction.attributes.get("callback") or {}
+        with contextlib.suppress(UnknownCallback):
+            await self.requests.attempt_failed(str(info.get("id", "")),
+                                               int(info.get("attempts", 0)) + 1,
+                                               "not_dialled", retry_at=None)
+        with contextlib.suppress(UnknownInteraction):
+            if accepted:
+                await self.dispatcher.interaction_ended(iid, agent_id, reason="not_dialled",
+                                                        detail=why, hung_up_by="system")
+            else:
+                await self.dispatcher.cancel(iid, "not_dialled", detail=why)
+        return True
 
     async def _failed(self, iid: str, agent_id: str, row_id: str, number: str, attempt: int,
                       outcome: str, limit: int) -> None:
