@@ -44,8 +44,20 @@ def button(name: str, move: str) -> str:
 
 def step_text(step: dict[str, Any]) -> str:
     outcomes = ", ".join(f"{k.replace('_', ' ')} {n}" for k, n in step["outcomes"].items())
+    chosen = ", ".join(f"{k} {n}" for k, n in step["dispositions"].items())
     return (f"Step {step['step'] + 1}, {CHANNELS[step['channel']]}: {step['contacted']} "
-            f"contacted{f' ({outcomes})' if outcomes else ''}; {step['pending']} waiting")
+            f"contacted{f' ({outcomes})' if outcomes else ''}; {step['pending']} waiting"
+            f"{f'; dispositions: {chosen}' if chosen else ''}")
+
+
+def dialer_text(campaign: dict[str, Any]) -> str:
+    mode = campaign["spec"]["dialer"]["mode"]
+    d = campaign["dialer"]
+    if d is None:
+        return mode.title()
+    now = f" ({d['mode']} now)" if d["mode"] and d["mode"] != mode else ""
+    return (f"{mode.title()}{now}: {d['abandon_rate'] * 100:.1f} % abandoned, "
+            f"{d['abandoned']} of {d['live_answers']} answered")
 
 
 def expected(campaign: dict[str, Any], zone: str) -> dict[str, Any]:
@@ -61,6 +73,7 @@ def expected(campaign: dict[str, Any], zone: str) -> dict[str, Any]:
         "failed": str(by["failed"]),
         "pending": str(by["pending"]) + (f" ({by['active']} under way)" if by["active"] else ""),
         "steps": [step_text(s) for s in campaign["progress"]["steps"]],
+        "dialer": dialer_text(campaign),
     }
 
 
@@ -126,6 +139,7 @@ async def test_given_two_campaigns_when_sam_starts_pauses_and_finishes_then_rows
         first = await row_as_api_says(rig, page, "spring", spring["id"], timeout=5)
         assert first == {"state": "Draft", "started": DASH, "targets": "2", "responded": "0",
                          "opted_out": "0", "failed": "0", "pending": "2",
+                         "dialer": "Progressive",
                          "steps": ["Step 1, Email: 0 contacted; 2 waiting",
                                    "Step 2, Phone: 0 contacted; 0 waiting"]}
         assert (await row_as_api_says(rig, page, "autumn", autumn["id"], timeout=5))[

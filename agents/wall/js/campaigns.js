@@ -32,20 +32,38 @@ const COLUMNS = [
   ["started", "Started", "when"],
   ["targets", "Customers", "num"],
   ["steps", "Contacted, per step", "steps"],
+  ["dialer", "Dialling", "dialer"],
   ["responded", "Responded", "num"],
   ["opted_out", "Opted out", "num"],
   ["failed", "Failed", "num"],
   ["pending", "Pending", "num"],
 ];
 
-/** A step's progress in words: "Step 1, Email: 2 contacted (sent 2); 1 waiting". */
+/** A step's progress in words: "Step 1, Email: 2 contacted (sent 2); 1 waiting", and the
+ *  wrap-up dispositions of its calls: "; dispositions: Sale 2, Do not call 1". */
 export function stepText(step) {
   const outcomes = Object.entries(step.outcomes || {})
     .map(([outcome, n]) => `${outcome.replace(/_/g, " ")} ${n}`);
+  const chosen = Object.entries(step.dispositions || {}).map(([name, n]) => `${name} ${n}`);
   const channel = CHANNELS[step.channel] || step.channel;
   return `Step ${step.step + 1}, ${channel}: ${step.contacted} contacted`
     + (outcomes.length ? ` (${outcomes.join(", ")})` : "")
-    + `; ${step.pending} waiting`;
+    + `; ${step.pending} waiting`
+    + (chosen.length ? `; dispositions: ${chosen.join(", ")}` : "");
+}
+
+const MODES = { preview: "Preview", progressive: "Progressive", predictive: "Predictive" };
+
+/** How the campaign dials, and for a predictive one how it dials now and its abandon rate
+ *  over the window: "Predictive (progressive now): 1.5 % abandoned, 3 of 200 answered". */
+export function dialerText(campaign) {
+  const mode = ((campaign.spec || {}).dialer || {}).mode || "progressive";
+  const d = campaign.dialer;
+  const words = MODES[mode] || mode;
+  if (!d) return words;
+  const now = d.mode && d.mode !== mode ? ` (${(MODES[d.mode] || d.mode).toLowerCase()} now)` : "";
+  const rate = (d.abandon_rate * 100).toFixed(1);
+  return `${words}${now}: ${rate} % abandoned, ${d.abandoned} of ${d.live_answers} answered`;
 }
 
 function cellTexts(campaign, zone) {
@@ -54,6 +72,7 @@ function cellTexts(campaign, zone) {
   const active = by.active ? ` (${by.active} under way)` : "";
   return {
     state: STATES[campaign.state] || campaign.state,
+    dialer: dialerText(campaign),
     started: dateTime(campaign.started_at, zone),
     targets: count(progress && progress.targets),
     responded: count(by.responded),
