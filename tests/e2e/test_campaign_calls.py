@@ -90,6 +90,21 @@ async def test_given_answering_busy_and_silent_customers_then_called_retried_and
         assert given_up - dialled >= 15
 
 
+async def running_campaign(rig: Rig, numbers: dict[str, str], spec: dict[str, Any]
+                           ) -> tuple[dict[str, str], dict[str, Any], str]:
+    """A customer for each number, and the campaign of ``spec`` running with them: (their
+    ids by name, the campaign, its path)."""
+    ids = {who: (await rig.call_api("POST", "/api/customers", "sam", json={
+        "name": who.title(), "identities": [{"kind": "phone", "value": number}]}))["id"]
+        for who, number in numbers.items()}
+    campaign = await rig.call_api("POST", "/api/campaigns", "sam", json=spec)
+    path = f"/api/campaigns/{campaign['id']}"
+    await rig.call_api("POST", f"{path}/targets", "sam",
+                       json={"customer_ids": list(ids.values())})
+    await rig.call_api("POST", f"{path}/state", "sam", json={"state": "running"})
+    return ids, campaign, path
+
+
 DISPOSITIONS = {"Sale": "done", "Do not call": "do_not_call", "Call back later": "callback",
                 "Answering machine": "retry"}
 
@@ -102,15 +117,8 @@ async def test_given_dispositions_then_dnc_retry_and_callback_follow_in_the_camp
     again), her second asks to be called back tomorrow (the step is due then)."""
     await ready_agents(rig, "alice")
     numbers = {"dan": "02079460222", "eve": "02079460333"}
-    ids = {who: (await rig.call_api("POST", "/api/customers", "sam", json={
-        "name": who.title(), "identities": [{"kind": "phone", "value": number}]}))["id"]
-        for who, number in numbers.items()}
-    campaign = await rig.call_api("POST", "/api/campaigns", "sam", json={
-        **SPEC, "name": "dispositions", "dispositions": DISPOSITIONS})
-    path = f"/api/campaigns/{campaign['id']}"
-    await rig.call_api("POST", f"{path}/targets", "sam",
-                       json={"customer_ids": list(ids.values())})
-    await rig.call_api("POST", f"{path}/state", "sam", json={"state": "running"})
+    ids, campaign, path = await running_campaign(
+        rig, numbers, {**SPEC, "name": "dispositions", "dispositions": DISPOSITIONS})
 
     answered: list[str] = []
 
@@ -195,15 +203,8 @@ async def test_given_preview_campaign_then_agent_sees_customer_first_and_calls_o
     phone, then fay's) and skips gus (no call; he is due again later)."""
     await ready_agents(rig, "alice")
     numbers = {"fay": "02079460444", "gus": "02079460555"}
-    ids = {who: (await rig.call_api("POST", "/api/customers", "sam", json={
-        "name": who.title(), "identities": [{"kind": "phone", "value": number}]}))["id"]
-        for who, number in numbers.items()}
-    campaign = await rig.call_api("POST", "/api/campaigns", "sam", json={
+    ids, _, path = await running_campaign(rig, numbers, {
         **SPEC, "name": "preview", "dialer": {"mode": "preview", "ring_seconds": 15}})
-    path = f"/api/campaigns/{campaign['id']}"
-    await rig.call_api("POST", f"{path}/targets", "sam",
-                       json={"customer_ids": list(ids.values())})
-    await rig.call_api("POST", f"{path}/state", "sam", json={"state": "running"})
 
     seen: list[str] = []
     for _ in numbers:
