@@ -160,7 +160,11 @@ class CampaignCalls:
                 reason = _ended_reason(event.interaction)
                 if _connected(event.interaction):
                     await self._answered(info, event.interaction.id, event.at)
-                elif reason != "callback_failed":   # (that one: its callback_attempt above)
+                elif reason == "preview_skipped":   # the agent chose not to call
+                    await self.failed(info, "skipped", event.interaction.id, event.at)
+                elif reason not in ("callback_failed", "not_dialled"):
+                    # (callback_failed: its callback_attempt above; not_dialled: the check
+                    # before dialling moved the customer on already)
                     # ended before the customer was reached (Asterisk lost, a restart):
                     # a failed attempt (its reason kept), tried again as the step says
                     await self.failed(info, "failed", event.interaction.id, event.at,

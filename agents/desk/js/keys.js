@@ -1,7 +1,8 @@
 // Keyboard shortcuts (they work in text fields too, so a chatting agent can take a call):
 // Alt+Shift+A accept and Alt+Shift+D decline the oldest offer, Alt+Shift+R ready,
 // Alt+Shift+N not ready, Alt+Shift+H hang up, Alt+Shift+W finish wrap-up of the work shown,
-// Alt+Shift+1..9 show work tab N. Every button is also reachable with Tab.
+// Alt+Shift+C call the customer of the preview shown, Alt+Shift+1..9 show work tab N.
+// Every button is also reachable with Tab.
 import { acceptOffer, declineOffer } from "./offers.js";
 import { hangUp } from "./phone-view.js";
 import { goNotReady, goReady } from "./presence.js";
@@ -15,12 +16,19 @@ export const SHORTCUTS = [
   ["Alt+Shift+N", "Not ready, with the reason chosen"],
   ["Alt+Shift+H", "Hang up"],
   ["Alt+Shift+W", "Finish wrap-up of the work shown"],
+  ["Alt+Shift+C", "Call the customer of the preview shown"],
   ["Alt+Shift+1…9", "Show work tab 1…9"],
 ];
 
 function oldestOffer() {
   const offers = [...state.offers.values()].sort((a, b) => (a.offered_at || 0) - (b.offered_at || 0));
   return offers.length ? offers[0].interaction_id : null;
+}
+
+/** A button of the work shown, when it is on screen and can be pressed. */
+function shownButton(selector) {
+  const button = document.querySelector(`#panel-${CSS.escape(state.selected || "")} ${selector}`);
+  return button && !button.disabled && !button.closest("[hidden]") ? button : null;
 }
 
 function onKey(e) {
@@ -34,6 +42,8 @@ function onKey(e) {
   else if (e.code === "KeyH") hangUp();
   else if (e.code === "KeyW") {
     document.querySelector(`#panel-${CSS.escape(state.selected || "")} .finish-wrapup`)?.click();
+  } else if (e.code === "KeyC" && shownButton(".preview-call")) {
+    shownButton(".preview-call").click();
   } else if (digit) {
     const id = [...state.work.keys()][Number(digit[1]) - 1];
     if (id) { selectWork(id); queueMicrotask(() => document.getElementById(`tab-${id}`)?.focus()); }

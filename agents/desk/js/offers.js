@@ -22,7 +22,7 @@ function subject(pop) {
 }
 
 /** Put the keyboard in an element once it is on the page (the accepted work's reply box). */
-function focusWhenShown(id, tries = 40) {
+export function focusWhenShown(id, tries = 40) {
   const el = document.getElementById(id);
   if (el && !el.closest("[hidden]")) { el.focus(); return; }
   if (tries > 0) setTimeout(() => focusWhenShown(id, tries - 1), 50);

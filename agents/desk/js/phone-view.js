@@ -91,6 +91,11 @@ export async function placeCall(number) {
   }
 }
 
+/** Forget an answer asked for: the call it was for will not ring after all. */
+export function forgetAnswer(interactionId) {
+  if (pendingAnswer === interactionId) pendingAnswer = null;
+}
+
 export function declineCall(interactionId) {
   const call = phone && phone.call;
   if (call && call.state === "ringing" && (!call.interactionId || call.interactionId === interactionId)) {

@@ -5,11 +5,13 @@ import { callView } from "./call.js";
 import { chatView } from "./chat.js";
 import { h, keyed, setText } from "./dom.js";
 import { emailView } from "./email.js";
+import { callbackView } from "./preview.js";
 import { state, subscribe, update } from "./store.js";
 import { customerName, mediumTitle } from "./work-state.js";
 import { wrapupView } from "./wrapup.js";
 
-const VIEWS = { voice: callView, callback: callView, chat: chatView, email: emailView };
+// a callback's view shows a preview campaign's Call and Skip first (preview.js)
+const VIEWS = { voice: callView, callback: callbackView, chat: chatView, email: emailView };
 const panels = new Map();   // interaction id -> {el, views}
 
 export function selectWork(id) {

@@ -5,6 +5,7 @@ import { announce } from "./announce.js";
 import { get } from "./api.js";
 import { normalise } from "./conversation.js";
 import { alertOffer } from "./notify.js";
+import { isPreview, previewWords } from "./preview.js";
 import { state, update } from "./store.js";
 
 const MEDIA = { voice: "call", chat: "chat", email: "email", callback: "callback" };
@@ -28,7 +29,19 @@ export function customerName(pop) {
 }
 
 export function onOffer(pop) {
-  update((s) => { s.offers.set(pop.interaction_id, pop); });
+  update((s) => {
+    // work already in hand (its state came first: a preview is the agent's at once) takes
+    // its pop here, else it is an offer
+    const item = s.work.get(pop.interaction_id);
+    if (item && !item.pop) item.pop = pop;
+    else s.offers.set(pop.interaction_id, pop);
+  });
+  if (isPreview(pop)) {   // not an offer: the work is theirs, waiting for Call or Skip
+    announce(previewWords(pop));
+    alertOffer("New preview", `${customerName(pop)} — ${pop.queue}`);
+    reconcileWork({ now: false });
+    return;
+  }
   const what = `New ${mediumName(pop.medium)} offer from ${customerName(pop)}, queue ${pop.queue}`;
   announce(what, { assertive: true });
   alertOffer(`New ${mediumName(pop.medium)}`, `${customerName(pop)} — ${pop.queue}`);

@@ -111,9 +111,12 @@ class CallbackChannel:
                                     f"callback-{interaction_id}-{agent_id}")
             return
         info = interaction.attributes.get("callback") or {}
-        await self._failed(interaction_id, agent_id, str(info.get("id", "")),
-                           str(info.get("number", "")), int(info.get("attempts", 0)) + 1,
-                           "skipped", 1)
+        with contextlib.suppress(UnknownCallback):
+            await self.requests.attempt_failed(str(info.get("id", "")),
+                                               int(info.get("attempts", 0)) + 1, "skipped",
+                                               retry_at=None)
+        await self.dispatcher.interaction_ended(interaction_id, agent_id,
+                                                reason="preview_skipped", hung_up_by="agent")
 
     async def _attempt(self, interaction: Interaction, agent_id: str, *,
                        accepted: bool = False) -> None:
