@@ -28,7 +28,7 @@ from ccengine.telephony.outbound.legs import ANSWERED, RETRYABLE, ring
 from ccengine.telephony.outbound.numbers import BadNumber, NumberRefused
 from ccengine.telephony.outbound.requests import CallbackRequests
 from ccengine.telephony.outbound.settings import CallbackSettings
-from ccengine.telephony.voice import VoiceChannel
+from ccengine.telephony.voice import INTERACTION_HEADER_VAR, VoiceChannel
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +137,8 @@ class CallbackChannel:
             outcome = await ring(self.ari, agent_events, f"PJSIP/{agent_id}",
                                  app_args=["callback", iid],
                                  caller_id=f'"Callback" <{number}>',
-                                 timeout=int(self.voice.ring_timeout))
+                                 timeout=int(self.voice.ring_timeout),
+                                 variables={INTERACTION_HEADER_VAR: iid})
             if outcome != ANSWERED and accepted:
                 # a preview: the agent's own phone did not answer; they decide again
                 self.previews[iid] = agent_id

@@ -52,13 +52,14 @@ async def next_events(streams: Sequence[ChannelEvents]
 
 async def ring(ari: AriClient, events: ChannelEvents, endpoint: str, *,
                app_args: list[str], caller_id: str, timeout: int,
-               watch: ChannelEvents | None = None) -> str:
+               watch: ChannelEvents | None = None,
+               variables: dict[str, str] | None = None) -> str:
     """Originate channel ``events.channel_id`` to ``endpoint`` into the Stasis app; wait until
     it answers (``answered``) or fails (its outcome). A hang-up on ``watch`` first cancels
     the leg (``agent_hung_up``)."""
     try:
         await ari.originate(endpoint, events.channel_id, app_args, caller_id=caller_id,
-                            timeout=timeout)
+                            timeout=timeout, **({"variables": variables} if variables else {}))
     except AriError as e:
         log.warning("originate %s to %s failed: %s", events.channel_id, endpoint, e)
         return "unreachable"
