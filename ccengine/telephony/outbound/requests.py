@@ -78,12 +78,17 @@ class CallbackRequests:
                            number=destination.e164, due_at=due, via=via, by=by,
                            **({"from_interaction": from_interaction}
                               if from_interaction else {}))
+        # stored before its request: a scheduler (of any node) may place a due request
+        # the moment it exists, and takes its interaction from the store
+        interaction.attributes.update(_attributes(
+            {"id": callback_id, "number": destination.e164, "attempts": 0, "outcomes": [],
+             "requested_via": via, "requested_by": by, "created_at": now, "due_at": due,
+             "name": name, "note": note}, from_interaction, enqueued_at))
+        await self.recorder.save(interaction)  # the customer's history shows it at once
         row = await self.repo.add(
             callback_id=callback_id, number=destination.e164, queue=queue, due_at=due,
             interaction_id=iid, requested_via=via, requested_by=by, name=name, note=note,
             priority=priority, enqueued_at=enqueued_at, customer_id=customer_id)
-        interaction.attributes.update(_attributes(row, from_interaction, enqueued_at))
-        await self.recorder.save(interaction)  # the customer's history shows it at once
         if due <= now:
             await self.place(row)
         return await self.get(callback_id)

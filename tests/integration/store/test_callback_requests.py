@@ -166,6 +166,36 @@ async def test_given_two_nodes_when_a_request_falls_due_then_only_one_places_it(
         await other.dispatcher.stop()
 
 
+async def test_given_another_node_places_a_due_request_the_moment_it_exists_then_whole(
+        db: Database, node: Node, clock: Clock) -> None:
+    """A request due at once may be placed by another node's scheduler as soon as its row
+    is stored: the interaction it queues is the one asked for (its campaign, number and
+    name), never a bare one made up from the row."""
+    other = await start_node(db, clock)
+    repo = node.requests.repo
+    add = repo.add
+    placed: list[int] = []
+
+    async def add_then_race(**kw: object) -> object:
+        row = await add(**kw)   # type: ignore[arg-type]
+        placed.append(await other.scheduler.tick())   # the other node is quicker
+        return row
+    repo.add = add_then_race  # type: ignore[method-assign]
+    try:
+        row = await node.requests.request(
+            number="02079460123", queue="sales", due_at=None, via="campaign", by=None,
+            name="Ann", attributes={"campaign": {"id": 7, "name": "spring", "step": 0}})
+        assert placed == [1]
+        ((interaction, _),) = other.channel.offers
+        assert interaction.id == row["interaction_id"]
+        assert interaction.attributes["campaign"] == {"id": 7, "name": "spring", "step": 0}
+        assert (interaction.attributes["caller_number"], interaction.attributes["caller_name"],
+                interaction.attributes["direction"]) == ("+442079460123", "Ann", "outbound")
+        assert [e.kind for e in interaction.events][:2] == ["entered", "callback_requested"]
+    finally:
+        await other.dispatcher.stop()
+
+
 async def test_given_a_cancelled_request_when_due_then_never_placed_and_its_record_ended(
         node: Node, clock: Clock) -> None:
     row = await node.requests.request(number="02079460123", queue="sales",
