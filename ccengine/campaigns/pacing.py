@@ -199,6 +199,18 @@ def free_chance(remaining: float, horizon: float) -> float:
     return 1.0 - math.exp(-x) * (1 + x)
 
 
+def expected_remaining(elapsed: float, mean: float) -> float:
+    """The expected time left of a talk that has lasted ``elapsed`` seconds, its length
+    taken as Erlang-2 with mean ``mean`` (as ``free_chance`` does): the whole mean at the
+    start, falling towards half of it as the talk goes on (a long talk is not about to
+    end: its remaining time has a floor)."""
+    if mean <= 0:
+        return 0.0
+    rate = 2.0 / mean
+    x = rate * max(0.0, elapsed)
+    return (2.0 + x) / (rate * (1.0 + x))
+
+
 def busy_free_within(busy: Sequence[float | None], mean_handle: float, horizon: float
                      ) -> tuple[float, float]:
     """How many busy agents are expected free within ``horizon`` seconds: the mean and

@@ -33,7 +33,7 @@ import logging
 import time
 import uuid
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,9 +48,10 @@ from ccengine.campaigns.pacing import (
     Snapshot,
     Window,
     decide,
+    expected_remaining,
 )
 from ccengine.campaigns.settings import CampaignSettings
-from ccengine.core.agent_state import Presence
+from ccengine.core.agent_state import Presence, Slot, SlotState
 from ccengine.core.errors import UnknownInteraction
 from ccengine.core.interaction import Interaction
 from ccengine.core.media import Medium
@@ -107,6 +108,21 @@ def pacing_settings(spec: Mapping[str, Any]) -> PacingSettings:
                           abandon_limit=limit if limit > 0 else 0.03,
                           abandon_seconds=float(dialer.get("abandon_seconds", 2.0)),
                           window=Window(dialer.get("window", "24h")))
+
+
+def remaining(slots: Sequence[Slot], now: float, mean_handle: float,
+              wrapup: float) -> float | None:
+    """A busy agent's expected seconds until free: the latest end among their work (a
+    wrap-up's end is known; a talk has its expected remaining talk, then the wrap-up);
+    None when no slot says (the pacing then takes the mean handle time)."""
+    ends: list[float] = []
+    for slot in slots:
+        if slot.state == SlotState.WRAP_UP and slot.until is not None:
+            ends.append(max(0.0, slot.until - now))
+        elif slot.state == SlotState.BUSY:
+            talk = max(1.0, mean_handle - wrapup)
+            ends.append(expected_remaining(now - slot.since, talk) + wrapup)
+    return max(ends) if ends else None
 
 
 class PredictiveDialer:
@@ -231,7 +247,7 @@ class PredictiveDialer:
 
     async def decide(self, campaign: CampaignView, line: Line) -> Decision:
         settings = pacing_settings(campaign["spec"])
-        free, busy = await self._agents(campaign["spec"]["queue"])
+        free, busy = await self._agents(campaign["spec"]["queue"], line.mean_handle())
         now = self.clock()
         snapshot = Snapshot(free_agents=free, busy_agents=busy, ringing=line.ringing,
                             answered_waiting=line.waiting,
@@ -244,13 +260,17 @@ class PredictiveDialer:
         line.last = decision
         return decision
 
-    async def _agents(self, queue_name: str) -> tuple[int, list[float | None]]:
+    async def _agents(self, queue_name: str, mean_handle: float
+                      ) -> tuple[int, list[float | None]]:
         """The queue's agents able to take a call now (free), and those on a call or in
-        its wrap-up (busy: their remaining time is not known)."""
+        its wrap-up (busy) with their expected remaining seconds: a wrap-up's end is
+        known; a talk's remaining time follows from how long it has lasted."""
         queue = self.dispatcher.queues.get(queue_name)
         if queue is None:
             return 0, []
         lives = await self.dispatcher.state.agents()
+        now = self.clock()
+        wrapup = queue.wrapup_seconds
         free, busy = 0, []
         for agent_id, profile in self.dispatcher.profiles.items():
             live = lives.get(agent_id)
@@ -261,7 +281,7 @@ class PredictiveDialer:
             if live.can_take(profile, Medium.VOICE):
                 free += 1
             elif live.presence == Presence.AVAILABLE and live.slots:
-                busy.append(None)
+                busy.append(remaining(live.slots, now, mean_handle, wrapup))
         return free, busy
 
     # ------------------------------------------------------------------ one call

@@ -119,11 +119,14 @@ class CampaignRunner:
             log.exception("campaigns: the steps under way at the last stop were not "
                           "looked at again")
         while True:
+            taken = 0
             try:
-                await self.tick()
+                taken = await self.tick()
             except Exception:
                 log.exception("campaigns: a round failed; trying again")
-            await asyncio.sleep(self.tick_seconds)
+            # a full batch: more may be due (a large list starting): on at once, letting
+            # the calls and the API run in between; else a second's rest
+            await asyncio.sleep(0 if taken >= BATCH else self.tick_seconds)
 
     async def tick(self) -> int:
         """Take the due steps; how many were taken."""

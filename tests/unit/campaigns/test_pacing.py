@@ -22,9 +22,13 @@ from ccengine.campaigns.pacing import (
     Window,
     decide,
     expected_excess,
+    expected_remaining,
     free_chance,
 )
+from ccengine.campaigns.predictive import remaining
+from ccengine.core.agent_state import Slot, SlotState
 from ccengine.core.errors import ConfigError
+from ccengine.core.media import Medium
 from tests.unit.campaigns.pacing_sim import erlang2_by
 
 PREDICTIVE = PacingSettings(mode=Mode.PREDICTIVE)
@@ -345,3 +349,24 @@ def test_recent_dials_give_answer_rate_and_mean_time_to_answer() -> None:
     r.record(6.0)    # the no-answer leaves
     s = r.stats(100.0, AbandonStatus())
     assert (s.dials, s.live_answers, s.mean_answer_seconds) == (4, 2, 13.0)
+
+
+def test_given_a_talk_under_way_then_its_expected_remaining_time_falls_to_half_the_mean(
+        ) -> None:
+    assert expected_remaining(0.0, 100.0) == pytest.approx(100.0)
+    # Erlang-2 with mean 100 s (rate 0.02/s): after 50 s, (2 + 1) / (0.02 * 2) = 75 s
+    assert expected_remaining(50.0, 100.0) == pytest.approx(75.0)
+    assert expected_remaining(10_000.0, 100.0) == pytest.approx(50.0, rel=0.01)
+    assert expected_remaining(5.0, 0.0) == 0.0
+
+
+def test_given_busy_agents_slots_then_wrapup_end_known_and_talk_from_its_start() -> None:
+    now = 1000.0
+    wrapping = Slot("i1", Medium.VOICE, SlotState.WRAP_UP, since=990.0, until=1004.0)
+    talking = Slot("i2", Medium.VOICE, SlotState.BUSY, since=950.0)
+    assert remaining([wrapping], now, 110.0, 10.0) == pytest.approx(4.0)
+    # 100 s of talk expected (110 - 10 of wrap-up), 50 s done: 75 s more, then 10 s
+    assert remaining([talking], now, 110.0, 10.0) == pytest.approx(85.0)
+    assert remaining([wrapping, talking], now, 110.0, 10.0) == pytest.approx(85.0)
+    offered = Slot("i3", Medium.VOICE, SlotState.OFFERED, since=999.0, until=1020.0)
+    assert remaining([offered], now, 110.0, 10.0) is None
