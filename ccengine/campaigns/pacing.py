@@ -144,6 +144,7 @@ class DialStats:
     mean_answer_seconds: float = 15.0  # from dial to live answer
     mean_handle_seconds: float = 120.0  # talk + wrap-up
     abandon: AbandonStatus = AbandonStatus()
+    handle_shape: int = 2              # the Erlang shape of handle times (handle_shape())
 
     def __post_init__(self) -> None:
         if not 0 <= self.live_answers <= self.dials:
@@ -188,31 +189,63 @@ class Decision:
     progressive: int           # what progressive dials now (predictive never dials fewer)
 
 
-def free_chance(remaining: float, horizon: float) -> float:
+def _poisson_terms(x: float, shape: int) -> list[float]:
+    """``e^-x x^n / n!`` for n below ``shape``: the chances that n of an Erlang's phases
+    are over after a time where ``x`` of them are expected."""
+    terms, term = [], math.exp(-x)
+    for n in range(shape):
+        terms.append(term)
+        term *= x / (n + 1)
+    return terms
+
+
+def free_chance(remaining: float, horizon: float, shape: int = 2) -> float:
     """The chance a busy agent with ``remaining`` expected seconds is free within
-    ``horizon`` seconds. The remaining time is taken as Erlang-2 (gamma, shape 2) with that
-    mean: talk then wrap-up rarely ends at once; an exponential would count too many
-    talking agents as about to free up (in the simulation: 2.1 % abandoned, not 1.5 %)."""
-    if remaining <= 0 or 2 * horizon > 100 * remaining:
-        return 1.0  # (and past exp(-100) * 101 the float gets no closer)
-    x = 2 * horizon / remaining
-    return 1.0 - math.exp(-x) * (1 + x)
+    ``horizon`` seconds. The remaining time is taken as Erlang (gamma) with that mean and
+    ``shape`` (2 unless the campaign's handle times say otherwise: ``handle_shape``): talk
+    then wrap-up rarely ends at once; an exponential (shape 1) would count too many
+    talking agents as about to free up (in the simulation: 2.1 % abandoned, not 1.5 %),
+    and calls that all last about as long have a large shape."""
+    x = shape * horizon / remaining if remaining > 0 else math.inf
+    if x > 100 + 2 * shape:
+        return 1.0  # (the float gets no closer)
+    return max(0.0, 1.0 - sum(_poisson_terms(x, shape)))
 
 
-def expected_remaining(elapsed: float, mean: float) -> float:
+def expected_remaining(elapsed: float, mean: float, shape: int = 2) -> float:
     """The expected time left of a talk that has lasted ``elapsed`` seconds, its length
-    taken as Erlang-2 with mean ``mean`` (as ``free_chance`` does): the whole mean at the
-    start, falling towards half of it as the talk goes on (a long talk is not about to
-    end: its remaining time has a floor)."""
+    taken as Erlang with mean ``mean`` and ``shape`` (as ``free_chance`` does): the whole
+    mean at the start, falling towards ``mean / shape`` as the talk goes on (a long talk
+    is not about to end: its remaining time has a floor)."""
     if mean <= 0:
         return 0.0
-    rate = 2.0 / mean
-    x = rate * max(0.0, elapsed)
-    return (2.0 + x) / (rate * (1.0 + x))
+    rate = shape / mean
+    terms = _poisson_terms(rate * max(0.0, elapsed), shape)
+    alive = sum(terms)
+    if alive <= 1e-300:
+        return 1.0 / rate
+    return sum(p * (shape - n) for n, p in enumerate(terms)) / (rate * alive)
 
 
-def busy_free_within(busy: Sequence[float | None], mean_handle: float, horizon: float
-                     ) -> tuple[float, float]:
+MAX_SHAPE = 30
+
+
+def handle_shape(handle_seconds: Sequence[float]) -> int:
+    """The Erlang shape that fits handle times: ``1 / CV²`` (the squared coefficient of
+    variation), from 1 to MAX_SHAPE; 2 with fewer than 10 to go by."""
+    if len(handle_seconds) < 10:
+        return 2
+    mean = sum(handle_seconds) / len(handle_seconds)
+    if mean <= 0:
+        return 2
+    variance = sum((h - mean) ** 2 for h in handle_seconds) / (len(handle_seconds) - 1)
+    if variance <= 0:
+        return MAX_SHAPE
+    return max(1, min(MAX_SHAPE, round(mean * mean / variance)))
+
+
+def busy_free_within(busy: Sequence[float | None], mean_handle: float, horizon: float,
+                     shape: int = 2) -> tuple[float, float]:
     """How many busy agents are expected free within ``horizon`` seconds: the mean and
     variance of the sum of their chances (each agent frees up or not on its own)."""
     unknown, mean, variance = 0, 0.0, 0.0
@@ -220,11 +253,11 @@ def busy_free_within(busy: Sequence[float | None], mean_handle: float, horizon: 
         if remaining is None:
             unknown += 1
         else:
-            q = free_chance(remaining, horizon)
+            q = free_chance(remaining, horizon, shape)
             mean += q
             variance += q * (1 - q)
     if unknown:
-        q = free_chance(mean_handle, horizon)
+        q = free_chance(mean_handle, horizon, shape)
         mean += unknown * q
         variance += unknown * q * (1 - q)
     return mean, variance
@@ -250,7 +283,7 @@ def decide(snapshot: Snapshot, settings: PacingSettings) -> Decision:
         return Decision(0, settings.mode, "no agents logged in", 0.0, 0.0, 0, 0)
     horizon = stats.mean_answer_seconds + settings.abandon_seconds
     soon, agents_variance = busy_free_within(snapshot.busy_agents, stats.mean_handle_seconds,
-                                             horizon)
+                                             horizon, stats.handle_shape)
     available = free + soon
     ceiling = max(0, math.floor(settings.max_dial_ratio * available + 1e-9) - in_progress)
 
@@ -389,8 +422,8 @@ class RecentDials:
             self._answer_seconds += answer_seconds
 
     def stats(self, mean_handle_seconds: float, abandon: AbandonStatus,
-              default_answer_seconds: float = 15.0) -> DialStats:
+              default_answer_seconds: float = 15.0, handle_shape: int = 2) -> DialStats:
         mean = (self._answer_seconds / self._answers if self._answers
                 else default_answer_seconds)
         return DialStats(len(self._outcomes), self._answers, max(0.0, mean),
-                         mean_handle_seconds, abandon)
+                         mean_handle_seconds, abandon, handle_shape)

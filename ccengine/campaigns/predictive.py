@@ -49,6 +49,7 @@ from ccengine.campaigns.pacing import (
     Window,
     decide,
     expected_remaining,
+    handle_shape,
 )
 from ccengine.campaigns.settings import CampaignSettings
 from ccengine.core.agent_state import Presence, Slot, SlotState
@@ -72,6 +73,7 @@ POOL_SLACK = 5            # customers kept ready beyond what the pacing may dial
 ABANDONED = "abandoned"
 DEFAULT_HANDLE = 120.0    # talk + wrap-up seconds assumed while nothing is measured
 HANDLE_KEPT = 100         # the handle times the mean is taken over
+MIN_HANDLES = 10          # ... once there are this many (the shape needs as many)
 HISTORY_SECONDS = 86_400  # how far back the queue's own calls seed the mean handle time
 
 # the stored interactions of a queue since a time (InteractionRepository.list)
@@ -95,7 +97,14 @@ class Line:
     handle: deque[float] = field(default_factory=lambda: deque(maxlen=HANDLE_KEPT))
 
     def mean_handle(self) -> float:
-        return sum(self.handle) / len(self.handle) if self.handle else DEFAULT_HANDLE
+        """The mean of the handle times, once there are MIN_HANDLES of them (a mean of a
+        few, the first calls to end, is too short and would make it overdial)."""
+        if len(self.handle) < MIN_HANDLES:
+            return DEFAULT_HANDLE
+        return sum(self.handle) / len(self.handle)
+
+    def shape(self) -> int:
+        return handle_shape(list(self.handle))
 
 
 def pacing_settings(spec: Mapping[str, Any]) -> PacingSettings:
@@ -111,7 +120,7 @@ def pacing_settings(spec: Mapping[str, Any]) -> PacingSettings:
 
 
 def remaining(slots: Sequence[Slot], now: float, mean_handle: float,
-              wrapup: float) -> float | None:
+              wrapup: float, shape: int = 2) -> float | None:
     """A busy agent's expected seconds until free: the latest end among their work (a
     wrap-up's end is known; a talk has its expected remaining talk, then the wrap-up);
     None when no slot says (the pacing then takes the mean handle time)."""
@@ -121,7 +130,7 @@ def remaining(slots: Sequence[Slot], now: float, mean_handle: float,
             ends.append(max(0.0, slot.until - now))
         elif slot.state == SlotState.BUSY:
             talk = max(1.0, mean_handle - wrapup)
-            ends.append(expected_remaining(now - slot.since, talk) + wrapup)
+            ends.append(expected_remaining(now - slot.since, talk, shape) + wrapup)
     return max(ends) if ends else None
 
 
@@ -152,6 +161,7 @@ class PredictiveDialer:
                 "ringing": line.ringing, "answered_waiting": line.waiting,
                 "ready_to_dial": len(line.pool),
                 "mean_handle_seconds": round(line.mean_handle(), 1),
+                "handle_shape": line.shape(),
                 "live_answers": abandon.live_answers, "abandoned": abandon.abandoned,
                 "abandon_rate": round(abandon.rate, 4)}
 
@@ -247,12 +257,14 @@ class PredictiveDialer:
 
     async def decide(self, campaign: CampaignView, line: Line) -> Decision:
         settings = pacing_settings(campaign["spec"])
-        free, busy = await self._agents(campaign["spec"]["queue"], line.mean_handle())
+        free, busy = await self._agents(campaign["spec"]["queue"], line.mean_handle(),
+                                        line.shape())
         now = self.clock()
         snapshot = Snapshot(free_agents=free, busy_agents=busy, ringing=line.ringing,
                             answered_waiting=line.waiting,
                             stats=line.recent.stats(line.mean_handle(),
-                                                    line.abandon.status(now)))
+                                                    line.abandon.status(now),
+                                                    handle_shape=line.shape()))
         decision = decide(snapshot, settings)
         if line.last is None or (line.last.mode, line.last.reason.split(":")[0]) != (
                 decision.mode, decision.reason.split(":")[0]):
@@ -260,7 +272,7 @@ class PredictiveDialer:
         line.last = decision
         return decision
 
-    async def _agents(self, queue_name: str, mean_handle: float
+    async def _agents(self, queue_name: str, mean_handle: float, shape: int = 2
                       ) -> tuple[int, list[float | None]]:
         """The queue's agents able to take a call now (free), and those on a call or in
         its wrap-up (busy) with their expected remaining seconds: a wrap-up's end is
@@ -281,7 +293,7 @@ class PredictiveDialer:
             if live.can_take(profile, Medium.VOICE):
                 free += 1
             elif live.presence == Presence.AVAILABLE and live.slots:
-                busy.append(remaining(live.slots, now, mean_handle, wrapup))
+                busy.append(remaining(live.slots, now, mean_handle, wrapup, shape))
         return free, busy
 
     # ------------------------------------------------------------------ one call

@@ -24,6 +24,7 @@ from ccengine.campaigns.pacing import (
     expected_excess,
     expected_remaining,
     free_chance,
+    handle_shape,
 )
 from ccengine.campaigns.predictive import remaining
 from ccengine.core.agent_state import Slot, SlotState
@@ -370,3 +371,25 @@ def test_given_busy_agents_slots_then_wrapup_end_known_and_talk_from_its_start()
     assert remaining([wrapping, talking], now, 110.0, 10.0) == pytest.approx(85.0)
     offered = Slot("i3", Medium.VOICE, SlotState.OFFERED, since=999.0, until=1020.0)
     assert remaining([offered], now, 110.0, 10.0) is None
+
+
+def test_given_handle_times_then_their_shape_and_the_chance_of_a_busy_agent_freeing_up(
+        ) -> None:
+    # shape 2 is the formula the pacing always had: 1 - e^-x (1 + x)
+    x = 2 * 10 / 60
+    assert free_chance(60, 10) == pytest.approx(1 - math.exp(-x) * (1 + x))
+    assert free_chance(60, 10, 1) == pytest.approx(1 - math.exp(-10 / 60))
+    # calls that all last about 3 s: a call just begun is hardly ever over within 2.3 s
+    alike = [3.0 + 0.1 * (i % 3) for i in range(30)]
+    shape = handle_shape(alike)
+    assert shape == 30
+    assert free_chance(3.0, 2.3, shape) < 0.15 < free_chance(3.0, 2.3) == pytest.approx(
+        0.46, abs=0.01)
+    draw = random.Random(7)
+    spread = [draw.expovariate(1 / 100) for _ in range(2000)]
+    assert handle_shape(spread) == 1          # exponential: CV 1
+    assert handle_shape([5.0] * 9) == 2       # too few to go by
+    assert handle_shape([5.0] * 10) == 30     # all alike
+    # a long talk's expected remaining time falls to mean / shape
+    assert expected_remaining(0.0, 3.0, 30) == pytest.approx(3.0)
+    assert expected_remaining(1e6, 3.0, 30) == pytest.approx(0.1, rel=0.01)
