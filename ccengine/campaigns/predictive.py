@@ -162,6 +162,7 @@ class PredictiveDialer:
                 "ready_to_dial": len(line.pool),
                 "mean_handle_seconds": round(line.mean_handle(), 1),
                 "handle_shape": line.shape(),
+                "handle_times": len(line.handle),
                 "live_answers": abandon.live_answers, "abandoned": abandon.abandoned,
                 "abandon_rate": round(abandon.rate, 4)}
 
