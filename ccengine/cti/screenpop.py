@@ -44,6 +44,10 @@ class LiveViews(Protocol):
     def offer_expires_at(self, medium: Medium, offered_at: float) -> float: ...
 
 
+# the history events of a preview campaign's call its agent's feed hears (CallbackChannel)
+PREVIEW_EVENTS = frozenset({"preview", "preview_call", "preview_call_failed", "preview_skip"})
+
+
 def offer_payload(interaction: Interaction, agent_id: str | None, at: float,
                   expires_at: float | None = None) -> dict[str, Any]:
     """The screen-pop JSON for an offer made at ``at`` that is taken back at
@@ -181,6 +185,8 @@ class ScreenPopFeed:
         elif isinstance(event, InteractionUpdated) and event.kind == "classified" \
                 and event.interaction.id in self._customers:
             self._prepare(event.interaction)   # its intent changes the pop (its prompts)
+        elif isinstance(event, InteractionUpdated) and event.kind in PREVIEW_EVENTS:
+            await self._preview(event)
         elif isinstance(event, InteractionEnded | InteractionCancelled):
             self._forget(event.interaction.id)
         elif isinstance(event, InteractionOffered):
@@ -191,6 +197,17 @@ class ScreenPopFeed:
             expires = self.views.offer_expires_at(medium, event.at) if self.views else None
             await self.send(event.agent_id, await self.pop(event.interaction, event.agent_id,
                                                            event.at, expires))
+
+    async def _preview(self, event: InteractionUpdated) -> None:
+        """A preview campaign's call moved on: its agent's desk hears it (their own phone
+        not answering after Call gives the preview back to decide again)."""
+        data = event.interaction.events[-1].data if event.interaction.events else {}
+        agent_id = data.get("agent_id")
+        if isinstance(agent_id, str) and self._sockets.get(agent_id):
+            await self.send(agent_id, {"type": "preview",
+                                       "interaction_id": event.interaction.id,
+                                       "event": event.kind, "outcome": data.get("outcome"),
+                                       "at": event.at})
 
     async def _state_changed(self, event: AgentStateChanged) -> None:
         if not self._sockets.get(event.agent_id) or self.views is None:

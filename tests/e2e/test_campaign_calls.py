@@ -248,6 +248,26 @@ async def test_given_preview_campaign_then_agent_sees_customer_first_and_calls_o
     outcomes = (await rig.call_api("GET", path, "sam"))["progress"]["steps"][0]["outcomes"]
     assert outcomes == {"answered": 1, "preview_skipped": 1}
 
+    # gus's preview comes again; alice's phone is gone when she says Call: her desk hears
+    # that her phone did not answer, and the preview is hers to decide again (she skips)
+    def again() -> list[dict[str, Any]]:
+        return [o for o in rig.feeds["alice"].offers() if o["interaction_id"] not in seen]
+    iid = (await eventually(again, 30, "gus's preview again"))[0]["interaction_id"]
+    await state_is(rig, "alice", "busy")
+    rig.phones["alice"].stop()
+    await rig.call_api("POST", f"/api/interactions/{iid}/preview", "alice",
+                       json={"action": "call"})
+
+    def told() -> list[dict[str, Any]]:
+        return [m for m in rig.feeds["alice"].messages if m.get("type") == "preview"
+                and m["interaction_id"] == iid and m["event"] == "preview_call_failed"]
+    (frame,) = await eventually(told, 60, "the desk told the phone did not answer")
+    assert frame["outcome"]
+    await rig.call_api("POST", f"/api/interactions/{iid}/preview", "alice",
+                       json={"action": "skip"})
+    await state_is(rig, "alice", "wrap_up")
+    assert [i.number for i in carrier.invites()] == [numbers["fay"]]   # gus never dialled
+
 
 async def test_given_customer_suppressed_while_call_waits_then_not_dialled(
         rig: Rig, carrier: Carrier) -> None:

@@ -4,6 +4,7 @@
 import { announce } from "./announce.js";
 import { state, update } from "./store.js";
 import { refreshConversations } from "./conversation.js";
+import { onPreviewFrame } from "./preview.js";
 import { reconcileWork, onConversationFrame, onOffer } from "./work-state.js";
 
 let socket = null;
@@ -63,6 +64,9 @@ function onFrame(frame) {
       break;
     case "offer":
       onOffer(frame);
+      break;
+    case "preview":
+      onPreviewFrame(frame);
       break;
     default:
       onConversationFrame(frame);

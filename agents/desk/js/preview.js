@@ -16,7 +16,14 @@ import { state, update } from "./store.js";
 // the interaction's events that say where a preview stands (the latest one counts)
 const STANDING = { preview: "waiting", preview_call_failed: "waiting", preview_call: "calling",
   preview_skip: "over", callback_dialling: "over" };
-const WATCH_MS = 3000;
+// the previews on this page, by interaction id: what the feed's preview frames reach
+const parts = new Map();
+
+/** The feed's `preview` frame: the agent's own phone did not answer after Call, so the
+ *  engine gave the preview back to decide again. */
+export function onPreviewFrame(frame) {
+  if (frame.event === "preview_call_failed") parts.get(frame.interaction_id)?.callFailed();
+}
 
 export function isPreview(pop) {
   return Boolean(pop && pop.campaign && pop.campaign.mode === "preview");
@@ -63,7 +70,6 @@ function previewPart(item) {
   // → over; skip: sending → over
   let phase = "new";
   let focused = false;
-  let watching = null;
   const who = () => whoOf(item.pop);
 
   const move = (next) => { phase = next; update(); };
@@ -71,26 +77,19 @@ function previewPart(item) {
     const found = await standing(id);
     if (phase !== "checking") return;
     move(found === "over" ? "over" : found === "calling" ? "calling" : "waiting");
-    if (phase === "calling") watch();
   };
-
-  // after Call: the engine's events say whether the agent's phone answered (then the
-  // customer is dialled) or not (the preview waits for a decision again)
-  function watch() {
-    clearInterval(watching);
-    watching = setInterval(async () => {
-      if (phase !== "calling" || !state.work.has(id)) { clearInterval(watching); return; }
-      const found = await standing(id);
-      if (phase !== "calling") return;
-      if (found === "over") move("over");
-      if (found !== "waiting") return;
+  // after Call, the agent's own phone did not answer: the preview waits for them again
+  parts.set(id, {
+    callFailed() {
+      if (!["calling", "sending"].includes(phase)) return;
+      forgetAnswer(id);
       move("waiting");
       const text = "Your phone did not answer: call again or skip.";
       tell(text);
       announce(text, { assertive: true });
       call.focus();
-    }, WATCH_MS);
-  }
+    },
+  });
 
   async function decide(action) {
     if (phase !== "waiting") return;
@@ -109,9 +108,10 @@ function previewPart(item) {
       const found = await standing(id);   // decided already (elsewhere, or by staff)?
       if (phase !== "waiting" || !found || found === "waiting") return;
       move(found);
-      if (found === "calling") watch();
       return;
     }
+    // the feed said meanwhile that the phone did not answer: the preview waits again
+    if (action === "call" && phase !== "sending") return;
     tell("");
     if (action === "skip") {
       announce(`Skipped ${who()}. Wrap-up.`);
@@ -122,7 +122,6 @@ function previewPart(item) {
     announce(`Calling ${who()}…`);
     move("calling");
     title.focus();
-    watch();
   }
   call.addEventListener("click", () => decide("call"));
   skip.addEventListener("click", () => decide("skip"));
@@ -137,6 +136,7 @@ function previewPart(item) {
       if (current.slot.state !== "busy") phase = "over";
       const answered = state.phone.call && state.phone.call.state !== "ringing";
       if (phase === "calling" && answered) phase = "over";
+      if (phase === "over") parts.delete(id);
       if (phase === "new") { phase = "checking"; check(); }
       const hide = ["new", "checking", "over"].includes(phase);
       if (hide && !el.hidden && el.contains(document.activeElement)) {
