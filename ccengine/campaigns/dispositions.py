@@ -21,7 +21,6 @@ have responded or another call is placed, it is recorded and counted but moves n
 
 from __future__ import annotations
 
-import math
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -31,6 +30,7 @@ from ccengine.core.errors import CoreError
 from ccengine.store.campaigns import CampaignRepository, UnknownCampaign
 from ccengine.store.consent import ConsentLedger, DoNotCallList
 from ccengine.telephony.outbound.callbacks import CAMPAIGN
+from ccengine.telephony.outbound.requests import BadTime, parse_at
 
 MAX_CALLBACK_DAYS = 90
 
@@ -42,26 +42,20 @@ class BadFollowUp(CoreError):
 
 
 def callback_time(value: Any, now: float) -> float:
-    """``callback_at`` (ISO 8601 with its UTC offset) as a timestamp, in the future and
-    within MAX_CALLBACK_DAYS; BadFollowUp otherwise."""
+    """``callback_at`` (ISO 8601 with its UTC offset, read as any callback's time) as a
+    timestamp, not past and within MAX_CALLBACK_DAYS; BadFollowUp otherwise."""
     if not isinstance(value, str):
         raise BadFollowUp("this disposition books a callback: say when to call back "
                           "(callback_at, e.g. 2026-12-08T15:00:00+01:00)")
     try:
-        at = datetime.fromisoformat(value)
-    except ValueError:
-        raise BadFollowUp(f"the time to call back ({value[:40]!r}) is not an ISO 8601 "
-                          "date and time") from None
-    if at.tzinfo is None:
-        raise BadFollowUp("the time to call back needs its UTC offset (e.g. +01:00 or "
-                          "Z): whose 15:00 is it?")
-    stamp = at.timestamp()
-    if not math.isfinite(stamp) or stamp <= now:
-        raise BadFollowUp("the time to call back is in the past")
-    if stamp > now + MAX_CALLBACK_DAYS * 86400:
+        at = parse_at(value, now)
+    except BadTime as e:
+        raise BadFollowUp(f"the time to call back {str(e).removeprefix('at ')}") from None
+    assert at is not None
+    if at > now + MAX_CALLBACK_DAYS * 86400:
         raise BadFollowUp(f"the time to call back is more than {MAX_CALLBACK_DAYS} days "
                           "away")
-    return stamp
+    return at
 
 
 class CampaignFollowUp:

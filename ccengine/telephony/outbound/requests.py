@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 from ccengine.core.errors import CoreError, UnknownInteraction, UnknownQueue
@@ -24,6 +26,42 @@ log = logging.getLogger(__name__)
 
 # links an interaction to its customer (by its caller_number; sets customer_id and tier)
 Link = Callable[..., Awaitable[None]]
+
+
+PAST_TOLERANCE = 60.0                 # seconds an "at" may lie in the past (clock skew)
+MAX_AHEAD = 366 * 86400.0             # callbacks are booked at most a year ahead
+
+
+class BadTime(ValueError):
+    code = "bad_time"
+
+
+def parse_at(value: Any, now: float) -> float | None:
+    """When a callback is wanted: None (as soon as possible), epoch seconds, or an ISO 8601
+    time with its UTC offset ("2026-05-01T14:30:00+01:00", "...Z"). BadTime otherwise."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise BadTime("at must be an ISO 8601 time with its offset, or epoch seconds")
+    if isinstance(value, (int, float)):
+        at = float(value)
+        if not math.isfinite(at):
+            raise BadTime("at must be a finite number of epoch seconds")
+    elif isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.strip())
+        except ValueError as e:
+            raise BadTime(f"at {value!r} is not an ISO 8601 time") from e
+        if parsed.tzinfo is None:
+            raise BadTime(f"at {value!r} has no UTC offset: add one (e.g. +01:00 or Z)")
+        at = parsed.timestamp()
+    else:
+        raise BadTime("at must be an ISO 8601 time with its offset, or epoch seconds")
+    if at < now - PAST_TOLERANCE:
+        raise BadTime(f"at {value!r} is in the past")
+    if at > now + MAX_AHEAD:
+        raise BadTime(f"at {value!r} is more than a year ahead")
+    return at
 
 
 class BadQueue(CoreError):

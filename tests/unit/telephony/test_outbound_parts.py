@@ -7,12 +7,12 @@ from collections import deque
 
 import pytest
 
-from ccengine.api.outbound import BadTime, parse_at
 from ccengine.core.media import Medium
 from ccengine.core.queue import QueueConfig
 from ccengine.telephony.outbound.calls import NotConfigured, agent_of_channel, queue_for
 from ccengine.telephony.outbound.ivr_callback import collect_number, expand
 from ccengine.telephony.outbound.legs import RETRYABLE, outcome_of
+from ccengine.telephony.outbound.requests import BadTime, parse_at
 
 NOW = 1_800_000_000.0  # 2027-01-15T08:00:00Z
 
