@@ -379,30 +379,26 @@ class PredictiveDialer:
                      events: Any, line: Line) -> None:
         """The customer answered: an agent within abandon_seconds, or the abandon
         message; then the call goes on (or ends) as any call."""
-        call = VoiceCall(interaction, channel, events)
-        voice, iid = self.voice, interaction.id
-        voice.calls[iid] = call
         line.waiting += 1
         waiting = True
         try:
-            await self.dispatcher.enqueue(interaction)
-            seconds = float(campaign["spec"]["dialer"].get("abandon_seconds", 2.0))
-            found = await self._agent_within(call, seconds)
-            line.waiting, waiting = line.waiting - 1, False
-            if found:
+            async with self.voice.following(VoiceCall(interaction, channel, events)) as call:
+                await self.dispatcher.enqueue(interaction)
+                seconds = float(campaign["spec"]["dialer"].get("abandon_seconds", 2.0))
+                found = await self._agent_within(call, seconds)
+                line.waiting, waiting = line.waiting - 1, False
+                if not found:
+                    await self._abandon(campaign, call, line)
+                    return
                 talking = self.clock()
                 line.abandon.connected(talking)
-                await voice.follow_caller(call)
+                await self.voice.follow_caller(call)
                 queue = self.dispatcher.queues.get(interaction.queue or "")
                 line.handle.append(self.clock() - talking
                                    + (queue.wrapup_seconds if queue else 0.0))
-                return
-            await self._abandon(campaign, call, line)
         finally:
             if waiting:
                 line.waiting -= 1
-            voice.calls.pop(iid, None)
-            await voice._finish(call)
 
     async def _agent_within(self, call: VoiceCall, seconds: float) -> bool:
         """Whether an agent took the call: bridged, or their phone ringing for it, at

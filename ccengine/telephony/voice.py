@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -445,6 +445,18 @@ class VoiceChannel:
         else:
             await self.dispatcher.cancel(interaction.id, call.end_reason or "abandoned",
                                          hung_up_by=who if call.end_reason else "caller")
+
+    @contextlib.asynccontextmanager
+    async def following(self, call: VoiceCall) -> AsyncIterator[VoiceCall]:
+        """A call a feature brought into Stasis itself (a predictive campaign's customer
+        who answered): the channel knows it while the block runs (offers ring its agent and
+        bridge them), then tears it down and ends its interaction as any call's."""
+        self.calls[call.interaction.id] = call
+        try:
+            yield call
+        finally:
+            self.calls.pop(call.interaction.id, None)
+            await self._finish(call)
 
     async def follow_connected(self, call: VoiceCall, agent_events: ChannelEvents) -> None:
         """Follow a call a feature connected itself (an outbound call, a callback): the
