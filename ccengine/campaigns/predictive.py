@@ -58,6 +58,7 @@ from ccengine.core.interaction import Interaction
 from ccengine.core.media import Medium
 from ccengine.dispatcher import Dispatcher
 from ccengine.store.campaigns import CampaignRepository, CampaignView
+from ccengine.telephony.ari.errors import AriError
 from ccengine.telephony.ari.router import HANGUP_EVENTS
 from ccengine.telephony.outbound.callbacks import CAMPAIGN
 from ccengine.telephony.outbound.calls import OutboundCalls
@@ -105,6 +106,15 @@ class Line:
 
     def shape(self) -> int:
         return handle_shape(list(self.handle))
+
+
+@dataclass
+class Dial:
+    """How far one customer-first call went."""
+
+    ringing: bool = True            # counted in its campaign's line.ringing
+    channel: str | None = None      # the customer's leg while it rings
+    answered: bool = False          # a person answered: its end reaches the campaign
 
 
 def pacing_settings(spec: Mapping[str, Any]) -> PacingSettings:
@@ -300,25 +310,44 @@ class PredictiveDialer:
     # ------------------------------------------------------------------ one call
     async def _dial(self, campaign: CampaignView, target: Mapping[str, Any],
                     line: Line) -> None:
-        counted = True   # in line.ringing until the call is answered or fails
+        dial = Dial()
         try:
-            counted = await self._place(campaign, target, line)
+            await self._place(campaign, target, line, dial)
+        except asyncio.CancelledError:
+            # cut short (Asterisk lost, the engine stopping): a customer still ringing is
+            # hung up (answering later, they would find nobody) and due again; an answered
+            # call's end reaches the campaign as any call's
+            if not dial.answered:
+                await asyncio.shield(self._cut_short(campaign, target, dial))
+            raise
         except Exception:
             log.exception("campaign %s: the call to %s failed", campaign["name"],
                           target["customer_id"])
-            with contextlib.suppress(Exception):
-                await self.campaigns.settle(campaign["id"], target["customer_id"],
-                                            self.clock(), state="pending",
-                                            next_at=self.clock() + 60,
-                                            outcome="error while dialling: due again")
+            if not dial.answered:
+                with contextlib.suppress(Exception):
+                    await self.campaigns.settle(campaign["id"], target["customer_id"],
+                                                self.clock(), state="pending",
+                                                next_at=self.clock() + 60,
+                                                outcome="error while dialling: due again")
         finally:
-            if counted:
+            if dial.ringing:
                 line.ringing -= 1
             self._wake.set()
 
+    async def _cut_short(self, campaign: CampaignView, target: Mapping[str, Any],
+                         dial: Dial) -> None:
+        if dial.channel is not None:
+            with contextlib.suppress(AriError):
+                await self.ari.hangup(dial.channel)
+        with contextlib.suppress(Exception):
+            await self.campaigns.settle(campaign["id"], target["customer_id"], self.clock(),
+                                        state="pending", next_at=self.clock() + 60,
+                                        outcome="the call was cut short before an answer: "
+                                                "due again")
+
     async def _place(self, campaign: CampaignView, target: Mapping[str, Any],
-                     line: Line) -> bool:
-        """Dial one customer; False once it stopped counting as ringing."""
+                     line: Line, dial: Dial) -> None:
+        """Dial one customer (``dial`` says how far it went)."""
         cid, customer = campaign["id"], target["customer_id"]
         spec, now = campaign["spec"], self.clock()
         index = int(target["step"])
@@ -326,7 +355,7 @@ class PredictiveDialer:
                 "customer_id": customer, "mode": "predictive"}
         current = await self.campaigns.target(cid, customer)
         if current is None or current["state"] != "active":
-            return True          # they responded meanwhile, or the campaign finished
+            return               # they responded meanwhile, or the campaign finished
         # checked again just before the dial: consent, lists, cap, lockout, window
         verdict = await self.check(spec, current, "phone", now)
         closed = await self.calls.closed(current, now)
@@ -334,14 +363,14 @@ class PredictiveDialer:
             await self.campaigns.settle(cid, customer, now, state="pending", next_at=now,
                                         outcome=f"checked again before dialling: "
                                                 f"{closed or verdict.reason}")
-            return True
+            return
         try:
             destination = self.outbound.policy.check(str(current["phone"]))
         except (BadNumber, NumberRefused) as e:
             await self.calls.failed(info, "refused", None, now, detail=str(e))
-            return True
+            return
         ring_seconds = int(float(spec["dialer"].get("ring_seconds", 25)))
-        channel = f"{APP}-{uuid.uuid4().hex}"
+        channel = dial.channel = f"{APP}-{uuid.uuid4().hex}"
         started = self.clock()
         with self.voice.router.listen(channel) as events:
             outcome = await ring(self.ari, events,
@@ -349,12 +378,14 @@ class PredictiveDialer:
                                  app_args=[APP, str(cid)],
                                  caller_id=self.outbound.settings.caller_id_header,
                                  timeout=ring_seconds)
-            line.ringing -= 1
+            line.ringing, dial.ringing = line.ringing - 1, False
             if outcome != ANSWERED:
+                dial.channel = None
                 line.recent.record(None)
                 await self.calls.failed(info, outcome, None, self.clock())
-                return False
+                return
             answered = self.clock()
+            dial.answered = True
             line.recent.record(answered - started)
             interaction = Interaction(
                 id=uuid.uuid4().hex, medium=Medium.VOICE, queue=spec["queue"],
@@ -373,7 +404,6 @@ class PredictiveDialer:
                                trunk=self.outbound.settings.trunk.name)
             interaction.record("connected", answered, number=destination.e164)
             await self._serve(campaign, interaction, channel, events, line)
-        return False
 
     async def _serve(self, campaign: CampaignView, interaction: Interaction, channel: str,
                      events: Any, line: Line) -> None:

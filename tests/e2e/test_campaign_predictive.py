@@ -8,6 +8,8 @@ other, for the campaign's lockout."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import time
 from pathlib import Path
 from typing import Any
@@ -120,3 +122,23 @@ async def test_given_predictive_campaign_then_customer_first_and_abandoned_call_
     assert locked["outcome"].startswith("a call to the number was abandoned: locked out")
     assert locked["next_at"] >= time.time() + 3500
     assert [i.number for i in carrier.invites()].count(DEE) == 1
+
+
+async def test_given_customer_ringing_when_asterisk_is_lost_then_due_again_not_stuck(
+        rig: Rig, carrier: Carrier) -> None:
+    """Asterisk dies while dee's phone rings (she answers after 4 s): the call is cut short,
+    and she is due again in a minute, not left "being dialled" for good."""
+    await ready_agents(rig, "alice")
+    dee = (await rig.call_api("POST", "/api/customers", "sam", json={
+        "name": "Dee", "identities": [{"kind": "phone", "value": DEE}]}))["id"]
+    path = await start(rig, "cut", dee)
+    await eventually(lambda: [i for i in carrier.invites() if i.number == DEE], 30,
+                     "dee dialled")
+    supervisor = rig.engine.supervisor
+    assert supervisor is not None and rig.engine.asterisk is not None
+    os.kill(rig.engine.asterisk.pid, signal.SIGKILL)  # type: ignore[arg-type]
+    waiting = await eventually(lambda: target_of(rig, path, "pending"), 30, "dee pending")
+    assert waiting["outcome"] == "the call was cut short before an answer: due again"
+    assert waiting["next_at"] > time.time() + 30
+    await eventually(lambda: supervisor.up, 20, "Asterisk back")
+    assert (await rig.call_api("GET", path, "sam"))["dialer"]["ringing"] == 0
