@@ -9,7 +9,7 @@ import { tell } from "./desk.js";
 import { answerCall, declineCall, ensureMicrophone, phoneKind } from "./phone-view.js";
 import { state, subscribe, update } from "./store.js";
 import { duration, now } from "./time.js";
-import { customerName, mediumTitle } from "./work-state.js";
+import { customerName, workTitle } from "./work-state.js";
 
 const PHONE_MEDIA = new Set(["voice", "callback"]);
 
@@ -82,7 +82,7 @@ function card(pop) {
 
 function refresh(el, pop) {
   const r = el.refs;
-  setText(r.title, `${mediumTitle(pop.medium)} — ${pop.queue}`);
+  setText(r.title, `${workTitle(pop.medium, pop)} — ${pop.queue}`);
   setText(r.who, customerName(pop));
   setText(r.what, subject(pop));
   const t = now();

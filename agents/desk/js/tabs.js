@@ -7,7 +7,7 @@ import { h, keyed, setText } from "./dom.js";
 import { emailView } from "./email.js";
 import { callbackView } from "./preview.js";
 import { state, subscribe, update } from "./store.js";
-import { customerName, mediumTitle } from "./work-state.js";
+import { customerName, workTitle } from "./work-state.js";
 import { wrapupView } from "./wrapup.js";
 
 // a callback's view shows a preview campaign's Call and Skip first (preview.js)
@@ -37,7 +37,7 @@ function refreshTab(tab, item) {
   tab.setAttribute("aria-selected", String(selected));
   tab.tabIndex = selected ? 0 : -1;
   const wrap = item.slot.state === "wrap_up" || item.released ? " (wrap-up)" : "";
-  setText(tab.refs.label, `${mediumTitle(item.medium)}: ${customerName(item.pop)}${wrap}`);
+  setText(tab.refs.label, `${workTitle(item.medium, item.pop)}: ${customerName(item.pop)}${wrap}`);
   setText(tab.refs.count, item.unread ? String(item.unread) : "");
   tab.refs.unread.hidden = !item.unread;
 }
@@ -87,7 +87,7 @@ export function mountTabs(container) {
       if (panel.el.parentNode !== holder) holder.append(panel.el);
       panel.el.hidden = s.selected !== item.id;
       const c = item.pop && item.pop.queue ? ` — ${item.pop.queue}` : "";
-      setText(panel.title, `${mediumTitle(item.medium)} with ${customerName(item.pop)}${c}`);
+      setText(panel.title, `${workTitle(item.medium, item.pop)} with ${customerName(item.pop)}${c}`);
       if (!panel.el.hidden) {
         for (const view of panel.views) view.refresh(item);
         if (item.unread && !document.hidden) item.unread = 0;

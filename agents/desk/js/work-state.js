@@ -22,6 +22,12 @@ export function mediumTitle(medium) {
   return TITLES[medium] || medium;
 }
 
+/** What a piece of work is, at the start of a line: a campaign's call says so (it is the
+ *  engine's callback machinery, but no callback the customer asked for). */
+export function workTitle(medium, pop) {
+  return pop && pop.campaign ? "Campaign call" : mediumTitle(medium);
+}
+
 export function customerName(pop) {
   const c = pop && pop.customer;
   return (c && c.name) || (pop && (pop.caller_name || pop.caller_number

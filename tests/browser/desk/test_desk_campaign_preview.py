@@ -96,6 +96,8 @@ async def test_given_a_preview_campaign_when_alice_skips_then_calls_then_only_th
             # the first customer: shown, not dialled; Tab to Skip, Enter
             first, skipped = await shown_preview(desk, carrier, CUSTOMERS)
             await page.wait("#pop-campaign:text-is('Campaign: spring (step 1)')")
+            # a campaign's call is named so, not as a callback the customer asked for
+            assert (await page.text(f"#tab-{first}")).startswith("Campaign call: ")
             await assert_accessible(page, "a preview campaign's call waiting for Call or Skip")
             await desk.screenshot("desk-campaign-preview", tmp_path)
             await page.press("Tab")
