@@ -145,7 +145,7 @@ def _previews(engine: Engine) -> Any:
     assert isinstance(channel, CallbackChannel)
 
     async def decide(interaction_id: str, user: Any, action: str) -> None:
-        agent = channel.previews.get(interaction_id)
+        agent = await channel.previewing(interaction_id)
         if agent is None or (agent != user.id and not is_staff(user)):
             raise NotPreviewing(f"no preview of {interaction_id} waits for {user.id}")
         await channel.preview(interaction_id, agent, action)

@@ -44,7 +44,8 @@ class LiveViews(Protocol):
     def offer_expires_at(self, medium: Medium, offered_at: float) -> float: ...
 
 
-# the history events of a preview campaign's call its agent's feed hears (CallbackChannel)
+# the history events of a preview campaign's call its agent's feed hears (CallbackChannel
+# records them; the latest says whether the preview waits for the agent)
 PREVIEW_EVENTS = frozenset({"preview", "preview_call", "preview_call_failed", "preview_skip"})
 
 

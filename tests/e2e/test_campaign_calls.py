@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from ccengine.core.media import Medium
+from ccengine.telephony.outbound.callbacks import CallbackChannel
 from tests.e2e.conftest import Rig, eventually, running_rig
 from tests.e2e.test_campaigns import answer
 from tests.e2e.test_first_journey import ready_agents
@@ -217,6 +219,12 @@ async def test_given_preview_campaign_then_agent_sees_customer_first_and_calls_o
         await state_is(rig, "alice", "busy")          # hers at once: nothing else offered
         who = next(w for w, n in numbers.items() if pop["caller_number"].endswith(n[1:]))
         assert not [i for i in carrier.invites() if i.number == numbers[who]]
+        # what waits for whom is in the work's own history, in the shared live state: a
+        # channel that did not show it (another node, a restarted engine) knows it too
+        shown = rig.engine.dispatcher.channel(Medium.CALLBACK)
+        fresh = CallbackChannel(shown.voice, shown.dispatcher, shown.calls, shown.requests,
+                                shown.settings, clock=shown.clock)
+        assert await fresh.previewing(iid) == "alice"
         # only the agent previewing it (or staff) decides
         status, body = await answer(rig, "POST", f"/api/interactions/{iid}/preview", "bob",
                                     json={"action": "call"})

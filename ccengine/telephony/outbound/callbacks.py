@@ -12,6 +12,7 @@ on the request, the agent goes to wrap-up, and the request is scheduled again af
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import uuid
@@ -20,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from ccengine.core.errors import CoreError, UnknownInteraction
 from ccengine.core.interaction import Interaction
 from ccengine.core.media import Medium
+from ccengine.cti.screenpop import PREVIEW_EVENTS
 from ccengine.dispatcher import Dispatcher
 from ccengine.store.callbacks import UnknownCallback
 from ccengine.telephony.ari.errors import AriError
@@ -62,7 +64,7 @@ class CallbackChannel:
                  clock: Callable[[], float]) -> None:
         self.voice, self.ari, self.dispatcher = voice, voice.ari, dispatcher
         self.calls, self.requests, self.settings, self.clock = calls, requests, settings, clock
-        self.previews: dict[str, str] = {}   # interaction id -> the agent deciding
+        self._deciding = asyncio.Lock()   # one preview decision at a time on this node
         # a campaign's call, just before it is dialled: None to go on, else why not (the
         # campaign has moved the customer on; ccengine/campaigns/calls.py)
         self.before_dial: Callable[[Interaction], Awaitable[str | None]] | None = None
@@ -93,19 +95,35 @@ class CallbackChannel:
             await self.dispatcher.offer_accepted(interaction.id, agent_id)
         except CoreError:   # cancelled meanwhile
             return
-        self.previews[interaction.id] = agent_id
         await self.dispatcher.record(interaction.id, "preview", agent_id=agent_id)
+
+    async def previewing(self, interaction_id: str) -> str | None:
+        """The agent a preview waits for, or None: read from the work's own history (in
+        the live state every engine node shares, so any node can take the decision and
+        a restarted one still knows): its latest preview event is ``preview`` or
+        ``preview_call_failed``."""
+        try:
+            interaction = await self.dispatcher.live_interaction(interaction_id)
+        except UnknownInteraction:
+            return None
+        campaign = interaction.attributes.get(CAMPAIGN)
+        if not isinstance(campaign, dict) or campaign.get("mode") != "preview":
+            return None
+        steps = [e for e in interaction.events if e.kind in PREVIEW_EVENTS]
+        if not steps or steps[-1].kind not in ("preview", "preview_call_failed"):
+            return None
+        return interaction.agent_id
 
     async def preview(self, interaction_id: str, agent_id: str, action: str) -> None:
         """The agent's decision on a preview: ``call`` (their phone rings, then the
         customer's) or ``skip``. NotPreviewing when no preview waits for them."""
         if action not in PREVIEW_ACTIONS:
             raise NotPreviewing(f"action must be one of {', '.join(PREVIEW_ACTIONS)}")
-        if self.previews.get(interaction_id) != agent_id:
-            raise NotPreviewing(f"no preview of {interaction_id} waits for {agent_id}")
-        del self.previews[interaction_id]
-        interaction = await self.dispatcher.live_interaction(interaction_id)
-        await self.dispatcher.record(interaction_id, f"preview_{action}", agent_id=agent_id)
+        async with self._deciding:
+            if await self.previewing(interaction_id) != agent_id:
+                raise NotPreviewing(f"no preview of {interaction_id} waits for {agent_id}")
+            interaction = await self.dispatcher.record(interaction_id, f"preview_{action}",
+                                                       agent_id=agent_id)
         if action == "call":
             self.voice.router.spawn(self._attempt(interaction, agent_id, accepted=True),
                                     f"callback-{interaction_id}-{agent_id}")
@@ -141,7 +159,6 @@ class CallbackChannel:
                                  variables={INTERACTION_HEADER_VAR: iid})
             if outcome != ANSWERED and accepted:
                 # a preview: the agent's own phone did not answer; they decide again
-                self.previews[iid] = agent_id
                 await self.dispatcher.record(iid, "preview_call_failed", agent_id=agent_id,
                                              outcome=outcome)
                 return
