@@ -117,6 +117,31 @@ const ops = {
     await pageOf(page).page.screenshot({ path, fullPage });
     return path;
   },
+  // answers to requests matching `pattern` are read from the server at once but given to
+  // the page only at releaseResponses: what the page then gets predates what came between
+  async holdResponses({ page, pattern }) {
+    const entry = pageOf(page);
+    let release;
+    const released = new Promise((resolve) => { release = resolve; });
+    const held = [];
+    entry.held = { pattern, release, held };
+    await entry.page.route(pattern, (route) => {
+      held.push((async () => {
+        const response = await route.fetch();
+        await released;
+        await route.fulfill({ response });
+      })().catch((e) => entry.errors.push(`held response: ${e}`)));
+    });
+    return true;
+  },
+  async releaseResponses({ page }) {
+    const entry = pageOf(page);
+    const { pattern, release, held } = entry.held;
+    release();
+    await Promise.all(held);
+    await entry.page.unroute(pattern);
+    return held.length;
+  },
   async offline({ page, offline }) { await pageOf(page).context.setOffline(offline); return true; },
   async axe({ page, selector = null }) {
     const p = pageOf(page).page;

@@ -138,6 +138,15 @@ class Page:
         the response body as transferred. ``clear`` starts a new log after this one."""
         return await self._do("responses", clear=clear)
 
+    async def hold_responses(self, pattern: str) -> None:
+        """Answers to the page's requests matching ``pattern`` (a glob) are read from the
+        server at once but reach the page only at :meth:`release_responses`."""
+        await self._do("holdResponses", pattern=pattern)
+
+    async def release_responses(self) -> int:
+        """Give the page the answers held; how many there were."""
+        return await self._do("releaseResponses")
+
     async def reload(self) -> None:
         await self._do("reload")
 

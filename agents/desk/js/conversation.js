@@ -34,15 +34,23 @@ export async function loadMessages(item, { again = false } = {}) {
   try {
     const data = await get(`/api/interactions/${encodeURIComponent(item.id)}/messages`);
     update(() => {
-      const known = new Set((item.messages || []).map((m) => m.id));
-      item.messages = [...data.messages.map(normalise),
-        ...(item.messages || []).filter((m) => !known.has(m.id))];
+      const loaded = data.messages.map(normalise);
+      const known = new Set(loaded.map((m) => m.id));
+      item.messages = [...loaded, ...later(item).filter((m) => !known.has(m.id))];
     });
   } catch {
-    update(() => { item.messages = item.messages || []; });
+    update(() => { item.messages = later(item); });
   } finally {
     item.loading = false;
   }
+}
+
+/** What the feed brought while (or before) the conversation was read; taken once. */
+function later(item) {
+  const arrived = item.arrived || [];
+  item.arrived = undefined;
+  const seen = new Set(arrived.map((m) => m.id));
+  return [...(item.messages || []).filter((m) => !seen.has(m.id)), ...arrived];
 }
 
 function messageEl(m) {

@@ -144,9 +144,9 @@ export function onConversationFrame(frame) {
   if (frame.type === "chat_message" || frame.type === "email_message") {
     update(() => {
       const message = normalise(frame.type === "chat_message" ? frame : frame.message);
-      if (item.messages && !item.messages.some((m) => m.id === message.id)) {
-        item.messages.push(message);
-      }
+      // before the transcript is loaded, kept for it: its read may predate this message
+      const list = item.messages || (item.arrived = item.arrived || []);
+      if (!list.some((m) => m.id === message.id)) list.push(message);
       if (state.selected !== item.id || document.hidden) item.unread += 1;
     });
     const who = customerName(item.pop);

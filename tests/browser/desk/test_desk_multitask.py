@@ -72,9 +72,17 @@ async def test_given_a_call_in_hand_when_chats_and_an_email_come_then_each_in_a_
         await page.press("Enter", f"#reply-{ann_id}")
         await heard(ann, "Hello Ann, how can I help?")
 
-        # the second chat, answered with a canned response found by "/shortcut"
+        # the second chat, answered with a canned response found by "/shortcut". Ben writes
+        # while the tab reads his transcript, an answer older than his message: it is shown
         _, ben = await visitor(rig, "Ben")
+        await page.hold_responses("**/messages")
         ben_id = await accept_offer(page, "Ben")
+        await say(ben, "Ben here", "b1")
+        await page.wait("#announce-polite:has-text('New chat message from Ben')",
+                        state="attached", timeout=10)
+        assert await page.release_responses() == 1   # his transcript's read
+        await page.wait(f"#panel-{ben_id} .message.from-customer", timeout=10)
+        assert await page.texts(f"#panel-{ben_id} .message .body") == ["Ben here"]
         await page.fill(f"#reply-{ben_id}", "")
         await page.type("/than")
         await page.wait(f"#panel-{ben_id} .canned-item:has-text('/thanks')", timeout=10)
