@@ -507,7 +507,7 @@ def engine_mode(h: Harness, seconds: int) -> Iterator[StepFn]:
     function that runs one rate step through it."""
     runtime = h.work / "engine-var"
     overrides = h.engine_config(runtime, ring_timeout=10)
-    sip_port, api_port = h.sip_port, h.api_port
+    sip_port, api_port, http_port = h.sip_port, h.api_port, h.http_port
     args = [sys.executable, "-m", "ccengine.cli", "--log-level", "WARNING"]
     for o in [*overrides, *h.engine_overrides]:
         args += ["--set", o]
@@ -543,7 +543,7 @@ def engine_mode(h: Harness, seconds: int) -> Iterator[StepFn]:
             step.connected, step.waits = engine_waits(runtime / "ccengine.db", started)
             step.ronas, step.withdrawn = engine_offers(runtime / "ccengine.db", started)
             time.sleep(8)
-            step.left_over = left_over(h.http_port, secrets)
+            step.left_over = left_over(http_port, secrets)
             return step
         yield step_at
     finally:
