@@ -12,7 +12,8 @@ queue entry → agent answer (p50/p99), the CPU of the engine process and of Ast
 per call placed) and of the whole machine (sipp included). A call counts as failed when
 sipp reports it failed or no agent answered it before the caller hung up. The highest rate
 with < 1 % failed calls is the sustained rate; the ratio engine/app_queue is printed.
-Each mode goes on two steps past its knee (two steps in a row with >= 5 % failed), and
+Each step waits for the machine to be quiet first (what the step before left winding
+down). Each mode goes on two steps past its knee (two steps in a row with >= 5 % failed), and
 the share of calls each connected at one and two steps above the higher sustained rate is
 printed last (how each bends under overload). For the engine each step also shows the
 offers that sent an agent not ready (RONA) or were withdrawn without blame, the largest
@@ -236,6 +237,20 @@ class MachineMeter:
     def percent(self) -> float:
         (busy0, total0), (busy1, total1) = self.start, self.busy_total()
         return 100.0 * (os.cpu_count() or 1) * (busy1 - busy0) / max(1, total1 - total0)
+
+
+def settle(most: float = 40.0, limit: float = 30.0) -> float:
+    """Wait (at most ``limit`` s) until the machine is quiet: under ``most`` % (of 100 per
+    core) over a second. Each step starts so, whichever system ran before it (a step past
+    the knee leaves calls and retransmissions winding down for seconds). The seconds
+    waited."""
+    started = time.monotonic()
+    while time.monotonic() - started < limit:
+        meter = MachineMeter()
+        time.sleep(1)
+        if meter.percent() < most:
+            break
+    return time.monotonic() - started
 
 
 class CpuMeter:
@@ -737,6 +752,7 @@ def main() -> int:
                     done = results[m]
                     if past_knee(done):
                         continue
+                    settle()
                     step = steps_of[m](rate)
                     print(f"{modes[m][0]:>30}: {step.line()}", flush=True)
                     done.append(step)

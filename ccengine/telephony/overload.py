@@ -1,4 +1,5 @@
-"""Admission control: while the engine cannot keep up, new callers are refused at the door.
+"""Admission control: while the engine cannot keep up, a share of new callers is refused at
+the door, as large as it takes and no larger.
 
 Two measures of how late the engine and its Asterisk are, each watched on its own:
 - every ARI event carries the time Asterisk made it: how long it took to reach the engine
@@ -8,15 +9,26 @@ Two measures of how late the engine and its Asterisk are, each watched on its ow
   Stasis, and the engine's loop).
 When one of them is over ``lag_seconds``, and still is ``hold_seconds`` later, calls
 already in take longer at every step, and a caller taken in now would wait in silence and
-hang up before an agent answers (the voice benchmark at overload). So the guard sets the
-Asterisk global ``CCENGINE_BUSY`` to 1, and the dialplan refuses new callers on the service
-numbers and trunk numbers before answering them: SIP 503 (cause 34), which a carrier can
-route elsewhere. Calls already in go on. Once both measures are under a quarter of
-``lag_seconds`` for ``3 × hold_seconds`` (or nothing was measured that long), the global
-goes back to 0.
+hang up before an agent answers (the voice benchmark at overload). So the guard starts
+refusing a share of new callers: it sets the Asterisk global ``CCENGINE_REFUSE`` to a
+percentage, and the dialplan refuses that share of new callers on the service numbers and
+trunk numbers (at random, each caller on their own) before answering them: SIP 503 (cause
+34), which a carrier can route elsewhere. Calls already in go on.
 
-A short stall (a machine busy for a moment) makes a burst of late events that drains at
-once; it is not overload and refuses nobody: the lateness must last ``hold_seconds``.
+The share follows the lateness, judged every ``WINDOW_SECONDS`` by the worst measure in
+the window, smoothed over the windows (the trend):
+- an episode starts with ``START``;
+- the trend over ``lag_seconds`` and not falling (the backlog not draining): the share
+  grows by ``RISE`` for each ``lag_seconds`` of it;
+- the trend falling but still over ``lag_seconds`` (what is refused is enough), or
+  between half of ``lag_seconds`` and ``lag_seconds`` (near the limit): the share stays;
+- the trend under half of ``lag_seconds``, or nothing measured: it shrinks by ``FALL``,
+  and at 0 the episode is over.
+So an engine a little past its capacity refuses about its excess, in place of all callers
+for seconds at a time; the further past, the larger the share. A short stall (a machine busy for
+a moment) makes a burst of late events that drains at once; it is not overload and refuses
+nobody: the lateness must last ``hold_seconds``. Nothing measured for ``3 × hold_seconds``
+ends an episode at once (no calls, nothing to be late).
 
 An event's lag is measured against the smallest seen so far, so a constant difference
 between Asterisk's clock and the engine's (Asterisk on another machine) does not count.
@@ -25,8 +37,8 @@ The ``overload:`` config section::
 
     overload:
       enabled: true        # refuse new callers while the engine is overloaded
-      lag_seconds: 1.0     # events this late, or requests this slow ...
-      hold_seconds: 1.0    # ... for this long: refuse; calm for 3 × this long: accept again
+      lag_seconds: 0.5     # events this late, or requests this slow ...
+      hold_seconds: 1.0    # ... for this long: start refusing a share of new callers
 """
 
 from __future__ import annotations
@@ -49,17 +61,21 @@ log = logging.getLogger(__name__)
 
 SECTION = "overload"
 KEYS = frozenset({"enabled", "lag_seconds", "hold_seconds"})
-BUSY_VAR = "CCENGINE_BUSY"          # 1: the dialplan refuses new callers
+REFUSE_VAR = "CCENGINE_REFUSE"      # the percentage of new callers the dialplan refuses
 REFUSED_VAR = "CCENGINE_REFUSED"    # how many it refused since Asterisk started
-CALM_FACTOR = 3.0                   # calm this many hold_seconds before accepting again
+QUIET_FACTOR = 3.0                  # nothing measured this many hold_seconds: episode over
 CHECK_SECONDS = 0.5                 # how often the guard looks (and keeps the global set)
 WINDOW_SECONDS = 0.25               # measures are judged by the worst in each such window
+SMOOTH = 0.3                        # the trend: each window's worst weighs this much
+START = 0.1                         # the share refused when an episode starts
+RISE = 0.03                         # share added per window while not catching up (per lag)
+FALL = 0.025                        # share taken off per calm window (0.1 a second)
 
 
 @dataclass(frozen=True)
 class OverloadSettings:
     enabled: bool = True
-    lag_seconds: float = 1.0
+    lag_seconds: float = 0.5
     hold_seconds: float = 1.0
 
 
@@ -85,23 +101,25 @@ def event_time(event: AriEvent) -> float | None:
 
 
 class LagMeter:
-    """Decides, from measures of lateness, whether the engine is overloaded (pure: no I/O).
+    """Decides, from measures of lateness, which share of new callers to refuse (pure: no
+    I/O); the module's docstring says how.
 
     Measures are judged by the worst in each WINDOW_SECONDS: a late one among many quick
     ones (a slow request among fast ones) still counts, and the lateness must be seen in
-    every window for ``hold_seconds``."""
+    every window for ``hold_seconds`` before anyone is refused."""
 
     def __init__(self, settings: OverloadSettings, clock: Callable[[], float]) -> None:
         self.settings, self.clock = settings, clock
-        self.busy = False
+        self.busy = False                      # refusing a share of callers
+        self.share = 0.0                       # that share, 0 to 1
         self.since: float | None = None        # busy since
         self._baseline: float | None = None    # the smallest event lag seen (clocks)
         self._late_since: float | None = None  # windows late since (not busy yet)
-        self._calm_since: float | None = None  # windows calm since (busy)
         self._last_measure = clock()
         self._window_start = self._last_measure
         self._worst: float | None = None       # the worst measure in the open window
         self.lag = 0.0                         # the worst in the last closed window
+        self.trend = 0.0                       # the windows' worst, smoothed
 
     def observe(self, made_at: float) -> bool | None:
         """One event made at ``made_at`` (by Asterisk's clock): see observe_lag."""
@@ -111,7 +129,7 @@ class LagMeter:
 
     def observe_lag(self, lag: float) -> bool | None:
         """One measure of lateness: True when the engine just became overloaded, False
-        when it just recovered, None when nothing changed."""
+        when it just recovered, None when nothing changed (the share may have)."""
         now = self.clock()
         change = self._close(now) if now - self._window_start >= WINDOW_SECONDS else None
         self._last_measure = now
@@ -122,45 +140,65 @@ class LagMeter:
         """Judge the window that ends now by its worst measure."""
         worst, self._worst, self._window_start = self._worst, None, now
         s = self.settings
-        if worst is None:            # nothing measured: neither late nor calm by itself
-            return self.check(now)
-        self.lag = worst
+        if worst is None:            # nothing measured: calm, as far as anyone can tell
+            return self._calm(now)
+        before = self.trend
+        self.lag, self.trend = worst, before + SMOOTH * (worst - before)
         if not self.busy:
             if worst < s.lag_seconds:
                 self._late_since = None
                 return None
             if self._late_since is None:
                 self._late_since = now
-            if now - self._late_since >= s.hold_seconds:
-                self.busy, self.since, self._late_since = True, now, None
-                self._calm_since = None
-                return True
+            if now - self._late_since < s.hold_seconds:
+                return None
+            self.busy, self.since, self._late_since = True, now, None
+            self.share = START
+            return True
+        if self.trend >= s.lag_seconds:
+            if self.trend >= before:     # not catching up: refuse more, the more the later
+                self.share = min(1.0, self.share + RISE * self.trend / s.lag_seconds)
             return None
-        if worst >= s.lag_seconds / 4:
-            self._calm_since = None
-        elif self._calm_since is None:
-            self._calm_since = now
-        return self.check(now)
+        if self.trend >= s.lag_seconds / 2:
+            return None
+        return self._calm(now)
 
-    def check(self, now: float | None = None) -> bool | None:
-        """Close a window left open, then: False when a busy engine has been calm long
-        enough (or measured nothing for that long): it accepts callers again."""
-        now = self.clock() if now is None else now
-        if self._worst is not None and now - self._window_start >= WINDOW_SECONDS:
-            return self._close(now)
+    def _calm(self, now: float) -> bool | None:
+        self.trend *= 1 - SMOOTH
         if not self.busy:
             return None
-        calm = CALM_FACTOR * self.settings.hold_seconds
-        quiet = now - self._last_measure >= calm
-        if quiet or (self._calm_since is not None and now - self._calm_since >= calm):
-            self.busy, self._calm_since = False, None
-            return False
-        return None
+        self.share = max(0.0, self.share - FALL)
+        return self._over() if self.share <= 0 else None
+
+    def _over(self) -> bool:
+        self.busy, self.share = False, 0.0
+        return False
+
+    def check(self, now: float | None = None) -> bool | None:
+        """Close a window left open (or judge the windows with nothing in them), then:
+        False when a busy engine has just stopped refusing anyone."""
+        now = self.clock() if now is None else now
+        if now - self._window_start < WINDOW_SECONDS:
+            return None
+        if self._worst is not None:
+            return self._close(now)
+        if not self.busy:
+            self._window_start = now
+            return None
+        if now - self._last_measure >= QUIET_FACTOR * self.settings.hold_seconds:
+            return self._over()          # no calls at all: nothing left to be late
+        change = None
+        while change is None and now - self._window_start >= WINDOW_SECONDS:
+            self._window_start += WINDOW_SECONDS
+            change = self._calm(self._window_start)
+        self._window_start = max(self._window_start, now - WINDOW_SECONDS)
+        return change
 
 
 class OverloadGuard:
-    """Feeds the router's events to a LagMeter and keeps ``CCENGINE_BUSY`` in Asterisk in
-    step with it; logs each episode once, when it starts and when it ends."""
+    """Feeds the router's events and the ARI client's request times to a LagMeter each,
+    and keeps ``CCENGINE_REFUSE`` in Asterisk at the larger of their shares; logs each
+    episode once, when it starts and when it ends."""
 
     def __init__(self, ari: AriClient, settings: OverloadSettings,
                  clock: Callable[[], float] = time.time) -> None:
@@ -173,6 +211,8 @@ class OverloadGuard:
         self._wake = asyncio.Event()
         self._refused_before = 0
         self._episode = False   # an episode logged as started, not yet as ended
+        self.most = 0           # the largest percentage refused in the episode
+        self._shown = 0         # the percentage Asterisk was last told
 
     @property
     def settings(self) -> OverloadSettings:
@@ -188,23 +228,37 @@ class OverloadGuard:
     def busy(self) -> bool:
         return any(m.busy for m in self.meters)
 
+    @property
+    def percent(self) -> int:
+        """The percentage of new callers refused now (0 while not busy; at least 1 while
+        busy, so that a busy engine always refuses someone)."""
+        if not self.busy:
+            return 0
+        return max(1, min(100, round(100 * max(m.share for m in self.meters))))
+
     def observe(self, event: AriEvent) -> None:
         """The router's hook: called for every ARI event, in order."""
         if not self.settings.enabled:
             return
         made_at = event_time(event)
-        if made_at is not None and self.events.observe(made_at) is not None:
-            self._wake.set()
+        if made_at is not None:
+            self._changed(self.events.observe(made_at))
 
     def observe_request(self, seconds: float) -> None:
         """The ARI client's hook: called with each request's duration."""
-        if self.settings.enabled and self.requests.observe_lag(seconds) is not None:
+        if self.settings.enabled:
+            self._changed(self.requests.observe_lag(seconds))
+
+    def _changed(self, change: bool | None) -> None:
+        """Wake the loop when an episode starts or ends or the share refused changed."""
+        if change is not None or self.percent != self._shown:
             self._wake.set()
 
     def view(self) -> dict[str, Any]:
         busy = self.busy
         return {"ok": not busy, "enabled": self.settings.enabled,
-                "refusing_callers": busy, "since": self.since if busy else None,
+                "refusing_callers": busy, "refused_percent": self.percent,
+                "since": self.since if busy else None,
                 "event_lag_seconds": round(self.events.lag, 3),
                 "request_seconds": round(self.requests.lag, 3), "episodes": self.episodes}
 
@@ -215,8 +269,7 @@ class OverloadGuard:
     async def run(self) -> None:
         """Until cancelled: the global set as the meters say (again every CHECK_SECONDS
         while busy: a dialplan reload resets it to 0)."""
-        shown = False   # what Asterisk was last told
-        await self._set(False)
+        await self._set(0)
         while True:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(CHECK_SECONDS):
@@ -224,29 +277,33 @@ class OverloadGuard:
             self._wake.clear()
             for meter in self.meters:
                 if not self.settings.enabled:
-                    meter.busy = False
+                    meter.busy, meter.share = False, 0.0
                 meter.check()
-            busy = self.busy
+            busy, percent = self.busy, self.percent
             if busy and not self._episode:
-                self._episode, self.episodes = True, self.episodes + 1
+                self._episode, self.episodes, self.most = True, self.episodes + 1, 0
                 self.since = self.clock()
                 self._refused_before = await self._refused()
-                log.warning("overload: Asterisk and the engine are late (%s); new callers "
-                            "are refused (SIP 503) until they catch up", self._lateness())
+                log.warning("overload: Asterisk and the engine are late (%s); a share of new "
+                            "callers is refused (SIP 503) until they catch up",
+                            self._lateness())
             elif self._episode and not busy:
                 self._episode = False
                 refused = await self._refused() - self._refused_before
-                log.warning("overload over after %.1f s: callers accepted again; %d refused",
-                            self.clock() - (self.since or 0), refused)
-            if busy or shown != busy:
-                shown = busy if await self._set(busy) else shown
+                log.warning("overload over after %.1f s: callers accepted again; %d refused "
+                            "(at most %d %% of new callers)", self.clock() - (self.since or 0),
+                            refused, self.most)
+            self.most = max(self.most, percent)
+            if busy or self._shown != percent:
+                await self._set(percent)
 
-    async def _set(self, busy: bool) -> bool:
+    async def _set(self, percent: int) -> bool:
         try:
-            await self.ari.set_global(BUSY_VAR, "1" if busy else "0")
+            await self.ari.set_global(REFUSE_VAR, str(percent))
+            self._shown = percent
             return True
         except AriError as e:   # Asterisk away: tried again at the next check
-            log.info("overload: could not set %s: %s", BUSY_VAR, e)
+            log.info("overload: could not set %s: %s", REFUSE_VAR, e)
             return False
 
     async def _refused(self) -> int:

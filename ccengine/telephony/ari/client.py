@@ -19,8 +19,11 @@ from ccengine.telephony.ari.events import AriEvent
 log = logging.getLogger(__name__)
 
 # ARI requests in flight at once (more wait for a free connection): under Asterisk's HTTP
-# sessionlimit (asterisk-config/http.conf.j2), which the events websocket shares
-ARI_CONNECTIONS = 64
+# sessionlimit (asterisk-config/http.conf.j2), which the events websocket shares. A call
+# makes about nine requests; at 40 calls/s, once Asterisk takes 0.4 s over each (a full
+# machine), about 144 are in flight. With 64, requests queued for a connection, every step
+# of every call waited behind them, and callers hung up (docs/benchmarks.md, overload)
+ARI_CONNECTIONS = 160
 # an idle connection is let go well before Asterisk's session_keep_alive (15 s) closes it
 ARI_KEEPALIVE_SECONDS = 5.0
 

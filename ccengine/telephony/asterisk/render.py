@@ -52,7 +52,7 @@ MODULES = (
     "res_security_log.so",
     # dialplan and functions
     "pbx_config.so", "func_channel.so", "func_callerid.so", "func_strings.so",
-    "func_logic.so", "func_global.so",
+    "func_logic.so", "func_global.so", "func_rand.so",
 )
 # loaded when a WebRTC phone is configured: SIP over websocket (on Asterisk's HTTP server)
 # and DTLS-SRTP media

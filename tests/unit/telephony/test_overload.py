@@ -1,14 +1,21 @@
-"""The overload guard's lag meter: when it starts refusing callers and when it stops (its
-effect on real callers, a SIP 503, is proven against Asterisk in tests/e2e)."""
+"""The overload guard's lag meter: when it starts refusing callers, which share of them, and
+when it stops (its effect on real callers, a SIP 503, is proven against Asterisk in
+tests/e2e)."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 
 from ccengine.core.errors import ConfigError
 from ccengine.telephony.ari.events import AriEvent
 from ccengine.telephony.overload import (
-    CALM_FACTOR,
+    FALL,
+    QUIET_FACTOR,
+    RISE,
+    START,
+    WINDOW_SECONDS,
     LagMeter,
     OverloadSettings,
     event_time,
@@ -37,17 +44,76 @@ def feed(meter: LagMeter, clock: Clock, lag: float, seconds: float,
     return changes
 
 
-def test_given_events_late_for_hold_seconds_when_observed_then_busy_and_calm_ends_it() -> None:
+def window(meter: LagMeter, clock: Clock, lag: float) -> bool | None:
+    """One window's measure (``lag``), judged when the next window's first comes."""
+    clock.now += WINDOW_SECONDS
+    return meter.observe_lag(lag)
+
+
+def test_given_events_late_for_hold_seconds_when_observed_then_a_share_refused_until_calm(
+        ) -> None:
     clock = Clock()
     meter = LagMeter(OverloadSettings(lag_seconds=1.0, hold_seconds=1.0), clock)
     assert feed(meter, clock, 0.002, 2) == []           # on time: the baseline
     assert feed(meter, clock, 1.5, 0.9) == []           # late, not yet for hold_seconds
-    assert feed(meter, clock, 1.5, 0.5) == [True]       # late for a second: refuse
+    assert feed(meter, clock, 1.5, 0.5) == [True]       # late for a second: refuse some
     assert meter.busy and meter.since == pytest.approx(clock.now, abs=0.5)
-    assert feed(meter, clock, 0.5, 5) == []             # better, not calm (>= lag / 4)
-    assert feed(meter, clock, 0.01, CALM_FACTOR - 0.3) == []
-    assert feed(meter, clock, 0.01, 0.7) == [False]     # calm for 3 × hold: accept
-    assert not meter.busy
+    assert START <= meter.share < 0.5
+    window(meter, clock, 0.7)                           # (the window still late closes)
+    share = meter.share
+    assert [window(meter, clock, 0.7) for _ in range(20)] == [None] * 20
+    assert meter.share == share                         # near the limit: as it is
+    shares, changes = [], []
+    while meter.busy:                                   # on time: less and less refused
+        changes.append(window(meter, clock, 0.01))
+        shares.append(meter.share)
+    assert changes[-1] is False and changes[:-1] == [None] * (len(changes) - 1)
+    assert shares == sorted(shares, reverse=True) and len(shares) <= share / FALL + 2
+
+
+def test_given_lateness_building_up_then_draining_when_busy_then_the_share_grows_then_holds(
+        ) -> None:
+    clock = Clock()
+    meter = LagMeter(OverloadSettings(lag_seconds=1.0, hold_seconds=0.5), clock)
+    for _ in range(4):
+        window(meter, clock, 0.0)
+    assert [window(meter, clock, 1.2) for _ in range(4)][-2:] == [None, True]
+    grew = held = 0
+    for lag in [1.5, 2.0, 3.0, 4.0, 4.0, 1.2, 1.2, 1.2, 0.8, 0.8]:
+        trend, share = meter.trend, meter.share
+        window(meter, clock, lag)
+        if meter.trend >= 1.0 and meter.trend >= trend:     # not catching up: more
+            assert meter.share == pytest.approx(min(1.0, share + RISE * meter.trend))
+            grew += 1
+        elif meter.trend >= 0.5:                            # draining, or near the limit
+            assert meter.share == share
+            held += 1
+    assert grew >= 4 and held >= 3
+    for _ in range(40):                                     # far past it: all of them
+        window(meter, clock, 9.0)
+    assert meter.share == 1.0
+
+
+def test_given_a_load_a_little_past_capacity_when_the_share_settles_then_about_the_excess(
+        ) -> None:
+    """A closed loop: 44 callers a second at an engine that does 40, whose lateness is its
+    backlog (seen a second late). The share refused settles near the excess (4 in 44), in
+    place of refusing everyone for seconds at a time."""
+    clock = Clock()
+    meter = LagMeter(OverloadSettings(), clock)
+    arrivals, capacity, dt = 44.0, 40.0, 0.05
+    backlog, seen, shares = 0.0, [0.0] * round(1 / dt), []
+    for tick in range(round(300 / dt)):
+        clock.now += dt
+        backlog = max(0.0, backlog + (arrivals * (1 - meter.share) - capacity) * dt)
+        seen.append(0.05 + backlog / capacity)
+        meter.observe_lag(seen.pop(0))
+        meter.check()
+        if tick * dt >= 60:
+            shares.append(meter.share)
+    mean = sum(shares) / len(shares)
+    assert 4 / 44 <= mean <= 0.2, mean
+    assert max(shares) < 0.5 and backlog / capacity < 3
 
 
 def test_given_one_slow_measure_among_quick_ones_when_it_lasts_then_busy() -> None:
@@ -76,15 +142,19 @@ def test_given_a_short_stall_when_its_late_burst_drains_at_once_then_nobody_is_r
     assert feed(meter, clock, 0.002, 2) == [] and not meter.busy
 
 
-def test_given_busy_when_no_event_comes_for_the_calm_time_then_it_accepts_again() -> None:
+def test_given_busy_when_no_event_comes_for_the_quiet_time_then_it_accepts_again() -> None:
     clock = Clock()
     meter = LagMeter(OverloadSettings(lag_seconds=1.0, hold_seconds=0.5), clock)
     feed(meter, clock, 0.0, 1)
-    assert feed(meter, clock, 2.0, 1.0) == [True]
-    clock.now += CALM_FACTOR * 0.5 - 0.1
-    assert meter.check() is None
+    assert feed(meter, clock, 9.0, 2.0) == [True]
+    clock.now += 0.3
+    assert meter.check() is None                             # the last late window closed
+    share = meter.share
+    assert share > START
+    clock.now += QUIET_FACTOR * 0.5 - 0.4
+    assert meter.check() is None and 0 < meter.share < share  # calm windows: less refused
     clock.now += 0.2
-    assert meter.check() is False and not meter.busy
+    assert meter.check() is False and not meter.busy and meter.share == 0
 
 
 def test_given_a_constant_clock_difference_when_events_are_on_time_then_not_busy() -> None:
@@ -140,28 +210,37 @@ async def test_given_slow_requests_when_they_last_then_the_guard_refuses_and_cou
     task = asyncio.ensure_future(guard.run())
     try:
         await asyncio.sleep(0.05)
-        assert ari.globals["CCENGINE_BUSY"] == "0"
-        for _ in range(50):   # requests taking 0.8 s, for about a second
-            guard.observe_request(0.8)
+        assert ari.globals["CCENGINE_REFUSE"] == "0"
+        for n in range(50):   # requests ever slower, for about a second
+            guard.observe_request(0.6 + n * 0.02)
             await asyncio.sleep(0.02)
-        await asyncio.sleep(0.1)
-        assert guard.busy and ari.globals["CCENGINE_BUSY"] == "1"
+        await asyncio.sleep(0.05)
+        percent = int(ari.globals["CCENGINE_REFUSE"])
+        assert guard.busy and percent == guard.percent and 0 < percent < 100
         view = guard.view()
-        assert (view["ok"], view["refusing_callers"], view["request_seconds"],
-                view["episodes"]) == (False, True, 0.8, 1)
+        assert (view["ok"], view["refusing_callers"], view["refused_percent"],
+                view["request_seconds"] >= 1.0, view["episodes"]) == (
+            False, True, percent, True, 1)
         ari.globals["CCENGINE_REFUSED"] = "7"     # the dialplan refused seven callers
-        for _ in range(100):  # quick requests for about 2 s (> 3 × hold_seconds)
-            guard.observe_request(0.01)
+        shares = []
+        for _ in range(round(1 / FALL * WINDOW_SECONDS / 0.02) + 50):
+            guard.observe_request(0.01)   # quick requests: the share shrinks to none
+            shares.append(guard.percent)
             await asyncio.sleep(0.02)
+            if not guard.busy:
+                break
+        after = shares[shares.index(max(shares)):]   # (the last slow window closed first)
+        assert shares[-1] == 0 and after == sorted(after, reverse=True)
         await asyncio.sleep(0.6)
-        assert not guard.busy and ari.globals["CCENGINE_BUSY"] == "0"
+        assert not guard.busy and ari.globals["CCENGINE_REFUSE"] == "0"
         assert guard.view()["ok"] is True
         lines = [r.getMessage() for r in caplog.records]
-        assert lines[0] == ("overload: Asterisk and the engine are late (events 0.0 s late, "
-                            "requests taking 0.8 s); new callers are refused (SIP 503) "
-                            "until they catch up")
-        assert lines[1].startswith("overload over after ") and lines[1].endswith(
-            ": callers accepted again; 7 refused"), lines
+        assert re.fullmatch(r"overload: Asterisk and the engine are late \(events 0\.0 s late, "
+                            r"requests taking 1\.\d s\); a share of new callers is refused "
+                            r"\(SIP 503\) until they catch up", lines[0]), lines
+        most = re.fullmatch(r"overload over after \d+\.\d s: callers accepted again; 7 refused "
+                            r"\(at most (\d+) % of new callers\)", lines[1])
+        assert most and int(most[1]) >= percent, lines
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
