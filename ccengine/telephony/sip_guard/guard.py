@@ -28,7 +28,7 @@ from typing import Any
 
 from panoramisk import Manager
 
-from ccengine.telephony.ami import ClosingManager
+from ccengine.telephony.ami import QUIET, ClosingManager
 from ccengine.telephony.asterisk.render import write_acl
 from ccengine.telephony.sip_guard.blocks import (
     FAILURE_EVENTS,
@@ -89,7 +89,8 @@ class SipGuard:
         self.manager = ClosingManager(
             loop=loop, on_login=on_login, host=self.ami.host, port=self.ami.port,
             username=self.ami.user, secret=self.ami.secret, events="security",
-            ping_delay=5, ping_interval=5, reconnect_timeout=1)
+            ping_delay=5, ping_interval=5, reconnect_timeout=1,
+            log=QUIET)   # the AMI monitor logs each outage once; panoramisk, every second
         for event in sorted(FAILURE_EVENTS):
             self.manager.register_event(event, self.on_event)
         self.manager.connect()
