@@ -70,7 +70,7 @@ sys.path.insert(0, str(REPO))
 
 import aiohttp  # noqa: E402
 
-from bench.machine_info import ElsewhereMeter, machine  # noqa: E402
+from bench.machine_info import ElsewhereMeter, has_telephony, machine  # noqa: E402
 from bench.voice_load_bench import Harness, Step, asterisk_pid, engine_mode  # noqa: E402
 from tests.browser.driver import CHROMIUM, NODE, Browser, Page  # noqa: E402
 
@@ -513,10 +513,8 @@ def main() -> int:
                    "{interaction id: [offered_at, delivered, rendered or null]}")
     p.add_argument("--keep", action="store_true", help="keep the work directory")
     a = p.parse_args()
-    for tool in ("sipp", "asterisk"):
-        if not shutil.which(tool):
-            print(f"needs {tool} (scripts/install-system.sh)", file=sys.stderr)
-            return 2
+    if not has_telephony():
+        return 2
     if CHROMIUM is None or NODE is None:
         print("needs chromium and node (scripts/install-system.sh --test)", file=sys.stderr)
         return 2

@@ -57,8 +57,10 @@ sys.path.insert(0, str(REPO))
 
 import aiohttp  # noqa: E402
 
-from bench.machine_info import ElsewhereMeter, machine  # noqa: E402
+from bench.machine_info import ElsewhereMeter, has_telephony, machine  # noqa: E402
 from bench.voice_load_bench import (  # noqa: E402
+    AGENT_ANSWERS,
+    BYE_ANSWERED,
     CpuMeter,
     Harness,
     MachineMeter,
@@ -99,42 +101,8 @@ AGENT_UAS = """<?xml version="1.0" encoding="ISO-8859-1" ?>
             assign_to="contact"/>
     </action>
   </recv>
-  <send>
-    <![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]SIPpTag01[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Contact: <sip:[local_ip]:[local_port];transport=[transport]>
-Content-Type: application/sdp
-Content-Length: [len]
-
-v=0
-o=agent 1 1 IN IP[local_ip_type] [local_ip]
-s=-
-c=IN IP[media_ip_type] [media_ip]
-t=0 0
-m=audio [media_port] RTP/AVP 8
-a=rtpmap:8 PCMA/8000
-    ]]>
-  </send>
-  <recv request="ACK" crlf="true"/>
-  <nop><action><exec play_pcap_audio="PCAP"/></action></nop>
-  <recv request="BYE" timeout="HOLD" ontimeout="hangup"/>
-  <send next="end">
-    <![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-    ]]>
-  </send>
-  <label id="hangup"/>
+""" + AGENT_ANSWERS + """  <recv request="BYE" timeout="HOLD" ontimeout="hangup"/>
+""" + BYE_ANSWERED.replace("<send>", '<send next="end">', 1) + """  <label id="hangup"/>
   <send retrans="500">
     <![CDATA[
 BYE [$contact] SIP/2.0
@@ -182,17 +150,9 @@ class Agents(Harness):
         self.agent_ids = [f"d{i:03d}" for i in range(agents)]
         self.wrapup_seconds = wrapup
 
-    def start_uas(self) -> None:
-        d = self.work / "uas"
-        d.mkdir(exist_ok=True)
-        (d / "agent.xml").write_text(AGENT_UAS.replace("PCAP", str(PCAP_DIR / "g711a.pcap"))
-                                     .replace("HOLD", str(self.hold_ms)))
-        self.uas = subprocess.Popen(
-            ["sipp", "-sf", "agent.xml", "-aa", "-i", "127.0.0.1", "-mi", "127.0.0.1",
-             "-p", str(self.uas_port), "-mp", str(free_range(4)), "-cp", str(free_port()),
-             "-nostdin"],
-            cwd=d, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL)
+    def agent_scenario(self) -> str:
+        return (AGENT_UAS.replace("PCAP", str(PCAP_DIR / "g711a.pcap"))
+                .replace("HOLD", str(self.hold_ms)))
 
     def dialer_config(self, runtime: Path, carrier: Carrier) -> list[str]:
         rtp = free_range(2000)
@@ -525,10 +485,8 @@ def main() -> int:
                    help="an engine config override (repeatable)")
     p.add_argument("--keep", action="store_true", help="keep the work directory")
     args = p.parse_args()
-    for tool in ("sipp", "asterisk"):
-        if not shutil.which(tool):
-            print(f"needs {tool} (scripts/install-system.sh)", file=sys.stderr)
-            return 2
+    if not has_telephony():
+        return 2
     work = Path(tempfile.mkdtemp(prefix="ccengine-dialer-bench-"))
     print(f"dialer bench: {machine()}; work dir {work}", flush=True)
     try:

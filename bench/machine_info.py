@@ -5,9 +5,20 @@ from __future__ import annotations
 
 import os
 import platform
+import shutil
+import sys
 import time
 
 TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def has_telephony() -> bool:
+    """Whether sipp and asterisk are installed; if not, says so on stderr."""
+    for tool in ("sipp", "asterisk"):
+        if not shutil.which(tool):
+            print(f"needs {tool} (scripts/install-system.sh)", file=sys.stderr)
+            return False
+    return True
 
 
 def machine() -> str:

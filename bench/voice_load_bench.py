@@ -60,7 +60,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.machine_info import machine  # noqa: E402
+from bench.machine_info import has_telephony, machine  # noqa: E402
 from ccengine.config import load_config  # noqa: E402
 from ccengine.telephony.asterisk.render import render  # noqa: E402
 from tests.e2e.ports import free_port, free_range  # noqa: E402
@@ -74,20 +74,9 @@ TICKS = os.sysconf("SC_CLK_TCK")
 AUDIO_NOW = f"""  <nop><action><exec play_pcap_audio="{PCAP_DIR / 'g711a.pcap'}"/></action></nop>
 """
 
-AGENT_UAS = """<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="auto-answering agents">
-  <recv request="INVITE" crlf="true"/>
-  <send><![CDATA[
-SIP/2.0 180 Ringing
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]SIPpTag01[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Contact: <sip:[local_ip]:[local_port];transport=[transport]>
-Content-Length: 0
-  ]]></send>
-  <send retrans="500"><![CDATA[
+# An agent's phone answering (the dialler bench's agents too): 200 OK with G.711 a-law,
+# the ACK, then audio from the answer, as phones send.
+AGENT_ANSWERS = """  <send retrans="500"><![CDATA[
 SIP/2.0 200 OK
 [last_Via:]
 [last_From:]
@@ -108,8 +97,9 @@ a=rtpmap:8 PCMA/8000
   ]]></send>
   <recv request="ACK" crlf="true"/>
   <nop><action><exec play_pcap_audio="PCAP"/></action></nop>
-  <recv request="BYE"/>
-  <send><![CDATA[
+"""
+# Its 200 OK to the far end's BYE
+BYE_ANSWERED = """  <send><![CDATA[
 SIP/2.0 200 OK
 [last_Via:]
 [last_From:]
@@ -119,8 +109,24 @@ SIP/2.0 200 OK
 Contact: <sip:[local_ip]:[local_port];transport=[transport]>
 Content-Length: 0
   ]]></send>
-</scenario>
-""".replace("PCAP", str(PCAP_DIR / "g711a.pcap"))
+"""
+
+AGENT_UAS = ("""<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="auto-answering agents">
+  <recv request="INVITE" crlf="true"/>
+  <send><![CDATA[
+SIP/2.0 180 Ringing
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+Content-Length: 0
+  ]]></send>
+""" + AGENT_ANSWERS + """  <recv request="BYE"/>
+""" + BYE_ANSWERED + """</scenario>
+""").replace("PCAP", str(PCAP_DIR / "g711a.pcap"))
 
 BASELINE_DIALPLAN = """[general]
 static = yes
@@ -299,12 +305,16 @@ class Harness:
             f"required_skills: {{sales: 1}}, wrapup_seconds: {self.wrapup_seconds}}}]",
         ]
 
+    def agent_scenario(self) -> str:
+        """The agents' sipp scenario: answer, send audio, wait for the far end's BYE."""
+        return AGENT_UAS
+
     def start_uas(self) -> None:
         """One sipp UAS answers every agent's calls (each agent registers it as contact);
         -aa answers Asterisk's qualify OPTIONS."""
         d = self.work / "uas"
         d.mkdir(exist_ok=True)
-        (d / "agent.xml").write_text(AGENT_UAS)
+        (d / "agent.xml").write_text(self.agent_scenario())
         self.uas = subprocess.Popen(
             ["sipp", "-sf", "agent.xml", "-aa", "-i", "127.0.0.1", "-mi", "127.0.0.1",
              "-p", str(self.uas_port), "-mp", str(free_range(4)), "-cp", str(free_port()),
@@ -722,10 +732,8 @@ def main() -> int:
     p.add_argument("--engine-set", action="append", default=[], metavar="KEY=VALUE",
                    help="an engine config override, e.g. event_loop=asyncio (repeatable)")
     a = p.parse_args()
-    for tool in ("sipp", "asterisk"):
-        if not shutil.which(tool):
-            print(f"needs {tool} (scripts/install-system.sh)", file=sys.stderr)
-            return 2
+    if not has_telephony():
+        return 2
     rates = [float(r) for r in a.rates.split(",")]
     work = Path(tempfile.mkdtemp(prefix="ccengine-voice-bench-"))
     print(f"voice load: {machine()}; {a.agents} agents (one sipp UAS), hold {a.hold_ms} ms, "
