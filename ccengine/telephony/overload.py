@@ -25,10 +25,10 @@ the window, smoothed over the windows (the trend):
 - the trend under half of ``lag_seconds``, or nothing measured: it shrinks by ``FALL``,
   and at 0 the episode is over.
 So an engine a little past its capacity refuses about its excess, in place of all callers
-for seconds at a time; the further past, the larger the share. A short stall (a machine busy for
-a moment) makes a burst of late events that drains at once; it is not overload and refuses
-nobody: the lateness must last ``hold_seconds``. Nothing measured for ``3 × hold_seconds``
-ends an episode at once (no calls, nothing to be late).
+for seconds at a time; the further past, the larger the share. A short stall (a machine
+busy for a moment) makes a burst of late events that drains at once; it is not overload
+and refuses nobody: the lateness must last ``hold_seconds``. Nothing measured for
+``3 × hold_seconds`` ends an episode at once (no calls, nothing to be late).
 
 An event's lag is measured against the smallest seen so far, so a constant difference
 between Asterisk's clock and the engine's (Asterisk on another machine) does not count.
@@ -141,7 +141,7 @@ class LagMeter:
         worst, self._worst, self._window_start = self._worst, None, now
         s = self.settings
         if worst is None:            # nothing measured: calm, as far as anyone can tell
-            return self._calm(now)
+            return self._calm()
         before = self.trend
         self.lag, self.trend = worst, before + SMOOTH * (worst - before)
         if not self.busy:
@@ -161,9 +161,10 @@ class LagMeter:
             return None
         if self.trend >= s.lag_seconds / 2:
             return None
-        return self._calm(now)
+        return self._calm()
 
-    def _calm(self, now: float) -> bool | None:
+    def _calm(self) -> bool | None:
+        """A calm window (or one with nothing measured): the trend eases, the share shrinks."""
         self.trend *= 1 - SMOOTH
         if not self.busy:
             return None
@@ -190,7 +191,7 @@ class LagMeter:
         change = None
         while change is None and now - self._window_start >= WINDOW_SECONDS:
             self._window_start += WINDOW_SECONDS
-            change = self._calm(self._window_start)
+            change = self._calm()
         self._window_start = max(self._window_start, now - WINDOW_SECONDS)
         return change
 
