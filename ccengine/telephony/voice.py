@@ -92,6 +92,8 @@ class VoiceCall:
     transfer: Any = None
     # why the call ends when it is not a hang-up (e.g. asterisk_lost): the record's reason
     end_reason: str | None = None
+    # the queued caller's music being asked for (VoiceChannel._run)
+    music: asyncio.Future[None] | None = None
 
 
 DECLINE_WAIT_SECONDS = 2.0   # a decline just after the offer waits this long for the ring
@@ -144,8 +146,10 @@ class CallerLeg:
             if event is None:
                 continue
             if event.type == "ChannelDtmfReceived":
-                with contextlib.suppress(AriNotFound):
-                    await self.ari.stop_playback(playback_id)
+                # not waited for: Asterisk carries out a channel's next media request (the
+                # music, the next prompt) only once this playback is over, whichever of
+                # the two requests reaches it first; the caller goes on a round trip sooner
+                _in_background(self.ari.stop_playback(playback_id))
                 played["interrupted"] = True
                 self._played(played)
                 return event.digit
@@ -172,6 +176,22 @@ class CallerLeg:
             if event is not None and event.type == "ChannelDtmfReceived":
                 return event.digit
         return None
+
+
+_BACKGROUND: set[asyncio.Future[None]] = set()
+
+
+def _in_background(request: Awaitable[None]) -> None:
+    """An ARI request whose answer nobody waits for; a refusal (the channel or playback
+    gone meanwhile) is logged, never raised."""
+    task = asyncio.ensure_future(request)
+    _BACKGROUND.add(task)
+
+    def done(task: asyncio.Future[None]) -> None:
+        _BACKGROUND.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.debug("background ARI request failed: %s", task.exception())
+    task.add_done_callback(done)
 
 
 class CallerGone(Exception):
@@ -367,15 +387,33 @@ class VoiceChannel:
         interaction.queue = result.action.target
         interaction.priority = result.action.priority
         interaction.required_skills = dict(result.skills)
-        with contextlib.suppress(AriNotFound):
-            await self.ari.start_moh(call.caller_channel)
+        # the music and the queue at once: routing (and the agent's phone ringing) does
+        # not wait for Asterisk to start the music; the bridge waits for it (_bridge)
+        call.music = asyncio.ensure_future(self._music(call))
         try:
             # queued, the dispatcher's recorder stores it (its IVR events with it)
             await self.dispatcher.enqueue(interaction)
         except Exception:
             await self.persist(interaction)  # never queued: this adapter stores it
             raise
+        finally:
+            await self._music_started(call)
         await self._follow_caller(call)
+
+    async def _music(self, call: VoiceCall) -> None:
+        try:
+            await self.ari.start_moh(call.caller_channel)
+        except AriNotFound:
+            pass  # the caller is gone: their hang-up follows
+        except AriError as e:  # the caller waits in silence, in their place
+            log.warning("no music for %s: %s", call.interaction.id, e)
+
+    @staticmethod
+    async def _music_started(call: VoiceCall) -> None:
+        """Wait for the queued caller's music to have been asked for, so that nothing
+        asked after it (stopping it for the agent's answer) can reach Asterisk first."""
+        if call.music is not None:
+            await asyncio.shield(call.music)   # a cancelled waiter leaves the request be
 
     async def _follow_caller(self, call: VoiceCall) -> None:
         """Wait for the caller's hang-up (or the end of the call from the agent's side)."""
@@ -679,6 +717,7 @@ class VoiceChannel:
                               call.interaction.id)
 
         async def stop_music() -> None:
+            await self._music_started(call)
             with contextlib.suppress(AriNotFound):
                 await self.ari.stop_moh(call.caller_channel)
         if call.bridge_id is None:
