@@ -454,8 +454,9 @@ def report(run: Run, a: argparse.Namespace, base: str) -> None:
     print(f"  target p99 < {TARGET_P99_MS:.0f} ms: {verdict} (the worse p99 of delivered and "
           f"rendered: {worst:.1f} ms)")
     engine = step.engine_cpu if step.engine_cpu is not None else float("nan")
+    per_call = step.engine_ms if step.engine_ms is not None else float("nan")
     print(f"\nCPU during the load (% of one core; {os.cpu_count()} cores): engine {engine:.0f} % "
-          f"({engine * 10 / a.rate:.1f} ms/call), its Asterisk {step.asterisk_cpu:.0f} %, "
+          f"({per_call:.1f} ms/call), its Asterisk {step.asterisk_cpu:.0f} %, "
           f"the whole machine {step.machine_cpu:.0f} %, this bench process "
           f"{run.bench_cpu:.0f} %; outside this bench's processes (short-lived ones "
           f"unnamed) {run.elsewhere}")

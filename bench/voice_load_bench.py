@@ -171,9 +171,14 @@ class Step:
     sip_failed: int = 0
     connected: int = 0
     waits: list[float] = field(default_factory=list)
+    # CPU in % of one core while the calls were placed and held (the machine: every
+    # process, it has cpu_count cores), and in ms per call placed over all the step cost
+    # (sipp's tail of retransmissions to failed calls included, up to 32 s more)
     engine_cpu: float | None = None
     asterisk_cpu: float = 0.0
-    machine_cpu: float = 0.0  # every process, % of one core (the machine has cpu_count)
+    machine_cpu: float = 0.0
+    engine_ms: float | None = None
+    asterisk_ms: float = 0.0
     # engine only: offers that sent an agent not ready (RONA: the interaction's
     # "requeued") and offers taken back without blame ("offer_withdrawn")
     ronas: int | None = None
@@ -203,10 +208,10 @@ class Step:
         w = sorted(self.waits)
         p50 = statistics.median(w) * 1000 if w else float("nan")
         p99 = w[min(len(w) - 1, int(0.99 * len(w)))] * 1000 if w else float("nan")
-        def per_call(percent: float) -> str:  # CPU ms per call placed
-            return f"{percent:5.1f} % ({percent * 10 / self.rate:4.1f} ms/call)"
-        cpu = f"engine {per_call(self.engine_cpu)}" if self.engine_cpu is not None else \
-            "engine     -"
+        def per_call(percent: float, ms: float | None) -> str:
+            return f"{percent:5.1f} % ({ms or 0:4.1f} ms/call)"
+        cpu = f"engine {per_call(self.engine_cpu, self.engine_ms)}" \
+            if self.engine_cpu is not None else "engine     -"
         offers = "" if self.ronas is None else \
             f", RONA {self.ronas}, withdrawn {self.withdrawn}, event lag max " \
             f"{self.max_lag or 0:.1f} s, ARI request max {self.max_request or 0:.1f} s, " \
@@ -217,7 +222,7 @@ class Step:
                 f"{self.connected:5d} ({self.connected_pct:5.1f} %), failed {self.failed:4d} "
                 f"({self.failed_pct:5.2f} %){offers}, "
                 f"entry→answer p50 {p50:7.1f} ms p99 {p99:7.1f} ms, CPU {cpu}, "
-                f"asterisk {per_call(self.asterisk_cpu)}, machine "
+                f"asterisk {per_call(self.asterisk_cpu, self.asterisk_ms)}, machine "
                 f"{self.machine_cpu:5.1f} % of {100 * (os.cpu_count() or 1)} %")
 
 
@@ -264,11 +269,45 @@ class CpuMeter:
         self.pid = pid
         self.start = (cpu_seconds(pid), time.monotonic()) if pid else (0.0, time.monotonic())
 
+    def used(self) -> float:
+        """CPU seconds since the start."""
+        return cpu_seconds(self.pid) - self.start[0] if self.pid else 0.0
+
     def percent(self) -> float | None:
         if self.pid is None:
             return None
-        used, at = self.start
-        return 100.0 * (cpu_seconds(self.pid) - used) / max(1e-9, time.monotonic() - at)
+        return 100.0 * self.used() / max(1e-9, time.monotonic() - self.start[1])
+
+
+class StepCpu:
+    """A step's CPU: in % while its calls are placed and held (read ``load_seconds`` after
+    the start), and in ms per call over all it cost. sipp ends a step only once its failed
+    calls' last retransmissions time out (32 s for a lost INFO), so % over the whole step
+    would count that quiet tail as idle."""
+
+    def __init__(self, engine: int | None, asterisk: int | None, load_seconds: float
+                 ) -> None:
+        self.engine, self.asterisk = CpuMeter(engine), CpuMeter(asterisk)
+        self.machine = MachineMeter()
+        self.load: tuple[float | None, float, float] | None = None
+        self._timer = threading.Timer(load_seconds, self._read_load)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _read_load(self) -> None:
+        self.load = (self.engine.percent(), self.asterisk.percent() or 0.0,
+                     self.machine.percent())
+
+    def finish(self, step: Step) -> None:
+        """Into ``step``: the load's percentages, the ms per call placed."""
+        self._timer.cancel()
+        if self.load is None:   # the step ended before its load did
+            self._read_load()
+        assert self.load is not None
+        step.engine_cpu, step.asterisk_cpu, step.machine_cpu = self.load
+        placed = max(1, step.placed)
+        step.engine_ms = 1000 * self.engine.used() / placed if self.engine.pid else None
+        step.asterisk_ms = 1000 * self.asterisk.used() / placed
 
 
 class Harness:
@@ -398,7 +437,7 @@ class Harness:
              "-mi", "127.0.0.1", "-p", str(free_port()), "-mp", str(free_range(4)),
              "-cp", str(free_port()), "-inf", "callers.csv", "-s", "5000",
              "-r", str(rate), "-rp", "1000", "-m", str(total), "-l", "2000",
-             "-nostdin", "-trace_stat", "-stf", str(stats), "-fd", "1",
+             "-nostdin", "-trace_stat", "-stf", str(stats), "-fd", "1", "-trace_err",
              "-timeout", f"{seconds + self.hold_ms // 1000 + 60}s"],
             cwd=d, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL, timeout=limit)
@@ -555,16 +594,14 @@ def engine_mode(h: Harness, seconds: int) -> Iterator[StepFn]:
         def step_at(rate: float) -> Step:
             step = Step(rate)
             started = time.time()
-            engine_cpu, ast_cpu = CpuMeter(proc.pid), CpuMeter(asterisk_pid(runtime))
-            machine_cpu = MachineMeter()
+            cpu = StepCpu(proc.pid, asterisk_pid(runtime), seconds + h.hold_ms / 1000)
             with AdmissionWatch(api_port, admin) as watch:
                 step.sip_failed = h.run_callers(sip_port, rate, seconds, f"engine-{rate}")
             step.max_lag, step.refusing_seconds = watch.max_lag, watch.refusing
             step.max_request = watch.max_request
-            step.engine_cpu, step.asterisk_cpu = engine_cpu.percent(), ast_cpu.percent() or 0
-            step.machine_cpu = machine_cpu.percent()
-            time.sleep(2)
             step.placed = max(1, int(rate * seconds))
+            cpu.finish(step)
+            time.sleep(2)
             step.connected, step.waits = engine_waits(runtime / "ccengine.db", started)
             step.ronas, step.withdrawn = engine_offers(runtime / "ccengine.db", started)
             time.sleep(8)
@@ -664,13 +701,12 @@ def app_queue_mode(h: Harness, seconds: int) -> Iterator[StepFn]:
         async def step_run(rate: float) -> Step:
             step = Step(rate)
             started = time.time()
-            meter, machine_cpu = CpuMeter(ast.pid), MachineMeter()
+            cpu = StepCpu(None, ast.pid, seconds + h.hold_ms / 1000)
             step.sip_failed = await asyncio.to_thread(
                 h.run_callers, sip_port, rate, seconds, f"appq-{rate}")
-            step.asterisk_cpu = meter.percent() or 0
-            step.machine_cpu = machine_cpu.percent()
-            await asyncio.sleep(2)
             step.placed = max(1, int(rate * seconds))
+            cpu.finish(step)
+            await asyncio.sleep(2)
             step.waits = watch.waits(started)
             step.connected = len(step.waits)
             return step
