@@ -56,6 +56,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -191,6 +192,7 @@ class Step:
     # (half-done work left behind), by the first word of their names
     left_over: dict[str, int] | None = None
     refusing_seconds: float | None = None
+    refused: int | None = None  # engine only: callers its dialplan refused (SIP 503)
 
     @property
     def failed(self) -> int:
@@ -215,7 +217,8 @@ class Step:
         offers = "" if self.ronas is None else \
             f", RONA {self.ronas}, withdrawn {self.withdrawn}, event lag max " \
             f"{self.max_lag or 0:.1f} s, ARI request max {self.max_request or 0:.1f} s, " \
-            f"refusing {self.refusing_seconds or 0:.0f} s, channels left over " \
+            f"refusing {self.refusing_seconds or 0:.0f} s ({self.refused or 0} refused), " \
+            f"channels left over " \
             f"{sum((self.left_over or {}).values())}" + \
             (f" {self.left_over}" if self.left_over else "")
         return (f"  {self.rate:5.1f} calls/s: placed {self.placed:5d}, connected "
@@ -321,6 +324,8 @@ class Harness:
         self.engine_overrides: list[str] = []  # --engine-set: the engine's config, varied
         # --own-sessions: each system under test in a session of its own
         self.own_sessions = False
+        # --load-priority: sipp's sessions' autogroup nice (None: sipp in the bench's session)
+        self.load_nice: int | None = None
         self.wrapup_seconds = 0  # the queues' wrap-up
         self.engine_pid: int | None = None  # set while engine_mode runs the engine
 
@@ -359,7 +364,20 @@ class Harness:
              "-p", str(self.uas_port), "-mp", str(free_range(4)), "-cp", str(free_port()),
              "-nostdin"],
             cwd=d, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL)
+            stderr=subprocess.DEVNULL, start_new_session=self.load_nice is not None)
+        self.favour(self.uas.pid)
+
+    def favour(self, pid: int) -> None:
+        """--load-priority: the sipp started as ``pid`` (in a session of its own) gets its
+        session's CPU weight raised (Linux autogroup nice), so that the callers' and
+        agents' phones, which live on other machines in life, are not what runs short of
+        CPU in either mode."""
+        if self.load_nice is None:
+            return
+        try:
+            Path(f"/proc/{pid}/autogroup").write_text(str(self.load_nice))
+        except OSError as e:
+            print(f"   (could not favour sipp {pid}: {e})", flush=True)
 
     def stop_uas(self) -> None:
         if self.uas is not None and self.uas.poll() is None:
@@ -432,7 +450,7 @@ class Harness:
 
     def _sipp_callers(self, d: Path, sip_port: int, rate: float, total: int, seconds: int,
                       stats: Path, limit: float) -> None:
-        subprocess.run(
+        sipp = subprocess.Popen(
             ["sipp", f"127.0.0.1:{sip_port}", "-sf", "caller.xml", "-i", "127.0.0.1",
              "-mi", "127.0.0.1", "-p", str(free_port()), "-mp", str(free_range(4)),
              "-cp", str(free_port()), "-inf", "callers.csv", "-s", "5000",
@@ -440,7 +458,14 @@ class Harness:
              "-nostdin", "-trace_stat", "-stf", str(stats), "-fd", "1", "-trace_err",
              "-timeout", f"{seconds + self.hold_ms // 1000 + 60}s"],
             cwd=d, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, timeout=limit)
+            stderr=subprocess.DEVNULL, start_new_session=self.load_nice is not None)
+        self.favour(sipp.pid)
+        try:
+            sipp.wait(timeout=limit)
+        except subprocess.TimeoutExpired:
+            sipp.kill()
+            sipp.wait()
+            raise
 
 
 def _last_stats(stats: Path) -> tuple[list[str], list[str] | None]:
@@ -492,15 +517,26 @@ def engine_waits(db: Path, since: float) -> tuple[int, list[float]]:
     return len(waits), waits
 
 
+def ari_get(http_port: int, secrets: dict, path: str) -> Any:
+    """GET an ARI resource of the engine's Asterisk, decoded."""
+    import base64
+    auth = base64.b64encode(f"{secrets['ari_user']}:{secrets['ari_password']}".encode())
+    request = urllib.request.Request(f"http://127.0.0.1:{http_port}/ari{path}",
+                                     headers={"Authorization": f"Basic {auth.decode()}"})
+    with urllib.request.urlopen(request, timeout=10) as r:
+        return json.loads(r.read())
+
+
+def refused_so_far(http_port: int, secrets: dict) -> int:
+    """Callers the engine's dialplan refused at the door since its Asterisk started."""
+    found = ari_get(http_port, secrets, "/asterisk/variable?variable=CCENGINE_REFUSED")
+    return int(found.get("value") or 0)
+
+
 def left_over(http_port: int, secrets: dict) -> dict[str, int]:
     """The channels in the engine's Asterisk (ARI), counted by the start of their names
     (PJSIP/b001-... -> PJSIP/b, PJSIP/anonymous-... -> PJSIP/anonymous)."""
-    import base64
-    auth = base64.b64encode(f"{secrets['ari_user']}:{secrets['ari_password']}".encode())
-    request = urllib.request.Request(f"http://127.0.0.1:{http_port}/ari/channels",
-                                     headers={"Authorization": f"Basic {auth.decode()}"})
-    with urllib.request.urlopen(request, timeout=10) as r:
-        channels = json.loads(r.read())
+    channels = ari_get(http_port, secrets, "/channels")
     counts: dict[str, int] = {}
     for c in channels:
         kind = re.sub(r"\d.*$", "", c.get("name", "?").split("-")[0])
@@ -594,6 +630,7 @@ def engine_mode(h: Harness, seconds: int) -> Iterator[StepFn]:
         def step_at(rate: float) -> Step:
             step = Step(rate)
             started = time.time()
+            refused_before = refused_so_far(http_port, secrets)
             cpu = StepCpu(proc.pid, asterisk_pid(runtime), seconds + h.hold_ms / 1000)
             with AdmissionWatch(api_port, admin) as watch:
                 step.sip_failed = h.run_callers(sip_port, rate, seconds, f"engine-{rate}")
@@ -606,6 +643,7 @@ def engine_mode(h: Harness, seconds: int) -> Iterator[StepFn]:
             step.ronas, step.withdrawn = engine_offers(runtime / "ccengine.db", started)
             time.sleep(8)
             step.left_over = left_over(http_port, secrets)
+            step.refused = refused_so_far(http_port, secrets) - refused_before
             return step
         yield step_at
     finally:
@@ -747,7 +785,11 @@ def overload_lines(results: dict[str, list[Step]]) -> list[str]:
     lines = []
     for n, rate in enumerate(above[:2], 1):
         shares = {m: by_rate[m].get(rate) for m in results}
-        figures = ", ".join(f"{m} {s.connected_pct:.1f} %" if s else f"{m} not run"
+        # connected: the system's own count (the engine's stored answers, app_queue's
+        # AgentConnect); without a failure: what the callers saw (sipp's failures too,
+        # e.g. a BYE never answered after the agent was connected)
+        figures = ", ".join(f"{m} {s.connected_pct:.1f} % ({100 - s.failed_pct:.1f} % "
+                            "without a failure)" if s else f"{m} not run"
                             for m, s in shares.items())
         lines.append(f"overload +{n} step ({rate:.0f} calls/s): connected {figures}")
     return lines
@@ -765,6 +807,9 @@ def main() -> int:
     p.add_argument("--own-sessions", action="store_true",
                    help="run the engine and app_queue's Asterisk each in a session of its "
                         "own instead of the bench's, with sipp (see the docstring)")
+    p.add_argument("--load-priority", type=int, metavar="N",
+                   help="run each sipp (callers, agents) in a session of its own, favoured "
+                        "with autogroup nice -N (root; see Harness.favour)")
     p.add_argument("--engine-set", action="append", default=[], metavar="KEY=VALUE",
                    help="an engine config override, e.g. event_loop=asyncio (repeatable)")
     a = p.parse_args()
@@ -772,13 +817,16 @@ def main() -> int:
         return 2
     rates = [float(r) for r in a.rates.split(",")]
     work = Path(tempfile.mkdtemp(prefix="ccengine-voice-bench-"))
+    load = f"favoured (autogroup nice -{a.load_priority})" if a.load_priority is not None \
+        else "in the bench's session"
     print(f"voice load: {machine()}; {a.agents} agents (one sipp UAS), hold {a.hold_ms} ms, "
           f"{a.step_seconds} s per step; engine overrides {a.engine_set or 'none'}; "
-          f"{'own' if a.own_sessions else 'shared'} sessions; "
+          f"{'own' if a.own_sessions else 'shared'} sessions; sipp {load}; "
           f"work dir {work}", flush=True)
     h = Harness(work, a.agents, a.hold_ms)
     h.engine_overrides = a.engine_set
     h.own_sessions = a.own_sessions
+    h.load_nice = None if a.load_priority is None else -a.load_priority
     h.start_uas()
     modes = {"engine": ("engine (Stasis app)", engine_mode),
              "app_queue": ("baseline (Asterisk app_queue)", app_queue_mode)}
