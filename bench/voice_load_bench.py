@@ -26,10 +26,13 @@ callers (docs/operations.md "Overload").
 The engine and app_queue's Asterisk run in the bench's session, with sipp; the engine
 starts its own Asterisk in a session of its own. Linux's autogroup scheduling shares the
 CPU between sessions first. --own-sessions gives the engine and app_queue's Asterisk a
-session each, as services get a cgroup each under systemd. In one run of each layout
-(2026-11-26, a slow phase of the machine) the engine sustained 28 calls/s in both, and in
-both its one thread waited for a CPU about as long as it ran at 28-36 calls/s
-(/proc/PID/schedstat), the machine being near full.
+session each, as services get a cgroup each under systemd. --load-priority N runs each
+sipp in a session of its own whose autogroup is favoured (nice -N): the phones live on other
+machines in life, and past the knee a starved sipp (its watchdog tripping, SIP messages
+dropped from its full socket, answers late) fails calls of either mode for reasons of its
+own. In one run of each of the first two layouts (2026-11-26, a slow phase of the machine)
+the engine sustained 28 calls/s in both, and in both its one thread waited for a CPU about
+as long as it ran at 28-36 calls/s (/proc/PID/schedstat), the machine being near full.
 
 Run it from the repository root on an otherwise idle machine. Needs asterisk and sipp.
 """
