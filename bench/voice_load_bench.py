@@ -72,6 +72,11 @@ from tests.sip.sipp import HANGUP, HEAD, INFO, PCAP_DIR  # noqa: E402
 from tests.sip.sipp_agent import register_scenario  # noqa: E402
 
 TICKS = os.sysconf("SC_CLK_TCK")
+# sipp's socket buffers (the kernel caps them at net.core.rmem_max / wmem_max): past the
+# knee a sipp stalled for a moment dropped SIP messages from its full default buffer
+# (/proc/net/udp: 105 at the callers' socket in one step), each then retransmitted by
+# Asterisk half a second to seconds later, failing calls for the load tool's sake
+SIPP_BUFFER = 4 * 1024 * 1024
 
 # Callers and agents send RTP from answer, as phones do. (Without media, a channel in
 # Stasis only services ARI requests every 200 ms, which would dominate the measurement.)
@@ -364,6 +369,7 @@ class Harness:
         (d / "agent.xml").write_text(self.agent_scenario())
         self.uas = subprocess.Popen(
             ["sipp", "-sf", "agent.xml", "-aa", "-i", "127.0.0.1", "-mi", "127.0.0.1",
+             "-buff_size", str(SIPP_BUFFER),
              "-p", str(self.uas_port), "-mp", str(free_range(4)), "-cp", str(free_port()),
              "-nostdin"],
             cwd=d, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -455,6 +461,7 @@ class Harness:
                       stats: Path, limit: float) -> None:
         sipp = subprocess.Popen(
             ["sipp", f"127.0.0.1:{sip_port}", "-sf", "caller.xml", "-i", "127.0.0.1",
+             "-buff_size", str(SIPP_BUFFER),
              "-mi", "127.0.0.1", "-p", str(free_port()), "-mp", str(free_range(4)),
              "-cp", str(free_port()), "-inf", "callers.csv", "-s", "5000",
              "-r", str(rate), "-rp", "1000", "-m", str(total), "-l", "2000",
