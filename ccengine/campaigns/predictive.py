@@ -474,7 +474,7 @@ class PredictiveDialer:
             message = tuple(self.settings().abandon_message)
             try:
                 if message:
-                    await CallerLeg(self.ari, call, played.append).play(message)
+                    await CallerLeg(self.voice, call, played.append).play(message)
             except (CallerGone, Exception) as e:   # noqa: BLE001 (the call ends anyway)
                 if not isinstance(e, CallerGone):
                     log.warning("campaign %s: the abandon message failed: %s",

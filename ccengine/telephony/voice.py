@@ -123,9 +123,10 @@ class CallerLeg:
     ``on_played`` hears, for each play, the media Asterisk reported starting (its
     PlaybackStarted events) and the language it played them in."""
 
-    def __init__(self, ari: AriClient, call: VoiceCall, on_played: Played | None = None
+    def __init__(self, voice: VoiceChannel, call: VoiceCall, on_played: Played | None = None
                  ) -> None:
-        self.ari, self.call, self.on_played = ari, call, on_played
+        self.ari, self.router = voice.ari, voice.router
+        self.call, self.on_played = call, on_played
 
     async def _event(self, timeout: float | None) -> AriEvent | None:
         event = await self.call.events.next(timeout)
@@ -149,7 +150,7 @@ class CallerLeg:
                 # not waited for: Asterisk carries out a channel's next media request (the
                 # music, the next prompt) only once this playback is over, whichever of
                 # the two requests reaches it first; the caller goes on a round trip sooner
-                _in_background(self.ari.stop_playback(playback_id))
+                self.router.spawn(self._stop(playback_id), f"stop-{playback_id}")
                 played["interrupted"] = True
                 self._played(played)
                 return event.digit
@@ -164,6 +165,14 @@ class CallerLeg:
                 self._played(played)
                 return None
 
+    async def _stop(self, playback_id: str) -> None:
+        try:
+            await self.ari.stop_playback(playback_id)
+        except AriNotFound:
+            pass  # over already, or the caller gone
+        except AriError as e:
+            log.info("could not stop playback %s: %s", playback_id, e)
+
     def _played(self, played: dict[str, Any]) -> None:
         if self.on_played is not None:
             self.on_played(played)
@@ -176,22 +185,6 @@ class CallerLeg:
             if event is not None and event.type == "ChannelDtmfReceived":
                 return event.digit
         return None
-
-
-_BACKGROUND: set[asyncio.Future[None]] = set()
-
-
-def _in_background(request: Awaitable[None]) -> None:
-    """An ARI request whose answer nobody waits for; a refusal (the channel or playback
-    gone meanwhile) is logged, never raised."""
-    task = asyncio.ensure_future(request)
-    _BACKGROUND.add(task)
-
-    def done(task: asyncio.Future[None]) -> None:
-        _BACKGROUND.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.debug("background ARI request failed: %s", task.exception())
-    task.add_done_callback(done)
 
 
 class CallerGone(Exception):
@@ -353,7 +346,7 @@ class VoiceChannel:
         try:
             if not answered:
                 await self.ari.answer(call.caller_channel)
-            leg = CallerLeg(self.ari, call, on_played)
+            leg = CallerLeg(self, call, on_played)
             services = self.ivr_services(call, leg) if self.ivr_services else None
             result = await run_flow(self.flow_for(session.service_number), leg, services,
                                     session)

@@ -99,7 +99,7 @@ class IvrCallback:
     async def __call__(self, call: VoiceCall, action: Action) -> None:
         interaction = call.interaction
         queued = interaction.queue is not None  # waiting (held) in a queue, not in the IVR
-        leg = CallerLeg(self.ari, call)
+        leg = CallerLeg(self.voice, call)
         with contextlib.suppress(AriNotFound):
             await self.ari.stop_moh(call.caller_channel)
         try:
