@@ -13,10 +13,20 @@ from alembic.config import Config
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from ccengine.store.errors import StoreError
-from ccengine.store.sqlite_inline import DirectWriter, inline_creator
+from ccengine.store.sqlite_inline import (
+    DirectWriter,
+    InlineAsyncEngine,
+    InlineAsyncSession,
+    inline_creator,
+)
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
@@ -54,13 +64,16 @@ def create_engine_from_url(url: str, **engine_options: Any) -> AsyncEngine:
     sqlite = parsed.drivername.startswith("sqlite")
     if sqlite and parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    if sqlite and "async_creator" not in engine_options:
+    inline = sqlite and "async_creator" not in engine_options
+    if inline:
         # SQLite calls run in the loop's thread, not through aiosqlite's worker thread
         engine_options = {**engine_options,
                           "async_creator": inline_creator(parsed.database or ":memory:")}
     engine = create_async_engine(url, **engine_options)
     if sqlite:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    if inline:  # ... and its connections close at once (sqlite_inline)
+        engine = InlineAsyncEngine(engine.sync_engine)
     return engine
 
 
@@ -71,7 +84,10 @@ class Database:
         self.url = url
         self.engine_options = engine_options
         self.engine: AsyncEngine = create_engine_from_url(url, **engine_options)
-        self.session = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.session = async_sessionmaker(
+            self.engine, expire_on_commit=False,
+            class_=InlineAsyncSession if isinstance(self.engine, InlineAsyncEngine)
+            else AsyncSession)
         # the writes every call makes, on a SQLite file: straight to sqlite3 (sqlite_inline)
         database = self.engine.url.database
         self.direct: DirectWriter | None = (

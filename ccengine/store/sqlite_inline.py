@@ -18,6 +18,17 @@ another connection (another process, or another of this pool's connections
 mid-transaction) makes SQLite answer "busy" at once (timeout 0), and the statement is tried
 again after an asyncio sleep, so the lock's holder goes on meanwhile, up to
 ``BUSY_SECONDS`` as sqlite3's own default timeout would.
+
+Connections and sessions also close at once when their ``async with`` ends
+(``InlineAsyncEngine``, ``InlineAsyncSession``). SQLAlchemy closes them in a task of its
+own, shielded from the caller's cancellation, so the pooled connection goes back only when
+the event loop next runs that task and the caller one turn after that. Under load a turn
+of the loop took about 80 ms, and every call's few short reads then held pooled connections
+for that long. The pool (15 connections) ran dry at 44-48 calls/s. A caller's customer
+lookup then waited up to 10 s for a connection and the caller hung up in silence
+(``bench/voice_load_bench.py``, docs/benchmarks.md). Here nothing in a close can wait, so
+there is nothing for a cancellation to interrupt: the transaction's end (a commit waiting
+out a busy database) runs in the caller's task, and the close after it in any case.
 """
 
 from __future__ import annotations
@@ -30,6 +41,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from sqlalchemy.dialects import sqlite as sqlite_dialect
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 T = TypeVar("T")
 
@@ -250,3 +262,52 @@ class DirectWriter:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+
+
+class InlineAsyncConnection(AsyncConnection):
+    """An AsyncConnection that goes back to the pool as its ``async with`` ends."""
+
+    __slots__ = ()
+
+    async def __aexit__(self, type_: Any, value: Any, traceback: Any) -> None:
+        await self.close()
+
+
+class InlineAsyncEngine(AsyncEngine):
+    """The AsyncEngine of a SQLite file run in the loop's thread: its connections close
+    at once (``InlineAsyncConnection``)."""
+
+    __slots__ = ()
+    _connection_cls = InlineAsyncConnection
+
+
+class InlineAsyncSession(AsyncSession):
+    """An AsyncSession (and ``sessionmaker.begin()``'s session) that closes as its
+    ``async with`` ends."""
+
+    async def __aexit__(self, type_: Any, value: Any, traceback: Any) -> None:
+        await self.close()
+
+    def _maker_context_manager(self) -> Any:
+        return _InlineBegun(self)
+
+
+class _InlineBegun:
+    """``async with sessionmaker.begin() as s``: a transaction that commits (or rolls
+    back on an error), then the session closed."""
+
+    __slots__ = ("session", "transaction")
+
+    def __init__(self, session: InlineAsyncSession) -> None:
+        self.session = session
+
+    async def __aenter__(self) -> InlineAsyncSession:
+        self.transaction = self.session.begin()
+        await self.transaction.__aenter__()
+        return self.session
+
+    async def __aexit__(self, type_: Any, value: Any, traceback: Any) -> None:
+        try:
+            await self.transaction.__aexit__(type_, value, traceback)
+        finally:
+            await self.session.close()

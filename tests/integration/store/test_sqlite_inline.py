@@ -111,3 +111,55 @@ def test_given_sqlite_errors_when_classified_then_only_the_passing_locks_are_ret
     error = sqlite3.OperationalError("database is locked")
     error.sqlite_errorname = name  # type: ignore[attr-defined]
     assert is_busy(error) is retried
+
+
+def _loop_turn_marker() -> list[str]:
+    """A list the loop appends to at its next turn: still empty after an ``async with``
+    block ends means leaving the block gave the loop no turn."""
+    turns: list[str] = []
+    asyncio.get_running_loop().call_soon(turns.append, "turn")
+    return turns
+
+
+async def test_given_connection_block_when_it_ends_then_connection_is_back_in_pool_at_once(
+        db: Database) -> None:
+    pool = db.engine.sync_engine.pool
+    async with db.engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))
+        assert pool.checkedout() == 1  # type: ignore[attr-defined]
+        turns = _loop_turn_marker()
+    # SQLAlchemy's own close runs in a task of its own: the loop would have had a turn
+    assert turns == [] and pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+async def test_given_session_blocks_when_they_end_then_committed_and_closed_at_once(
+        db: Database) -> None:
+    pool = db.engine.sync_engine.pool
+    async with db.session.begin() as s:
+        await s.execute(text("INSERT INTO t VALUES (1, 'one')"))
+        turns = _loop_turn_marker()
+    assert turns == [] and pool.checkedout() == 0  # type: ignore[attr-defined]
+    async with db.session() as s:
+        assert (await s.execute(text("SELECT v FROM t"))).scalars().all() == ["one"]
+        turns = _loop_turn_marker()
+    assert turns == [] and pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+async def test_given_error_in_session_block_then_rolled_back_and_closed(db: Database) -> None:
+    with pytest.raises(RuntimeError):
+        async with db.session.begin() as s:
+            await s.execute(text("INSERT INTO t VALUES (1, 'one')"))
+            raise RuntimeError("the work failed")
+    assert db.engine.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    async with db.engine.connect() as conn:
+        assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar() == 0
+
+
+async def test_given_failing_statement_in_session_block_then_error_raised_and_session_closed(
+        db: Database) -> None:
+    async with db.engine.begin() as conn:
+        await conn.execute(text("INSERT INTO t VALUES (1, 'one')"))
+    with pytest.raises(IntegrityError):
+        async with db.session.begin() as s:
+            await s.execute(text("INSERT INTO t VALUES (1, 'again')"))
+    assert db.engine.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
