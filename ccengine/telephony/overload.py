@@ -37,7 +37,7 @@ The ``overload:`` config section::
 
     overload:
       enabled: true        # refuse new callers while the engine is overloaded
-      lag_seconds: 0.5     # events this late, or requests this slow ...
+      lag_seconds: 1.0     # events this late, or requests this slow ...
       hold_seconds: 1.0    # ... for this long: start refusing a share of new callers
 """
 
@@ -75,7 +75,7 @@ FALL = 0.025                        # share taken off per calm window (0.1 a sec
 @dataclass(frozen=True)
 class OverloadSettings:
     enabled: bool = True
-    lag_seconds: float = 0.5
+    lag_seconds: float = 1.0
     hold_seconds: float = 1.0
 
 
