@@ -155,11 +155,16 @@ async def test_given_error_in_session_block_then_rolled_back_and_closed(db: Data
         assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar() == 0
 
 
-async def test_given_failing_statement_in_session_block_then_error_raised_and_session_closed(
+async def test_given_commit_failing_in_session_block_then_error_raised_and_session_closed(
         db: Database) -> None:
+    """The transaction's own end fails (a deferred foreign key, checked at COMMIT): the
+    error reaches the caller, nothing is kept and the connection is back in the pool."""
     async with db.engine.begin() as conn:
-        await conn.execute(text("INSERT INTO t VALUES (1, 'one')"))
-    with pytest.raises(IntegrityError):
+        await conn.execute(text("CREATE TABLE child (k INTEGER PRIMARY KEY, parent INTEGER "
+                                "REFERENCES t(k) DEFERRABLE INITIALLY DEFERRED)"))
+    with pytest.raises(IntegrityError, match="FOREIGN KEY"):
         async with db.session.begin() as s:
-            await s.execute(text("INSERT INTO t VALUES (1, 'again')"))
+            await s.execute(text("INSERT INTO child VALUES (1, 42)"))   # no row 42 in t
     assert db.engine.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    async with db.engine.connect() as conn:
+        assert (await conn.execute(text("SELECT count(*) FROM child"))).scalar() == 0
