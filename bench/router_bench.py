@@ -4,7 +4,9 @@ Scenario per size: A agents and W waiting interactions across 200 queues (one sk
 every agent has 3 random skills). All agents are busy except one that has just become
 available: one routing decision = one router pass that places work on that agent (the
 event that happens every time an agent frees up). Reports decisions/s and p50/p99 decision
-latency. Then atomic reservations/s against a local Redis.
+latency. Then the other end ("many free"): 320 to 10 000 agents of one queue, 40 % of them
+on a call, and one call waiting: one decision = the pass that places it (what every call
+queued below the knee costs). Then atomic reservations/s against a local Redis.
 
     .venv/bin/python bench/router_bench.py [--quick] [--preferences] [--no-redis]
         [--redis redis://127.0.0.1:6379/15]
@@ -100,6 +102,40 @@ def bench_router(agents: int, waiting: int, decisions: int, prefer: bool = False
     return decisions / total
 
 
+def bench_many_free(agents: int, busy_share: float, decisions: int) -> None:
+    """The other end: most agents free, one call waiting (a voice queue below its knee,
+    every call routed as it is queued), as in the voice bench (two queues needing the skill
+    all agents have). ``busy_share`` of the agents are on a call since before the others
+    went idle, so they come first in idle order. The snapshot is the dispatcher's: every
+    logged-in agent, no index of who has room."""
+    rnd = random.Random(7)
+    queues = {q: QueueConfig(q, frozenset({Medium.VOICE}), {"sales": 1})  # the voice bench's
+              for q in ("sales", "support")}
+    profiles, live = {}, {}
+    for n in range(agents):
+        p = AgentProfile(f"a{n}", f"a{n}", {"sales": 5}, {Medium.VOICE: 1})
+        profiles[p.id] = p
+        busy = n < agents * busy_share
+        a = sm.login(AgentLive(p.id), float(n) if busy else 1000.0 + rnd.uniform(0, 500))[0]
+        if busy:
+            a = sm.offer(a, p, f"busy-{n}", Medium.VOICE, 0.0, 1e12)[0]
+        live[p.id] = a
+    times = []
+    for d in range(decisions):
+        waiting = order_waiting([Interaction(f"i{d}", Medium.VOICE, queue="sales",
+                                             enqueued_at=1990.0)], queues)
+        snap = RoutingSnapshot(profiles, live, queues, waiting, queue_index=index_queues(queues))
+        t0 = time.perf_counter()
+        out = route(snap, now=2000.0)
+        times.append(time.perf_counter() - t0)
+        assert len(out) == 1
+    times.sort()
+    print(f"router many free  agents={agents:>6} busy={busy_share:.0%}  waiting=      1"
+          f"  decisions/s={len(times) / sum(times):>10.0f}"
+          f"  p50={statistics.median(times) * 1e3:8.3f} ms"
+          f"  p99={times[int(len(times) * 0.99) - 1] * 1e3:8.3f} ms")
+
+
 async def bench_redis(url: str, agents: int, reservations: int, concurrency: int) -> None:
     from ccengine.state.redis import RedisState
     prefix = f"ccbench:{uuid.uuid4().hex[:8]}:"
@@ -153,6 +189,8 @@ def main() -> None:
         if args.preferences:
             on = bench_router(agents, waiting, decisions, prefer=True)
             print(f"        preferences on / off: {on / off:.2f} of the decision rate")
+    for agents in (320,) if args.quick else (320, 1000, 10_000):
+        bench_many_free(agents, 0.4, 200)
     if not args.no_redis:
         asyncio.run(bench_redis(args.redis, agents=1000, reservations=2_000 if args.quick
                                 else 20_000, concurrency=50))

@@ -179,3 +179,31 @@ def test_property_queue_index_changes_speed_not_results(agent_spec, item_spec
     s = build(agent_spec, item_spec)
     indexed = replace(s, queue_index=index_queues(s.queues))
     assert route(indexed, now=200.0) == route(s, now=200.0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3), st.integers(0, 2),
+                          st.integers(0, 2)), max_size=10),
+       st.sampled_from(["sales", "support"]), st.sampled_from([Medium.VOICE, Medium.CHAT]))
+def test_property_longest_idle_routing_picks_the_longest_idle_agent_able_to_take_it(
+        agent_spec, queue, medium) -> None:  # type: ignore[no-untyped-def]
+    """Longest idle is found by looking at agents in idle order and stopping at the first
+    able one: that is the one a look at every agent finds. Agents busy since before others
+    went idle (so first in idle order), on a break, or without the skill are passed over;
+    equal idle times go to the smaller id."""
+    agents = []
+    for i, (idle, state, skill, chats) in enumerate(agent_spec):
+        profile, live = agent(f"a{i}", {queue: 3} if skill else {},
+                              idle=float(idle), capacity={Medium.VOICE: 1, Medium.CHAT: chats})
+        if state == 1:                                     # on a call
+            live = sm.offer(live, profile, f"busy{i}", Medium.VOICE, 0, 9)[0]
+        elif state == 2:
+            live = sm.set_not_ready(live, 1.0, "break")[0]
+        agents.append((profile, live))
+    s = snap(agents, [item("i0", queue, 50.0, medium=medium)])
+    out = route(s, now=200.0)
+    able = sorted((live.idle_since, p.id) for p, live in agents
+                  if live.presence == Presence.AVAILABLE
+                  and p.has_skills(s.queues[queue].required_skills)
+                  and live.can_take(p, medium) and medium in s.queues[queue].media)
+    assert [a.agent_id for a in out] == [able[0][1]] if able else out == []
