@@ -26,6 +26,7 @@ STAFFED = frozenset({"available", "offered", "busy", "wrap_up"})
 OCCUPIED = frozenset({"busy", "wrap_up"})
 BUCKET_SECONDS = 900
 _WRAPS_KEPT = 10_000
+_UNKNOWN = object()   # a wrap-up's start this engine did not see
 
 
 @functools.cache
@@ -89,8 +90,9 @@ class AgentEvent(NamedTuple):
 class AgentEventRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
-        # (agent, interaction) -> when that wrap-up began, until it ends
-        self._wrapping: OrderedDict[tuple[str, str], float] = OrderedDict()
+        # (agent, interaction) -> when that wrap-up began, until it ends (None: answered
+        # here, no wrap-up begun yet)
+        self._wrapping: OrderedDict[tuple[str, str], float | None] = OrderedDict()
         # agent -> their last change's time and state (the state now held)
         self._last: dict[str, tuple[float, str]] = {}
 
@@ -146,15 +148,19 @@ class AgentEventRepository:
         if event.interaction_id is None:
             return None
         key = (event.agent_id, event.interaction_id)
-        if event.cause == "wrap_up":
-            self._wrapping[key] = event.at
+        if event.cause in ("answered", "wrap_up"):
+            # answered: this engine follows the work, and knows when no wrap-up came
+            self._wrapping[key] = event.at if event.cause == "wrap_up" else None
             while len(self._wrapping) > _WRAPS_KEPT:
                 self._wrapping.popitem(last=False)
             return None
         if event.cause not in WRAP_ENDS:
             return None
-        began = self._wrapping.pop(key, None)
-        if began is None:   # begun before this engine started: stored then
+        known = self._wrapping.pop(key, _UNKNOWN)
+        if known is None:   # answered here, released with no wrap-up (wrapup_seconds: 0)
+            return None
+        began = known if isinstance(known, float) else None
+        if known is _UNKNOWN:   # begun before this engine started: stored then
             t = AgentEventRecord
             async with self.db.engine.connect() as conn:
                 began = (await conn.execute(select(func.max(t.at)).where(

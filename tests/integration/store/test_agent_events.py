@@ -61,3 +61,24 @@ async def test_given_states_when_they_end_then_their_time_per_quarter_hour(
     restarted = AgentEventRepository(db)      # the state held comes from the store
     await restarted.add(change(base + 2100, "busy", "x", None))
     assert (base + 1800, "alice", 100.0, 0.0) in await restarted.time_between(base, base + 3600)
+
+
+async def test_given_work_answered_here_when_released_without_wrap_up_then_no_seconds_added(
+        db: Database) -> None:
+    """With no wrap-up (``wrapup_seconds: 0``) nothing is added, and no older wrap-up of
+    the same agent and interaction (the work came back to them) is taken for this one."""
+    await InteractionRepository(db).save(InteractionData(
+        "i1", "voice", queue="sales", events=[EventData("queued", 100.0)]))
+    repo = AgentEventRepository(db)
+    await repo.add(change(150.0, "busy", "answered"))
+    await repo.add(change(200.0, "wrap_up", "wrap_up"))
+    await repo.add(change(204.0, "available", "released"))
+    assert await wrapup_of(db, "i1") == 4.0
+    await repo.add(change(300.0, "busy", "answered"))        # transferred back to alice
+    await repo.add(change(360.0, "available", "released"))   # ended, no wrap-up
+    assert await wrapup_of(db, "i1") == 4.0
+    restarted = AgentEventRepository(db)    # not seen here: the stored wrap-up start counts
+    await restarted.add(change(210.0, "wrap_up", "wrap_up", agent="bob"))
+    again = AgentEventRepository(db)
+    await again.add(change(216.0, "available", "released", agent="bob"))
+    assert await wrapup_of(db, "i1") == 10.0
