@@ -4,9 +4,13 @@ the door, as large as it takes and no larger.
 Two measures of how late the engine and its Asterisk are, each watched on its own:
 - every ARI event carries the time Asterisk made it: how long it took to reach the engine
   (Asterisk's event queue for the application, the websocket, the engine's loop);
-- how long each ARI request took, a free connection's wait included (Asterisk's HTTP
-  threads and each channel's own thread, which carries out what is asked of a channel in
-  Stasis, and the engine's loop).
+- how long the oldest ARI request still unanswered has waited, read every
+  ``WINDOW_SECONDS``, a free connection's wait included (Asterisk's HTTP threads and each
+  channel's own thread, which carries out what is asked of a channel in Stasis, and the
+  engine's loop). Read while requests are out, not as each answer comes: at 40 calls/s
+  Asterisk fell behind for seconds at a time, and the answers that came once it caught up
+  reported durations of 4-7 s for seconds more, so a meter fed with them went on refusing
+  more callers after the backlog was gone (the voice benchmark, 2026-12-07).
 When one of them is over ``lag_seconds``, and still is ``hold_seconds`` later, calls
 already in take longer at every step, and a caller taken in now would wait in silence and
 hang up before an agent answers (the voice benchmark at overload). So the guard starts
@@ -64,11 +68,14 @@ KEYS = frozenset({"enabled", "lag_seconds", "hold_seconds"})
 REFUSE_VAR = "CCENGINE_REFUSE"      # the percentage of new callers the dialplan refuses
 REFUSED_VAR = "CCENGINE_REFUSED"    # how many it refused since Asterisk started
 QUIET_FACTOR = 3.0                  # nothing measured this many hold_seconds: episode over
-CHECK_SECONDS = 0.5                 # how often the guard looks (and keeps the global set)
+CHECK_SECONDS = 0.5                 # how often the guard sets the global again while busy
 WINDOW_SECONDS = 0.25               # measures are judged by the worst in each such window
+                                    # (and the oldest request is read this often)
 SMOOTH = 0.3                        # the trend: each window's worst weighs this much
 START = 0.1                         # the share refused when an episode starts
-RISE = 0.03                         # share added per window while not catching up (per lag)
+RISE = 0.0075                       # share added per window while not catching up (per lag):
+                                    # slow, as the work of a caller refused now would have
+                                    # come over the next seconds of their call
 FALL = 0.025                        # share taken off per calm window (0.1 a second)
 
 
@@ -197,15 +204,15 @@ class LagMeter:
 
 
 class OverloadGuard:
-    """Feeds the router's events and the ARI client's request times to a LagMeter each,
-    and keeps ``CCENGINE_REFUSE`` in Asterisk at the larger of their shares; logs each
-    episode once, when it starts and when it ends."""
+    """Feeds the router's events and the age of the ARI client's oldest unanswered request
+    to a LagMeter each, and keeps ``CCENGINE_REFUSE`` in Asterisk at the larger of their
+    shares; logs each episode once, when it starts and when it ends."""
 
     def __init__(self, ari: AriClient, settings: OverloadSettings,
                  clock: Callable[[], float] = time.time) -> None:
         self.ari, self.clock = ari, clock
         self.events = LagMeter(settings, clock)     # ARI events: how late they arrive
-        self.requests = LagMeter(settings, clock)   # ARI requests: how long they take
+        self.requests = LagMeter(settings, clock)   # ARI requests: how long unanswered
         self.meters = (self.events, self.requests)
         self.episodes = 0
         self.since: float | None = None
@@ -214,6 +221,7 @@ class OverloadGuard:
         self._episode = False   # an episode logged as started, not yet as ended
         self.most = 0           # the largest percentage refused in the episode
         self._shown = 0         # the percentage Asterisk was last told
+        self._told_at = 0.0     # when (monotonic)
 
     @property
     def settings(self) -> OverloadSettings:
@@ -245,10 +253,10 @@ class OverloadGuard:
         if made_at is not None:
             self._changed(self.events.observe(made_at))
 
-    def observe_request(self, seconds: float) -> None:
-        """The ARI client's hook: called with each request's duration."""
+    def observe_requests(self) -> None:
+        """Read how long the oldest unanswered ARI request has waited (every window)."""
         if self.settings.enabled:
-            self._changed(self.requests.observe_lag(seconds))
+            self._changed(self.requests.observe_lag(self.ari.oldest_request_age()))
 
     def _changed(self, change: bool | None) -> None:
         """Wake the loop when an episode starts or ends or the share refused changed."""
@@ -264,18 +272,20 @@ class OverloadGuard:
                 "request_seconds": round(self.requests.lag, 3), "episodes": self.episodes}
 
     def _lateness(self) -> str:
-        return (f"events {self.events.lag:.1f} s late, requests taking "
+        return (f"events {self.events.lag:.1f} s late, a request unanswered for "
                 f"{self.requests.lag:.1f} s")
 
     async def run(self) -> None:
-        """Until cancelled: the global set as the meters say (again every CHECK_SECONDS
-        while busy: a dialplan reload resets it to 0)."""
+        """Until cancelled: the oldest request read every window, and the global set as
+        the meters say (again every CHECK_SECONDS while busy: a dialplan reload resets it
+        to 0)."""
         await self._set(0)
         while True:
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(CHECK_SECONDS):
+                async with asyncio.timeout(WINDOW_SECONDS):
                     await self._wake.wait()
             self._wake.clear()
+            self.observe_requests()
             for meter in self.meters:
                 if not self.settings.enabled:
                     meter.busy, meter.share = False, 0.0
@@ -295,13 +305,14 @@ class OverloadGuard:
                             "(at most %d %% of new callers)", self.clock() - (self.since or 0),
                             refused, self.most)
             self.most = max(self.most, percent)
-            if busy or self._shown != percent:
+            if self._shown != percent or (
+                    busy and time.monotonic() - self._told_at >= CHECK_SECONDS):
                 await self._set(percent)
 
     async def _set(self, percent: int) -> bool:
         try:
             await self.ari.set_global(REFUSE_VAR, str(percent))
-            self._shown = percent
+            self._shown, self._told_at = percent, time.monotonic()
             return True
         except AriError as e:   # Asterisk away: tried again at the next check
             log.info("overload: could not set %s: %s", REFUSE_VAR, e)

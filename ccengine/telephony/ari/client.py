@@ -7,7 +7,7 @@ import base64
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -57,16 +57,17 @@ class AriClient:
         # the events websocket: up now, and since when it is down (None: up, or never was)
         self.events_up = False
         self.down_since: float | None = None
-        # called with each REST request's duration in seconds, a free connection's wait
-        # included (the overload guard's second measure)
-        self.timings: list[Callable[[float], None]] = []
+        # REST requests not answered yet: number -> when asked (monotonic), oldest first
+        self._in_flight: dict[int, float] = {}
+        self._asked = 0
 
     async def request(self, method: str, path: str, *, json_body: Any = None,
                       **params: Any) -> Any:
         """Call ARI; returns decoded JSON (or None); raises a typed AriError."""
         query = {k: _param(v) for k, v in params.items() if v is not None}
         url = f"{self.base_url}{path}"
-        started = time.monotonic()
+        number = self._asked = self._asked + 1
+        self._in_flight[number] = time.monotonic()
         try:
             async with self._http.request(method, url, params=query, json=json_body,
                                           headers=self._headers) as r:
@@ -82,9 +83,18 @@ class AriClient:
         except aiohttp.ClientConnectionError as e:
             raise AriUnavailable(method, path, 0, str(e)) from e
         finally:
-            took = time.monotonic() - started
-            for timing in self.timings:
-                timing(took)
+            del self._in_flight[number]
+
+    def oldest_request_age(self) -> float:
+        """How long the oldest REST request not answered yet has waited, a free
+        connection's wait included (0 when none is): the overload guard's second measure.
+        Read while requests are still out, it shows Asterisk falling behind at once, and
+        stops counting the moment its answers come, where a request's duration would only
+        be known at its answer, seconds late, and would go on reporting a backlog already
+        cleared."""
+        for asked in self._in_flight.values():
+            return time.monotonic() - asked
+        return 0.0
 
     # -- channels
     async def answer(self, channel_id: str) -> None:

@@ -1,0 +1,45 @@
+"""The ARI client's measure of how far behind Asterisk is: the age of its oldest request
+not answered yet (read by the overload guard), against a local HTTP server that holds its
+answers."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+
+from ccengine.telephony.ari.client import AriClient, ari_http_session
+from tests.e2e.ports import free_port
+
+
+async def test_given_requests_held_by_asterisk_when_read_then_the_oldest_ones_wait_until_answered(
+        ) -> None:
+    release = {"first": asyncio.Event(), "second": asyncio.Event()}
+
+    async def answer(request: web.Request) -> web.Response:
+        await release[request.match_info["name"]].wait()
+        return web.Response(status=204)
+
+    app = web.Application()
+    app.router.add_post("/ari/channels/{name}/answer", answer)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        async with ari_http_session() as http:
+            ari = AriClient(f"http://127.0.0.1:{port}/ari", "u", "p", "ccengine", http)
+            assert ari.oldest_request_age() == 0.0
+            first = asyncio.ensure_future(ari.answer("first"))
+            await asyncio.sleep(0.3)
+            second = asyncio.ensure_future(ari.answer("second"))
+            await asyncio.sleep(0.2)
+            assert 0.5 <= ari.oldest_request_age() < 1.5      # the first, still out
+            release["first"].set()
+            await first
+            assert 0.2 <= ari.oldest_request_age() < 0.5      # now the second
+            release["second"].set()
+            await second
+            assert ari.oldest_request_age() == 0.0            # all answered
+    finally:
+        await runner.cleanup()
