@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import logging
 import time
@@ -24,6 +25,11 @@ log = logging.getLogger(__name__)
 # machine), about 144 are in flight. With 64, requests queued for a connection, every step
 # of every call waited behind them, and callers hung up (docs/benchmarks.md, overload)
 ARI_CONNECTIONS = 160
+# Originates (POST /channels) out at once; more wait their turn in the engine. Past the
+# knee Asterisk took 6-8 s over each (creating an agent's channel waits for PJSIP's
+# queues), and with no cap they took every connection: a caller's hang-up, a stopped
+# prompt or a bridge then waited seconds for one too (docs/benchmarks.md, 2026-12-07)
+ARI_ORIGINATES = 48
 # an idle connection is let go well before Asterisk's session_keep_alive (15 s) closes it
 ARI_KEEPALIVE_SECONDS = 5.0
 
@@ -60,17 +66,20 @@ class AriClient:
         # REST requests not answered yet: number -> when asked (monotonic), oldest first
         self._in_flight: dict[int, float] = {}
         self._asked = 0
+        self._originates = asyncio.Semaphore(ARI_ORIGINATES)
 
     async def request(self, method: str, path: str, *, json_body: Any = None,
-                      **params: Any) -> Any:
-        """Call ARI; returns decoded JSON (or None); raises a typed AriError."""
+                      _turn: asyncio.Semaphore | None = None, **params: Any) -> Any:
+        """Call ARI; returns decoded JSON (or None); raises a typed AriError. ``_turn``: a
+        semaphore to wait for first (the wait counts as the request's)."""
         query = {k: _param(v) for k, v in params.items() if v is not None}
         url = f"{self.base_url}{path}"
         number = self._asked = self._asked + 1
         self._in_flight[number] = time.monotonic()
         try:
-            async with self._http.request(method, url, params=query, json=json_body,
-                                          headers=self._headers) as r:
+            async with _turn or contextlib.nullcontext(), \
+                    self._http.request(method, url, params=query, json=json_body,
+                                       headers=self._headers) as r:
                 text = await r.text()
                 if r.status >= 400:
                     message = text
@@ -131,7 +140,8 @@ class AriClient:
         return await self.request("POST", f"/channels/{channel_id}", endpoint=endpoint,
                                   app=self.app, appArgs=",".join(app_args),
                                   callerId=caller_id, timeout=timeout,
-                                  json_body={"variables": variables} if variables else None)
+                                  json_body={"variables": variables} if variables else None,
+                                  _turn=self._originates)
 
     async def channel_exists(self, channel_id: str) -> bool:
         try:

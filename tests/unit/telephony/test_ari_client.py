@@ -43,3 +43,47 @@ async def test_given_requests_held_by_asterisk_when_read_then_the_oldest_ones_wa
             assert ari.oldest_request_age() == 0.0            # all answered
     finally:
         await runner.cleanup()
+
+
+async def test_given_originates_held_by_asterisk_when_more_come_then_they_wait_in_the_engine(
+        monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Originates out at once are capped (ARI_ORIGINATES): the ones past the cap wait in
+    the engine, counted as unanswered, and other requests still get a connection."""
+    from ccengine.telephony.ari import client
+    monkeypatch.setattr(client, "ARI_ORIGINATES", 2)
+    release = asyncio.Event()
+    out = {"now": 0, "most": 0}
+
+    async def originate(request: web.Request) -> web.Response:
+        out["now"] += 1
+        out["most"] = max(out["most"], out["now"])
+        await release.wait()
+        out["now"] -= 1
+        return web.json_response({"id": request.match_info["name"]})
+
+    async def answer(_request: web.Request) -> web.Response:
+        return web.Response(status=204)
+
+    app = web.Application()
+    app.router.add_post("/ari/channels/{name}", originate)
+    app.router.add_post("/ari/channels/{name}/answer", answer)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        async with ari_http_session() as http:
+            ari = AriClient(f"http://127.0.0.1:{port}/ari", "u", "p", "ccengine", http)
+            legs = [asyncio.ensure_future(ari.originate(
+                "PJSIP/b001", f"agent-{n}", ["agent"], caller_id="c", timeout=10))
+                for n in range(5)]
+            await asyncio.sleep(0.3)
+            assert out == {"now": 2, "most": 2}            # three wait their turn
+            await asyncio.wait_for(ari.answer("caller"), 2)  # not behind them
+            assert ari.oldest_request_age() >= 0.3
+            release.set()
+            assert [r["id"] for r in await asyncio.gather(*legs)] == [
+                f"agent-{n}" for n in range(5)]
+            assert out["most"] == 2 and ari.oldest_request_age() == 0.0
+    finally:
+        await runner.cleanup()
