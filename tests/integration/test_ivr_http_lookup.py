@@ -13,6 +13,7 @@ from aiohttp import web
 from ccengine.telephony.ivr.lookups import HttpRequest
 from ccengine.telephony.ivr.services import http_lookup
 from tests.e2e.ports import free_port
+from tests.local_http import serving
 
 
 @pytest.fixture
@@ -37,14 +38,8 @@ async def base() -> AsyncIterator[str]:
     app.router.add_get("/slow", slow)
     app.router.add_get("/broken", broken)
     app.router.add_get("/html", html)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
+    async with serving(app) as url:
+        yield url
 
 
 @pytest.mark.parametrize(("path", "outcome"), [
