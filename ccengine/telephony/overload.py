@@ -41,7 +41,7 @@ The ``overload:`` config section::
 
     overload:
       enabled: true        # refuse new callers while the engine is overloaded
-      lag_seconds: 1.0     # events this late, or requests this slow ...
+      lag_seconds: 1.0     # events this late, or a request unanswered this long ...
       hold_seconds: 1.0    # ... for this long: start refusing a share of new callers
 """
 

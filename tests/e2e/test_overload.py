@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import signal
 import time
 from datetime import UTC, datetime
 
@@ -106,6 +108,40 @@ async def test_given_late_events_when_a_new_caller_comes_then_503_and_the_call_i
                                "late, a request unanswered for ")
     assert lines[1].startswith("overload over after ") and lines[1].endswith(
         "; 1 refused (at most 100 % of new callers)")
+
+
+@pytest.mark.parametrize("rig", [FAST], indirect=True)
+async def test_given_asterisk_not_answering_when_it_lasts_then_new_callers_refused_until_it_answers_again(  # noqa: E501
+        rig: Rig) -> None:
+    """The request measure against a real Asterisk: frozen (SIGSTOP) with a request out,
+    it answers nothing; the age of that request, read while it is out, makes the guard
+    refuse a share of callers, told to Asterisk once it runs again, and once its answers
+    come quickly the share falls to none. (Timed at the answer, the request would only
+    have been seen when Asterisk woke up.)"""
+    engine = rig.engine
+    guard, voice = engine.overload_guard, engine.voice
+    assert isinstance(guard, OverloadGuard) and voice is not None
+    pid = engine.asterisk.pid  # type: ignore[union-attr]
+    assert pid is not None and not guard.busy
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        out = asyncio.ensure_future(voice.ari.get_global("CCENGINE_REFUSE"))
+        for _ in range(20):     # unanswered over 1 s, for over 1 s (judged a window late)
+            await asyncio.sleep(0.25)
+            if guard.busy:
+                break
+        assert guard.busy and guard.requests.lag >= 1.0, guard.view()
+        assert not out.done()
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    await asyncio.wait_for(out, 10)
+    await eventually(lambda: _refusing(rig), 10, "Asterisk told to refuse a share")
+    await eventually(lambda: _accepting(rig), 30, "callers accepted again")
+    assert not guard.busy and guard.episodes == 1
+
+
+async def _refusing(rig: Rig) -> bool:
+    return await _refused_percent(rig) > 0
 
 
 async def _refused_percent(rig: Rig) -> int:
