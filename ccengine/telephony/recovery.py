@@ -71,6 +71,9 @@ class CallRecovery:
         self.service_numbers = set(service_numbers)
         self.dids = dids   # trunk context -> {did: service number}
         self.done = Recovered()
+        # agents whose ringing offer this start withdrew: their phones' legs still ringing
+        # are hung up (rung_legs)
+        self._rung: set[str] = set()
 
     async def run(self) -> Recovered:
         channels = {c["id"]: c for c in await self.ari.request("GET", "/channels") or []}
@@ -84,11 +87,8 @@ class CallRecovery:
             accounted |= await self._interaction(interaction, channels, bridges)
         for channel_id in sorted(in_app - accounted):
             await self._stray(channels[channel_id])
-        for channel_id in channels:   # legs rung but never answered
-            if channel_id not in accounted and channel_id not in in_app \
-                    and channel_id.startswith(("agent-", "xfer-", "supervisor-",
-                                               "outbound-")):
-                await self._hangup(channel_id)
+        for channel_id in rung_legs(channels, in_app | accounted, self._rung):
+            await self._hangup(channel_id)
         for bridge_id, bridge in bridges.items():
             if bridge_id.startswith(("consult-", "supervise-")) and not bridge["channels"]:
                 await self._destroy(bridge_id)
@@ -134,6 +134,7 @@ class CallRecovery:
         if agent is not None:
             await self.dispatcher.withdraw(iid, agent, RESTARTED)
             self.done.withdrawn.append(iid)
+            self._rung.add(agent)
         self.done.waiting.append(iid)
         self._adopt(channels[caller], iid, bridge_id=f"bridge-{iid}" if bridge else None)
         return {caller}
@@ -228,6 +229,24 @@ class CallRecovery:
             await self.dispatcher.record(interaction_id, kind, **data)
         except KeyError:
             pass
+
+
+def rung_legs(channels: Mapping[str, dict[str, Any]], kept: Collection[str],
+              rung_agents: Collection[str]) -> list[str]:
+    """The legs the stopped engine rang that never answered (not in the Stasis app, not a
+    kept call's): transfer, supervision and outbound legs by the ids the engine gave them;
+    an agent's offer leg, whose id Asterisk picked (voice.py), by its phone's name and a
+    state before answer, for the agents whose ringing offer was withdrawn. ``agent-`` ids
+    are an older engine's offer legs (an upgrade)."""
+    found = []
+    for channel_id, channel in channels.items():
+        if channel_id in kept:
+            continue
+        if channel_id.startswith(("agent-", "xfer-", "supervisor-", "outbound-")) or (
+                channel.get("state") in ("Down", "Ringing")
+                and any(_is_leg_of(channel, agent) for agent in rung_agents)):
+            found.append(channel_id)
+    return found
 
 
 def _is_leg_of(channel: dict[str, Any] | None, agent_id: str) -> bool:

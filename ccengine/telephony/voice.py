@@ -520,37 +520,55 @@ class VoiceChannel:
         call.offer_task = self.router.spawn(self._ring_agent(call, agent_id),
                                             f"offer-{interaction.id}-{agent_id}")
 
-    async def _originate_agent(self, call: VoiceCall, agent_id: str, channel_id: str
-                               ) -> None:
+    async def _originate_agent(self, call: VoiceCall, agent_id: str) -> str:
         """Ring the agent's phone for the call (the caller's number shown, the interaction
-        named in a SIP header); AriError if Asterisk refuses."""
+        named in a SIP header); the new leg's channel id, Asterisk's pick (an id of ours
+        would cost Asterisk a search of every channel: ari/client.py, NAMES_KEPT). The
+        caller then listens to it at once: its events until then are held (expecting).
+        AriError if Asterisk refuses. Cancelled meanwhile (the call ended), the leg is hung
+        up once Asterisk names it."""
         iid = call.interaction.id
         caller = call.interaction.attributes.get("caller_number") or "anonymous"
-        await self.ari.originate(f"PJSIP/{agent_id}", channel_id, ["agent", iid],
-                                 caller_id=f'"{caller}" <{caller}>',
-                                 timeout=int(self.ring_timeout),
-                                 variables={INTERACTION_HEADER_VAR: iid})
+        request = asyncio.ensure_future(self.ari.originate(
+            f"PJSIP/{agent_id}", None, ["agent", iid], caller_id=f'"{caller}" <{caller}>',
+            timeout=int(self.ring_timeout), variables={INTERACTION_HEADER_VAR: iid}))
+        with self.router.expecting():
+            try:
+                channel = await asyncio.shield(request)
+            except asyncio.CancelledError:
+                self.router.spawn(self._hang_up_when_named(request), f"unrung-{iid}")
+                raise
+        return str(channel["id"])
+
+    async def _hang_up_when_named(self, request: asyncio.Future[Any]) -> None:
+        """The leg of an originate whose waiter went away: hung up once it exists (its
+        StasisStart, if it answered first, is then no one's either)."""
+        try:
+            channel = await request
+        except AriError:
+            return
+        channel_id = str(channel["id"])
+        with self.router.listen(channel_id), contextlib.suppress(AriError):
+            await self.ari.hangup(channel_id)
 
     async def _ring_agent(self, call: VoiceCall, agent_id: str) -> None:
         iid = call.interaction.id
-        channel_id = f"agent-{uuid.uuid4().hex}"
         offered_at = await self.dispatcher.offered_at(iid, agent_id)   # this offer
-        with self.router.listen(channel_id) as events:
-            # named before it is asked for: a call that ends while Asterisk creates the
-            # leg hangs it up too (_finish), instead of leaving the agent's phone ringing
-            call.agent_channel = channel_id
-            try:
-                await self._originate_agent(call, agent_id, channel_id)
-            except AriError as e:
-                self._let_go(call, channel_id)
-                if isinstance(e, AriUnavailable):   # the engine's fault, not the agent's
-                    log.warning("offer of %s to %s withdrawn: Asterisk unreachable (%s)",
-                                iid, agent_id, e)
-                    await self.dispatcher.withdraw(iid, agent_id, "asterisk_unreachable")
-                    return
-                log.warning("offer of %s to %s failed: %s", iid, agent_id, e)
-                await self.dispatcher.offer_failed(iid, agent_id, "unreachable")
+        try:
+            channel_id = await self._originate_agent(call, agent_id)
+        except AriError as e:
+            if isinstance(e, AriUnavailable):   # the engine's fault, not the agent's
+                log.warning("offer of %s to %s withdrawn: Asterisk unreachable (%s)",
+                            iid, agent_id, e)
+                await self.dispatcher.withdraw(iid, agent_id, "asterisk_unreachable")
                 return
+            log.warning("offer of %s to %s failed: %s", iid, agent_id, e)
+            await self.dispatcher.offer_failed(iid, agent_id, "unreachable")
+            return
+        with self.router.listen(channel_id) as events:
+            # a call that ends from here on hangs the leg up too (_finish), instead of
+            # leaving the agent's phone ringing
+            call.agent_channel = channel_id
             ringing = self.ringing[iid] = Ringing(agent_id, channel_id)
             try:
                 unanswered = await wait_answer(events)
@@ -607,13 +625,12 @@ class VoiceChannel:
         once if they do not answer (or the call ended meanwhile); else it follows their
         leg as ``_ring_agent`` does, until the call ends, and returns True."""
         iid = call.interaction.id
-        channel_id = f"agent-{uuid.uuid4().hex}"
+        try:
+            channel_id = await self._originate_agent(call, agent_id)
+        except AriError as e:
+            log.info("ringing %s again for %s failed: %s", agent_id, iid, e)
+            return False
         with self.router.listen(channel_id) as events:
-            try:
-                await self._originate_agent(call, agent_id, channel_id)
-            except AriError as e:
-                log.info("ringing %s again for %s failed: %s", agent_id, iid, e)
-                return False
             if await wait_answer(events) is not None or call.done.is_set():
                 with contextlib.suppress(AriError):
                     await self.ari.hangup(channel_id)

@@ -8,6 +8,7 @@ import contextlib
 import json
 import logging
 import time
+import urllib.parse
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,16 @@ ARI_CONNECTIONS = 160
 # queues), and with no cap they took every connection: a caller's hang-up, a stopped
 # prompt or a bridge then waited seconds for one too (docs/benchmarks.md, 2026-12-07)
 ARI_ORIGINATES = 48
+# Channels named to Asterisk by id cost it a search of every channel, under the lock that
+# every channel's creation and end also takes, each channel locked in turn (Asterisk 16:
+# ast_channel_get_by_name falls back to comparing unique ids one by one; an originate
+# given a channelId compares it with every channel's). Past the knee one such search
+# waiting for a busy channel held up the rest: in a thread snapshot at 48 calls/s, 27
+# channel creations, 27 channel ends and 53 ARI requests waited for it, and behind them
+# every PJSIP worker (docs/benchmarks.md, 2026-12-07, third session). So agents' legs are
+# originated without a channelId (AriClient.originate, AriEventRouter.expecting) and a
+# channel is hung up by its name when its events told it (a hashed lookup).
+NAMES_KEPT = 50_000   # channel names remembered at most (each forgotten at its channel's end)
 # an idle connection is let go well before Asterisk's session_keep_alive (15 s) closes it
 ARI_KEEPALIVE_SECONDS = 5.0
 
@@ -67,6 +78,10 @@ class AriClient:
         self._in_flight: dict[int, float] = {}
         self._asked = 0
         self._originates = asyncio.Semaphore(ARI_ORIGINATES)
+        # channel id -> its name, from its events (hang-ups by name: see above); emptied
+        # at each connect of the events websocket (names are unique only within one run of
+        # Asterisk)
+        self._names: dict[str, str] = {}
 
     async def request(self, method: str, path: str, *, json_body: Any = None,
                       _turn: asyncio.Semaphore | None = None, **params: Any) -> Any:
@@ -110,7 +125,30 @@ class AriClient:
         await self.request("POST", f"/channels/{channel_id}/answer")
 
     async def hangup(self, channel_id: str, reason: str = "normal") -> None:
+        """Hang the channel up: by its name when its events told it (no search of every
+        channel in Asterisk, the comment above NAMES_KEPT), else, or if that name is no
+        longer a channel's, by its id."""
+        name = self._names.get(channel_id)
+        if name:
+            try:
+                await self.request("DELETE", "/channels/" + urllib.parse.quote(name, safe=""),
+                                   reason=reason)
+                return
+            except AriNotFound:
+                pass   # renamed meanwhile (or gone): its id says which
         await self.request("DELETE", f"/channels/{channel_id}", reason=reason)
+
+    def learn(self, event: AriEvent) -> None:
+        """Keep the name of the event's channel (until the channel is destroyed)."""
+        channel = event.channel
+        if channel is None:
+            return
+        if event.type in ("StasisEnd", "ChannelDestroyed"):
+            self._names.pop(channel.id, None)
+        elif channel.name:
+            self._names[channel.id] = channel.name
+            if len(self._names) > NAMES_KEPT:   # ends missed: the oldest go
+                del self._names[next(iter(self._names))]
 
     async def play(self, channel_id: str, media: list[str], playback_id: str,
                    lang: str | None = None) -> None:
@@ -132,16 +170,23 @@ class AriClient:
     async def ring_stop(self, channel_id: str) -> None:
         await self.request("DELETE", f"/channels/{channel_id}/ring")
 
-    async def originate(self, endpoint: str, channel_id: str, app_args: list[str], *,
+    async def originate(self, endpoint: str, channel_id: str | None, app_args: list[str], *,
                         caller_id: str, timeout: int,
                         variables: dict[str, str] | None = None) -> dict[str, Any]:
         """Call ``endpoint`` into the Stasis app; ``variables`` are set on the new channel
-        first (``PJSIP_HEADER(add,X-...)`` puts a header on the INVITE)."""
-        return await self.request("POST", f"/channels/{channel_id}", endpoint=endpoint,
-                                  app=self.app, appArgs=",".join(app_args),
-                                  callerId=caller_id, timeout=timeout,
-                                  json_body={"variables": variables} if variables else None,
-                                  _turn=self._originates)
+        first (``PJSIP_HEADER(add,X-...)`` puts a header on the INVITE). Returns the new
+        channel; with ``channel_id`` None Asterisk picks its id (no search of every
+        channel: the comment above NAMES_KEPT), and its first events may come before this
+        answer (AriEventRouter.expecting keeps them)."""
+        path = "/channels" if channel_id is None else f"/channels/{channel_id}"
+        channel = await self.request("POST", path, endpoint=endpoint,
+                                     app=self.app, appArgs=",".join(app_args),
+                                     callerId=caller_id, timeout=timeout,
+                                     json_body={"variables": variables} if variables else None,
+                                     _turn=self._originates)
+        if isinstance(channel, dict) and channel.get("name"):
+            self._names.setdefault(str(channel["id"]), str(channel["name"]))
+        return channel
 
     async def channel_exists(self, channel_id: str) -> bool:
         try:
@@ -264,6 +309,7 @@ class AriClient:
                     else:
                         log.info("ARI events connected (app %s)", self.app)
                     self.events_up, self.down_since, tries = True, None, 0
+                    self._names.clear()
                     backoff = min_backoff
                     await self._filter_events()
                     yield None
@@ -274,7 +320,9 @@ class AriClient:
                             except ValueError:
                                 log.warning("ARI sent a non-JSON frame: %.200s", msg.data)
                                 continue
-                            yield AriEvent.from_json(data)
+                            event = AriEvent.from_json(data)
+                            self.learn(event)
+                            yield event
                         elif msg.type in (aiohttp.WSMsgType.ERROR, aiohttp.WSMsgType.CLOSED):
                             break
             except (aiohttp.ClientError, OSError) as e:

@@ -41,6 +41,12 @@ class ChannelEvents:
 
 HANGUP_EVENTS = frozenset({"StasisEnd", "ChannelDestroyed", "ChannelHangupRequest"})
 _CLOSED_KEPT = 10_000  # recently closed listeners remembered (see AriEventRouter._closed)
+# A leg originated without a channel id (client.py, NAMES_KEPT's comment) is named by the
+# originate's answer, and its first events may come before it: they are held for listen()
+# this long at most (past the knee an originate took up to 8 s), and for this many
+# channels at most. An unclaimed leg that reached Stasis is then hung up.
+HELD_SECONDS = 30.0
+_HELD_KEPT = 5_000
 
 
 def ends_channel(event: AriEvent) -> bool:
@@ -66,6 +72,11 @@ class AriEventRouter:
         # called with every event before it is routed (the overload guard's lag meter)
         self.observers: list[Callable[[AriEvent], None]] = []
         self.connected = asyncio.Event()
+        # originates without a channel id in flight (expecting), and the events of channels
+        # nobody listens to that came meanwhile: channel -> (when first held, its events)
+        self._expecting = 0
+        self._held: dict[str, tuple[float, list[AriEvent]]] = {}
+        self._pruning: asyncio.TimerHandle | None = None
 
     def on_stasis_start(self, kind: str, handler: StartHandler) -> None:
         """Call ``handler`` for each StasisStart whose first argument is ``kind``."""
@@ -80,13 +91,80 @@ class AriEventRouter:
     def listen(self, channel_id: str) -> Iterator[ChannelEvents]:
         """Receive the events of ``channel_id`` while the context is open."""
         events = self._listeners.setdefault(channel_id, ChannelEvents(channel_id))
+        _, held = self._held.pop(channel_id, (0.0, []))
+        for event in held:   # a new leg's events that came before its originate's answer
+            self._deliver(events, event)
         try:
             yield events
         finally:
             self._listeners.pop(channel_id, None)
-            self._closed[channel_id] = None
-            if len(self._closed) > _CLOSED_KEPT:
-                del self._closed[next(iter(self._closed))]
+            self._forget(channel_id)
+
+    def _forget(self, channel_id: str) -> None:
+        """Nobody listens to this channel any more: its later events are dropped (never
+        held), a late StasisStart of it hung up without a warning."""
+        self._closed[channel_id] = None
+        if len(self._closed) > _CLOSED_KEPT:
+            del self._closed[next(iter(self._closed))]
+
+    @contextmanager
+    def expecting(self) -> Iterator[None]:
+        """Around an originate without a channel id: until its answer names the new leg
+        (and ``listen`` takes its events), the events of channels nobody listens to are
+        held, up to HELD_SECONDS, instead of dropped (or, for its StasisStart, hung up)."""
+        self._expecting += 1
+        try:
+            yield
+        finally:
+            self._expecting -= 1
+
+    def _hold(self, channel_id: str, event: AriEvent) -> None:
+        now = asyncio.get_running_loop().time()
+        entry = self._held.get(channel_id)
+        if entry is None:
+            entry = self._held[channel_id] = (now, [])
+            self._prune(now)
+        entry[1].append(event)
+
+    def _prune(self, now: float) -> None:
+        """Let go of held events older than HELD_SECONDS (or past _HELD_KEPT channels):
+        a leg among them that reached Stasis, unclaimed, is hung up."""
+        while self._held:
+            channel_id, (since, events) = next(iter(self._held.items()))
+            if now - since < HELD_SECONDS and len(self._held) <= _HELD_KEPT:
+                break
+            del self._held[channel_id]
+            start = next((e for e in events if e.type == "StasisStart"), None)
+            if start is not None and not any(ends_channel(e) for e in events):
+                log.warning("leg %s reached Stasis but no originate named it within %.0f s: "
+                            "hanging up", channel_id, HELD_SECONDS)
+                self.spawn(self._hangup_quietly(channel_id), "ari-reject")
+        if self._held and self._pruning is None:
+            first = next(iter(self._held.values()))[0]
+            self._pruning = asyncio.get_running_loop().call_at(first + HELD_SECONDS,
+                                                               self._prune_due)
+
+    def _prune_due(self) -> None:
+        self._pruning = None
+        self._prune(asyncio.get_running_loop().time())
+
+    def _reject(self, start: AriEvent, channel_id: str | None) -> None:
+        """A StasisStart no handler or listener takes (nor a listener to come): the
+        channel is hung up."""
+        kind = start.args[0] if start.args else ""
+        if channel_id in self._closed:  # expected now and then: not a warning
+            log.info("%s leg %s reached Stasis after its call moved on: hanging up",
+                     kind, channel_id)
+        else:
+            log.warning("StasisStart with unknown first argument %r: hanging up", kind)
+        self.spawn(self._hangup_quietly(channel_id), "ari-reject")
+
+    @staticmethod
+    def _deliver(listener: ChannelEvents, event: AriEvent) -> None:
+        if event.channel is not None and event.channel.id == listener.channel_id \
+                and ends_channel(event):
+            listener.gone = True
+        listener.queue.put_nowait(event)
 
     def spawn(self, coro: Awaitable[None], name: str) -> asyncio.Task[None]:
         """Start a tracked task whose failure is logged, never lost."""
@@ -119,26 +197,27 @@ class AriEventRouter:
         listener = self._listeners.get(_object_key(event)) if event.channel is None else None
         if listener is None and channel_id:
             listener = self._listeners.get(channel_id)
-        if event.type == "StasisStart" and listener is None:
+        if listener is not None:
+            self._deliver(listener, event)
+            return
+        # perhaps a leg whose originate is out (expecting): held for listen()
+        holding = bool(channel_id) and event.channel is not None and (
+            channel_id in self._held
+            or (self._expecting > 0 and channel_id not in self._closed))
+        if event.type == "StasisStart":
             kind = event.args[0] if event.args else ""
             handler = self._handlers.get(kind)
-            if handler is None:
-                if channel_id in self._closed:  # expected now and then: not a warning
-                    log.info("%s leg %s reached Stasis after its call moved on: hanging up",
-                             kind, channel_id)
-                else:
-                    log.warning("StasisStart with unknown first argument %r: hanging up",
-                                kind)
-                self.spawn(self._hangup_quietly(channel_id), "ari-reject")
-                return
-            events = self._listeners.setdefault(channel_id, ChannelEvents(channel_id))
-            self.spawn(self._run_handler(handler, event, events), f"ari-{kind}-{channel_id}")
-            return
-        if listener is not None:
-            if event.channel is not None and event.channel.id == listener.channel_id \
-                    and ends_channel(event):
-                listener.gone = True
-            listener.queue.put_nowait(event)
+            if handler is not None:
+                self._held.pop(channel_id or "", None)
+                events = self._listeners.setdefault(channel_id, ChannelEvents(channel_id))
+                self.spawn(self._run_handler(handler, event, events),
+                           f"ari-{kind}-{channel_id}")
+            elif holding:
+                self._hold(channel_id or "", event)
+            else:
+                self._reject(event, channel_id)
+        elif holding:
+            self._hold(channel_id or "", event)
 
     async def _run_handler(self, handler: StartHandler, event: AriEvent,
                            events: ChannelEvents) -> None:
@@ -146,6 +225,7 @@ class AriEventRouter:
             await handler(event, events)
         finally:
             self._listeners.pop(events.channel_id, None)
+            self._forget(events.channel_id)
 
     async def _hangup_quietly(self, channel_id: str | None) -> None:
         if channel_id:

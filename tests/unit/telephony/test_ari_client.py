@@ -1,6 +1,6 @@
 """The ARI client against a local HTTP server that holds its answers: the age of its oldest
-request not answered yet (the overload guard's measure), and the cap on originates out at
-once."""
+request not answered yet (the overload guard's measure), the cap on originates out at
+once, originates without a channel id, and hang-ups by the channel's name."""
 
 from __future__ import annotations
 
@@ -80,3 +80,60 @@ async def test_given_originates_held_by_asterisk_when_more_come_then_they_wait_i
         assert [r["id"] for r in await asyncio.gather(*legs)] == [
             f"agent-{n}" for n in range(5)]
         assert out["most"] == 2 and ari.oldest_request_age() == 0.0
+
+
+async def test_given_a_channel_named_by_its_events_when_hung_up_then_by_name_else_by_id(
+        ) -> None:
+    """A hang-up names the channel by its name when its events told it (Asterisk finds a
+    name in its hash table, an id only by comparing every channel's), and by its id when
+    its name is unknown, forgotten at its end, or no longer a channel's."""
+    from ccengine.telephony.ari.events import AriEvent
+    asked: list[str] = []
+    live = {"PJSIP/b001-0000002a", "id-2", "id-3", "id-4"}
+
+    async def hangup(request: web.Request) -> web.Response:
+        asked.append(request.raw_path.removeprefix("/ari/channels/").split("?")[0])
+        return web.Response(status=204 if request.match_info["name"] in live else 404)
+
+    def event(kind: str, channel_id: str, name: str) -> AriEvent:
+        return AriEvent.from_json({"type": kind, "channel": {"id": channel_id, "name": name}})
+
+    app = web.Application()
+    app.router.add_delete("/ari/channels/{name:.+}", hangup)
+    async with client_of(app) as ari:
+        ari.learn(event("StasisStart", "id-1", "PJSIP/b001-0000002a"))
+        ari.learn(event("StasisStart", "id-2", "PJSIP/b002-0000002b"))
+        ari.learn(event("StasisStart", "id-3", "PJSIP/b003-0000002c"))
+        ari.learn(event("ChannelDestroyed", "id-3", "PJSIP/b003-0000002c"))
+        await ari.hangup("id-1")
+        await ari.hangup("id-2")     # its name is no channel's now: by id after all
+        await ari.hangup("id-3")     # ended: its name forgotten
+        await ari.hangup("id-4")     # never named
+    assert asked == ["PJSIP%2Fb001-0000002a", "PJSIP%2Fb002-0000002b", "id-2", "id-3",
+                     "id-4"]
+
+
+async def test_given_no_channel_id_when_originating_then_asterisk_picks_it_and_it_is_named(
+        ) -> None:
+    paths: list[str] = []
+
+    async def originate(request: web.Request) -> web.Response:
+        paths.append(request.path)
+        return web.json_response({"id": "1733.7", "name": "PJSIP/b001-00000007"})
+
+    async def hangup(request: web.Request) -> web.Response:
+        paths.append(request.raw_path.split("?")[0])
+        return web.Response(status=204)
+
+    app = web.Application()
+    app.router.add_post("/ari/channels", originate)
+    app.router.add_post("/ari/channels/{name}", originate)
+    app.router.add_delete("/ari/channels/{name:.+}", hangup)
+    async with client_of(app) as ari:
+        leg = await ari.originate("PJSIP/b001", None, ["agent", "i1"], caller_id="c",
+                                  timeout=10)
+        await ari.originate("PJSIP/b002", "mine-1", ["agent", "i2"], caller_id="c",
+                            timeout=10)
+        await ari.hangup(leg["id"])
+    assert paths == ["/ari/channels", "/ari/channels/mine-1",
+                     "/ari/channels/PJSIP%2Fb001-00000007"]
