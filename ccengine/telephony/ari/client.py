@@ -79,8 +79,8 @@ class AriClient:
         self._asked = 0
         self._originates = asyncio.Semaphore(ARI_ORIGINATES)
         # channel id -> its name, from its events (hang-ups by name: see above); emptied
-        # at each connect of the events websocket (names are unique only within one run of
-        # Asterisk)
+        # whenever the events websocket drops or connects (names are unique only within
+        # one run of Asterisk)
         self._names: dict[str, str] = {}
 
     async def request(self, method: str, path: str, *, json_body: Any = None,
@@ -327,6 +327,9 @@ class AriClient:
                             break
             except (aiohttp.ClientError, OSError) as e:
                 reason = str(e) or type(e).__name__
+            # Asterisk may be gone, and a new one numbers its channels' names from 0 again:
+            # until its events name them, hang-ups go by id
+            self._names.clear()
             if self.events_up or self.down_since is None:
                 log.warning("ARI events lost (app %s): %s; reconnecting", self.app, reason)
                 self.down_since = loop.time()

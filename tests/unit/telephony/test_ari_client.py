@@ -137,3 +137,49 @@ async def test_given_no_channel_id_when_originating_then_asterisk_picks_it_and_i
         await ari.hangup(leg["id"])
     assert paths == ["/ari/channels", "/ari/channels/mine-1",
                      "/ari/channels/PJSIP%2Fb001-00000007"]
+
+
+async def test_given_the_events_websocket_drops_then_names_are_forgotten_until_told_again(
+        ) -> None:
+    """A restarted Asterisk numbers its channels' names from 0 again: once the events
+    websocket drops, no hang-up goes by a name learnt before."""
+    asked: list[str] = []
+    connects = 0
+    close = asyncio.Event()
+
+    async def events(request: web.Request) -> web.StreamResponse:
+        nonlocal connects
+        connects += 1
+        if connects > 1:   # Asterisk not back yet
+            return web.Response(status=503)
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_json({"type": "StasisStart", "application": "ccengine",
+                            "channel": {"id": "id-1", "name": "PJSIP/b001-00000001"}})
+        await close.wait()
+        await ws.close()
+        return ws
+
+    async def event_filter(_request: web.Request) -> web.Response:
+        return web.json_response({})
+
+    async def hangup(request: web.Request) -> web.Response:
+        asked.append(request.raw_path.removeprefix("/ari/channels/").split("?")[0])
+        return web.Response(status=204)
+
+    app = web.Application()
+    app.router.add_get("/ari/events", events)
+    app.router.add_put("/ari/applications/ccengine/eventFilter", event_filter)
+    app.router.add_delete("/ari/channels/{name:.+}", hangup)
+    async with client_of(app) as ari:
+        stream = ari.events(min_backoff=0.05, max_backoff=0.1)
+        assert await anext(stream) is None                   # connected
+        assert (await anext(stream)).type == "StasisStart"
+        await ari.hangup("id-1")                             # by name
+        close.set()
+        reader = asyncio.ensure_future(anext(stream))       # drops, then retries
+        await asyncio.sleep(0.3)
+        assert not reader.done() and connects >= 2
+        await ari.hangup("id-1")                             # by id now
+        reader.cancel()
+    assert asked == ["PJSIP%2Fb001-00000001", "id-1"]
