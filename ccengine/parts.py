@@ -60,6 +60,7 @@ async def start_overload_guard(engine: Engine) -> None:
         raise RuntimeError("the overload guard starts after the voice channel")
     guard = OverloadGuard(engine.voice.ari, engine.overload, clock=time.time)
     engine.voice.router.observers.append(guard.observe)
+    engine.voice.late_since = guard.late_since
     engine.in_background(guard.run(), "overload-guard")
     engine.overload_guard = guard
     engine.reloaders.append(lambda new: setattr(guard, "settings", new.overload))

@@ -220,6 +220,7 @@ class OverloadGuard:
         self._refused_before = 0
         self._episode = False   # an episode logged as started, not yet as ended
         self.most = 0           # the largest percentage refused in the episode
+        self.calm_since: float | None = None   # when the last episode ended (clock)
         self._shown = 0         # the percentage Asterisk was last told
         self._told_at = 0.0     # when (monotonic)
 
@@ -244,6 +245,13 @@ class OverloadGuard:
         if not self.busy:
             return 0
         return max(1, min(100, round(100 * max(m.share for m in self.meters))))
+
+    def late_since(self, moment: float) -> bool:
+        """Whether the engine and Asterisk were late (an episode on) at any time since
+        ``moment`` (by ``clock``): an agent's phone not answered meanwhile may never have
+        had its answer heard (VoiceChannel.late_since)."""
+        return self._episode or self.busy or (
+            self.calm_since is not None and self.calm_since >= moment)
 
     def observe(self, event: AriEvent) -> None:
         """The router's hook: called for every ARI event, in order."""
@@ -299,7 +307,7 @@ class OverloadGuard:
                             "callers is refused (SIP 503) until they catch up",
                             self._lateness())
             elif self._episode and not busy:
-                self._episode = False
+                self._episode, self.calm_since = False, self.clock()
                 refused = await self._refused() - self._refused_before
                 log.warning("overload over after %.1f s: callers accepted again; %d refused "
                             "(at most %d %% of new callers)", self.clock() - (self.since or 0),

@@ -215,6 +215,9 @@ class VoiceChannel:
         self.caller_waiting: CallerWaiting | None = None
         self.on_answering: list[AnsweringHook] = []
         self.on_call_ending: list[CallEnding] = []
+        # the overload guard's: were the engine and Asterisk late at any time since then?
+        # (a phone unanswered meanwhile is not the agent's fault: _not_answered)
+        self.late_since: Callable[[float], bool] | None = None
         # the engine stops and leaves its calls to the next one: nothing is hung up
         self.detached = False
         # which engine (and Asterisk) a call is on: a restarted engine picks up its own
@@ -554,6 +557,7 @@ class VoiceChannel:
     async def _ring_agent(self, call: VoiceCall, agent_id: str) -> None:
         iid = call.interaction.id
         offered_at = await self.dispatcher.offered_at(iid, agent_id)   # this offer
+        rung_at = self.clock()
         try:
             channel_id = await self._originate_agent(call, agent_id)
         except AriError as e:
@@ -575,7 +579,7 @@ class VoiceChannel:
                 if unanswered is not None:
                     self._let_go(call, channel_id)
                     await self._not_answered(call, agent_id, unanswered, ringing.declined,
-                                             offered_at)
+                                             offered_at, rung_at)
                     return
             finally:
                 if self.ringing.get(iid) is ringing:
@@ -667,11 +671,22 @@ class VoiceChannel:
             await self.ari.hangup(ringing.channel_id)
 
     async def _not_answered(self, call: VoiceCall, agent_id: str, unanswered: Unanswered,
-                            declined: bool, offered_at: float | None = None) -> None:
+                            declined: bool, offered_at: float | None = None,
+                            rung_at: float | None = None) -> None:
         reason = "rejected" if declined else offer_failure_reason(unanswered.cause)
-        log.info("agent %s did not take %s (cause %s: %s)", agent_id, call.interaction.id,
+        iid = call.interaction.id
+        if reason == "no_answer" and rung_at is not None and self.late_since is not None \
+                and self.late_since(rung_at):
+            # the ring ran out while the engine and Asterisk were late: the phone's answer
+            # may have waited in Asterisk's queues all along. No RONA for that; the call
+            # waits again in its place (docs/operations.md, Overload)
+            log.info("agent %s did not take %s while Asterisk was late: withdrawn without "
+                     "blame", agent_id, iid)
+            await self.dispatcher.withdraw(iid, agent_id, "asterisk_late")
+            return
+        log.info("agent %s did not take %s (cause %s: %s)", agent_id, iid,
                  unanswered.cause, reason)
-        await self.dispatcher.offer_failed(call.interaction.id, agent_id, reason, offered_at)
+        await self.dispatcher.offer_failed(iid, agent_id, reason, offered_at)
 
     async def decline(self, interaction_id: str, agent_id: str,
                       settle_seconds: float = 5.0) -> None:

@@ -5,6 +5,7 @@ tests/e2e)."""
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
@@ -277,6 +278,8 @@ async def test_given_slow_requests_when_they_last_then_the_guard_refuses_and_cou
     try:
         await asyncio.sleep(0.05)
         assert ari.globals["CCENGINE_REFUSE"] == "0"
+        rung_at = time.time()      # an agent's phone rung now...
+        assert not guard.late_since(rung_at)
         for n in range(50):   # a request unanswered ever longer, for about a second
             ari.age = 0.6 + n * 0.02
             await asyncio.sleep(0.02)
@@ -299,6 +302,8 @@ async def test_given_slow_requests_when_they_last_then_the_guard_refuses_and_cou
         assert shares[-1] == 0 and after == sorted(after, reverse=True)
         await asyncio.sleep(0.6)
         assert not guard.busy and ari.globals["CCENGINE_REFUSE"] == "0"
+        # ... and unanswered now: late meanwhile (no RONA); a phone rung from now: not
+        assert guard.late_since(rung_at) and not guard.late_since(time.time())
         assert guard.view()["ok"] is True
         lines = [r.getMessage() for r in caplog.records]
         assert re.fullmatch(r"overload: Asterisk and the engine are late \(events 0\.0 s late, "
