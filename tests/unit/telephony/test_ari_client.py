@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 from aiohttp import web
@@ -19,6 +19,16 @@ from tests.local_http import serving
 async def client_of(app: web.Application) -> AsyncIterator[AriClient]:
     async with serving(app) as url, ari_http_session() as http:
         yield AriClient(f"{url}/ari", "u", "p", "ccengine", http)
+
+
+def record_hangups(app: web.Application, asked: list[str],
+                   live: Callable[[str], bool] = lambda _name: True) -> None:
+    """``DELETE /ari/channels/<id or name>`` on ``app``: what each names (as sent, quoted)
+    goes to ``asked``; 404 for what ``live`` says is no channel."""
+    async def hangup(request: web.Request) -> web.Response:
+        asked.append(request.raw_path.removeprefix("/ari/channels/").split("?")[0])
+        return web.Response(status=204 if live(request.match_info["name"]) else 404)
+    app.router.add_delete("/ari/channels/{name:.+}", hangup)
 
 
 async def test_given_requests_held_by_asterisk_when_read_then_the_oldest_ones_wait_until_answered(
@@ -91,15 +101,11 @@ async def test_given_a_channel_named_by_its_events_when_hung_up_then_by_name_els
     asked: list[str] = []
     live = {"PJSIP/b001-0000002a", "id-2", "id-3", "id-4"}
 
-    async def hangup(request: web.Request) -> web.Response:
-        asked.append(request.raw_path.removeprefix("/ari/channels/").split("?")[0])
-        return web.Response(status=204 if request.match_info["name"] in live else 404)
-
     def event(kind: str, channel_id: str, name: str) -> AriEvent:
         return AriEvent.from_json({"type": kind, "channel": {"id": channel_id, "name": name}})
 
     app = web.Application()
-    app.router.add_delete("/ari/channels/{name:.+}", hangup)
+    record_hangups(app, asked, live.__contains__)
     async with client_of(app) as ari:
         ari.learn(event("StasisStart", "id-1", "PJSIP/b001-0000002a"))
         ari.learn(event("StasisStart", "id-2", "PJSIP/b002-0000002b"))
@@ -121,22 +127,17 @@ async def test_given_no_channel_id_when_originating_then_asterisk_picks_it_and_i
         paths.append(request.path)
         return web.json_response({"id": "1733.7", "name": "PJSIP/b001-00000007"})
 
-    async def hangup(request: web.Request) -> web.Response:
-        paths.append(request.raw_path.split("?")[0])
-        return web.Response(status=204)
-
     app = web.Application()
     app.router.add_post("/ari/channels", originate)
     app.router.add_post("/ari/channels/{name}", originate)
-    app.router.add_delete("/ari/channels/{name:.+}", hangup)
+    record_hangups(app, paths)
     async with client_of(app) as ari:
         leg = await ari.originate("PJSIP/b001", None, ["agent", "i1"], caller_id="c",
                                   timeout=10)
         await ari.originate("PJSIP/b002", "mine-1", ["agent", "i2"], caller_id="c",
                             timeout=10)
         await ari.hangup(leg["id"])
-    assert paths == ["/ari/channels", "/ari/channels/mine-1",
-                     "/ari/channels/PJSIP%2Fb001-00000007"]
+    assert paths == ["/ari/channels", "/ari/channels/mine-1", "PJSIP%2Fb001-00000007"]
 
 
 async def test_given_the_events_websocket_drops_then_names_are_forgotten_until_told_again(
@@ -163,14 +164,10 @@ async def test_given_the_events_websocket_drops_then_names_are_forgotten_until_t
     async def event_filter(_request: web.Request) -> web.Response:
         return web.json_response({})
 
-    async def hangup(request: web.Request) -> web.Response:
-        asked.append(request.raw_path.removeprefix("/ari/channels/").split("?")[0])
-        return web.Response(status=204)
-
     app = web.Application()
     app.router.add_get("/ari/events", events)
     app.router.add_put("/ari/applications/ccengine/eventFilter", event_filter)
-    app.router.add_delete("/ari/channels/{name:.+}", hangup)
+    record_hangups(app, asked)
     async with client_of(app) as ari:
         stream = ari.events(min_backoff=0.05, max_backoff=0.1)
         assert await anext(stream) is None                   # connected
