@@ -675,11 +675,12 @@ class VoiceChannel:
                             rung_at: float | None = None) -> None:
         reason = "rejected" if declined else offer_failure_reason(unanswered.cause)
         iid = call.interaction.id
-        if reason == "no_answer" and rung_at is not None and self.late_since is not None \
+        if reason != "rejected" and rung_at is not None and self.late_since is not None \
                 and self.late_since(rung_at):
-            # the ring ran out while the engine and Asterisk were late: the phone's answer
-            # may have waited in Asterisk's queues all along. No RONA for that; the call
-            # waits again in its place (docs/operations.md, Overload)
+            # the ring ran out (Asterisk 16 gives a ring-out cause 0: "unreachable") while
+            # the engine and Asterisk were late: the phone's answer may have waited in
+            # Asterisk's queues all along. No RONA for that; the call waits again in its
+            # place (docs/operations.md, Overload). A phone that said no is the agent's.
             log.info("agent %s did not take %s while Asterisk was late: withdrawn without "
                      "blame", agent_id, iid)
             await self.dispatcher.withdraw(iid, agent_id, "asterisk_late")

@@ -2,7 +2,8 @@
 callers (all of them, when very late) is refused at the door with SIP 503 and calls already
 in go on; once the events are on time again, callers are taken in. And an offer taken back
 because the engine was late never sends the agent not ready: the phone stops ringing, or a
-late answer is hung up, and the call is offered again.
+late answer is hung up, and the call is offered again; nor does a phone that rings out
+while the engine is late.
 
 The lag itself is fed to the guard as the router feeds it (events stamped seconds ago): a
 real overload needs the voice benchmark's load (bench/voice_load_bench.py)."""
@@ -23,6 +24,7 @@ from ccengine.telephony.overload import OverloadGuard
 from tests.e2e.conftest import Rig, eventually
 from tests.e2e.test_first_journey import bridged_legs_with_audio, stored
 from tests.e2e.test_offering import TWO_SALES_AGENTS, alice_rung_first
+from tests.e2e.test_rona import TWO_SALES_AGENTS as RONA_AGENTS
 from tests.sip.sipp import CallerScript
 
 pytestmark = pytest.mark.asterisk
@@ -189,6 +191,44 @@ async def _offered_again(rig: Rig, iid: str) -> bool:
     offers = [o for feed in rig.feeds.values() for o in feed.offers()
               if o["interaction_id"] == iid]
     return len(offers) >= 3
+
+
+RING_OUT_LATE = {"overrides": [*RONA_AGENTS["overrides"], *FAST["overrides"]]}
+
+
+@pytest.mark.parametrize("rig", [RING_OUT_LATE], indirect=True)
+async def test_given_a_phone_ringing_out_while_late_then_withdrawn_without_rona_and_offered_again(  # noqa: E501
+        rig: Rig) -> None:
+    """alice's softphone rings out (offer_timeout 5 s), as in test_rona, but the engine
+    was late (an overload episode) while it rang: her answer could have been waiting in
+    Asterisk, so she is not sent not ready; the offer is withdrawn and carol takes the
+    call."""
+    guard = rig.engine.overload_guard
+    assert isinstance(guard, OverloadGuard)
+    await rig.start_phone("alice", answer="manual")   # rings, nobody picks up
+    await rig.start_phone("carol")
+    for agent in ("alice", "carol"):
+        await rig.open_feed(agent)
+    await rig.login("alice")        # idle longest: offered first
+    await rig.login("carol")
+    caller = await rig.place_call(CallerScript(digits="1", dtmf="info", hold_ms=12000))
+    first = (await eventually(rig.feeds["alice"].offers, 20, "offer to alice"))[0]
+    for _ in range(12):             # late for hold_seconds while alice's phone rings
+        await events_late(guard, 3.0, 0.2)
+        if guard.busy:
+            break
+    assert guard.busy
+    second = (await eventually(rig.feeds["carol"].offers, 20, "re-offer to carol"))[0]
+    assert second["interaction_id"] == first["interaction_id"]
+    view = await rig.call_api("GET", "/api/agents/alice", "alice")
+    assert view["reason"] != "rona" and view["state"] == "available", view
+    record = await rig.call_api("GET", f"/api/interactions/{first['interaction_id']}",
+                                "admin")
+    withdrawn = [e["data"].get("reason") for e in record["events"]
+                 if e["kind"] == "offer_withdrawn"]
+    assert withdrawn == ["asterisk_late"], record["events"]
+    await bridged_legs_with_audio(rig)
+    assert await caller.wait(40) == 0, caller.errors()
 
 
 @pytest.mark.parametrize("rig", [{"overrides": ["asterisk.media_timeout=10"]}], indirect=True)

@@ -12,7 +12,7 @@ from ccengine.telephony.ari.legs import Unanswered
 from ccengine.telephony.ari.router import AriEventRouter, ChannelEvents
 from ccengine.telephony.voice import VoiceCall, VoiceChannel
 
-NO_ANSWER, REJECTED = 19, 21
+RING_OUT, NO_ANSWER, REJECTED = 0, 19, 21   # a ring-out: cause 0 from Asterisk 16
 
 
 class _Dispatcher:
@@ -30,7 +30,9 @@ class _Dispatcher:
 @pytest.mark.parametrize("late, cause, declined, told", [
     (None, NO_ANSWER, False, ("failed", "i1", "alice", "no_answer")),       # no guard
     (False, NO_ANSWER, False, ("failed", "i1", "alice", "no_answer")),      # on time: RONA
-    (True, NO_ANSWER, False, ("withdraw", "i1", "alice", "asterisk_late")),  # late: none
+    (False, RING_OUT, False, ("failed", "i1", "alice", "unreachable")),     # on time: RONA
+    (True, RING_OUT, False, ("withdraw", "i1", "alice", "asterisk_late")),  # late: none
+    (True, NO_ANSWER, False, ("withdraw", "i1", "alice", "asterisk_late")),
     (True, REJECTED, False, ("failed", "i1", "alice", "rejected")),         # the phone said no
     (True, NO_ANSWER, True, ("failed", "i1", "alice", "rejected")),         # the desk said no
 ])
@@ -52,5 +54,5 @@ async def test_given_a_phone_unanswered_when_asterisk_was_late_or_not_then_blame
     await voice._not_answered(call, "alice", Unanswered(cause, rang=True), declined,
                               offered_at=1.0, rung_at=42.0)
     assert dispatcher.told == [told]
-    assert asked == ([42.0] if late is not None and cause == NO_ANSWER and not declined
+    assert asked == ([42.0] if late is not None and cause != REJECTED and not declined
                      else [])
