@@ -255,3 +255,41 @@ async def test_given_a_caller_gone_silent_without_a_bye_when_media_timeout_passe
 async def _agent_free(rig: Rig, agent: str) -> bool:
     view = await rig.call_api("GET", f"/api/agents/{agent}", agent)
     return view["state"] in ("available", "wrap_up")
+
+
+async def test_given_a_call_when_the_engine_hangs_the_agent_leg_up_then_by_name_and_it_ends(
+        rig: Rig) -> None:
+    """Against the real Asterisk: a leg whose id Asterisk picked is known by its name from
+    its events, and ``DELETE /channels/PJSIP%2F<agent>-<n>`` (a hashed lookup, no search of
+    every channel) hangs it up; the call then ends."""
+    await rig.start_phone("alice")
+    await rig.open_feed("alice")
+    await rig.login("alice")
+    caller = await rig.place_call(CallerScript(digits="1", dtmf="info", hold_ms=None,
+                                               wait_bye_ms=30000))   # waits for our BYE
+    await bridged_legs_with_audio(rig)
+    voice = rig.engine.voice
+    assert voice is not None
+    call = next(iter(voice.calls.values()))
+    leg = call.agent_channel
+    assert leg is not None and not leg.startswith("agent-")   # Asterisk's id
+    asked: list[str] = []
+    request = voice.ari.request
+
+    async def recording(method: str, path: str, **kw: object) -> object:
+        asked.append(f"{method} {path}")
+        return await request(method, path, **kw)
+
+    voice.ari.request = recording  # type: ignore[method-assign]
+    try:
+        await voice.ari.hangup(leg)
+    finally:
+        voice.ari.request = request  # type: ignore[method-assign]
+    # one request, by name (a 404 there would have been followed by one by id)
+    assert len(asked) == 1 and asked[0].startswith("DELETE /channels/PJSIP%2Falice-"), asked
+    assert await caller.wait(20) == 0, caller.errors()
+    await eventually(lambda: _no_channels(rig), 10, "both legs gone")
+
+
+async def _no_channels(rig: Rig) -> bool:
+    return not await rig.ari("GET", "/channels")
