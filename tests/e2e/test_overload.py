@@ -74,7 +74,9 @@ async def test_given_late_events_when_a_new_caller_comes_then_503_and_the_call_i
         503, False, True, 1)
     assert 0 < view["refused_percent"] < 100      # a share first, growing while late
     assert view["event_lag_seconds"] >= 2.9
-    for _ in range(30):                           # still 3 s late: more, then everyone
+    # still 3 s late: more, then everyone (0.09 of a share a second: about 10 s from the
+    # first share; up to 30 s here, the guard's windows run late on a busy machine)
+    for _ in range(60):
         await events_late(guard, 3.0, 0.5)
         if await _refused_percent(rig) == 100:
             break
@@ -205,14 +207,7 @@ async def test_given_a_phone_ringing_out_while_late_then_withdrawn_without_rona_
     call."""
     guard = rig.engine.overload_guard
     assert isinstance(guard, OverloadGuard)
-    await rig.start_phone("alice", answer="manual")   # rings, nobody picks up
-    await rig.start_phone("carol")
-    for agent in ("alice", "carol"):
-        await rig.open_feed(agent)
-    await rig.login("alice")        # idle longest: offered first
-    await rig.login("carol")
-    caller = await rig.place_call(CallerScript(digits="1", dtmf="info", hold_ms=12000))
-    first = (await eventually(rig.feeds["alice"].offers, 20, "offer to alice"))[0]
+    caller, first = await alice_rung_first(rig, hold_ms=12000)   # nobody picks up
     for _ in range(12):             # late for hold_seconds while alice's phone rings
         await events_late(guard, 3.0, 0.2)
         if guard.busy:
@@ -285,8 +280,10 @@ async def test_given_a_call_when_the_engine_hangs_the_agent_leg_up_then_by_name_
         await voice.ari.hangup(leg)
     finally:
         voice.ari.request = request  # type: ignore[method-assign]
-    # one request, by name (a 404 there would have been followed by one by id)
-    assert len(asked) == 1 and asked[0].startswith("DELETE /channels/PJSIP%2Falice-"), asked
+    # by name, at once (a 404 there would have been followed by one by id); what follows
+    # is the call's own end (the caller's leg, the bridge)
+    assert asked[0].startswith("DELETE /channels/PJSIP%2Falice-"), asked
+    assert f"DELETE /channels/{leg}" not in asked, asked
     assert await caller.wait(20) == 0, caller.errors()
     await eventually(lambda: _no_channels(rig), 10, "both legs gone")
 
