@@ -103,13 +103,19 @@ class Rig:
         return (await self.call_api("GET", f"/api/agents/{agent}", agent))["state"]
 
     async def ari(self, method: str, path: str, **params: Any) -> Any:
+        """Asterisk's JSON answer to an ARI request, or None when it is not a 200."""
+        status, body = await self.ari_answer(method, path, **params)
+        return body if status == 200 else None
+
+    async def ari_answer(self, method: str, path: str, **params: Any) -> tuple[int, Any]:
+        """The status of an ARI request and its answer (JSON for a 200, else the text)."""
         c = self.engine.config.asterisk
         s = self.engine.rendered.secrets  # type: ignore[union-attr]
         url = f"http://{c.control_bind}:{c.http_port}/ari{path}"
         async with self.http.request(method, url, params=params,
                                      headers={"Authorization": basic_auth(
                                          s.ari_user, s.ari_password)}) as r:
-            return await r.json() if r.status == 200 else None
+            return r.status, (await r.json() if r.status == 200 else await r.text())
 
     @contextlib.asynccontextmanager
     async def visitor_chat(self, **visitor: Any) -> AsyncIterator[VisitorChat]:
@@ -137,13 +143,20 @@ class Rig:
         async def counts() -> bool:
             for ch in channels:
                 for var in ("CHANNEL(rtcp,rxcount)", "CHANNEL(rtcp,txcount)"):
-                    value = await self.ari("GET", f"/channels/{ch}/variable", variable=var)
-                    seen[f"{ch} {var}"] = value and value.get("value")
-            return all(v and int(str(v)) > 0 for v in seen.values())
+                    status, body = await self.ari_answer(
+                        "GET", f"/channels/{ch}/variable", variable=var)
+                    # a failed read keeps Asterisk's answer, to tell a gone channel (404)
+                    # from a leg without RTP statistics (500)
+                    seen[f"{ch} {var}"] = (body.get("value") if status == 200
+                                           else f"HTTP {status}: {body}")
+            return all(str(v).isdigit() and int(str(v)) > 0 for v in seen.values())
         try:
             await eventually(counts, timeout, "RTP received and sent on both legs")
         except AssertionError as e:
-            raise AssertionError(f"{e}; last counts: {seen}") from None
+            sipp = "; ".join(f"caller {i} errors: {caller.errors()!r}"
+                             for i, caller in enumerate(self.callers) if caller.errors())
+            raise AssertionError(f"{e}; last counts: {seen}; {sipp or 'no sipp errors'}"
+                                 ) from None
 
     async def start_phone(self, agent: str, answer: str = "auto", **options: Any) -> Baresip:
         """A baresip phone registered as ``agent`` (or a supervisor); ``options`` go to
