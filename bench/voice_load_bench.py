@@ -21,7 +21,10 @@ ARI event lag and request time its /api/health reported, and how long it refused
 callers (docs/operations.md "Overload").
 
     .venv/bin/python bench/voice_load_bench.py [--rates 2,4,8,12,16,20] [--step-seconds 20]
-        [--hold-ms 5000] [--agents 200] [--only engine|app_queue]
+        [--hold-ms 5000] [--agents 200] [--only engine|app_queue] [--repeat N]
+
+--repeat N runs each rate N times per mode, the modes still taking turns, and judges the
+sustained rate, the knee and the overload figures by the median turn.
 
 The engine and app_queue's Asterisk run in the bench's session, with sipp; the engine
 starts its own Asterisk in a session of its own. Linux's autogroup scheduling shares the
@@ -774,34 +777,64 @@ def app_queue_mode(h: Harness, seconds: int) -> Iterator[StepFn]:
         log.close()
 
 
+def by_rate(steps: list[Step]) -> dict[float, list[Step]]:
+    """A mode's steps grouped by rate, in the order the rates ran (--repeat runs each
+    rate several times)."""
+    groups: dict[float, list[Step]] = {}
+    for s in steps:
+        groups.setdefault(s.rate, []).append(s)
+    return groups
+
+
+def median_failed(turns: list[Step]) -> float:
+    return statistics.median(s.failed_pct for s in turns)
+
+
 def sustained(steps: list[Step]) -> float:
-    ok = [s.rate for s in steps if s.failed_pct < 1.0]
+    """The highest rate whose turns failed < 1 % of calls (the median turn, with
+    --repeat: one turn can go badly for reasons of the machine's own)."""
+    ok = [rate for rate, turns in by_rate(steps).items() if median_failed(turns) < 1.0]
     return max(ok) if ok else 0.0
 
 
-def past_knee(steps: list[Step]) -> bool:
-    """Two steps in a row with >= 5 % failed: the two steps above the knee are measured
-    (how a mode bends under overload), not more."""
-    return len(steps) >= 2 and all(s.failed_pct >= 5 for s in steps[-2:])
+def past_knee(steps: list[Step], repeat: int = 1) -> bool:
+    """Two rates in a row with >= 5 % failed (the median of their turns, once each has run
+    ``repeat`` times): the two rates above the knee are measured (how a mode bends under
+    overload), not more."""
+    rates = list(by_rate(steps).values())
+    return len(rates) >= 2 and all(len(turns) >= repeat and median_failed(turns) >= 5
+                                   for turns in rates[-2:])
 
 
 def overload_lines(results: dict[str, list[Step]]) -> list[str]:
     """At one and two steps above the higher sustained rate (both modes past their knee):
     the share of calls each mode connected (the engine should connect at least
-    app_queue's share)."""
+    app_queue's share), each turn's and, with several turns, their median."""
     floor = max(sustained(steps) for steps in results.values())
-    by_rate = {m: {s.rate: s for s in steps} for m, steps in results.items()}
+    by_mode = {m: by_rate(steps) for m, steps in results.items()}
     above = sorted({s.rate for steps in results.values() for s in steps if s.rate > floor})
     lines = []
     for n, rate in enumerate(above[:2], 1):
-        shares = {m: by_rate[m].get(rate) for m in results}
-        # connected: the system's own count (the engine's stored answers, app_queue's
-        # AgentConnect); without a failure: what the callers saw (sipp's failures too,
-        # e.g. a BYE never answered after the agent was connected)
-        figures = ", ".join(f"{m} {s.connected_pct:.1f} % ({100 - s.failed_pct:.1f} % "
-                            "without a failure)" if s else f"{m} not run"
-                            for m, s in shares.items())
-        lines.append(f"overload +{n} step ({rate:.0f} calls/s): connected {figures}")
+        parts, medians = [], {}
+        for m in results:
+            turns = by_mode[m].get(rate)
+            if not turns:
+                parts.append(f"{m} not run")
+                continue
+            # connected: the system's own count (the engine's stored answers, app_queue's
+            # AgentConnect); without a failure: what the callers saw (sipp's failures
+            # too, e.g. a BYE never answered after the agent was connected)
+            medians[m] = statistics.median(s.connected_pct for s in turns)
+            each = " / ".join(f"{s.connected_pct:.1f} % ({100 - s.failed_pct:.1f} % "
+                              "without a failure)" for s in turns)
+            parts.append(f"{m} {each}" if len(turns) == 1 else
+                         f"{m} median {medians[m]:.1f} % (turns: {each})")
+        verdict = ""
+        if len(medians) == 2:
+            met = medians["engine"] >= medians["app_queue"]
+            verdict = f"; engine >= app_queue: {'yes' if met else 'no'}"
+        lines.append(f"overload +{n} step ({rate:.0f} calls/s): connected "
+                     f"{', '.join(parts)}{verdict}")
     return lines
 
 
@@ -820,6 +853,11 @@ def main() -> int:
     p.add_argument("--load-priority", type=int, metavar="N",
                    help="run each sipp (callers, agents) in a session of its own, favoured "
                         "with autogroup nice -N (root; see Harness.favour)")
+    p.add_argument("--repeat", type=int, default=1, metavar="N",
+                   help="run each rate N times per mode (the modes taking turns); the "
+                        "sustained rate, the knee and the overload figures then go by the "
+                        "median turn: one step past the knee varies from run to run more "
+                        "than most changes move it (docs/benchmarks.md)")
     p.add_argument("--engine-set", action="append", default=[], metavar="KEY=VALUE",
                    help="an engine config override, e.g. event_loop=asyncio (repeatable)")
     a = p.parse_args()
@@ -848,17 +886,18 @@ def main() -> int:
             # both systems stay up and take turns at each rate, the first to go alternating:
             # the machine's speed drifts over minutes, and this way both modes see the
             # same drift instead of one mode getting the slow minutes
-            for n, rate in enumerate(rates):
-                order = chosen if n % 2 == 0 else chosen[::-1]
-                for m in order:
-                    done = results[m]
-                    if past_knee(done):
-                        continue
-                    settle()
-                    step = steps_of[m](rate)
-                    print(f"{modes[m][0]:>30}: {step.line()}", flush=True)
-                    done.append(step)
-                if all(past_knee(r) for r in results.values()):
+            turn = 0
+            for rate in rates:
+                going = [m for m in chosen if not past_knee(results[m], a.repeat)]
+                for _ in range(a.repeat):
+                    order = going if turn % 2 == 0 else going[::-1]
+                    turn += 1
+                    for m in order:
+                        settle()
+                        step = steps_of[m](rate)
+                        print(f"{modes[m][0]:>30}: {step.line()}", flush=True)
+                        results[m].append(step)
+                if all(past_knee(r, a.repeat) for r in results.values()):
                     break
     finally:
         h.stop_uas()
