@@ -13,9 +13,10 @@ per call placed) and of the whole machine (sipp included). A call counts as fail
 sipp reports it failed or no agent answered it before the caller hung up. The highest rate
 with < 1 % failed calls is the sustained rate; the ratio engine/app_queue is printed.
 Each step waits for the machine to be quiet first (what the step before left winding
-down). Each mode goes on two steps past its knee (two steps in a row with >= 5 % failed), and
-the share of calls each connected at one and two steps above the higher sustained rate is
-printed last (how each bends under overload). For the engine each step also shows the
+down). The run goes on until every mode is two steps past its knee (two steps in a row
+with >= 5 % failed), each mode running every rate until then, and the share of calls each
+connected at one and two steps above the higher sustained rate is printed last (how each
+bends under overload). For the engine each step also shows the
 offers that sent an agent not ready (RONA) or were withdrawn without blame, the largest
 ARI event lag and request time its /api/health reported, and how long it refused new
 callers (docs/operations.md "Overload").
@@ -888,9 +889,11 @@ def main() -> int:
             # same drift instead of one mode getting the slow minutes
             turn = 0
             for rate in rates:
-                going = [m for m in chosen if not past_knee(results[m], a.repeat)]
+                # every mode runs every rate until all are past their knee: the overload
+                # figures compare both at one and two steps above the higher sustained
+                # rate, where the mode that broke first has to be measured too
                 for _ in range(a.repeat):
-                    order = going if turn % 2 == 0 else going[::-1]
+                    order = chosen if turn % 2 == 0 else chosen[::-1]
                     turn += 1
                     for m in order:
                         settle()
