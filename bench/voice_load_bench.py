@@ -82,16 +82,6 @@ TICKS = os.sysconf("SC_CLK_TCK")
 # Asterisk half a second to seconds later, failing calls for the load tool's sake
 SIPP_BUFFER = 4 * 1024 * 1024
 
-# The caller's digit (SIP INFO), whose answer must be the INFO's own (a sipp transaction).
-# Past the knee an Asterisk slow to take the ACK sends its 200 to the INVITE again 500 ms
-# later; sipp took that for the INFO's answer, and the INFO's own 200 then came during
-# the hold as "unexpected": sipp hung the call up (BYE) and counted it failed. With the
-# transaction named, the INVITE's second 200 matches the INVITE's step and sipp sends the
-# ACK again, as a phone does. (app_queue's Asterisk, 2026-12-07: every failed call at
-# 40-44 calls/s, 35-46 % of calls, ending about 4 s early.)
-INFO_OWN_ANSWER = INFO.replace("  <send>", '  <send start_txn="info">', 1).replace(
-    '<recv response="200"/>', '<recv response="200" response_txn="info"/>', 1)
-
 # Callers and agents send RTP from answer, as phones do. (Without media, a channel in
 # Stasis only services ARI requests every 200 ms, which would dominate the measurement.)
 AUDIO_NOW = f"""  <nop><action><exec play_pcap_audio="{PCAP_DIR / 'g711a.pcap'}"/></action></nop>
@@ -442,7 +432,7 @@ class Harness:
         d = self.work / f"callers-{tag}"
         d.mkdir(exist_ok=True)
         total = max(1, int(rate * seconds))
-        scenario = (HEAD + AUDIO_NOW + INFO_OWN_ANSWER.format(pause=300, cseq=2, digit="1")
+        scenario = (HEAD + AUDIO_NOW + INFO.format(pause=300, cseq=2, digit="1")
                     + HANGUP.format(hold=self.hold_ms, cseq=3))
         # each call from its own number (a customer each, as in life), from callers.csv
         (d / "caller.xml").write_text(scenario.replace("[caller]", "[field0]"))
