@@ -798,13 +798,11 @@ def sustained(steps: list[Step]) -> float:
     return max(ok) if ok else 0.0
 
 
-def past_knee(steps: list[Step], repeat: int = 1) -> bool:
-    """Two rates in a row with >= 5 % failed (the median of their turns, once each has run
-    ``repeat`` times): the two rates above the knee are measured (how a mode bends under
-    overload), not more."""
+def past_knee(steps: list[Step]) -> bool:
+    """Two rates in a row with >= 5 % failed (the median of their turns): the two rates
+    above the knee are measured (how a mode bends under overload), not more."""
     rates = list(by_rate(steps).values())
-    return len(rates) >= 2 and all(len(turns) >= repeat and median_failed(turns) >= 5
-                                   for turns in rates[-2:])
+    return len(rates) >= 2 and all(median_failed(turns) >= 5 for turns in rates[-2:])
 
 
 def overload_lines(results: dict[str, list[Step]]) -> list[str]:
@@ -862,6 +860,8 @@ def main() -> int:
     p.add_argument("--engine-set", action="append", default=[], metavar="KEY=VALUE",
                    help="an engine config override, e.g. event_loop=asyncio (repeatable)")
     a = p.parse_args()
+    if a.repeat < 1:
+        p.error("--repeat: at least 1")
     if not has_telephony():
         return 2
     rates = [float(r) for r in a.rates.split(",")]
@@ -900,7 +900,7 @@ def main() -> int:
                         step = steps_of[m](rate)
                         print(f"{modes[m][0]:>30}: {step.line()}", flush=True)
                         results[m].append(step)
-                if all(past_knee(r, a.repeat) for r in results.values()):
+                if all(past_knee(r) for r in results.values()):
                     break
     finally:
         h.stop_uas()

@@ -26,10 +26,11 @@ def test_the_median_turn_decides_the_sustained_rate() -> None:
     assert sustained(steps) == 40
 
 
-def test_the_knee_waits_for_every_turn_of_a_rate() -> None:
-    steps = [step(40, 80), step(40, 85), step(44, 60)]
-    assert not past_knee(steps, repeat=2)   # 44 has run once of twice
-    assert past_knee(steps + [step(44, 65)], repeat=2)
+def test_the_knee_goes_by_the_median_turn_of_each_rate() -> None:
+    # 40: one bad turn of three (median 99.5 % connected) is not past the knee
+    steps = [step(40, 99.5), step(40, 80), step(40, 99.8), step(44, 60), step(44, 65)]
+    assert not past_knee(steps)
+    assert past_knee(steps + [step(48, 50), step(48, 55)])
 
 
 def test_overload_lines_give_each_turn_the_median_and_the_verdict() -> None:
