@@ -96,6 +96,7 @@ class VoiceCall:
     music: asyncio.Future[None] | None = None
 
 
+LEG_GONE_WAIT_SECONDS = 5.0  # an agent's next ring waits at most this for their last leg's end
 DECLINE_WAIT_SECONDS = 2.0   # a decline just after the offer waits this long for the ring
 
 
@@ -208,6 +209,8 @@ class VoiceChannel:
         self.identify = identify
         self.calls: dict[str, VoiceCall] = {}
         self.ringing: dict[str, Ringing] = {}  # interaction id -> the agent phone ringing
+        # agent id -> the hang-up of their last call's leg, while Asterisk has not answered
+        self._leaving: dict[str, asyncio.Future[Any]] = {}
         # executors of IVR actions other than "queue", by action kind (features add theirs)
         self.ivr_actions: dict[str, IvrActionHandler] = {}
         self.on_bridged: list[BridgedHook] = []
@@ -445,20 +448,39 @@ class VoiceChannel:
                 await hook(call)
             except Exception:  # a feature's failure must not keep the call up
                 log.exception("call-ending hook %s failed on %s", hook, call.interaction.id)
-        interaction = call.interaction
         if call.offer_task is not None and not call.offer_task.done():
             call.offer_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await call.offer_task
         gone = call.events.gone and call.events.channel_id == call.caller_channel
         caller = None if gone else call.caller_channel
-        for channel in (call.agent_channel, caller):
-            if channel:
-                with contextlib.suppress(AriError):
-                    await self.ari.hangup(channel)
+        # the legs and the bridge go at once, and the agent is free before Asterisk has
+        # answered: past capacity each took it up to seconds, the agent held busy all the
+        # while (docs/benchmarks.md, 2026-12-07, fifth session); the agent's next ring waits
+        # for this leg's hang-up instead (_originate_agent), so their phone never gets a
+        # new call before the old one's end
+        teardown = [self._quietly(self.ari.hangup(c)) for c in (call.agent_channel, caller)
+                    if c]
         if call.bridge_id:
-            with contextlib.suppress(AriError):
-                await self.ari.destroy_bridge(call.bridge_id)
+            teardown.append(self._quietly(self.ari.destroy_bridge(call.bridge_id)))
+        tearing = asyncio.gather(*teardown)
+        if call.agent_id and call.agent_channel:
+            self._leaving[call.agent_id] = tearing
+        try:
+            await self._ended(call)
+        finally:
+            await tearing
+            if call.agent_id and self._leaving.get(call.agent_id) is tearing:
+                del self._leaving[call.agent_id]
+
+    @staticmethod
+    async def _quietly(request: Awaitable[None]) -> None:
+        with contextlib.suppress(AriError):
+            await request
+
+    async def _ended(self, call: VoiceCall) -> None:
+        """Tell the dispatcher (or the store, for a call never queued) how it ended."""
+        interaction = call.interaction
         now, who = self.clock(), call.hung_up_by or "caller"
         why = {"reason": call.end_reason} if call.end_reason else {}
         if interaction.queue is None:
@@ -531,6 +553,11 @@ class VoiceChannel:
         AriError if Asterisk refuses. Cancelled meanwhile (the call ended), the leg is hung
         up once Asterisk names it."""
         iid = call.interaction.id
+        leaving = self._leaving.get(agent_id)
+        if leaving is not None:   # their last call's leg is being hung up: that goes first
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(LEG_GONE_WAIT_SECONDS):
+                    await asyncio.shield(leaving)
         caller = call.interaction.attributes.get("caller_number") or "anonymous"
         request = asyncio.ensure_future(self.ari.originate(
             f"PJSIP/{agent_id}", None, ["agent", iid], caller_id=f'"{caller}" <{caller}>',
@@ -604,7 +631,11 @@ class VoiceChannel:
                 if call.done.is_set() or not await self.ari.channel_exists(
                         call.caller_channel):
                     return  # the caller left: the end of the call releases the agent
-                await self._agent_leg_lost(call, agent_id, channel_id, e, own_bridge)
+                # the agent's leg still there: the caller's was leaving (its hang-up not
+                # seen yet: past capacity, one agent a step went not ready for a caller who
+                # hung up as they answered), or Asterisk failed; not the agent's doing
+                blame = not await self.ari.channel_exists(channel_id)
+                await self._agent_leg_lost(call, agent_id, channel_id, e, own_bridge, blame)
                 return
             await self._follow_agent(call, events)
 
@@ -716,10 +747,10 @@ class VoiceChannel:
                 await ringing.over.wait()
 
     async def _agent_leg_lost(self, call: VoiceCall, agent_id: str, channel_id: str,
-                              error: AriError, own_bridge: bool) -> None:
-        """The agent's answered leg could not be bridged (it hung up at once): the caller
-        gets the music back and the call goes back to the head of its queue, as for an
-        agent who rejects it."""
+                              error: AriError, own_bridge: bool, blame: bool) -> None:
+        """The agent's answered leg could not be bridged: the caller gets the music back and
+        the call goes back to the head of its queue. ``blame``: the leg hung up at once, as
+        for an agent who rejects it (RONA); else the offer is withdrawn without blame."""
         log.warning("agent %s answered %s but could not be bridged: %s", agent_id,
                     call.interaction.id, error)
         call.agent_id = call.agent_channel = None
@@ -731,7 +762,10 @@ class VoiceChannel:
             call.bridge_id = None
         with contextlib.suppress(AriError):
             await self.ari.start_moh(call.caller_channel)
-        await self.dispatcher.offer_failed(call.interaction.id, agent_id, "rejected")
+        if blame:
+            await self.dispatcher.offer_failed(call.interaction.id, agent_id, "rejected")
+        else:
+            await self.dispatcher.withdraw(call.interaction.id, agent_id, "not_bridged")
 
     async def _bridge(self, call: VoiceCall, agent_id: str, agent_channel: str) -> None:
         call.agent_id = agent_id  # answered; the dispatcher hears it once bridged
