@@ -41,6 +41,15 @@ ARI_ORIGINATES = 48
 # originated without a channelId (AriClient.originate, AriEventRouter.expecting) and a
 # channel is hung up by its name when its events told it (a hashed lookup).
 NAMES_KEPT = 50_000   # channel names remembered at most (each forgotten at its channel's end)
+# A request on a channel that has ended costs Asterisk that same search: to tell "not found"
+# (404) from "not in Stasis" (409), every request naming a channel not in the application
+# looks it up by id (find_control). Past the knee callers hung up while their music, their
+# bridge or their hang-up was being asked for; each 404 was a search that held everything
+# up, later steps of calls then waited longer, more callers hung up, and the engine connected
+# no one for 10-15 s at a time (docs/benchmarks.md, 2026-12-07, fifth session). So a request
+# on a channel whose end an event told (ENDED_KEPT remembered) fails here, as Asterisk's
+# 404 would, without being sent.
+ENDED_KEPT = 50_000
 # an idle connection is let go well before Asterisk's session_keep_alive (15 s) closes it
 ARI_KEEPALIVE_SECONDS = 5.0
 
@@ -82,12 +91,18 @@ class AriClient:
         # whenever the events websocket drops or connects (names are unique only within
         # one run of Asterisk)
         self._names: dict[str, str] = {}
+        # ids of channels whose end an event told, oldest first (ENDED_KEPT's comment);
+        # kept across reconnects: a channel's id is never used again
+        self._ended: dict[str, None] = {}
 
     async def request(self, method: str, path: str, *, json_body: Any = None,
                       _turn: asyncio.Semaphore | None = None, **params: Any) -> Any:
         """Call ARI; returns decoded JSON (or None); raises a typed AriError. ``_turn``: a
         semaphore to wait for first (the wait counts as the request's)."""
         query = {k: _param(v) for k, v in params.items() if v is not None}
+        ended = self._ended_channel(path, query)
+        if ended is not None:
+            raise AriNotFound(method, path, 404, f"channel {ended} has ended (not asked)")
         url = f"{self.base_url}{path}"
         number = self._asked = self._asked + 1
         self._in_flight[number] = time.monotonic()
@@ -127,7 +142,10 @@ class AriClient:
     async def hangup(self, channel_id: str, reason: str = "normal") -> None:
         """Hang the channel up: by its name when its events told it (no search of every
         channel in Asterisk, the comment above NAMES_KEPT), else, or if that name is no
-        longer a channel's, by its id."""
+        longer a channel's, by its id. AriNotFound, not asked, if its end was seen."""
+        if channel_id in self._ended:
+            raise AriNotFound("DELETE", f"/channels/{channel_id}", 404,
+                              f"channel {channel_id} has ended (not asked)")
         name = self._names.get(channel_id)
         if name:
             try:
@@ -138,11 +156,30 @@ class AriClient:
                 pass   # renamed meanwhile (or gone): its id says which
         await self.request("DELETE", f"/channels/{channel_id}", reason=reason)
 
+    def _ended_channel(self, path: str, query: dict[str, str]) -> str | None:
+        """The channel a request names (in its path, or a bridge's ``channel`` list) that
+        has ended, if any."""
+        if not self._ended:
+            return None
+        named: list[str] = []
+        if path.startswith("/channels/"):
+            named.append(path.split("/", 3)[2])
+        elif path.startswith("/bridges/") and "channel" in query:
+            named.extend(query["channel"].split(","))
+        return next((c for c in named if c in self._ended), None)
+
     def learn(self, event: AriEvent) -> None:
-        """Keep the name of the event's channel (until the channel is destroyed)."""
+        """Keep the name of the event's channel (until the channel is destroyed), and
+        which channels have ended (a hang-up that is not a soft one, or the channel's
+        destruction)."""
         channel = event.channel
         if channel is None:
             return
+        if event.type == "ChannelDestroyed" or (
+                event.type == "ChannelHangupRequest" and not event.raw.get("soft")):
+            self._ended[channel.id] = None
+            if len(self._ended) > ENDED_KEPT:
+                del self._ended[next(iter(self._ended))]
         if event.type in ("StasisEnd", "ChannelDestroyed"):
             self._names.pop(channel.id, None)
         elif channel.name:

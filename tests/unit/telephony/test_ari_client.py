@@ -110,13 +110,49 @@ async def test_given_a_channel_named_by_its_events_when_hung_up_then_by_name_els
         ari.learn(event("StasisStart", "id-1", "PJSIP/b001-0000002a"))
         ari.learn(event("StasisStart", "id-2", "PJSIP/b002-0000002b"))
         ari.learn(event("StasisStart", "id-3", "PJSIP/b003-0000002c"))
-        ari.learn(event("ChannelDestroyed", "id-3", "PJSIP/b003-0000002c"))
+        ari.learn(event("StasisEnd", "id-3", "PJSIP/b003-0000002c"))
         await ari.hangup("id-1")
         await ari.hangup("id-2")     # its name is no channel's now: by id after all
-        await ari.hangup("id-3")     # ended: its name forgotten
+        await ari.hangup("id-3")     # out of the application: its name forgotten
         await ari.hangup("id-4")     # never named
     assert asked == ["PJSIP%2Fb001-0000002a", "PJSIP%2Fb002-0000002b", "id-2", "id-3",
                      "id-4"]
+
+
+async def test_given_a_channel_whose_end_an_event_told_when_asked_about_then_404_unsent(
+        ) -> None:
+    """A request naming an ended channel would make Asterisk compare every channel's id to
+    answer 404: it fails in the engine instead, as that 404 would, and is never sent. A soft
+    hang-up request (a move, a redirect) is no end."""
+    from ccengine.telephony.ari.errors import AriNotFound
+    from ccengine.telephony.ari.events import AriEvent
+    asked: list[str] = []
+
+    async def any_request(request: web.Request) -> web.Response:
+        asked.append(f"{request.method} {request.path} {request.query_string}".strip())
+        return web.Response(status=204)
+
+    app = web.Application()
+    app.router.add_route("*", "/ari/{path:.+}", any_request)
+    async with client_of(app) as ari:
+        for kind, channel_id, extra in [
+                ("ChannelHangupRequest", "far-end", {"cause": 16}),
+                ("ChannelHangupRequest", "moved", {"cause": 16, "soft": True}),
+                ("ChannelDestroyed", "destroyed", {"cause": 16})]:
+            ari.learn(AriEvent.from_json({"type": kind, **extra, "channel": {
+                "id": channel_id, "name": f"PJSIP/{channel_id}-00000001"}}))
+        for ended in [ari.start_moh("far-end"), ari.stop_moh("destroyed"),
+                      ari.hangup("far-end"), ari.hangup("destroyed"),
+                      ari.add_to_bridge("b1", ["live", "far-end"])]:
+            with pytest.raises(AriNotFound, match="has ended"):
+                await ended
+        assert not await ari.channel_exists("destroyed")
+        await ari.start_moh("moved")
+        await ari.add_to_bridge("b1", ["live", "moved"])
+        await ari.destroy_bridge("b1")
+    assert asked == ["POST /ari/channels/moved/moh mohClass=default",
+                     "POST /ari/bridges/b1/addChannel channel=live,moved",
+                     "DELETE /ari/bridges/b1"]
 
 
 async def test_given_no_channel_id_when_originating_then_asterisk_picks_it_and_it_is_named(
