@@ -459,19 +459,20 @@ class VoiceChannel:
         # while (docs/benchmarks.md, 2026-12-07, fifth session); the agent's next ring waits
         # for this leg's hang-up instead (_originate_agent), so their phone never gets a
         # new call before the old one's end
-        teardown = [self._quietly(self.ari.hangup(c)) for c in (call.agent_channel, caller)
-                    if c]
+        teardown = [asyncio.ensure_future(self._quietly(self.ari.hangup(c)))
+                    for c in (call.agent_channel, caller) if c]
+        agent = call.agent_id if call.agent_channel else None   # teardown[0]: their leg
+        if agent:
+            self._leaving[agent] = teardown[0]
         if call.bridge_id:
-            teardown.append(self._quietly(self.ari.destroy_bridge(call.bridge_id)))
-        tearing = asyncio.gather(*teardown)
-        if call.agent_id and call.agent_channel:
-            self._leaving[call.agent_id] = tearing
+            teardown.append(asyncio.ensure_future(
+                self._quietly(self.ari.destroy_bridge(call.bridge_id))))
         try:
             await self._ended(call)
         finally:
-            await tearing
-            if call.agent_id and self._leaving.get(call.agent_id) is tearing:
-                del self._leaving[call.agent_id]
+            await asyncio.gather(*teardown)
+            if agent and self._leaving.get(agent) is teardown[0]:
+                del self._leaving[agent]
 
     @staticmethod
     async def _quietly(request: Awaitable[None]) -> None:

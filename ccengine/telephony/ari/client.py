@@ -142,11 +142,9 @@ class AriClient:
     async def hangup(self, channel_id: str, reason: str = "normal") -> None:
         """Hang the channel up: by its name when its events told it (no search of every
         channel in Asterisk, the comment above NAMES_KEPT), else, or if that name is no
-        longer a channel's, by its id. AriNotFound, not asked, if its end was seen."""
-        if channel_id in self._ended:
-            raise AriNotFound("DELETE", f"/channels/{channel_id}", 404,
-                              f"channel {channel_id} has ended (not asked)")
-        name = self._names.get(channel_id)
+        longer a channel's, by its id. AriNotFound, not asked, if its end was seen (by id:
+        ``request`` tells)."""
+        name = None if channel_id in self._ended else self._names.get(channel_id)
         if name:
             try:
                 await self.request("DELETE", "/channels/" + urllib.parse.quote(name, safe=""),
@@ -175,8 +173,7 @@ class AriClient:
         channel = event.channel
         if channel is None:
             return
-        if event.type == "ChannelDestroyed" or (
-                event.type == "ChannelHangupRequest" and not event.raw.get("soft")):
+        if event.hung_up:
             self._ended[channel.id] = None
             if len(self._ended) > ENDED_KEPT:
                 del self._ended[next(iter(self._ended))]

@@ -44,6 +44,15 @@ class AriEvent:
                    args=tuple(str(a) for a in data.get("args", ()) or ()), raw=data)
 
     @property
+    def hung_up(self) -> bool:
+        """The event's channel is gone or going for good: destroyed, or its hang-up asked
+        for (by its far end, or by a request that is not a soft one: a redirect or a move
+        between bridges is soft)."""
+        if self.type == "ChannelHangupRequest":
+            return not self.raw.get("soft")
+        return self.type == "ChannelDestroyed"
+
+    @property
     def digit(self) -> str:
         return str(self.raw.get("digit", ""))
 

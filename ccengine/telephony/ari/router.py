@@ -52,9 +52,7 @@ _HELD_KEPT = 5_000
 def ends_channel(event: AriEvent) -> bool:
     """The channel is gone or going for good: it left Stasis, was destroyed, or its far end
     hung up. A soft hang-up request (a redirect, a move between bridges) is not the end."""
-    if event.type == "ChannelHangupRequest":
-        return not event.raw.get("soft")
-    return event.type in HANGUP_EVENTS
+    return event.type == "StasisEnd" or event.hung_up
 
 
 class AriEventRouter:

@@ -134,12 +134,16 @@ async def test_given_an_agent_whose_last_leg_is_hanging_up_when_rung_again_then_
     assert await asyncio.wait_for(ringing, 1) == "leg-1"
     assert ari.asked[-1] == ("originate", "PJSIP/alice")
     await asyncio.wait_for(finishing, 1)
-    # another agent's ring never waits for alice's leg
+    # another agent's ring never waits for alice's leg, still being hung up
+    ari.answer_hangups.clear()
     other = asyncio.create_task(voice._finish(_talking_call("i3")))
     for _ in range(20):
         await asyncio.sleep(0)
+    assert "alice" in voice._leaving
     assert await asyncio.wait_for(voice._originate_agent(next_call, "bob"), 1) == "leg-2"
-    other.cancel()
+    assert not other.done()
+    ari.answer_hangups.set()
+    await asyncio.wait_for(other, 1)
 
 
 @pytest.mark.parametrize("agent_leg_gone, told", [
