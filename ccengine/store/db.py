@@ -119,7 +119,7 @@ class Database:
 
     async def close(self) -> None:
         if self.direct is not None:
-            self.direct.close()
+            await self.direct.close()
         await self.engine.dispose()
 
     async def __aenter__(self) -> Database:
