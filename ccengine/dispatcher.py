@@ -40,7 +40,13 @@ from ccengine.core.interaction import Interaction
 from ccengine.core.media import Medium
 from ccengine.core.preferences import PREFERRED, Preference, window_end
 from ccengine.core.queue import QueueConfig
-from ccengine.core.router import RoutingSnapshot, index_queues, order_waiting, route
+from ccengine.core.router import (
+    RoutingSnapshot,
+    free_agents,
+    index_queues,
+    order_waiting,
+    route,
+)
 from ccengine.core.rules import EscalationKind, escalations
 from ccengine.state.base import LiveState
 
@@ -640,12 +646,18 @@ class Dispatcher:
         offers: list[tuple[Interaction, str]] = []
         events: list[Event] = []
         async with self._lock:
+            # nobody with room: nothing to place, however many wait (past the knee every
+            # agent is busy while hundreds wait, and a pass is made at each event)
+            agents = await self.state.agents()
+            free = free_agents(self.profiles, agents)
+            if not free:
+                return 0
             waiting = await self.state.waiting()
             if not waiting:
                 return 0
-            snapshot = RoutingSnapshot(self.profiles, await self.state.agents(), self.queues,
+            snapshot = RoutingSnapshot(self.profiles, agents, self.queues,
                                        order_waiting(waiting, self.queues), self._rr,
-                                       queue_index=self._queue_index)
+                                       available=tuple(free), queue_index=self._queue_index)
             self._prefer_due = min((end for i in waiting if i.queue in self.queues
                                     and (end := window_end(i, self.queues[i.queue]))
                                     is not None and end > now), default=None)

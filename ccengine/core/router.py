@@ -155,6 +155,22 @@ def _score(strategy: Strategy, agent: AgentLive, profile: AgentProfile,
     return (agent.agent_id <= rr_last, agent.agent_id)
 
 
+def free_agents(profiles: Mapping[str, AgentProfile], agents: Mapping[str, AgentLive],
+                candidates: Iterable[str] | None = None) -> dict[str, AgentLive]:
+    """The agents (of ``candidates``, or all) with room for more work: available, and
+    able to take one more of some medium. Without any, no pass can place anything."""
+    free: dict[str, AgentLive] = {}
+    for agent_id in candidates if candidates is not None else agents:
+        live = agents.get(agent_id)
+        if live is None or live.presence != Presence.AVAILABLE or agent_id not in profiles:
+            continue
+        if live.slots and not any(live.can_take(profiles[agent_id], m)
+                                  for m in profiles[agent_id].capacity):
+            continue                  # busy to capacity: no work of this pass can go there
+        free[agent_id] = live
+    return free
+
+
 def route(snapshot: RoutingSnapshot, now: float) -> list[Assignment]:
     """Assign waiting interactions to eligible agents. Pure: no I/O, no clock, no mutation.
 
@@ -164,16 +180,7 @@ def route(snapshot: RoutingSnapshot, now: float) -> list[Assignment]:
     the runs' heads. A closed queue routes only through overflow to an open queue.
     """
     profiles, queues = snapshot.profiles, snapshot.queues
-    candidates = snapshot.available if snapshot.available is not None else snapshot.agents
-    free: dict[str, AgentLive] = {}   # agents with room for more work
-    for agent_id in candidates:
-        live = snapshot.agents.get(agent_id)
-        if live is None or live.presence != Presence.AVAILABLE or agent_id not in profiles:
-            continue
-        if live.slots and not any(live.can_take(profiles[agent_id], m)
-                                  for m in profiles[agent_id].capacity):
-            continue                  # busy to capacity: no work of this pass can go there
-        free[agent_id] = live
+    free = free_agents(profiles, snapshot.agents, snapshot.available)
     if not free:
         return []
     rr = dict(snapshot.round_robin or {})

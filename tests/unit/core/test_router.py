@@ -11,7 +11,7 @@ from ccengine.core.agent_state import AgentLive, Presence
 from ccengine.core.interaction import Interaction
 from ccengine.core.media import Medium
 from ccengine.core.queue import QueueConfig, Strategy
-from ccengine.core.router import RoutingSnapshot, order_waiting, route
+from ccengine.core.router import RoutingSnapshot, free_agents, order_waiting, route
 
 SALES = QueueConfig("sales", frozenset({Medium.VOICE, Medium.CHAT}), {"sales": 1})
 SUPPORT = QueueConfig("support", frozenset({Medium.VOICE}), {"support": 3})
@@ -207,3 +207,24 @@ def test_property_longest_idle_routing_picks_the_longest_idle_agent_able_to_take
                   and p.has_skills(s.queues[queue].required_skills)
                   and live.can_take(p, medium) and medium in s.queues[queue].media)
     assert [a.agent_id for a in out] == [able[0][1]] if able else out == []
+
+
+def test_given_agents_busy_not_ready_or_unknown_then_only_those_with_room_are_free() -> None:
+    voice_only = {Medium.VOICE: 1}
+    busy_p, busy = agent("busy", {"sales": 5}, capacity=voice_only)
+    busy = sm.offer(busy, busy_p, "x", Medium.VOICE, 1.0, 99.0)[0]
+    chatting_p, chatting = agent("chatting", {"sales": 5})   # 1 voice, 2 chats
+    chatting = sm.offer(chatting, chatting_p, "c", Medium.CHAT, 1.0, 99.0)[0]
+    away_p, away = agent("away", {"sales": 5})
+    away = sm.set_not_ready(away, 2.0, "break")[0]
+    free_p, free = agent("free", {"sales": 5})
+    profiles = {p.id: p for p in (busy_p, chatting_p, away_p, free_p)}
+    lives = {a.agent_id: a for a in (busy, chatting, away, free)}
+    lives["stranger"] = sm.login(AgentLive("stranger"), 0.0)[0]  # no profile (removed)
+    assert set(free_agents(profiles, lives)) == {"chatting", "free"}
+    assert set(free_agents(profiles, lives, ["busy", "free"])) == {"free"}
+    # nobody with room: a pass places nothing, whatever waits
+    assert free_agents(profiles, {"busy": busy, "away": away}) == {}
+    assert route(RoutingSnapshot(profiles, {"busy": busy, "away": away}, {"sales": SALES},
+                                 order_waiting([item("w", "sales", 1)], {"sales": SALES})),
+                 now=10) == []
