@@ -287,14 +287,21 @@ class CampaignRepository:
                         ) -> list[int]:
         """The customer responded (a reply, a chat, a call of theirs, a completed campaign
         call): every running or paused campaign they are on ends for them, every pending
-        step on every channel cancelled. The campaigns' ids."""
+        step on every channel cancelled. The campaigns' ids.
+
+        Every call, chat and mail of a customer asks this, and nearly always they are on no
+        open campaign: a plain read says so first, cheaper than the ORM's transaction, which
+        is made only for a customer who is."""
+        live = select(CampaignRecord.id).where(CampaignRecord.state.in_(("running", "paused")))
+        open_targets = (CampaignTarget.customer_id == customer_id,
+                        CampaignTarget.state.in_(OPEN), CampaignTarget.campaign_id.in_(live))
+        async with self.db.engine.connect() as conn:
+            if (await conn.execute(select(CampaignTarget.campaign_id).where(*open_targets)
+                                   .limit(1))).first() is None:
+                return []
         async with self.db.session.begin() as s:
-            live = select(CampaignRecord.id).where(
-                CampaignRecord.state.in_(("running", "paused")))
-            rows = (await s.execute(select(CampaignTarget).where(
-                CampaignTarget.customer_id == customer_id,
-                CampaignTarget.state.in_(OPEN),
-                CampaignTarget.campaign_id.in_(live)))).scalars().all()
+            rows = (await s.execute(select(CampaignTarget).where(*open_targets))
+                    ).scalars().all()
             for row in rows:
                 row.state, row.next_at, row.updated_at = "responded", None, at
                 row.response_interaction = interaction_id
