@@ -7,13 +7,10 @@ first contact; the tier read), store the interaction at each of its changes (que
 its IVR path, offered, answered, ended: the recorder's four saves) and build the
 agent's screen pop (profile and cross-channel history). Calls run one after another, so
 the time per call is the store's (SQL, the ORM, the driver, the disk); the CPU this process
-spent, in every thread, is printed too. ``--concurrent K`` runs K calls at once instead, as
-calls overlap in the engine: on SQLite the writes asked for in one turn of the event loop
-are then committed together (``DirectWriter``'s group commit), and the commits made are
-printed beside the writes.
+spent, in every thread, is printed too.
 
     .venv/bin/python bench/call_store_bench.py [--calls 500] [--repeat-callers 0.0] [--no-pop]
-        [--concurrent 1] [--url postgresql+asyncpg://postgres@127.0.0.1:5432/test]
+        [--url postgresql+asyncpg://postgres@127.0.0.1:5432/test]
 
 SQLite (a temp file, as the embedded default) unless a PostgreSQL URL is given (then the
 tables of a throwaway database beside it).
@@ -78,7 +75,7 @@ async def one_call(n: int, number: str, context: CustomerContext,
 
 
 async def run(url: str, calls: int, repeat: float, seed: int, pop: bool,
-              reports: bool = True, concurrent: int = 1) -> None:
+              reports: bool = True) -> None:
     rng = random.Random(seed)
     db = Database(url)
     try:
@@ -93,44 +90,29 @@ async def run(url: str, calls: int, repeat: float, seed: int, pop: bool,
         numbers: list[str] = []
         times: list[float] = []
         cpu = 0.0
-        writes = commits = 0
-        n = 0
-        while n < calls + 20:  # the first 20 warm up (statement caches)
-            group = []
-            for _ in range(concurrent):
-                if numbers and rng.random() < repeat:
-                    number = rng.choice(numbers)
-                else:
-                    number = f"0{7400000000 + n}"
-                    numbers.append(number)
-                group.append(one_call(n, number, context, recorder, pop, agents))
-                n += 1
-            if db.direct is not None:
-                before = db.direct.writes, db.direct.commits
+        for n in range(calls + 20):  # the first 20 warm up (statement caches)
+            if numbers and rng.random() < repeat:
+                number = rng.choice(numbers)
+            else:
+                number = f"0{7400000000 + n}"
+                numbers.append(number)
             started, started_cpu = time.perf_counter(), time.process_time()
-            await asyncio.gather(*group)
-            if n > 20:
-                times += [(time.perf_counter() - started) / len(group)] * len(group)
+            await one_call(n, number, context, recorder, pop, agents)
+            if n >= 20:
+                times.append(time.perf_counter() - started)
                 cpu += time.process_time() - started_cpu
-                if db.direct is not None:
-                    writes += db.direct.writes - before[0]
-                    commits += db.direct.commits - before[1]
     finally:
         await db.close()
     times.sort()
-    print(f"call store: {machine()}; {db.dialect}; {len(times)} calls, "
-          f"{repeat:.0%} from an earlier caller, {concurrent} at a time")
-    if commits:
-        print(f"  direct writes {writes}, commits {commits} "
-              f"({writes / commits:.1f} writes a commit)")
-    cpu_per_call = cpu / len(times)
+    print(f"call store: {machine()}; {db.dialect}; {calls} calls, "
+          f"{repeat:.0%} from an earlier caller")
     print(f"  per call: mean {statistics.mean(times) * 1000:.2f} ms, "
           f"p50 {times[len(times) // 2] * 1000:.2f} ms, "
           f"p99 {times[int(len(times) * 0.99)] * 1000:.2f} ms "
           f"(link, 4 saves{', screen pop' if pop else ''}"
           f"{', reports: 4 agent state changes, the sums' if reports else ''}); "
           f"CPU of this process "
-          f"{cpu_per_call * 1000:.2f} ms per call (both threads)")
+          f"{cpu / calls * 1000:.2f} ms per call (both threads)")
 
 
 def main() -> int:
@@ -144,21 +126,19 @@ def main() -> int:
     ap.add_argument("--no-reports", action="store_true",
                     help="leave out what reports keep (the agent's state changes and time, "
                          "the ended call's sums): the store's work per call before them")
-    ap.add_argument("--concurrent", type=int, default=1,
-                    help="calls run at once (their writes batched into shared commits)")
     ap.add_argument("--url", help="PostgreSQL URL (a throwaway database is made beside it)")
     args = ap.parse_args()
     if args.url:
         async def on_postgres() -> None:
             async with throwaway_postgres(args.url) as url:
                 await run(url, args.calls, args.repeat_callers, args.seed, not args.no_pop,
-                          not args.no_reports, args.concurrent)
+                          not args.no_reports)
         asyncio.run(on_postgres())
     else:
         with tempfile.TemporaryDirectory() as d:
             asyncio.run(run(f"sqlite+aiosqlite:///{d}/store.db", args.calls,
                             args.repeat_callers, args.seed, not args.no_pop,
-                            not args.no_reports, args.concurrent))
+                            not args.no_reports))
     return 0
 
 

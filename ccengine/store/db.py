@@ -119,7 +119,7 @@ class Database:
 
     async def close(self) -> None:
         if self.direct is not None:
-            await self.direct.close()
+            self.direct.close()
         await self.engine.dispose()
 
     async def __aenter__(self) -> Database:

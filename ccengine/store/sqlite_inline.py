@@ -221,48 +221,20 @@ class DirectStatement:
                      for n, as_json in zip(self.order, self.json, strict=True))
 
 
-_Batch = list[tuple[Callable[[sqlite3.Connection], Any], "asyncio.Future[Any]"]]
-
-
-def _run(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], Any]
-         ) -> tuple[bool, Any]:
-    """One write of a batch in a savepoint of its own: (True, its result), or (False, its
-    error) with what it did rolled back and the batch's other writes kept."""
-    conn.execute("SAVEPOINT w")
-    try:
-        outcome: tuple[bool, Any] = (True, work(conn))
-    except Exception as e:
-        conn.execute("ROLLBACK TO w")
-        outcome = (False, e)
-    conn.execute("RELEASE w")
-    return outcome
-
-
 class DirectWriter:
     """Short write transactions straight on a sqlite3 connection of their own, for the
-    writes every call makes (the recorder's saves, a new caller's customer, agents' state
-    changes): through SQLAlchemy's pool, connection and execution layers a save's two
-    statements and commit cost three times the CPU (1.25 ms against 0.38 ms per save,
-    measured on the project's test machine; ``bench/call_store_bench.py`` shows the whole
-    call's share).
-
-    **Group commit.** The writes asked for in one turn of the event loop are made in one
-    transaction: one ``BEGIN IMMEDIATE`` (waited for like any busy database), each write's
-    statements in a savepoint of its own, one ``COMMIT`` and so one flush of the journal to
-    the disk, then every writer's ``await`` returns. A write that raises is rolled back to
-    its savepoint alone and its writer gets the error; the others land. Nothing changes for
-    a writer: its work is committed when its ``await`` returns, in the order asked. What
-    changes is the cost under load: past the voice bench's knee the engine made over 400
-    commits a second, each an fsync on the loop's thread, where a loop turn now makes one
-    (``bench/call_store_bench.py --concurrent``). A write asked for is made even if its writer is
-    cancelled meanwhile, as it was when nothing could interrupt it."""
+    writes every call makes (the recorder's saves, a new caller's customer): through
+    SQLAlchemy's pool, connection and execution layers a save's two statements and commit
+    cost three times the CPU (1.25 ms against 0.38 ms per save, measured on the project's
+    test machine; ``bench/call_store_bench.py`` shows the whole call's share). The
+    transaction takes the write lock at its start
+    (``BEGIN IMMEDIATE``, waited for like any busy database) and its statements run at once,
+    with no await between them; one transaction at a time on this connection."""
 
     def __init__(self, database: str) -> None:
         self.database = database
         self._conn: sqlite3.Connection | None = None
-        self._asked: _Batch = []
-        self.writes = self.commits = 0  # made so far (the bench prints how they batch)
-        self._flushing: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -273,47 +245,20 @@ class DirectWriter:
         return self._conn
 
     async def write(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """``work(connection)`` in a transaction, committed; rolled back if it raises."""
-        done: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._asked.append((work, done))
-        if self._flushing is None:
-            self._flushing = asyncio.ensure_future(self._flush())
-        return await done
-
-    async def _flush(self) -> None:
-        """Commit what was asked, a batch at a time, until nothing is left."""
-        batch: _Batch = []
-        try:
-            while self._asked:
-                conn = self._connection()
-                await retrying_busy(conn.execute, "BEGIN IMMEDIATE")
-                batch, self._asked = self._asked, []  # all that was asked meanwhile
-                outcomes = [_run(conn, work) for work, _ in batch]
-                # writes asked from here on wait for the next batch (and join others)
+        """``work(connection)`` in one transaction, committed; rolled back if it raises."""
+        async with self._lock:
+            conn = self._connection()
+            await retrying_busy(conn.execute, "BEGIN IMMEDIATE")
+            try:
+                result = work(conn)
                 await retrying_busy(conn.execute, "COMMIT")
-                self.writes, self.commits = self.writes + len(batch), self.commits + 1
-                for (_, done), (ok, value) in zip(batch, outcomes, strict=True):
-                    if not done.done():  # its writer may have been cancelled meanwhile
-                        (done.set_result if ok else done.set_exception)(value)
-                batch = []
-        except BaseException as e:
-            if self._conn is not None and self._conn.in_transaction:
-                self._conn.execute("ROLLBACK")
-            error = e if isinstance(e, Exception) else RuntimeError(
-                f"the write was interrupted ({e!r}) and not made")
-            for _, done in batch + self._asked:
-                if not done.done():
-                    done.set_exception(error)
-            self._asked = []
-            if not isinstance(e, Exception):
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
                 raise
-        finally:
-            self._flushing = None
+            return result
 
-    async def close(self) -> None:
-        """Make the writes asked for, then close the connection."""
-        while self._flushing is not None:
-            await asyncio.wait({self._flushing})
+    def close(self) -> None:
         if self._conn is not None:
             self._conn.close()
             self._conn = None

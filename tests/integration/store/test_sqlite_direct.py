@@ -1,7 +1,6 @@
 """The recorder's saves on a SQLite file go straight to sqlite3 (sqlite_inline.DirectWriter):
 the rows are the same as through SQLAlchemy, a failed save leaves nothing and the writer
-usable, and saves wait for another writer's lock without blocking the loop. Saves asked in
-one turn of the loop share one commit; one failing among them fails alone."""
+usable, and saves wait for another writer's lock without blocking the loop."""
 
 from __future__ import annotations
 
@@ -144,59 +143,3 @@ async def test_given_identity_created_meanwhile_by_another_node_then_theirs_and_
             assert (await conn.execute(text("SELECT count(*) FROM customers"))).scalar() == 1
     finally:
         await other_node.close()
-
-
-async def test_given_saves_asked_in_one_loop_turn_then_one_commit_and_all_land(
-        db: Database) -> None:
-    direct = db.direct
-    assert direct is not None
-    repo = InteractionRepository(db)
-    before = direct.commits
-    assert await asyncio.gather(*(repo.save(InteractionData(f"i{n}", "voice"))
-                                  for n in range(30))) == [0] * 30
-    assert direct.commits - before == 1  # one transaction, one flush to the disk
-    assert len((await _rows(db))["interactions"]) == 30
-    # asked one after another, each its own commit
-    await repo.save(InteractionData("a", "voice"))
-    await repo.save(InteractionData("b", "voice"))
-    assert direct.commits - before == 3
-
-
-async def test_given_one_write_of_a_batch_fails_then_it_alone_is_rolled_back(
-        db: Database) -> None:
-    repo = InteractionRepository(db)
-    got = await asyncio.gather(
-        repo.save(_call_without_customer("before")),
-        repo.save(InteractionData("bad", "voice", customer_id="no-such-customer")),
-        repo.save(_call_without_customer("after")),
-        return_exceptions=True)
-    assert got[0] == 1 and got[2] == 1
-    assert isinstance(got[1], UnknownCustomer)
-    rows = await _rows(db)
-    assert sorted(r[0] for r in rows["interactions"]) == ["after", "before"]
-    assert sorted((r[0], r[1]) for r in rows["interaction_events"]) == [
-        ("after", 0), ("before", 0)]
-
-
-async def test_given_writer_cancelled_or_db_closing_then_asked_writes_still_made(
-        tmp_path: Path) -> None:
-    db = await _migrated(tmp_path / "c.db")
-    repo = InteractionRepository(db)
-    cancelled = asyncio.ensure_future(repo.save(InteractionData("cancelled", "voice")))
-    pending = asyncio.ensure_future(repo.save(InteractionData("pending", "voice")))
-    await asyncio.sleep(0)   # both asked, the batch not made yet
-    cancelled.cancel()
-    await db.close()         # makes what was asked before closing
-    assert pending.done() and pending.result() == 0
-    reopened = Database(db.url)
-    try:
-        assert sorted(r[0] for r in (await _rows(reopened))["interactions"]) == [
-            "cancelled", "pending"]
-    finally:
-        await reopened.close()
-
-
-def _call_without_customer(iid: str) -> Interaction:
-    call = Interaction(iid, Medium.VOICE, queue="sales")
-    call.record("entered", 100.0)
-    return call
