@@ -92,10 +92,33 @@ class VoiceCall:
     transfer: Any = None
     # why the call ends when it is not a hang-up (e.g. asterisk_lost): the record's reason
     end_reason: str | None = None
-    # the queued caller's music being asked for (VoiceChannel._run)
+    # the queued caller's music, asked for MUSIC_AFTER_SECONDS after they are queued
+    # (VoiceChannel._run; settle_music), and whether music was ever asked for while they
+    # were out of a bridge (else bridging them has none to stop)
     music: asyncio.Future[None] | None = None
+    music_asked: bool = False
 
 
+async def settle_music(call: VoiceCall) -> None:
+    """Before anything else is asked of a queued caller's media (an agent's answer, an
+    announcement, a key's action): music not asked for yet never will be; music asked for
+    has reached Asterisk first."""
+    music = call.music
+    if music is None:
+        return
+    if not call.music_asked:
+        music.cancel()    # still waiting its turn: no request made
+        call.music = None
+        return
+    await asyncio.shield(music)   # a cancelled waiter leaves the request be
+
+
+# A queued caller's music starts this long after they join the queue. An agent free at
+# once answers sooner (most calls below capacity: 40-100 ms in the voice bench), and then
+# neither the music's start nor its stop is asked of Asterisk: two of a call's ten ARI
+# requests, each a round trip on the caller's channel, and the bridge no longer waits for
+# the stop (docs/benchmarks.md, 2026-12-08). A caller who waits hears the music after it.
+MUSIC_AFTER_SECONDS = 0.5
 LEG_GONE_WAIT_SECONDS = 5.0  # an agent's next ring waits at most this for their last leg's end
 DECLINE_WAIT_SECONDS = 2.0   # a decline just after the offer waits this long for the ring
 
@@ -306,6 +329,7 @@ class VoiceChannel:
                 call.offer_task = self.router.spawn(self._follow_leg(call, agent_channel),
                                                     f"agent-leg-{interaction.id}")
             else:
+                call.music_asked = True
                 with contextlib.suppress(AriNotFound):
                     await self.ari.start_moh(call.caller_channel)
             await self._follow_caller(call)
@@ -386,33 +410,29 @@ class VoiceChannel:
         interaction.queue = result.action.target
         interaction.priority = result.action.priority
         interaction.required_skills = dict(result.skills)
-        # the music and the queue at once: routing (and the agent's phone ringing) does
-        # not wait for Asterisk to start the music; the bridge waits for it (_bridge)
-        call.music = asyncio.ensure_future(self._music(call))
+        # the music once the caller has waited MUSIC_AFTER_SECONDS (an agent answering
+        # sooner makes it needless); routing does not wait for it, and whatever is asked
+        # of the caller's media next settles it first (settle_music)
+        call.music = asyncio.ensure_future(self._music_soon(call))
         try:
             # queued, the dispatcher's recorder stores it (its IVR events with it)
             await self.dispatcher.enqueue(interaction)
         except Exception:
             await self.persist(interaction)  # never queued: this adapter stores it
             raise
-        finally:
-            await self._music_started(call)
         await self._follow_caller(call)
 
-    async def _music(self, call: VoiceCall) -> None:
+    async def _music_soon(self, call: VoiceCall) -> None:
+        await asyncio.sleep(MUSIC_AFTER_SECONDS)
+        if call.agent_id is not None or call.done.is_set():
+            return   # answered meanwhile, or gone
+        call.music_asked = True
         try:
             await self.ari.start_moh(call.caller_channel)
         except AriNotFound:
             pass  # the caller is gone: their hang-up follows
         except AriError as e:  # the caller waits in silence, in their place
             log.warning("no music for %s: %s", call.interaction.id, e)
-
-    @staticmethod
-    async def _music_started(call: VoiceCall) -> None:
-        """Wait for the queued caller's music to have been asked for, so that nothing
-        asked after it (stopping it for the agent's answer) can reach Asterisk first."""
-        if call.music is not None:
-            await asyncio.shield(call.music)   # a cancelled waiter leaves the request be
 
     async def _follow_caller(self, call: VoiceCall) -> None:
         """Wait for the caller's hang-up (or the end of the call from the agent's side)."""
@@ -761,6 +781,7 @@ class VoiceChannel:
             with contextlib.suppress(AriError):
                 await self.ari.destroy_bridge(call.bridge_id)
             call.bridge_id = None
+        call.music_asked = True
         with contextlib.suppress(AriError):
             await self.ari.start_moh(call.caller_channel)
         if blame:
@@ -777,17 +798,21 @@ class VoiceChannel:
                 log.exception("answering hook %s failed on %s", answering,
                               call.interaction.id)
 
-        async def stop_music() -> None:
-            await self._music_started(call)
-            with contextlib.suppress(AriNotFound):
-                await self.ari.stop_moh(call.caller_channel)
+        async def stop_music(always: bool) -> None:
+            await settle_music(call)
+            if always or call.music_asked:
+                with contextlib.suppress(AriNotFound):
+                    await self.ari.stop_moh(call.caller_channel)
+            call.music_asked = False
         if call.bridge_id is None:
             call.bridge_id = f"bridge-{call.interaction.id}"
-            # one round trip to Asterisk less while the agent waits for the caller
-            await asyncio.gather(stop_music(), self.ari.create_bridge(call.bridge_id, "mixing"))
+            # one round trip to Asterisk less while the agent waits for the caller; no
+            # music to stop if none was ever asked for (answered within MUSIC_AFTER_SECONDS)
+            await asyncio.gather(stop_music(False),
+                                 self.ari.create_bridge(call.bridge_id, "mixing"))
             await self.ari.add_to_bridge(call.bridge_id, [call.caller_channel, agent_channel])
         else:  # the caller is still in the call's bridge (a transfer): the agent joins
-            await stop_music()
+            await stop_music(True)
             await self.ari.add_to_bridge(call.bridge_id, [agent_channel])
         await self.dispatcher.offer_accepted(call.interaction.id, agent_id)
         for hook in self.on_bridged:

@@ -46,7 +46,7 @@ from ccengine.telephony.ari.errors import AriError, AriNotFound
 from ccengine.telephony.ari.events import AriEvent
 from ccengine.telephony.ari.router import HANGUP_EVENTS
 from ccengine.telephony.ivr.flow import Action
-from ccengine.telephony.voice import CallerGone, VoiceCall, VoiceChannel
+from ccengine.telephony.voice import CallerGone, VoiceCall, VoiceChannel, settle_music
 
 log = logging.getLogger(__name__)
 
@@ -244,12 +244,15 @@ class _Waiter:
 
     async def _music(self) -> None:
         async with self.lock:
+            await settle_music(self.call)
             if not self.finished:
+                self.call.music_asked = True
                 with contextlib.suppress(AriNotFound):
                     await self.ari.start_moh(self.call.caller_channel)
 
     async def _silence(self) -> None:
         async with self.lock:
+            await settle_music(self.call)
             with contextlib.suppress(AriNotFound):
                 await self.ari.stop_moh(self.call.caller_channel)
 
@@ -273,6 +276,7 @@ class _Waiter:
         async with self.lock:
             if self.finished:
                 return
+            await settle_music(self.call)
             try:
                 with contextlib.suppress(AriNotFound):
                     await self.ari.stop_moh(self.call.caller_channel)

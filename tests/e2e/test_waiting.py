@@ -20,7 +20,7 @@ from ccengine.engine import Engine
 from ccengine.telephony.ami import ClosingManager
 from ccengine.telephony.ari.errors import AriNotFound
 from ccengine.telephony.ivr.flow import Action
-from ccengine.telephony.voice import VoiceCall
+from ccengine.telephony.voice import MUSIC_AFTER_SECONDS, VoiceCall
 from tests.e2e.conftest import REPO, Rig, eventually
 from tests.e2e.ports import free_port, free_range
 from tests.e2e.test_first_journey import bridged_legs_with_audio, ready_agents, stored
@@ -342,3 +342,30 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+async def test_given_a_free_agent_when_queued_then_no_music_and_a_caller_who_waits_gets_it(
+        rig: Rig) -> None:
+    await ready_agents(rig, "alice")
+    dispatcher = rig.engine.dispatcher
+    assert dispatcher is not None
+    async with moh_starts(rig) as moh:
+        # alice is free: her phone answers within MUSIC_AFTER_SECONDS, no music is asked for
+        first = await rig.place_call(CallerScript(digits="1", dtmf="info", hold_ms=60000))
+        offer = (await eventually(rig.feeds["alice"].offers, 20, "alice's screen pop"))[0]
+        a_channel = (await dispatcher.live_interaction(offer["interaction_id"])
+                     ).attributes["caller_channel"]
+        await bridged_legs_with_audio(rig)
+        # alice is busy now: the next caller waits, and hears music once they have waited
+        second = await rig.place_call(CallerScript(digits="1", dtmf="info", hold_ms=60000),
+                                      caller="07700900222")
+        b, = await waiting_ids(rig, "sales", 1)
+        b_live = await dispatcher.live_interaction(b)
+        b_channel = b_live.attributes["caller_channel"]
+        await eventually(lambda: moh.get(b_channel), 10, "music for the waiting caller")
+        assert a_channel not in moh
+        timeline = {e.kind: e.at for e in (await dispatcher.live_interaction(
+            offer["interaction_id"])).events}
+        assert timeline["answered"] - timeline["queued"] < MUSIC_AFTER_SECONDS
+    for caller in (first, second):
+        await caller.stop()
