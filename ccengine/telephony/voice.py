@@ -120,6 +120,7 @@ async def settle_music(call: VoiceCall) -> None:
 # the stop (docs/benchmarks.md, 2026-12-08). A caller who waits hears the music after it.
 MUSIC_AFTER_SECONDS = 0.5
 LEG_GONE_WAIT_SECONDS = 5.0  # an agent's next ring waits at most this for their last leg's end
+HOLD_EVENTS = frozenset({"ChannelHold", "ChannelUnhold"})  # an agent's phone holds, resumes
 DECLINE_WAIT_SECONDS = 2.0   # a decline just after the offer waits this long for the ring
 
 
@@ -707,6 +708,19 @@ class VoiceChannel:
             await self._follow_agent(call, events)
         return True
 
+    async def _agent_holds(self, call: VoiceCall, held: bool) -> None:
+        """The agent's phone put the call on hold, or took it off: the caller hears music
+        meanwhile. Asterisk plays none by itself in the application's bridges. Not while a
+        transfer or a conference has the caller's media (its own music, or other parties
+        who would hear it)."""
+        if call.transfer is not None or call.parties:
+            return
+        with contextlib.suppress(AriNotFound):
+            if held:
+                await self.ari.start_moh(call.caller_channel)
+            else:
+                await self.ari.stop_moh(call.caller_channel)
+
     @staticmethod
     def _let_go(call: VoiceCall, channel_id: str) -> None:
         """This leg is no longer the call's agent leg (unless another offer's is meanwhile)."""
@@ -824,6 +838,10 @@ class VoiceChannel:
     async def _follow_agent(self, call: VoiceCall, events: ChannelEvents) -> None:
         while not call.done.is_set():
             event = await events.next()
+            if event is not None and event.type in HOLD_EVENTS \
+                    and call.agent_channel == events.channel_id:
+                await self._agent_holds(call, event.type == "ChannelHold")
+                continue
             if event is not None and event.type in HANGUP_EVENTS:
                 if call.agent_channel != events.channel_id:
                     return  # this leg was moved out of the call (transferred away)

@@ -28,7 +28,8 @@ RECORDED = "recording={queues: {sales: {record: always}}}"
 async def test_given_a_call_in_the_page_when_using_the_controls_then_the_call_follows(
         tmp_path: Path) -> None:
     async with desk_rig(tmp_path, [RECORDED]) as (rig, browser), \
-            ami_events(rig, "Hold", "Unhold", "MusicOnHoldStart", "DTMFEnd") as ami:
+            ami_events(rig, "Hold", "Unhold", "MusicOnHoldStart", "MusicOnHoldStop",
+                       "DTMFEnd") as ami:
         desk = await open_desk(rig, browser, "alice", ready=True)
         page = desk.page
         await rig.place_call(CallerScript(digits="1", dtmf="info", audio_repeats=8,
@@ -40,15 +41,20 @@ async def test_given_a_call_in_the_page_when_using_the_controls_then_the_call_fo
         def alice(e: dict[str, str]) -> bool:
             return e.get("Channel", "").startswith("PJSIP/alice-")
 
+        before_hold = len(ami)   # music before it (a caller who waited) does not count
         await page.click(f"#panel-{iid} .call-hold")
         await eventually(lambda: [e for e in ami if e["Event"] == "Hold" and alice(e)], 10,
                          "Asterisk told the page's phone holds")
-        await eventually(lambda: [e for e in ami if e["Event"] == "MusicOnHoldStart"
+        await eventually(lambda: [e for e in ami[before_hold:]
+                                  if e["Event"] == "MusicOnHoldStart"
                                   and e.get("Uniqueid") == caller], 10, "music to the caller")
         await page.wait(f"#panel-{iid} .call-hold[aria-pressed=true]:has-text('Resume')")
         await page.click(f"#panel-{iid} .call-hold")
         await eventually(lambda: [e for e in ami if e["Event"] == "Unhold" and alice(e)], 10,
                          "the call resumed")
+        await eventually(lambda: [e for e in ami[before_hold:]
+                                  if e["Event"] == "MusicOnHoldStop"
+                                  and e.get("Uniqueid") == caller], 10, "the caller's music off")
 
         await page.click("#keypad-toggle")
         for key in "58#":
