@@ -115,7 +115,7 @@ async def settle_music(call: VoiceCall) -> None:
 
 # A queued caller's music starts this long after they join the queue. An agent free at
 # once answers sooner (most calls below capacity: 40-100 ms in the voice bench), and then
-# neither the music's start nor its stop is asked of Asterisk: two of a call's ten ARI
+# neither the music's start nor its stop is asked of Asterisk: two of a call's nine ARI
 # requests, each a round trip on the caller's channel, and the bridge no longer waits for
 # the stop (docs/benchmarks.md, 2026-12-08). A caller who waits hears the music after it.
 MUSIC_AFTER_SECONDS = 0.5
