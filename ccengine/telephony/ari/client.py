@@ -61,7 +61,7 @@ UNUSED_EVENTS = ("ChannelVarset", "ChannelDialplan", "ChannelCallerId",
                  "ChannelConnectedLine", "Dial", "BridgeCreated", "BridgeDestroyed",
                  "BridgeMerged", "BridgeVideoSourceChanged", "ChannelEnteredBridge",
                  "ChannelLeftBridge", "ChannelTalkingStarted", "ChannelTalkingFinished",
-                 "ChannelUserevent")
+                 "ChannelUserevent", "PlaybackContinuing")
 
 
 def ari_http_session() -> aiohttp.ClientSession:
