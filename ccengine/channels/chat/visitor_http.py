@@ -223,8 +223,11 @@ def add_visitor_routes(app: web.Application, channel: ChatChannel) -> None:
             async for msg in received(ws):
                 if msg.type == WSMsgType.TEXT:
                     await _frame(channel, session, ws, msg.data)
-                elif msg.type == WSMsgType.BINARY:
-                    await ws.send_json(error_frame("bad_frame", "send JSON text frames"))
+                elif msg.type == WSMsgType.BINARY and not ws.closed:
+                    try:
+                        await ws.send_json(error_frame("bad_frame", "send JSON text frames"))
+                    except ConnectionError:
+                        pass  # the visitor went meanwhile, as for a text frame's reply
         finally:
             channel.visitor_disconnected(session, ws)
         return ws
