@@ -710,12 +710,14 @@ class VoiceChannel:
 
     async def _agent_holds(self, call: VoiceCall, held: bool) -> None:
         """The agent's phone put the call on hold, or took it off: the caller hears music
-        meanwhile. Asterisk plays none by itself in the application's bridges. Not while a
-        transfer or a conference has the caller's media (its own music, or other parties
-        who would hear it)."""
+        meanwhile. Asterisk plays it by itself only when the bridge passes the hold on to
+        the caller's leg (two plain SIP phones: a desk phone's hold key); with the desk's
+        WebRTC phone it plays none, so the engine asks for it every time (asked twice, it
+        plays once). Not while a transfer or a conference has the caller's media (its own
+        music, or other parties who would hear it). A failed request leaves the call be."""
         if call.transfer is not None or call.parties:
             return
-        with contextlib.suppress(AriNotFound):
+        with contextlib.suppress(AriError):
             if held:
                 await self.ari.start_moh(call.caller_channel)
             else:

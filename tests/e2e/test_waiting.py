@@ -54,9 +54,11 @@ def live_events(rig: Rig, interaction_id: str, kind: str) -> Callable[[], Awaita
 
 
 @contextlib.asynccontextmanager
-async def moh_starts(rig: Rig) -> AsyncIterator[dict[str, list[float]]]:
-    """Music-on-hold starts per channel id (Asterisk's AMI MusicOnHoldStart events), on an
-    AMI session of the test's own: the engine's asks for contact status only."""
+async def moh_starts(rig: Rig, event: str = "MusicOnHoldStart"
+                     ) -> AsyncIterator[dict[str, list[float]]]:
+    """Music-on-hold starts (or ``event``: its stops) per channel id (Asterisk's AMI
+    events), on an AMI session of the test's own: the engine's asks for contact status
+    only."""
     starts: dict[str, list[float]] = {}
     c, secrets = rig.engine.config.asterisk, rig.engine.rendered.secrets  # type: ignore[union-attr]
     loop = asyncio.get_running_loop()
@@ -68,7 +70,7 @@ async def moh_starts(rig: Rig) -> AsyncIterator[dict[str, list[float]]]:
         loop=loop, host=c.control_bind, port=c.ami_port, username=secrets.ami_user,
         secret=secrets.ami_secret, events="call",
         on_login=lambda _m: logged_in.done() or logged_in.set_result(None))
-    manager.register_event("MusicOnHoldStart", on_start)
+    manager.register_event(event, on_start)
     manager.connect()
     try:
         await asyncio.wait_for(logged_in, 10)
@@ -369,3 +371,28 @@ async def test_given_a_free_agent_when_queued_then_no_music_and_a_caller_who_wai
         assert timeline["answered"] - timeline["queued"] < MUSIC_AFTER_SECONDS
     for caller in (first, second):
         await caller.stop()
+
+
+async def test_given_a_desk_sip_phone_when_it_holds_then_the_caller_hears_music_until_resumed(
+        rig: Rig) -> None:
+    # Asterisk passes a SIP phone's hold on to the caller's leg itself; the engine asks for
+    # the music too (the desk's WebRTC phone needs it: tests/browser/desk): the caller hears
+    # it, and is not left on it after the resume
+    await ready_agents(rig, "alice")
+    dispatcher = rig.engine.dispatcher
+    assert dispatcher is not None
+    async with moh_starts(rig) as moh, moh_starts(rig, "MusicOnHoldStop") as stops:
+        caller = await rig.place_call(CallerScript(digits="1", dtmf="info", hold_ms=60000))
+        offer = (await eventually(rig.feeds["alice"].offers, 20, "alice's screen pop"))[0]
+        channel = (await dispatcher.live_interaction(offer["interaction_id"])
+                   ).attributes["caller_channel"]
+        await bridged_legs_with_audio(rig)
+        assert channel not in moh       # answered at once: no music so far
+        await rig.phones["alice"].command("hold")
+        await eventually(lambda: moh.get(channel), 10, "music to the held caller")
+        assert channel not in stops
+        await rig.phones["alice"].command("resume")
+        await eventually(lambda: stops.get(channel), 10, "the caller's music off on resume")
+        await asyncio.sleep(1)
+        assert max(moh[channel]) < max(stops[channel])   # no music started after it
+    await caller.stop()
